@@ -1,0 +1,1 @@
+//! brickci: the Databricks part of a CI/CD pipeline.
