@@ -1,0 +1,347 @@
+//! The Databricks REST client: one HTTP client, credentials, and the retry loop every call
+//! goes through.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::error::{ApiError, CallContext};
+use super::retry::{RetryPolicy, is_retryable_status};
+use crate::auth::{AuthError, Credentials};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("{method} {path} ({object}): cannot reach {host}: {message}")]
+    Unreachable {
+        method: String,
+        path: String,
+        object: String,
+        host: String,
+        message: String,
+    },
+    /// The request was sent but no answer came back; it may have taken effect.
+    #[error(
+        "{method} {path} ({object}): no response from {host} ({message}); the request may have been applied"
+    )]
+    NoResponse {
+        method: String,
+        path: String,
+        object: String,
+        host: String,
+        message: String,
+    },
+    #[error("{call_path}: gave up after {attempts} attempts in {elapsed:?}: {last}")]
+    RetriesExhausted {
+        call_path: String,
+        attempts: u32,
+        elapsed: Duration,
+        last: Box<ClientError>,
+    },
+    #[error("{method} {path} ({object}): unexpected response body: {message}")]
+    Decode {
+        method: String,
+        path: String,
+        object: String,
+        message: String,
+    },
+}
+
+impl ClientError {
+    /// The API error underneath, also when retries ran out.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            ClientError::Api(e) => Some(e),
+            ClientError::RetriesExhausted { last, .. } => last.api(),
+            _ => None,
+        }
+    }
+
+    pub fn is_auth(&self) -> bool {
+        match self {
+            ClientError::Auth(_) => true,
+            ClientError::Api(e) => e.is_auth(),
+            ClientError::RetriesExhausted { last, .. } => last.is_auth(),
+            _ => false,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.api().is_some_and(ApiError::is_not_found)
+    }
+}
+
+/// One call: what to send and what it is about (for error messages).
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<Body>,
+    pub object: String,
+    /// Safe to send again after a response was lost (reads, or writes made idempotent by
+    /// a token or by overwrite semantics). Otherwise a lost response is reported, not retried.
+    pub idempotent: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Json(serde_json::Value),
+    Bytes(Vec<u8>),
+}
+
+impl ApiRequest {
+    pub fn get(path: impl Into<String>, object: impl Into<String>) -> Self {
+        ApiRequest {
+            method: Method::GET,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            object: object.into(),
+            idempotent: true,
+        }
+    }
+
+    pub fn post(
+        path: impl Into<String>,
+        object: impl Into<String>,
+        body: serde_json::Value,
+    ) -> Self {
+        ApiRequest {
+            method: Method::POST,
+            path: path.into(),
+            query: Vec::new(),
+            body: Some(Body::Json(body)),
+            object: object.into(),
+            idempotent: false,
+        }
+    }
+
+    pub fn query(mut self, key: &str, value: impl ToString) -> Self {
+        self.query.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn idempotent(mut self, yes: bool) -> Self {
+        self.idempotent = yes;
+        self
+    }
+
+    fn call_context(&self) -> CallContext {
+        CallContext {
+            method: self.method.to_string(),
+            path: self.path.clone(),
+            object: self.object.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    host: Url,
+    credentials: Arc<dyn Credentials>,
+    retry: RetryPolicy,
+}
+
+/// What came back from a successful call.
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Client {
+    pub fn new(
+        http: reqwest::Client,
+        host: Url,
+        credentials: Arc<dyn Credentials>,
+        retry: RetryPolicy,
+    ) -> Self {
+        Client {
+            http,
+            host,
+            credentials,
+            retry,
+        }
+    }
+
+    pub fn host(&self) -> &Url {
+        &self.host
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn auth_method(&self) -> String {
+        self.credentials.method()
+    }
+
+    pub fn url_for(&self, path: &str) -> String {
+        format!("{}{}", self.host.as_str().trim_end_matches('/'), path)
+    }
+
+    /// Sends a call and decodes a JSON answer (an empty body decodes as `{}`).
+    pub async fn call<T: DeserializeOwned>(&self, req: ApiRequest) -> Result<T, ClientError> {
+        let resp = self.send(&req).await?;
+        let body: &[u8] = if resp.body.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &resp.body
+        };
+        serde_json::from_slice(body).map_err(|e| ClientError::Decode {
+            method: req.method.to_string(),
+            path: req.path.clone(),
+            object: req.object.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Sends a call through the retry loop and returns the raw successful response.
+    pub async fn send(&self, req: &ApiRequest) -> Result<RawResponse, ClientError> {
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        let mut refreshed_auth = false;
+        loop {
+            attempt += 1;
+            let result = self.send_once(req).await;
+            let (retry_after, err) = match result {
+                Ok(resp) => return Ok(resp),
+                Err(err) => {
+                    let retry_after = match &err {
+                        ClientError::Api(api) if api.status == 401 && !refreshed_auth => {
+                            // A token can expire between our check and the server's: renew once.
+                            refreshed_auth = true;
+                            self.credentials.invalidate();
+                            attempt -= 1;
+                            continue;
+                        }
+                        ClientError::Api(api) if is_retryable_status(api.status, &api.message) => {
+                            Some(api.retry_after)
+                        }
+                        ClientError::Unreachable { .. } => Some(None),
+                        ClientError::NoResponse { .. } if req.idempotent => Some(None),
+                        _ => None,
+                    };
+                    (retry_after, err)
+                }
+            };
+            let Some(retry_after) = retry_after else {
+                return Err(err);
+            };
+            let jitter: f64 = rand::random();
+            match self
+                .retry
+                .next_wait(attempt, started.elapsed(), retry_after, jitter)
+            {
+                Some(wait) => {
+                    tracing::debug!(attempt, ?wait, error = %err, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                None if attempt == 1 => return Err(err),
+                None => {
+                    return Err(ClientError::RetriesExhausted {
+                        call_path: format!("{} {}", req.method, req.path),
+                        attempts: attempt,
+                        elapsed: started.elapsed(),
+                        last: Box::new(err),
+                    });
+                }
+            }
+        }
+    }
+
+    async fn send_once(&self, req: &ApiRequest) -> Result<RawResponse, ClientError> {
+        let url = self.url_for(&req.path);
+        let mut builder = self.http.request(req.method.clone(), &url);
+        if !req.query.is_empty() {
+            builder = builder.query(&req.query);
+        }
+        for (name, value) in self.credentials.headers(&self.http).await? {
+            builder = builder.header(name, value);
+        }
+        builder = match &req.body {
+            Some(Body::Json(v)) => builder.json(v),
+            Some(Body::Bytes(b)) => builder
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .body(b.clone()),
+            None => builder,
+        };
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| self.transport_error(req, &e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(req, &e))?
+            .to_vec();
+        if status.is_success() {
+            return Ok(RawResponse {
+                status: status.as_u16(),
+                headers,
+                body,
+            });
+        }
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Err(ClientError::Api(ApiError::from_response(
+            req.call_context(),
+            status.as_u16(),
+            status.canonical_reason().unwrap_or(""),
+            &body,
+            header("x-request-id").or_else(|| header("x-databricks-request-id")),
+            header("retry-after").and_then(|v| v.trim().parse().ok()),
+        )))
+    }
+
+    fn transport_error(&self, req: &ApiRequest, e: &reqwest::Error) -> ClientError {
+        let host = self.host.host_str().unwrap_or("").to_string();
+        let message = error_chain(e);
+        if e.is_connect() {
+            ClientError::Unreachable {
+                method: req.method.to_string(),
+                path: req.path.clone(),
+                object: req.object.clone(),
+                host,
+                message,
+            }
+        } else {
+            ClientError::NoResponse {
+                method: req.method.to_string(),
+                path: req.path.clone(),
+                object: req.object.clone(),
+                host,
+                message,
+            }
+        }
+    }
+}
+
+/// The error and its causes on one line; reqwest's top-level message alone says little.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}

@@ -1,0 +1,13 @@
+//! The Databricks REST API: one client with retries and typed calls per service.
+
+mod client;
+mod error;
+pub mod jobs;
+pub mod models;
+mod retry;
+pub mod scim;
+pub mod workspace;
+
+pub use client::{ApiRequest, Body, Client, ClientError, RawResponse, error_chain};
+pub use error::{ApiError, CallContext};
+pub use retry::{RetryPolicy, is_retryable_status};
