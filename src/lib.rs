@@ -1,6 +1,14 @@
 //! brickci: the Databricks part of a CI/CD pipeline.
 
 pub mod auth;
+pub mod cli;
+pub mod commands;
 pub mod databricks;
+pub mod emulator;
+pub mod error;
 pub mod exit;
 pub mod http;
+pub mod platform;
+pub mod run;
+pub mod signal;
+pub mod util;

@@ -1,1 +1,90 @@
-fn main() {}
+//! brickci: parse, set up logging and signals, run one subcommand, map the outcome to an
+//! exit code.
+
+use clap::Parser;
+
+use brickci::cli::{AuthCommand, Cli, Command, args_from_inputs};
+use brickci::commands::{auth_check, connect, demo, run_notebook};
+use brickci::databricks::RetryPolicy;
+use brickci::error::Error;
+use brickci::exit::ExitCode;
+use brickci::platform::{Env, Platform};
+use brickci::signal::Interrupt;
+
+fn main() {
+    let platform = Platform::detect(Env::from_process());
+    let cli = parse(&platform);
+    init_logging(&cli.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            platform.error(&format!("cannot start the async runtime: {e}"));
+            std::process::exit(ExitCode::Api.code());
+        }
+    };
+    let code = runtime.block_on(execute(&platform, cli));
+    std::process::exit(code.code());
+}
+
+/// Flags from argv; with no arguments inside a CI task, from its inputs.
+fn parse(platform: &Platform) -> Cli {
+    if std::env::args_os().len() <= 1
+        && let Some(words) = args_from_inputs(|name| platform.input(name))
+    {
+        return Cli::parse_from(words);
+    }
+    Cli::parse()
+}
+
+async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
+    let interrupt = match Interrupt::install() {
+        Ok(i) => i,
+        Err(e) => {
+            platform.warn(&format!("cannot install signal handlers: {e}"));
+            Interrupt::never()
+        }
+    };
+    let retry = RetryPolicy {
+        deadline: std::time::Duration::from_secs(cli.retry_timeout),
+        ..RetryPolicy::default()
+    };
+    let result = match cli.command {
+        Command::Auth(AuthCommand::Check) => {
+            match connect::client_from_env(platform, retry.clone()) {
+                Ok(client) => auth_check::run(platform, &client).await,
+                Err(e) => Err(e),
+            }
+        }
+        Command::Run(args) => match connect::client_from_env(platform, retry.clone()) {
+            Ok(client) => run_notebook::run(platform, &client, &args, interrupt).await,
+            Err(e) => Err(e),
+        },
+        Command::Emulator(args) => brickci::emulator::serve(args)
+            .await
+            .map(|()| ExitCode::Ok)
+            .map_err(|e| Error::Io(format!("{e:#}"))),
+        Command::Demo(args) => demo::run(platform, &args, interrupt).await,
+    };
+    result.unwrap_or_else(|e| render(platform, &e))
+}
+
+fn render(platform: &Platform, error: &Error) -> ExitCode {
+    platform.error(&format!("error: {error}"));
+    for line in error.help() {
+        platform.info(&format!("  help: {line}"));
+    }
+    error.exit_code()
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("brickci={level}"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("brickci=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

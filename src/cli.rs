@@ -1,0 +1,171 @@
+//! Command-line definitions. Every flag also reads a `BRICKCI_*` variable; inside GitHub
+//! Actions and Azure DevOps, task inputs (`INPUT_<NAME>`) are turned into flags too.
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "brickci",
+    version,
+    about = "The Databricks part of a CI/CD pipeline: auth, run, wait, report."
+)]
+pub struct Cli {
+    /// Log detail on stderr: error, warn, info, debug, trace.
+    #[arg(long, global = true, env = "BRICKCI_LOG", default_value = "warn")]
+    pub log: String,
+    /// Give up retrying a failing API call after this many seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "BRICKCI_RETRY_TIMEOUT",
+        default_value_t = 300
+    )]
+    pub retry_timeout: u64,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Authentication: which workspace, which method, which identity.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Run a notebook once (runs/submit) and wait for its outcome.
+    Run(RunArgs),
+    /// A local Databricks workspace, for rehearsal and tests.
+    Emulator(crate::emulator::EmulatorArgs),
+    /// The whole flow, offline, against the embedded emulator.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Print host, auth method and identity (never a secret).
+    Check,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Local notebook to upload and run (.py, .sql, .scala, .r, .ipynb).
+    #[arg(long, env = "BRICKCI_NOTEBOOK", value_name = "PATH")]
+    pub notebook: std::path::PathBuf,
+    /// Run on this existing cluster (default: serverless).
+    #[arg(long, env = "BRICKCI_CLUSTER_ID", conflicts_with = "new_cluster")]
+    pub cluster_id: Option<String>,
+    /// Run on a new cluster with this spec (JSON, as `new_cluster` in the Jobs API).
+    #[arg(long, env = "BRICKCI_NEW_CLUSTER", value_name = "JSON")]
+    pub new_cluster: Option<String>,
+    /// Notebook parameter, repeatable (widgets / base_parameters).
+    #[arg(
+        long = "param",
+        env = "BRICKCI_PARAMS",
+        value_name = "KEY=VALUE",
+        value_delimiter = '\n'
+    )]
+    pub params: Vec<String>,
+    /// Run name shown in the workspace (default: brickci: <notebook>).
+    #[arg(long, env = "BRICKCI_RUN_NAME")]
+    pub run_name: Option<String>,
+    /// Workspace folder for the uploaded notebook (default: a fresh folder under
+    /// /Users/<you>/.brickci/tmp, removed afterwards).
+    #[arg(long, env = "BRICKCI_WORKSPACE_DIR")]
+    pub workspace_dir: Option<String>,
+    /// Keep the uploaded notebook after the run.
+    #[arg(long, env = "BRICKCI_KEEP_UPLOAD")]
+    pub keep_upload: bool,
+    /// Cancel the run and fail after this many seconds (0: no limit).
+    #[arg(long, env = "BRICKCI_TIMEOUT", default_value_t = 0)]
+    pub timeout: u64,
+    /// Longest pause between polls, in seconds.
+    #[arg(long, env = "BRICKCI_POLL_MAX", default_value_t = 20.0)]
+    pub poll_max: f64,
+    /// First pause between polls, in seconds (it doubles up to --poll-max).
+    #[arg(long, env = "BRICKCI_POLL_MIN", default_value_t = 1.0, hide = true)]
+    pub poll_min: f64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Emulated seconds per real second (higher is faster).
+    #[arg(long, env = "BRICKCI_DEMO_CLOCK_SPEED", default_value_t = 20.0)]
+    pub clock_speed: f64,
+}
+
+/// The platform's task inputs as command-line words, when the binary was started with no
+/// arguments by an action or a pipeline task: `INPUT_COMMAND` names the subcommand and each
+/// flag's long name is looked up as an input.
+pub fn args_from_inputs(input: impl Fn(&str) -> Option<String>) -> Option<Vec<String>> {
+    let command = input("command")?;
+    let mut words: Vec<String> = vec!["brickci".into()];
+    let mut cmd = Cli::command();
+    let mut current = &mut cmd;
+    for word in command.split_whitespace() {
+        words.push(word.to_string());
+        current = current.find_subcommand_mut(word)?;
+    }
+    for arg in current.get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        let Some(value) = input(long) else { continue };
+        let takes_value = arg.get_action().takes_values();
+        if !takes_value {
+            if matches!(value.as_str(), "true" | "True" | "TRUE") {
+                words.push(format!("--{long}"));
+            }
+            continue;
+        }
+        let many = matches!(arg.get_action(), clap::ArgAction::Append);
+        let values: Vec<&str> = if many {
+            value
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect()
+        } else {
+            vec![value.as_str()]
+        };
+        for v in values {
+            words.push(format!("--{long}"));
+            words.push(v.to_string());
+        }
+    }
+    Some(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn inputs_become_flags() {
+        let inputs = |name: &str| match name {
+            "command" => Some("run".to_string()),
+            "notebook" => Some("nb.py".to_string()),
+            "param" => Some("a=1\nb=2\n".to_string()),
+            "keep-upload" => Some("true".to_string()),
+            _ => None,
+        };
+        let words = args_from_inputs(inputs).unwrap();
+        assert_eq!(
+            words,
+            [
+                "brickci",
+                "run",
+                "--notebook",
+                "nb.py",
+                "--param",
+                "a=1",
+                "--param",
+                "b=2",
+                "--keep-upload"
+            ]
+        );
+        let cli = Cli::try_parse_from(&words).unwrap();
+        assert!(matches!(cli.command, Command::Run(ref r) if r.params.len() == 2 && r.keep_upload));
+        assert!(args_from_inputs(|n| (n == "command").then(|| "nope".to_string())).is_none());
+    }
+}

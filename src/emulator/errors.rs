@@ -1,0 +1,61 @@
+//! Error responses in the shapes the real service sends.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// `{"error_code": ..., "message": ...}` with a status.
+pub fn api_error(status: u16, code: &str, message: impl Into<String>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        Json(json!({ "error_code": code, "message": message.into() })),
+    )
+        .into_response()
+}
+
+pub fn invalid_parameter(message: impl Into<String>) -> Response {
+    api_error(400, "INVALID_PARAMETER_VALUE", message)
+}
+
+pub fn not_found(message: impl Into<String>) -> Response {
+    api_error(404, "RESOURCE_DOES_NOT_EXIST", message)
+}
+
+pub fn malformed(message: impl Into<String>) -> Response {
+    api_error(400, "MALFORMED_REQUEST", message)
+}
+
+/// 429 or 503 with `Retry-After` (integer seconds, the only form the SDK reads).
+pub fn throttled(status: u16, retry_after: Option<u64>) -> Response {
+    let (code, message) = if status == 429 {
+        (
+            "REQUEST_LIMIT_EXCEEDED",
+            "Too many requests. Please wait a moment and try again.",
+        )
+    } else if status == 503 {
+        (
+            "TEMPORARILY_UNAVAILABLE",
+            "The service is temporarily unavailable. Please try again later.",
+        )
+    } else {
+        ("INTERNAL_ERROR", "Internal error injected by the emulator.")
+    };
+    let mut resp = api_error(status, code, message);
+    if let Some(secs) = retry_after
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        resp.headers_mut().insert("retry-after", v);
+    }
+    resp
+}
+
+/// A JSON request body, or the service's answer to one that isn't.
+pub fn json_body(bytes: &[u8]) -> Result<serde_json::Value, Response> {
+    if bytes.is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| malformed(format!("Could not parse request object: {e}")))
+}

@@ -1,0 +1,187 @@
+//! Fault injection: latency, error statuses (429 with Retry-After, 5xx), dropped connections,
+//! and "lost responses" where the request takes effect but the answer never arrives.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// Answer normally after this delay.
+    Latency { ms: u64 },
+    /// Answer with this status (429/503 carry `Retry-After` when given) without acting.
+    Status {
+        status: u16,
+        retry_after: Option<u64>,
+    },
+    /// Close the connection without acting.
+    Drop,
+    /// Act, then close the connection before the answer.
+    DropAfterApply,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultRule {
+    /// HTTP method to match; None matches all.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Path pattern; `*` matches any run of characters, `/` included.
+    pub path: String,
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    /// How many requests to affect; None means every one.
+    #[serde(default)]
+    pub count: Option<u32>,
+}
+
+impl FaultRule {
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && glob(&self.path, path)
+    }
+
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            FaultKind::Latency { ms } => format!("latency {ms}ms"),
+            FaultKind::Status { status, .. } => format!("status {status}"),
+            FaultKind::Drop => "drop".into(),
+            FaultKind::DropAfterApply => "drop-after-apply".into(),
+        }
+    }
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first)
+        || !text[first.len()..].ends_with(last)
+        || text.len() < first.len() + last.len()
+    {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(i) => rest = &rest[i + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "fault {spec:?}: {reason} (expected [METHOD ]PATH=KIND[*COUNT], KIND one of latency:MS, STATUS[:retry-after=S], drop, drop-after-apply)"
+)]
+pub struct FaultParseError {
+    spec: String,
+    reason: String,
+}
+
+/// `[METHOD ]PATH=KIND[*COUNT]`, e.g. `POST /api/2.2/jobs/runs/submit=drop-after-apply*1`,
+/// `*/runs/get=429:retry-after=2*3`, `*=latency:50`.
+impl FromStr for FaultRule {
+    type Err = FaultParseError;
+
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
+        let err = |reason: &str| FaultParseError {
+            spec: spec.to_string(),
+            reason: reason.to_string(),
+        };
+        let (target, action) = spec.rsplit_once('=').ok_or_else(|| err("no '='"))?;
+        // `retry-after=2` has its own '=': split at the '=' that follows the path instead.
+        let (target, action) = match target.split_once('=') {
+            Some((t, a)) => (t, format!("{a}={action}")),
+            None => (target, action.to_string()),
+        };
+        let (method, path) = match target.trim().split_once(' ') {
+            Some((m, p)) => (Some(m.trim().to_uppercase()), p.trim().to_string()),
+            None => (None, target.trim().to_string()),
+        };
+        if path.is_empty() {
+            return Err(err("empty path"));
+        }
+        let (kind, count) = match action.rsplit_once('*') {
+            Some((k, c)) => (
+                k.to_string(),
+                Some(c.parse::<u32>().map_err(|_| err("count is not a number"))?),
+            ),
+            None => (action.clone(), None),
+        };
+        let kind = match kind.as_str() {
+            "drop" => FaultKind::Drop,
+            "drop-after-apply" => FaultKind::DropAfterApply,
+            k if k.starts_with("latency:") => FaultKind::Latency {
+                ms: k["latency:".len()..]
+                    .parse()
+                    .map_err(|_| err("latency needs milliseconds"))?,
+            },
+            k => {
+                let (status, opts) = k.split_once(':').unwrap_or((k, ""));
+                let status: u16 = status.parse().map_err(|_| err("unknown kind"))?;
+                if !(400..=599).contains(&status) {
+                    return Err(err("status must be 400-599"));
+                }
+                let retry_after = match opts.strip_prefix("retry-after=") {
+                    Some(s) => Some(s.parse().map_err(|_| err("retry-after needs seconds"))?),
+                    None if opts.is_empty() => None,
+                    None => return Err(err("unknown status option")),
+                };
+                FaultKind::Status {
+                    status,
+                    retry_after,
+                }
+            }
+        };
+        Ok(FaultRule {
+            method,
+            path,
+            kind,
+            count,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_flag_syntax() {
+        let r: FaultRule = "POST /api/2.2/jobs/runs/submit=drop-after-apply*1"
+            .parse()
+            .unwrap();
+        assert_eq!(r.method.as_deref(), Some("POST"));
+        assert_eq!(r.kind, FaultKind::DropAfterApply);
+        assert_eq!(r.count, Some(1));
+        let r: FaultRule = "*/jobs/runs/get=429:retry-after=2*3".parse().unwrap();
+        assert_eq!(
+            r.kind,
+            FaultKind::Status {
+                status: 429,
+                retry_after: Some(2)
+            }
+        );
+        assert_eq!(r.count, Some(3));
+        assert!(r.matches("GET", "/api/2.2/jobs/runs/get"));
+        assert!(!r.matches("GET", "/api/2.2/jobs/runs/get-output"));
+        let r: FaultRule = "*=latency:50".parse().unwrap();
+        assert_eq!(r.kind, FaultKind::Latency { ms: 50 });
+        assert!(r.matches("POST", "/anything"));
+        assert!("/x=teapot".parse::<FaultRule>().is_err());
+        assert!("/x=200".parse::<FaultRule>().is_err());
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob("/api/*/jobs/*", "/api/2.2/jobs/runs/get"));
+        assert!(glob("*", ""));
+        assert!(!glob("/a*b", "/a"));
+    }
+}

@@ -1,0 +1,141 @@
+//! A local, stateful Databricks workspace: the REST endpoints brickci uses, with the real
+//! service's status codes and error bodies, OAuth token endpoints, runs on an emulated clock,
+//! scripted notebook outcomes, fault injection and a request log.
+//!
+//! It shares no request or response types with the client in `crate::databricks`: written
+//! from the API contract on its own, it catches the client's wrong assumptions.
+
+mod args;
+mod clock;
+mod errors;
+mod faults;
+mod handlers_auth;
+mod handlers_jobs;
+mod handlers_workspace;
+mod notebook_script;
+mod runs;
+mod server;
+mod state;
+mod workspace_tree;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+
+pub use args::{EmulatorArgs, serve};
+pub use faults::{FaultKind, FaultParseError, FaultRule};
+
+#[derive(Debug, Clone)]
+pub struct ServicePrincipal {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    pub bind: SocketAddr,
+    /// Emulated seconds per real second.
+    pub clock_speed: f64,
+    /// Accepted personal access tokens.
+    pub tokens: Vec<String>,
+    /// OAuth M2M clients.
+    pub service_principals: Vec<ServicePrincipal>,
+    /// Lifetime of issued OAuth tokens, in emulated seconds.
+    pub token_ttl_secs: u64,
+    /// SCIM userName of PAT callers.
+    pub user_name: String,
+    pub faults: Vec<FaultRule>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            clock_speed: 1.0,
+            tokens: vec!["dapi-emulator-token".into()],
+            service_principals: vec![ServicePrincipal {
+                client_id: "emulator-sp".into(),
+                client_secret: "emulator-sp-secret".into(),
+            }],
+            token_ttl_secs: 3600,
+            user_name: "ci-bot@example.com".into(),
+            faults: Vec::new(),
+        }
+    }
+}
+
+/// One request as the emulator saw it. The Authorization header is never recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRecord {
+    pub seq: u64,
+    /// Real milliseconds since the emulator started.
+    pub at_ms: u64,
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub status: u16,
+    pub fault: Option<String>,
+    /// The JSON body, or null.
+    pub body: serde_json::Value,
+}
+
+pub(crate) type Shared = Arc<Mutex<State>>;
+use state::State;
+
+pub(crate) fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, State> {
+    shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub struct EmulatorHandle {
+    url: String,
+    state: Shared,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl EmulatorHandle {
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        lock(&self.state).log.clone()
+    }
+
+    pub fn add_fault(&self, rule: FaultRule) {
+        lock(&self.state).faults.push(rule);
+    }
+
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.task.await;
+    }
+
+    /// Runs until the server stops (it stops on `shutdown` only).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+pub async fn start(config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
+    let url = format!("http://{addr}");
+    let state: Shared = Arc::new(Mutex::new(State::new(config, url.clone())));
+    let app = server::router(state.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(EmulatorHandle {
+        url,
+        state,
+        shutdown: tx,
+        task,
+    })
+}

@@ -1,0 +1,159 @@
+//! What a notebook does when the emulator "runs" it, read from its source:
+//!
+//! - the literal in its last `dbutils.notebook.exit(...)` becomes the exit value
+//!   (a Python string literal in any quotes, a number, True/False/None);
+//! - directive comments, one per line (`#`, `--` or `//` comments):
+//!   - `brickci-emulator: fail "message"` fails the run with that error and a trace
+//!     pointing at the directive's line;
+//!   - `brickci-emulator: duration 90s` (or `1500ms`, `2m`, `1h`) sets how long it runs;
+//!   - `brickci-emulator: internal-error` ends the run as INTERNAL_ERROR;
+//!   - `brickci-emulator: output-size N` makes an exit value of N bytes (to see truncation).
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Script {
+    pub exit_value: Option<String>,
+    pub fail: Option<(String, u32)>,
+    pub duration_ms: Option<u64>,
+    pub internal_error: bool,
+}
+
+const DIRECTIVE: &str = "brickci-emulator:";
+
+pub fn parse(source: &str) -> Script {
+    let mut script = Script::default();
+    for (i, line) in source.lines().enumerate() {
+        let trimmed = line.trim();
+        let comment = trimmed
+            .strip_prefix('#')
+            .or_else(|| trimmed.strip_prefix("--"))
+            .or_else(|| trimmed.strip_prefix("//"));
+        if let Some(rest) = comment.and_then(|c| c.trim().strip_prefix(DIRECTIVE)) {
+            apply_directive(&mut script, rest.trim(), i as u32 + 1);
+            continue;
+        }
+        if let Some(pos) = trimmed.find("dbutils.notebook.exit(")
+            && let Some(v) = literal(&trimmed[pos + "dbutils.notebook.exit(".len()..])
+        {
+            script.exit_value = Some(v);
+        }
+    }
+    script
+}
+
+fn apply_directive(script: &mut Script, rest: &str, line: u32) {
+    let (word, arg) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let arg = arg.trim();
+    match word {
+        "fail" => {
+            let msg = literal(arg).unwrap_or_else(|| arg.to_string());
+            script.fail = Some((
+                if msg.is_empty() {
+                    "Notebook failed".into()
+                } else {
+                    msg
+                },
+                line,
+            ));
+        }
+        "duration" => script.duration_ms = parse_duration(arg),
+        "internal-error" => script.internal_error = true,
+        "output-size" => {
+            if let Ok(n) = arg.parse::<usize>() {
+                script.exit_value = Some("x".repeat(n));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn parse_duration(s: &str) -> Option<u64> {
+    let (num, unit) = s.split_at(
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len()),
+    );
+    let n: f64 = num.parse().ok()?;
+    let ms = match unit.trim() {
+        "ms" => n,
+        "" | "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        "h" => n * 3_600_000.0,
+        _ => return None,
+    };
+    Some(ms as u64)
+}
+
+/// The value of a Python literal at the start of `s` (up to the closing parenthesis).
+fn literal(s: &str) -> Option<String> {
+    let s = s.trim_start();
+    for quote in ["\"\"\"", "'''", "\"", "'"] {
+        if let Some(body) = s.strip_prefix(quote) {
+            let mut out = String::new();
+            let mut chars = body.chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    match chars.next()? {
+                        'n' => out.push('\n'),
+                        't' => out.push('\t'),
+                        other => out.push(other),
+                    }
+                    continue;
+                }
+                out.push(c);
+                if out.ends_with(quote) {
+                    out.truncate(out.len() - quote.len());
+                    return Some(out);
+                }
+            }
+            return None;
+        }
+    }
+    let end = s.find(')').unwrap_or(s.len());
+    let word = s[..end].trim();
+    match word {
+        "True" => Some("True".into()),
+        "False" => Some("False".into()),
+        "None" => Some("None".into()),
+        w if !w.is_empty() && w.parse::<f64>().is_ok() => Some(w.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_values_and_directives() {
+        let s = parse(
+            "x = 1\ndbutils.notebook.exit('first')\ndbutils.notebook.exit(\"it's \\\"two\\\"\")\n",
+        );
+        assert_eq!(s.exit_value.as_deref(), Some("it's \"two\""));
+        let s = parse(
+            "# brickci-emulator: fail \"AssertionError: bad\"\n-- brickci-emulator: duration 2m\n",
+        );
+        assert_eq!(s.fail, Some(("AssertionError: bad".into(), 1)));
+        assert_eq!(s.duration_ms, Some(120_000));
+        assert_eq!(
+            parse("dbutils.notebook.exit(42)").exit_value.as_deref(),
+            Some("42")
+        );
+        assert_eq!(
+            parse("dbutils.notebook.exit(json.dumps(x))").exit_value,
+            None
+        );
+        assert_eq!(
+            parse("dbutils.notebook.exit('''{\"a\": 1}''')")
+                .exit_value
+                .as_deref(),
+            Some("{\"a\": 1}")
+        );
+        assert!(parse("// brickci-emulator: internal-error").internal_error);
+        assert_eq!(
+            parse("# brickci-emulator: output-size 3")
+                .exit_value
+                .as_deref(),
+            Some("xxx")
+        );
+        assert_eq!(parse_duration("1500ms"), Some(1500));
+    }
+}

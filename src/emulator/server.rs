@@ -1,0 +1,245 @@
+//! The router and the layer every API request passes: request log, faults, authentication.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State as AxState};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use serde_json::{Value, json};
+
+use super::errors::{api_error, throttled};
+use super::faults::{FaultKind, FaultRule};
+use super::{
+    RequestRecord, Shared, handlers_auth as auth, handlers_jobs as jobs, handlers_workspace as ws,
+    lock,
+};
+
+/// Requests with bodies larger than this are refused (workspace import tops out at 10 MB
+/// of base64 content; multipart adds a little).
+const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+pub fn router(state: Shared) -> Router {
+    let api = Router::new()
+        .route("/api/2.0/preview/scim/v2/Me", get(auth::me))
+        .route("/api/2.0/workspace/mkdirs", post(ws::mkdirs))
+        .route("/api/2.0/workspace/import", post(ws::import))
+        .route("/api/2.0/workspace/get-status", get(ws::get_status))
+        .route("/api/2.0/workspace/list", get(ws::list))
+        .route("/api/2.0/workspace/export", get(ws::export))
+        .route("/api/2.0/workspace/delete", post(ws::delete))
+        .route("/api/{version}/jobs/runs/submit", post(jobs::submit))
+        .route("/api/{version}/jobs/runs/get", get(jobs::get))
+        .route("/api/{version}/jobs/runs/get-output", get(jobs::get_output))
+        .route("/api/{version}/jobs/runs/cancel", post(jobs::cancel))
+        .route("/api/{version}/jobs/runs/list", get(jobs::list))
+        .route("/.well-known/databricks-config", get(auth::host_metadata))
+        .route(
+            "/oidc/.well-known/oauth-authorization-server",
+            get(auth::oauth_metadata),
+        )
+        .route("/oidc/v1/token", post(auth::token))
+        .fallback(no_api)
+        .layer(middleware::from_fn_with_state(state.clone(), gate));
+    let admin = Router::new()
+        .route(
+            "/__emulator/faults",
+            post(add_fault).delete(clear_faults).get(list_faults),
+        )
+        .route(
+            "/__emulator/requests",
+            get(list_requests).delete(clear_requests),
+        )
+        .route("/__emulator/{*rest}", any(no_api));
+    admin.merge(api).with_state(state)
+}
+
+/// The real service's answer to a path it has no API for.
+async fn no_api(method: Method, req: Request) -> Response {
+    api_error(
+        404,
+        "ENDPOINT_NOT_FOUND",
+        format!("No API found for '{} {}'", method, req.uri().path()),
+    )
+}
+
+fn unauthenticated(path: &str) -> bool {
+    path == "/.well-known/databricks-config" || path.starts_with("/oidc/")
+}
+
+/// Logs the request, applies a matching fault, checks the bearer token, then hands over.
+async fn gate(AxState(state): AxState<Shared>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let method = parts.method.to_string();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => return api_error(413, "MAX_REQUEST_SIZE_EXCEEDED", "Request body too large"),
+    };
+    let (seq, at_ms, fault) = {
+        let mut s = lock(&state);
+        let seq = s.log.len() as u64 + 1;
+        (seq, s.clock.real_ms(), s.take_fault(&method, &path))
+    };
+    let record = |status: u16, fault: &Option<FaultRule>| RequestRecord {
+        seq,
+        at_ms,
+        method: method.clone(),
+        path: path.clone(),
+        query: query.clone(),
+        status,
+        fault: fault.as_ref().map(FaultRule::describe),
+        body: logged_body(&bytes),
+    };
+
+    let mut apply_then_drop = false;
+    match fault.as_ref().map(|f| &f.kind) {
+        Some(FaultKind::Latency { ms }) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+        Some(FaultKind::Status {
+            status,
+            retry_after,
+        }) => {
+            lock(&state).log.push(record(*status, &fault));
+            return throttled(*status, *retry_after);
+        }
+        Some(FaultKind::Drop) => {
+            lock(&state).log.push(record(0, &fault));
+            return dropped();
+        }
+        Some(FaultKind::DropAfterApply) => apply_then_drop = true,
+        None => {}
+    }
+
+    if !unauthenticated(&path)
+        && let Err(resp) = authenticate(&state, &parts.headers)
+    {
+        lock(&state)
+            .log
+            .push(record(resp.status().as_u16(), &fault));
+        return resp;
+    }
+
+    let req = Request::from_parts(parts, Body::from(bytes.clone()));
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    lock(&state)
+        .log
+        .push(record(if apply_then_drop { 0 } else { status }, &fault));
+    if apply_then_drop { dropped() } else { resp }
+}
+
+fn authenticate(state: &Shared, headers: &axum::http::HeaderMap) -> Result<(), Response> {
+    let header = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(token) = header
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        return Err(api_error(
+            401,
+            "401",
+            "Credential was not sent or was of an unsupported type for this API.",
+        ));
+    };
+    match lock(state).principal(token) {
+        Some(_) => Ok(()),
+        None => Err(api_error(403, "403", "Invalid access token.")),
+    }
+}
+
+/// A response whose body fails at once: the client gets headers and then a broken
+/// connection, so from its side the answer was lost.
+fn dropped() -> Response {
+    let stream = futures_stream_error();
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn futures_stream_error() -> impl futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send
+{
+    struct Broken;
+    impl futures_core::Stream for Broken {
+        type Item = Result<Bytes, std::io::Error>;
+        fn poll_next(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            std::task::Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "connection dropped by fault injection",
+            ))))
+        }
+    }
+    Broken
+}
+
+fn logged_body(bytes: &Bytes) -> Value {
+    if bytes.is_empty() {
+        return Value::Null;
+    }
+    if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
+        return v;
+    }
+    // Form bodies (token requests): keep field names and non-secret values.
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && text.contains('=')
+        && !text.contains('\n')
+    {
+        let map: serde_json::Map<String, Value> = url::form_urlencoded::parse(text.as_bytes())
+            .map(|(k, v)| {
+                let secret = matches!(
+                    k.as_ref(),
+                    "client_secret" | "subject_token" | "client_assertion"
+                );
+                (
+                    k.into_owned(),
+                    json!(if secret {
+                        "***".to_string()
+                    } else {
+                        v.into_owned()
+                    }),
+                )
+            })
+            .collect();
+        return Value::Object(map);
+    }
+    json!({ "bytes": bytes.len() })
+}
+
+async fn add_fault(AxState(state): AxState<Shared>, body: Bytes) -> Response {
+    match serde_json::from_slice::<FaultRule>(&body) {
+        Ok(rule) => {
+            lock(&state).faults.push(rule);
+            (StatusCode::OK, axum::Json(json!({}))).into_response()
+        }
+        Err(e) => api_error(400, "MALFORMED_REQUEST", format!("bad fault rule: {e}")),
+    }
+}
+
+async fn clear_faults(AxState(state): AxState<Shared>) -> Response {
+    lock(&state).faults.clear();
+    axum::Json(json!({})).into_response()
+}
+
+async fn list_faults(AxState(state): AxState<Shared>) -> Response {
+    axum::Json(json!({ "faults": lock(&state).faults })).into_response()
+}
+
+async fn list_requests(AxState(state): AxState<Shared>) -> Response {
+    axum::Json(json!({ "requests": lock(&state).log })).into_response()
+}
+
+async fn clear_requests(AxState(state): AxState<Shared>) -> Response {
+    lock(&state).log.clear();
+    axum::Json(json!({})).into_response()
+}

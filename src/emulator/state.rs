@@ -1,0 +1,76 @@
+//! Everything the emulated workspace remembers, behind one lock.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::clock::Clock;
+use super::faults::FaultRule;
+use super::runs::RunRecord;
+use super::workspace_tree::Tree;
+use super::{EmulatorConfig, RequestRecord};
+
+pub struct Issued {
+    /// SCIM userName of whoever the token belongs to.
+    pub principal: String,
+    pub expires_ms: u64,
+}
+
+pub struct State {
+    pub clock: Clock,
+    pub base_url: String,
+    pub workspace_id: String,
+    pub config: EmulatorConfig,
+    pub tree: Tree,
+    pub runs: BTreeMap<i64, RunRecord>,
+    pub idempotency: HashMap<String, i64>,
+    pub next_id: i64,
+    pub issued: HashMap<String, Issued>,
+    pub faults: Vec<FaultRule>,
+    pub log: Vec<RequestRecord>,
+}
+
+impl State {
+    pub fn new(config: EmulatorConfig, base_url: String) -> State {
+        let clock = Clock::new(config.clock_speed);
+        let now = clock.now_ms();
+        State {
+            clock,
+            base_url,
+            workspace_id: "1234567890123456".into(),
+            faults: config.faults.clone(),
+            config,
+            tree: Tree::new(now),
+            runs: BTreeMap::new(),
+            idempotency: HashMap::new(),
+            next_id: 1000,
+            issued: HashMap::new(),
+            log: Vec::new(),
+        }
+    }
+
+    pub fn next_id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Who a bearer token belongs to, if it is valid now.
+    pub fn principal(&self, token: &str) -> Option<String> {
+        if self.config.tokens.iter().any(|t| t == token) {
+            return Some(self.config.user_name.clone());
+        }
+        let issued = self.issued.get(token)?;
+        (self.clock.now_ms() < issued.expires_ms).then(|| issued.principal.clone())
+    }
+
+    /// Takes the first matching fault rule, counting it down.
+    pub fn take_fault(&mut self, method: &str, path: &str) -> Option<FaultRule> {
+        let i = self
+            .faults
+            .iter()
+            .position(|r| r.matches(method, path) && r.count != Some(0))?;
+        let rule = self.faults[i].clone();
+        if let Some(c) = &mut self.faults[i].count {
+            *c -= 1;
+        }
+        Some(rule)
+    }
+}

@@ -1,0 +1,66 @@
+//! The error a command ends with: a message, `help:` lines, and the exit code of its class.
+
+use crate::auth::{AuthError, HostError};
+use crate::databricks::ClientError;
+use crate::exit::ExitCode;
+use crate::run::WaitError;
+use crate::run::notebook::NotebookError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{message}")]
+    BadInput { message: String, help: Vec<String> },
+    #[error(transparent)]
+    Host(#[from] HostError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Notebook(#[from] NotebookError),
+    #[error(transparent)]
+    Wait(#[from] WaitError),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl Error {
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Error::BadInput {
+            message: message.into(),
+            help: Vec::new(),
+        }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::BadInput { .. } | Error::Host(_) | Error::Notebook(_) => ExitCode::BadInput,
+            Error::Auth(_) => ExitCode::Auth,
+            Error::Client(e) if e.is_auth() => ExitCode::Auth,
+            Error::Client(_) | Error::Io(_) => ExitCode::Api,
+            Error::Wait(WaitError::Api(e)) if e.is_auth() => ExitCode::Auth,
+            Error::Wait(WaitError::Api(_)) => ExitCode::Api,
+            Error::Wait(WaitError::Cancelled { signal, .. }) => signal.exit_code(),
+            Error::Wait(WaitError::TimedOut { .. }) => ExitCode::Failed,
+        }
+    }
+
+    /// What to check next, for the `help:` lines under the message.
+    pub fn help(&self) -> Vec<String> {
+        match self {
+            Error::BadInput { help, .. } => help.clone(),
+            Error::Auth(AuthError::Rejected { .. }) => vec![
+                "check DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET belong to a service principal of this workspace or account".into(),
+            ],
+            Error::Auth(_) => vec!["run `brickci auth check` to see which method is picked and why".into()],
+            Error::Client(e) | Error::Wait(WaitError::Api(e)) if e.is_auth() => vec![
+                "the workspace rejected the credentials: check that DATABRICKS_TOKEN (or the service principal) is valid, not expired, and meant for DATABRICKS_HOST".into(),
+                "run `brickci auth check` to see the host, method and identity in use".into(),
+            ],
+            Error::Client(ClientError::Unreachable { .. }) => vec![
+                "check DATABRICKS_HOST, DNS and any proxy or firewall between this runner and the workspace".into(),
+            ],
+            _ => Vec::new(),
+        }
+    }
+}

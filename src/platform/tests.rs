@@ -1,0 +1,217 @@
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use super::*;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+fn platform(pairs: &[(&str, &str)]) -> (Platform, Captured) {
+    let cap = Captured::default();
+    let p = Platform::with_writer(
+        Env::from_pairs(pairs.iter().copied()),
+        Box::new(cap.clone()),
+    );
+    (p, cap)
+}
+
+#[test]
+fn detects_each_platform() {
+    assert_eq!(
+        platform(&[("GITHUB_ACTIONS", "true")]).0.kind(),
+        Kind::GitHubActions
+    );
+    assert_eq!(
+        platform(&[("TF_BUILD", "True")]).0.kind(),
+        Kind::AzureDevOps
+    );
+    assert_eq!(
+        platform(&[("CODEBUILD_BUILD_ID", "p:1")]).0.kind(),
+        Kind::CodeBuild
+    );
+    assert_eq!(
+        platform(&[("DATABRICKS_RUNTIME_VERSION", "15.4")]).0.kind(),
+        Kind::DatabricksJob
+    );
+    assert_eq!(platform(&[("GITHUB_ACTIONS", "")]).0.kind(), Kind::Local);
+}
+
+#[test]
+fn inputs_as_each_runner_names_them() {
+    let (p, _) = platform(&[
+        ("INPUT_CLUSTER-ID", " abc "),
+        ("INPUT_MY_INPUT", "x"),
+        ("INPUT_A_B", "ado"),
+        ("INPUT_FLAG", "True"),
+    ]);
+    assert_eq!(p.input("cluster-id").as_deref(), Some("abc"));
+    assert_eq!(p.input("my input").as_deref(), Some("x"));
+    assert_eq!(p.input("a.b").as_deref(), Some("ado"));
+    assert_eq!(p.input_bool("flag").unwrap(), Some(true));
+    let (p, _) = platform(&[("INPUT_FLAG", "yes")]);
+    assert!(
+        p.input_bool("flag")
+            .unwrap_err()
+            .to_string()
+            .contains("flag")
+    );
+    let (p, _) = platform(&[("INPUT_CLUSTER_ID", "underscored")]);
+    assert_eq!(p.input("cluster-id").as_deref(), Some("underscored"));
+}
+
+#[test]
+fn masked_secrets_never_printed_anywhere() {
+    for kind_env in [
+        ("GITHUB_ACTIONS", "true"),
+        ("TF_BUILD", "True"),
+        ("CI", "true"),
+    ] {
+        let (p, cap) = platform(&[kind_env]);
+        p.mask("s3cr3t-value");
+        p.info("token is s3cr3t-value");
+        p.group_start("group s3cr3t-value");
+        p.group_end();
+        p.annotate(&Annotation {
+            message: "boom s3cr3t-value".into(),
+            title: Some("t s3cr3t-value".into()),
+            ..Default::default()
+        });
+        p.warn("w s3cr3t-value");
+        let text = cap.text();
+        for line in text.lines() {
+            if line.starts_with("::add-mask::") || line.starts_with("##vso[task.setsecret]") {
+                continue;
+            }
+            assert!(!line.contains("s3cr3t"), "{kind_env:?}: {line}");
+        }
+        assert!(text.contains("***"), "{text}");
+    }
+    let (p, cap) = platform(&[("GITHUB_ACTIONS", "true")]);
+    p.mask("line-one\nline-two");
+    assert!(
+        cap.text()
+            .contains("::add-mask::line-one\n::add-mask::line-two\n"),
+        "{}",
+        cap.text()
+    );
+}
+
+#[test]
+fn annotations_per_platform() {
+    let a = Annotation {
+        level: Some(Level::Error),
+        message: "50% failed\nsee log".into(),
+        title: Some("a:b".into()),
+        file: Some("/ws/tests/t.py".into()),
+        line: Some(12),
+        ..Default::default()
+    };
+    let (p, cap) = platform(&[("GITHUB_ACTIONS", "true"), ("GITHUB_WORKSPACE", "/ws")]);
+    p.annotate(&a);
+    assert_eq!(
+        cap.text(),
+        "::error file=tests/t.py,line=12,title=a%3Ab::50%25 failed%0Asee log\n"
+    );
+    let (p, cap) = platform(&[("TF_BUILD", "True")]);
+    p.annotate(&a);
+    assert_eq!(
+        cap.text(),
+        "##vso[task.logissue type=error;sourcepath=/ws/tests/t.py;linenumber=12]50%AZP25 failed%0Asee log\n"
+    );
+    let (p, cap) = platform(&[]);
+    p.annotate(&a);
+    assert_eq!(
+        cap.text(),
+        "/ws/tests/t.py:12: error: 50% failed\nsee log\n"
+    );
+}
+
+#[test]
+fn log_lines_cannot_inject_runner_commands() {
+    let (p, cap) = platform(&[("GITHUB_ACTIONS", "true")]);
+    p.info("::add-mask::oops");
+    assert_eq!(cap.text(), " ::add-mask::oops\n");
+    let (p, cap) = platform(&[("TF_BUILD", "True")]);
+    p.info("x ##vso[task.complete result=Failed]");
+    assert!(!cap.text().contains("##vso["), "{}", cap.text());
+}
+
+#[test]
+fn outputs_per_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = dir.path().join("gh");
+    let (p, _) = platform(&[
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_OUTPUT", gh.to_str().unwrap()),
+    ]);
+    p.set_output("result-state", "SUCCESS").unwrap();
+    p.set_output("notebook-output", "a\nb").unwrap();
+    let text = std::fs::read_to_string(&gh).unwrap();
+    assert!(
+        text.starts_with("result-state=SUCCESS\nnotebook-output<<ghadelimiter_"),
+        "{text}"
+    );
+    let (p, cap) = platform(&[("TF_BUILD", "True")]);
+    p.set_output("run-url", "http://x/;y").unwrap();
+    assert_eq!(
+        cap.text(),
+        "##vso[task.setvariable variable=run-url;isOutput=true]http://x/%3By\n"
+    );
+    let (p, _) = platform(&[
+        ("CODEBUILD_BUILD_ID", "p:1"),
+        ("CODEBUILD_SRC_DIR", dir.path().to_str().unwrap()),
+    ]);
+    p.set_output("run-id", "5").unwrap();
+    assert!(dir.path().join("brickci-outputs.json").exists());
+    assert!(
+        std::fs::read_to_string(dir.path().join("brickci-outputs.env"))
+            .unwrap()
+            .contains("export BRICKCI_RUN_ID='5'")
+    );
+    let (p, _) = platform(&[]);
+    p.set_output("run-id", "5").unwrap();
+}
+
+#[test]
+fn summary_respects_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("summary.md");
+    let (p, _) = platform(&[
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_STEP_SUMMARY", path.to_str().unwrap()),
+    ]);
+    let big = "| row | value |\n".repeat(100_000);
+    p.summary(&big).unwrap();
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.len() <= SUMMARY_LIMIT, "{}", written.len());
+    assert!(written.contains("summary trimmed"));
+    assert_eq!(fit_summary("short", 100), "short");
+}
+
+#[test]
+fn idempotency_seeds_are_stable_per_attempt() {
+    let (p, _) = platform(&[
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_RUN_ID", "9"),
+        ("GITHUB_RUN_ATTEMPT", "2"),
+        ("GITHUB_JOB", "test"),
+    ]);
+    assert_eq!(p.idempotency_seed().as_deref(), Some("gh-9-2-test"));
+    assert_eq!(platform(&[]).0.idempotency_seed(), None);
+}

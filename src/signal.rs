@@ -1,0 +1,78 @@
+//! SIGINT/SIGTERM as a value the waiters can select on. Handlers are installed by us, not
+//! left to the default disposition: as PID 1 in a container there is no default.
+
+use tokio::sync::watch;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Interrupt,
+    Terminate,
+}
+
+impl Signal {
+    pub fn exit_code(self) -> crate::exit::ExitCode {
+        match self {
+            Signal::Interrupt => crate::exit::ExitCode::Interrupted,
+            Signal::Terminate => crate::exit::ExitCode::Terminated,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        }
+    }
+}
+
+/// Resolves once a signal arrived; clones share the same source.
+#[derive(Clone)]
+pub struct Interrupt(watch::Receiver<Option<Signal>>);
+
+impl Interrupt {
+    /// Never fires: for library callers and tests that handle no signals.
+    pub fn never() -> Interrupt {
+        let (tx, rx) = watch::channel(None);
+        // Keep the sender alive for the program's life so `changed()` just pends.
+        std::mem::forget(tx);
+        Interrupt(rx)
+    }
+
+    /// Installs SIGINT and SIGTERM handlers (needs a running tokio runtime).
+    pub fn install() -> std::io::Result<Interrupt> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        let (tx, rx) = watch::channel(None);
+        tokio::spawn(async move {
+            let first = tokio::select! {
+                _ = int.recv() => Signal::Interrupt,
+                _ = term.recv() => Signal::Terminate,
+            };
+            let _ = tx.send(Some(first));
+            // A second signal upgrades INT to TERM (the runner's escalation), nothing more.
+            if first == Signal::Interrupt && term.recv().await.is_some() {
+                let _ = tx.send(Some(Signal::Terminate));
+            }
+            // Keep the sender (and the handlers) alive.
+            std::future::pending::<()>().await;
+        });
+        Ok(Interrupt(rx))
+    }
+
+    pub fn received(&self) -> Option<Signal> {
+        *self.0.borrow()
+    }
+
+    /// Waits for a signal.
+    pub async fn wait(&mut self) -> Signal {
+        loop {
+            if let Some(s) = *self.0.borrow_and_update() {
+                return s;
+            }
+            if self.0.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}

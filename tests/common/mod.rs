@@ -1,0 +1,160 @@
+//! Shared by the black-box tests: an in-process emulator and the real binary run against it
+//! with a scrubbed environment.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use brickci::emulator::{EmulatorConfig, EmulatorHandle, FaultRule, RequestRecord, start};
+
+pub const TOKEN: &str = "dapi-emulator-token";
+
+/// An emulator on its own runtime, so tests can block on the binary meanwhile.
+pub struct TestEmulator {
+    pub handle: Option<EmulatorHandle>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl TestEmulator {
+    pub fn start(config: EmulatorConfig) -> TestEmulator {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let handle = runtime.block_on(start(config)).expect("emulator starts");
+        TestEmulator {
+            handle: Some(handle),
+            runtime,
+        }
+    }
+
+    /// Fast clock: a run's few emulated seconds pass in a blink.
+    pub fn fast() -> TestEmulator {
+        TestEmulator::start(EmulatorConfig {
+            clock_speed: 50.0,
+            ..EmulatorConfig::default()
+        })
+    }
+
+    pub fn url(&self) -> String {
+        self.handle.as_ref().unwrap().url()
+    }
+
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.handle.as_ref().unwrap().requests()
+    }
+
+    pub fn fault(&self, spec: &str) {
+        let rule: FaultRule = spec
+            .parse()
+            .unwrap_or_else(|e| panic!("fault {spec:?}: {e:?}"));
+        self.handle.as_ref().unwrap().add_fault(rule);
+    }
+
+    /// A GET against the emulator's API with the test token, as JSON.
+    pub fn get_json(&self, path_and_query: &str) -> serde_json::Value {
+        let url = format!("{}{path_and_query}", self.url());
+        self.runtime.block_on(async {
+            brickci::http::client(&Default::default())
+                .unwrap()
+                .get(url)
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    }
+
+    /// Requests whose path ends with `suffix` (and method matches).
+    pub fn calls(&self, method: &str, suffix: &str) -> Vec<RequestRecord> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == method && r.path.ends_with(suffix))
+            .collect()
+    }
+}
+
+impl Drop for TestEmulator {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            self.runtime.block_on(h.shutdown());
+        }
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_brickci")
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the binary with only the given variables (plus PATH/HOME), like a clean CI step.
+pub fn brickci(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Output {
+    let mut cmd = Command::new(bin());
+    cmd.args(args).current_dir(cwd).env_clear();
+    for key in ["PATH", "HOME", "TMPDIR"] {
+        if let Ok(v) = std::env::var(key) {
+            cmd.env(key, v);
+        }
+    }
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("binary runs")
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Fails when any secret value appears in what the binary printed, other than in the one
+/// line that registers it for masking with the runner (the runner swallows that line).
+pub fn assert_no_secrets(out: &Output, secrets: &[&str]) {
+    let all = text(out);
+    for line in all.lines() {
+        if line.starts_with("::add-mask::") || line.starts_with("##vso[task.setsecret]") {
+            continue;
+        }
+        for s in secrets {
+            assert!(
+                !line.contains(s),
+                "secret {s:?} leaked into output line {line:?}:\n{all}"
+            );
+        }
+    }
+}
+
+pub fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+/// The standard flags for a quick notebook run against the emulator.
+pub fn run_env(emu: &TestEmulator) -> Vec<(String, String)> {
+    vec![
+        ("DATABRICKS_HOST".into(), emu.url()),
+        ("DATABRICKS_TOKEN".into(), TOKEN.into()),
+        ("BRICKCI_POLL_MIN".into(), "0.05".into()),
+        ("BRICKCI_POLL_MAX".into(), "0.2".into()),
+    ]
+}
+
+pub fn as_refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+}
+
+pub fn write_notebook(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, format!("# Databricks notebook source\n{body}")).unwrap();
+    p
+}
