@@ -47,12 +47,16 @@ impl Error {
 
     /// What to check next, for the `help:` lines under the message.
     pub fn help(&self) -> Vec<String> {
+        if let Some(auth) = self.auth_error() {
+            return match auth {
+                AuthError::Rejected { .. } => vec![
+                    "check DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET: they must belong to a service principal of this workspace or its account".into(),
+                ],
+                _ => vec!["run `brickci auth check` to see which method is picked and why".into()],
+            };
+        }
         match self {
             Error::BadInput { help, .. } => help.clone(),
-            Error::Auth(AuthError::Rejected { .. }) => vec![
-                "check DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET belong to a service principal of this workspace or account".into(),
-            ],
-            Error::Auth(_) => vec!["run `brickci auth check` to see which method is picked and why".into()],
             Error::Client(e) | Error::Wait(WaitError::Api(e)) if e.is_auth() => vec![
                 "the workspace rejected the credentials: check that DATABRICKS_TOKEN (or the service principal) is valid, not expired, and meant for DATABRICKS_HOST".into(),
                 "run `brickci auth check` to see the host, method and identity in use".into(),
@@ -61,6 +65,16 @@ impl Error {
                 "check DATABRICKS_HOST, DNS and any proxy or firewall between this runner and the workspace".into(),
             ],
             _ => Vec::new(),
+        }
+    }
+
+    /// The credential failure underneath, wherever it surfaced.
+    fn auth_error(&self) -> Option<&AuthError> {
+        match self {
+            Error::Auth(e)
+            | Error::Client(ClientError::Auth(e))
+            | Error::Wait(WaitError::Api(ClientError::Auth(e))) => Some(e),
+            _ => None,
         }
     }
 }

@@ -72,7 +72,7 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
 }
 
 fn render(platform: &Platform, error: &Error) -> ExitCode {
-    platform.error(&format!("error: {error}"));
+    platform.error(&error.to_string());
     for line in error.help() {
         platform.info(&format!("  help: {line}"));
     }

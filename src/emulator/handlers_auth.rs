@@ -109,6 +109,8 @@ pub async fn token(AxState(state): AxState<Shared>, headers: HeaderMap, body: By
     let token = format!("eyJemu.{}", uuid::Uuid::new_v4().simple());
     let ttl = s.config.token_ttl_secs;
     let expires_ms = s.clock.now_ms() + ttl * 1000;
+    // Clients time tokens in real seconds: on a fast clock the token lives shorter.
+    let expires_in = ((ttl as f64 / s.config.clock_speed).ceil() as u64).max(1);
     s.issued.insert(
         token.clone(),
         Issued {
@@ -119,7 +121,7 @@ pub async fn token(AxState(state): AxState<Shared>, headers: HeaderMap, body: By
     Json(json!({
         "access_token": token,
         "token_type": "Bearer",
-        "expires_in": ttl,
+        "expires_in": expires_in,
         "scope": form.get("scope").cloned().unwrap_or_else(|| "all-apis".into()),
     }))
     .into_response()

@@ -1,0 +1,97 @@
+//! The official Databricks SDK for Python against the emulator: the emulator must answer
+//! what the real service answers, as far as the SDK can tell.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use brickci::emulator::EmulatorConfig;
+use common::*;
+
+/// The venv made by scripts/test; in CI its absence is a failure, not a skip.
+fn venv_python() -> Option<PathBuf> {
+    let venv = std::env::var("BRICKCI_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join(".venv"));
+    let python = venv.join("bin/python");
+    if python.exists() {
+        return Some(python);
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "CI: the test venv is missing at {} (scripts/test creates it)",
+        venv.display()
+    );
+    eprintln!(
+        "skipping: no venv at {} (run scripts/test to create it)",
+        venv.display()
+    );
+    None
+}
+
+fn run_sdk(emu: &TestEmulator, auth: &[(&str, &str)]) -> std::process::Output {
+    let python = venv_python().expect("venv present");
+    let mut cmd = Command::new(python);
+    cmd.arg(repo().join("tests/python/sdk_against_emulator.py"))
+        .env_clear();
+    for key in ["PATH", "HOME"] {
+        if let Ok(v) = std::env::var(key) {
+            cmd.env(key, v);
+        }
+    }
+    // Nothing leaves 127.0.0.1: no config file, no cloud metadata, no proxy.
+    cmd.env("DATABRICKS_HOST", emu.url())
+        .env("DATABRICKS_CONFIG_FILE", "/dev/null")
+        .env("NO_PROXY", "*")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in auth {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("python runs")
+}
+
+#[test]
+fn official_sdk_with_a_personal_access_token() {
+    if venv_python().is_none() {
+        return;
+    }
+    let emu = TestEmulator::start(EmulatorConfig {
+        clock_speed: 100.0,
+        ..EmulatorConfig::default()
+    });
+    let out = run_sdk(&emu, &[("DATABRICKS_TOKEN", TOKEN)]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.contains("auth=pat") && all.contains("sdk checks passed"),
+        "{all}"
+    );
+}
+
+#[test]
+fn official_sdk_with_oauth_m2m_through_discovery() {
+    if venv_python().is_none() {
+        return;
+    }
+    let emu = TestEmulator::start(EmulatorConfig {
+        clock_speed: 100.0,
+        ..EmulatorConfig::default()
+    });
+    let out = run_sdk(
+        &emu,
+        &[
+            ("DATABRICKS_CLIENT_ID", "emulator-sp"),
+            ("DATABRICKS_CLIENT_SECRET", "emulator-sp-secret"),
+        ],
+    );
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("auth=oauth-m2m"), "{all}");
+    // The SDK found the token endpoint through host metadata, as against a real workspace.
+    assert!(
+        !emu.calls("GET", "/.well-known/databricks-config")
+            .is_empty()
+    );
+    assert_eq!(emu.calls("POST", "/oidc/v1/token").len(), 1);
+}
