@@ -30,8 +30,10 @@ pub enum Command {
     /// Authentication: which workspace, which method, which identity.
     #[command(subcommand)]
     Auth(AuthCommand),
-    /// Run a notebook once (runs/submit) and wait for its outcome.
+    /// Run a notebook once, or a job, and wait for its outcome.
     Run(RunArgs),
+    /// Cancel a run (e.g. in a post step after the CI job was cancelled).
+    Cancel(CancelArgs),
     /// A local Databricks workspace, for rehearsal and tests.
     Emulator(crate::emulator::EmulatorArgs),
     /// The whole flow, offline, against the embedded emulator.
@@ -45,17 +47,34 @@ pub enum AuthCommand {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["notebook", "job_id", "job_name", "attach"])))]
 pub struct RunArgs {
-    /// Local notebook to upload and run (.py, .sql, .scala, .r, .ipynb).
+    /// Local notebook to upload and run once (.py, .sql, .scala, .r, .ipynb).
     #[arg(long, env = "BRICKCI_NOTEBOOK", value_name = "PATH")]
-    pub notebook: std::path::PathBuf,
-    /// Run on this existing cluster (default: serverless).
+    pub notebook: Option<std::path::PathBuf>,
+    /// Run this existing job (run-now).
+    #[arg(long, env = "BRICKCI_JOB_ID")]
+    pub job_id: Option<i64>,
+    /// Run the job with this exact name (must be unique).
+    #[arg(long, env = "BRICKCI_JOB_NAME")]
+    pub job_name: Option<String>,
+    /// Wait for a run started elsewhere.
+    #[arg(long, env = "BRICKCI_ATTACH", value_name = "RUN_ID")]
+    pub attach: Option<i64>,
+    /// Run only this task of the job (repeatable).
+    #[arg(long, env = "BRICKCI_ONLY", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Start the run and exit; outputs carry its id and URL.
+    #[arg(long, env = "BRICKCI_NO_WAIT")]
+    pub no_wait: bool,
+    /// Run on this existing cluster (notebook runs; default: serverless).
     #[arg(long, env = "BRICKCI_CLUSTER_ID", conflicts_with = "new_cluster")]
     pub cluster_id: Option<String>,
     /// Run on a new cluster with this spec (JSON, as `new_cluster` in the Jobs API).
     #[arg(long, env = "BRICKCI_NEW_CLUSTER", value_name = "JSON")]
     pub new_cluster: Option<String>,
-    /// Notebook parameter, repeatable (widgets / base_parameters).
+    /// Parameter, repeatable: notebook widgets for notebook runs; job parameters (or
+    /// notebook params when the job declares none) for job runs.
     #[arg(
         long = "param",
         env = "BRICKCI_PARAMS",
@@ -63,6 +82,17 @@ pub struct RunArgs {
         value_delimiter = '\n'
     )]
     pub params: Vec<String>,
+    /// Run the notebook from Git at this commit or branch instead of uploading it
+    /// (the path is taken relative to the repository root).
+    #[arg(long, env = "BRICKCI_GIT_REF")]
+    pub git_ref: Option<String>,
+    /// Repository URL for --git-ref (default: the CI run's repository).
+    #[arg(long, env = "BRICKCI_GIT_URL")]
+    pub git_url: Option<String>,
+    /// Git provider for --git-ref, as the Jobs API names it (gitHub, azureDevOpsServices,
+    /// gitLab, awsCodeCommit, ...; default: from the CI platform).
+    #[arg(long, env = "BRICKCI_GIT_PROVIDER")]
+    pub git_provider: Option<String>,
     /// Run name shown in the workspace (default: brickci: <notebook>).
     #[arg(long, env = "BRICKCI_RUN_NAME")]
     pub run_name: Option<String>,
@@ -82,6 +112,16 @@ pub struct RunArgs {
     /// First pause between polls, in seconds (it doubles up to --poll-max).
     #[arg(long, env = "BRICKCI_POLL_MIN", default_value_t = 1.0, hide = true)]
     pub poll_min: f64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CancelArgs {
+    /// The run to cancel (default: the run a previous `brickci run` step started).
+    #[arg(long, env = "BRICKCI_RUN_ID")]
+    pub run_id: Option<i64>,
+    /// Wait until the run has stopped (at most this many seconds).
+    #[arg(long, env = "BRICKCI_CANCEL_WAIT", default_value_t = 60)]
+    pub wait: u64,
 }
 
 #[derive(Debug, Clone, Args)]

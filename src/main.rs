@@ -4,7 +4,7 @@
 use clap::Parser;
 
 use brickci::cli::{AuthCommand, Cli, Command, args_from_inputs};
-use brickci::commands::{auth_check, connect, demo, run_notebook};
+use brickci::commands::{auth_check, cancel, connect, demo, run};
 use brickci::databricks::RetryPolicy;
 use brickci::error::Error;
 use brickci::exit::ExitCode;
@@ -59,7 +59,11 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
             }
         }
         Command::Run(args) => match connect::client_from_env(platform, retry.clone()) {
-            Ok(client) => run_notebook::run(platform, &client, &args, interrupt).await,
+            Ok(client) => run::run(platform, &client, &args, interrupt).await,
+            Err(e) => Err(e),
+        },
+        Command::Cancel(args) => match connect::client_from_env(platform, retry.clone()) {
+            Ok(client) => cancel::run(platform, &client, &args).await,
             Err(e) => Err(e),
         },
         Command::Emulator(args) => brickci::emulator::serve(args)

@@ -74,8 +74,11 @@ fn official_sdk_with_oauth_m2m_through_discovery() {
     if venv_python().is_none() {
         return;
     }
+    // On a fast clock tokens live shorter in real time; the SDK renews anything within 40 s
+    // of expiry, so give it an hour of real time.
     let emu = TestEmulator::start(EmulatorConfig {
         clock_speed: 100.0,
+        token_ttl_secs: 360_000,
         ..EmulatorConfig::default()
     });
     let out = run_sdk(

@@ -48,10 +48,18 @@ pub async fn run(
     std::fs::write(&notebook, NOTEBOOK)
         .map_err(|e| Error::Io(format!("cannot write {}: {e}", notebook.display())))?;
     let run_args = RunArgs {
-        notebook,
+        notebook: Some(notebook),
+        job_id: None,
+        job_name: None,
+        attach: None,
+        only: Vec::new(),
+        no_wait: false,
         cluster_id: None,
         new_cluster: None,
         params: vec!["env=demo".into()],
+        git_ref: None,
+        git_url: None,
+        git_provider: None,
         run_name: Some("brickci demo: daily_metrics".into()),
         workspace_dir: None,
         keep_upload: false,
@@ -59,7 +67,7 @@ pub async fn run(
         poll_max: 1.0,
         poll_min: 0.2,
     };
-    let code = super::run_notebook::run(platform, &client, &run_args, interrupt).await;
+    let code = super::run::run(platform, &client, &run_args, interrupt).await;
     let _ = std::fs::remove_dir_all(&dir);
     emulator.shutdown().await;
     code

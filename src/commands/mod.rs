@@ -1,6 +1,9 @@
 //! One file per subcommand: turn flags into library calls and speak through the platform.
 
 pub mod auth_check;
+pub mod cancel;
 pub mod connect;
 pub mod demo;
+pub mod run;
 pub mod run_notebook;
+pub mod watch;

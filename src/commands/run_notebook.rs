@@ -1,60 +1,29 @@
-//! `brickci run --notebook PATH`: upload, submit once, wait, show the outcome, clean up.
+//! `brickci run --notebook PATH`: upload (or point at Git), submit once, wait, clean up.
 
 use std::time::Duration;
+
+use serde_json::json;
 
 use crate::cli::RunArgs;
 use crate::databricks::{Client, scim, workspace};
 use crate::error::Error;
 use crate::exit::ExitCode;
-use crate::platform::Platform;
+use crate::platform::{Kind, Platform};
+use crate::run::WaitOptions;
 use crate::run::notebook::{self, Compute, NotebookRunRequest, NotebookSource};
-use crate::run::{Outcome, WaitError, WaitEvent, WaitOptions, collect_outcome, wait_for_run};
 use crate::signal::Interrupt;
-use crate::util::{fnv1a64, parse_key_value};
+use crate::util::fnv1a64;
 
-/// Everything checked before the first request, so bad input writes nothing.
-struct Plan {
-    source: NotebookSource,
-    params: Vec<(String, String)>,
-    compute: Compute,
-    wait: WaitOptions,
-}
+use super::watch;
 
-fn plan(args: &RunArgs) -> Result<Plan, Error> {
-    let source = NotebookSource::read(&args.notebook)?;
-    let params = args
-        .params
-        .iter()
-        .map(|p| parse_key_value("--param", p).map_err(Error::bad_input))
-        .collect::<Result<Vec<_>, _>>()?;
-    let compute = match (&args.cluster_id, &args.new_cluster) {
+fn compute(args: &RunArgs) -> Result<Compute, Error> {
+    Ok(match (&args.cluster_id, &args.new_cluster) {
         (Some(id), _) => Compute::ExistingCluster(id.clone()),
         (None, Some(json)) => Compute::NewCluster(
             serde_json::from_str(json)
                 .map_err(|e| Error::bad_input(format!("--new-cluster is not valid JSON: {e}")))?,
         ),
         (None, None) => Compute::Serverless,
-    };
-    let secs = |flag: &str, v: f64| {
-        if v.is_finite() && v > 0.0 {
-            Ok(Duration::from_secs_f64(v))
-        } else {
-            Err(Error::bad_input(format!(
-                "{flag} must be a positive number of seconds, got {v}"
-            )))
-        }
-    };
-    let wait = WaitOptions {
-        poll_min: secs("--poll-min", args.poll_min)?,
-        poll_max: secs("--poll-max", args.poll_max)?,
-        timeout: (args.timeout > 0).then(|| Duration::from_secs(args.timeout)),
-        ..WaitOptions::default()
-    };
-    Ok(Plan {
-        source,
-        params,
-        compute,
-        wait,
     })
 }
 
@@ -62,41 +31,84 @@ pub async fn run(
     platform: &Platform,
     client: &Client,
     args: &RunArgs,
+    params: Vec<(String, String)>,
+    wait: &WaitOptions,
     mut interrupt: Interrupt,
 ) -> Result<ExitCode, Error> {
-    let plan = plan(args)?;
+    let local = args
+        .notebook
+        .as_deref()
+        .ok_or_else(|| Error::bad_input("--notebook is required"))?;
+    // Everything is checked before the first request, so bad input writes nothing.
+    let source = NotebookSource::read(local)?;
+    let compute = compute(args)?;
+    if !args.only.is_empty() {
+        return Err(Error::bad_input(
+            "--only applies to job runs, not --notebook",
+        ));
+    }
+    let git = match &args.git_ref {
+        Some(r) => Some(git_source(platform, args, r)?),
+        None => None,
+    };
     // Stable for this CI attempt and notebook: a resent submit finds the same run.
     let seed = platform
         .idempotency_seed()
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let path_key = plan.source.local_path.to_string_lossy().into_owned();
-    let token_id = format!("{seed}-{:016x}", fnv1a64(path_key.as_bytes()));
+    let token_id = format!(
+        "{seed}-{:016x}",
+        fnv1a64(local.to_string_lossy().as_bytes())
+    );
     let idempotency_token: String = format!("brickci-{token_id}").chars().take(64).collect();
+    let mut request = NotebookRunRequest {
+        run_name: args
+            .run_name
+            .clone()
+            .unwrap_or_else(|| format!("brickci: {}", source.name)),
+        workspace_path: String::new(),
+        parameters: params,
+        compute,
+        idempotency_token,
+        timeout_seconds: args.timeout,
+    };
+
+    if let Some(git) = git {
+        // From Git: the path is relative to the repository root, without the extension.
+        request.workspace_path = git.1;
+        let mut body = notebook::submit_body(&request);
+        body["git_source"] = git.0;
+        body["tasks"][0]["notebook_task"]["source"] = json!("GIT");
+        let run_id = crate::databricks::jobs::submit(client, body).await?.run_id;
+        watch::started(platform, run_id)?;
+        return finish(platform, client, run_id, args, wait, &mut interrupt).await;
+    }
 
     let (folder, temporary) = match &args.workspace_dir {
         Some(dir) => (dir.trim_end_matches('/').to_string(), false),
         None => {
             let me = scim::me(client).await?.me;
             let user = me.user_name.unwrap_or_else(|| "brickci".into());
-            let short = format!("{:016x}", fnv1a64(token_id.as_bytes()));
-            (format!("/Users/{user}/.brickci/tmp/{short}"), true)
+            (
+                format!(
+                    "/Users/{user}/.brickci/tmp/{:016x}",
+                    fnv1a64(token_id.as_bytes())
+                ),
+                true,
+            )
         }
     };
-
-    platform.group_start(&format!("brickci run {}", plan.source.local_path.display()));
-    let result = upload_submit_wait(
-        platform,
-        client,
-        args,
-        &plan,
-        &folder,
-        idempotency_token,
-        &mut interrupt,
-    )
+    platform.group_start(&format!("brickci run {}", local.display()));
+    let result = async {
+        let path = notebook::upload(client, &folder, &source).await?;
+        platform.info(&format!("uploaded {} to {path}", local.display()));
+        request.workspace_path = path;
+        let run_id = notebook::submit(client, &request).await?;
+        watch::started(platform, run_id)?;
+        finish(platform, client, run_id, args, wait, &mut interrupt).await
+    }
     .await;
     platform.group_end();
-
-    if temporary && !args.keep_upload {
+    if temporary && !args.keep_upload && !args.no_wait {
         // Best effort, bounded: a cancelled step has seconds before it is killed.
         let cleanup = tokio::time::timeout(
             Duration::from_secs(5),
@@ -107,150 +119,96 @@ pub async fn run(
             platform.warn(&format!("could not remove the temporary folder {folder}"));
         }
     }
-
-    let outcome = result?;
-    report(platform, &outcome)?;
-    Ok(if outcome.succeeded() {
-        ExitCode::Ok
-    } else {
-        ExitCode::Failed
-    })
+    result
 }
 
-async fn upload_submit_wait(
+async fn finish(
     platform: &Platform,
     client: &Client,
+    run_id: i64,
     args: &RunArgs,
-    plan: &Plan,
-    folder: &str,
-    idempotency_token: String,
+    wait: &WaitOptions,
     interrupt: &mut Interrupt,
-) -> Result<Outcome, Error> {
-    let path = notebook::upload(client, folder, &plan.source).await?;
-    platform.info(&format!(
-        "uploaded {} to {path}",
-        plan.source.local_path.display()
-    ));
-    let request = NotebookRunRequest {
-        run_name: args
-            .run_name
-            .clone()
-            .unwrap_or_else(|| format!("brickci: {}", plan.source.name)),
-        workspace_path: path,
-        parameters: plan.params.clone(),
-        compute: plan.compute.clone(),
-        idempotency_token,
-        timeout_seconds: args.timeout,
+) -> Result<ExitCode, Error> {
+    if args.no_wait {
+        platform.info(&format!("run {run_id} started; not waiting (--no-wait)"));
+        return Ok(ExitCode::Ok);
+    }
+    Ok(watch::watch(platform, client, run_id, wait, interrupt)
+        .await?
+        .1)
+}
+
+/// The `git_source` for `--git-ref`, and the notebook's path in the repository.
+fn git_source(
+    platform: &Platform,
+    args: &RunArgs,
+    git_ref: &str,
+) -> Result<(serde_json::Value, String), Error> {
+    let ctx = platform.context();
+    let url = match &args.git_url {
+        Some(u) => u.clone(),
+        None => match (platform.kind(), &ctx.repository) {
+            (Kind::GitHubActions, Some(repo)) => {
+                let server = platform
+                    .env()
+                    .get("GITHUB_SERVER_URL")
+                    .unwrap_or("https://github.com");
+                format!("{}/{repo}", server.trim_end_matches('/'))
+            }
+            (_, Some(repo)) if repo.contains("://") => repo.clone(),
+            _ => {
+                return Err(Error::bad_input(
+                    "--git-ref needs --git-url outside GitHub Actions",
+                ));
+            }
+        },
     };
-    let run_id = notebook::submit(client, &request).await?;
-    platform
-        .set_output("run-id", &run_id.to_string())
-        .map_err(|e| Error::Io(e.to_string()))?;
-    let mut on_event = |event: WaitEvent| print_event(platform, &event);
-    let waited = wait_for_run(client, run_id, &plan.wait, interrupt, &mut on_event).await;
-    match waited {
-        Ok(run) => Ok(collect_outcome(client, &run).await?),
-        Err(e) => {
-            // Still tell the pipeline what state the run was left in.
-            if let WaitError::Cancelled { run: Some(run), .. }
-            | WaitError::TimedOut { run: Some(run), .. } = &e
-                && let Some(state) = run.result_state()
-            {
-                let _ = platform.set_output("result-state", state);
-            }
-            Err(e.into())
+    let provider = match &args.git_provider {
+        Some(p) => p.clone(),
+        None if url.contains("dev.azure.com") || url.contains("visualstudio.com") => {
+            "azureDevOpsServices".into()
         }
-    }
-}
-
-fn print_event(platform: &Platform, event: &WaitEvent) {
-    match event {
-        WaitEvent::Started { run_id, url } => {
-            platform.info(&format!("run {run_id} submitted"));
-            if let Some(url) = url {
-                platform.info(&format!("run page: {url}"));
-                let _ = platform.set_output("run-url", url);
-            }
+        None if url.contains("git-codecommit") => "awsCodeCommit".into(),
+        None if url.contains("gitlab") => "gitLab".into(),
+        None if url.contains("bitbucket") => "bitbucketCloud".into(),
+        None if url.contains("github.com") => "gitHub".into(),
+        None => {
+            return Err(Error::bad_input(format!(
+                "--git-provider is needed for {url}"
+            )));
         }
-        WaitEvent::State {
-            life_cycle,
-            result,
-            message,
-        } => {
-            let mut line = format!("state: {life_cycle}");
-            if let Some(r) = result {
-                line.push_str(&format!(" ({r})"));
-            }
-            if let Some(m) = message {
-                line.push_str(&format!(": {m}"));
-            }
-            platform.info(&line);
-        }
-        WaitEvent::Task {
-            key,
-            life_cycle,
-            result,
-        } => {
-            platform.info(&format!(
-                "task {key}: {life_cycle}{}",
-                result
-                    .as_ref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
-            ));
-        }
-        WaitEvent::CancelRequested { reason } => {
-            platform.warn(&format!("cancelling the run: {reason}"));
-        }
-    }
-}
-
-fn report(platform: &Platform, outcome: &Outcome) -> Result<(), Error> {
-    let state = outcome
-        .result_state
+    };
+    let local = args.notebook.as_deref().unwrap_or(std::path::Path::new(""));
+    let root = ctx
+        .workspace
         .as_deref()
-        .unwrap_or(&outcome.life_cycle_state);
-    let took = outcome
-        .duration_ms
-        .map(|ms| format!(" in {:.1}s", ms as f64 / 1000.0))
-        .unwrap_or_default();
-    platform.info(&format!("run {} finished: {state}{took}", outcome.run_id));
-    if let Some(url) = &outcome.run_url {
-        platform.info(&format!("run page: {url}"));
-    }
-    for task in &outcome.tasks {
-        if let Some(out) = &task.notebook_output {
-            let note = if task.truncated { " (truncated)" } else { "" };
-            platform.info(&format!("notebook output{note}: {out}"));
-        }
-        if let Some(err) = &task.error {
-            platform.error(&format!("task {} failed: {err}", task.task_key));
-        }
-        if let Some(trace) = &task.error_trace {
-            platform.group_start(&format!("trace of task {}", task.task_key));
-            for line in trace.lines() {
-                platform.info(line);
-            }
-            platform.group_end();
-        }
-    }
-    if !outcome.succeeded()
-        && outcome.tasks.iter().all(|t| t.error.is_none())
-        && let Some(msg) = &outcome.state_message
-        && !msg.is_empty()
-    {
-        platform.error(&format!("run {} failed: {msg}", outcome.run_id));
-    }
-    let out = |k: &str, v: &str| {
-        platform
-            .set_output(k, v)
-            .map_err(|e| Error::Io(e.to_string()))
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::current_dir().ok());
+    let abs = if local.is_absolute() {
+        local.to_path_buf()
+    } else {
+        root.clone().unwrap_or_default().join(local)
     };
-    out("run-id", &outcome.run_id.to_string())?;
-    if let Some(url) = &outcome.run_url {
-        out("run-url", url)?;
+    let relative = root
+        .as_deref()
+        .and_then(|r| abs.strip_prefix(r).ok())
+        .ok_or_else(|| {
+            Error::bad_input(format!(
+                "--notebook {} is outside the repository checkout",
+                local.display()
+            ))
+        })?;
+    let path = relative.with_extension("").to_string_lossy().into_owned();
+    let is_commit = git_ref.len() >= 7 && git_ref.chars().all(|c| c.is_ascii_hexdigit());
+    let reference = if is_commit {
+        json!({ "git_commit": git_ref })
+    } else {
+        json!({ "git_branch": git_ref })
+    };
+    let mut source = json!({ "git_url": url, "git_provider": provider });
+    if let (Some(m), Some(r)) = (source.as_object_mut(), reference.as_object()) {
+        m.extend(r.clone());
     }
-    out("result-state", state)?;
-    out("notebook-output", outcome.notebook_output().unwrap_or(""))?;
-    Ok(())
+    Ok((source, path))
 }

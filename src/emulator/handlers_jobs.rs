@@ -68,7 +68,7 @@ pub async fn submit(AxState(state): AxState<Shared>, headers: HeaderMap, body: B
     Json(json!({ "run_id": run_id })).into_response()
 }
 
-fn bearer(headers: &HeaderMap) -> &str {
+pub(super) fn bearer(headers: &HeaderMap) -> &str {
     headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -77,7 +77,8 @@ fn bearer(headers: &HeaderMap) -> &str {
 }
 
 /// Validates the tasks and reads each notebook's script from the workspace as it is now.
-fn build_tasks(s: &mut State, body: &Value) -> Result<Vec<TaskRecord>, Response> {
+/// `body` is a runs/submit body or a job's settings.
+pub(super) fn build_tasks(s: &mut State, body: &Value) -> Result<Vec<TaskRecord>, Response> {
     let Some(specs) = body["tasks"].as_array().filter(|t| !t.is_empty()) else {
         return Err(invalid_parameter("At least one task is required."));
     };

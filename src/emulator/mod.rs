@@ -11,6 +11,7 @@ mod errors;
 mod faults;
 mod handlers_auth;
 mod handlers_jobs;
+mod handlers_jobs_crud;
 mod handlers_workspace;
 mod notebook_script;
 mod runs;

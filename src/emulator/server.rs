@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use super::errors::{api_error, throttled};
 use super::faults::{FaultKind, FaultRule};
 use super::{
-    RequestRecord, Shared, handlers_auth as auth, handlers_jobs as jobs, handlers_workspace as ws,
-    lock,
+    RequestRecord, Shared, handlers_auth as auth, handlers_jobs as jobs,
+    handlers_jobs_crud as jobs_crud, handlers_workspace as ws, lock,
 };
 
 /// Requests with bodies larger than this are refused (workspace import tops out at 10 MB
@@ -31,6 +31,13 @@ pub fn router(state: Shared) -> Router {
         .route("/api/2.0/workspace/list", get(ws::list))
         .route("/api/2.0/workspace/export", get(ws::export))
         .route("/api/2.0/workspace/delete", post(ws::delete))
+        .route("/api/{version}/jobs/create", post(jobs_crud::create))
+        .route("/api/{version}/jobs/get", get(jobs_crud::get))
+        .route("/api/{version}/jobs/list", get(jobs_crud::list))
+        .route("/api/{version}/jobs/reset", post(jobs_crud::reset))
+        .route("/api/{version}/jobs/update", post(jobs_crud::update))
+        .route("/api/{version}/jobs/delete", post(jobs_crud::delete))
+        .route("/api/{version}/jobs/run-now", post(jobs_crud::run_now))
         .route("/api/{version}/jobs/runs/submit", post(jobs::submit))
         .route("/api/{version}/jobs/runs/get", get(jobs::get))
         .route("/api/{version}/jobs/runs/get-output", get(jobs::get_output))

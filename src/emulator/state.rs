@@ -14,6 +14,13 @@ pub struct Issued {
     pub expires_ms: u64,
 }
 
+pub struct JobRecord {
+    pub job_id: i64,
+    pub settings: serde_json::Value,
+    pub creator: String,
+    pub created_ms: u64,
+}
+
 pub struct State {
     pub clock: Clock,
     pub base_url: String,
@@ -21,6 +28,7 @@ pub struct State {
     pub config: EmulatorConfig,
     pub tree: Tree,
     pub runs: BTreeMap<i64, RunRecord>,
+    pub jobs: BTreeMap<i64, JobRecord>,
     pub idempotency: HashMap<String, i64>,
     pub next_id: i64,
     pub issued: HashMap<String, Issued>,
@@ -40,6 +48,7 @@ impl State {
             config,
             tree: Tree::new(now),
             runs: BTreeMap::new(),
+            jobs: BTreeMap::new(),
             idempotency: HashMap::new(),
             next_id: 1000,
             issued: HashMap::new(),

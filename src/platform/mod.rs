@@ -360,6 +360,38 @@ impl Platform {
         Ok(())
     }
 
+    /// Remembers a value for a later step of the same job (a post or cleanup step):
+    /// GitHub's `$GITHUB_STATE`, an Azure DevOps job variable.
+    pub fn save_state(&self, name: &str, value: &str) -> Result<(), PlatformError> {
+        match self.kind {
+            Kind::GitHubActions => match self.env.get("GITHUB_STATE") {
+                Some(path) => {
+                    outputs::append(std::path::Path::new(path), &format!("{name}={value}\n"))
+                }
+                None => Ok(()),
+            },
+            Kind::AzureDevOps => {
+                self.raw(&format!(
+                    "##vso[task.setvariable variable=BRICKCI_STATE_{}]{}",
+                    escape::azure_devops(&name.to_uppercase()),
+                    escape::azure_devops(value)
+                ));
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A value an earlier step saved with `save_state`.
+    pub fn saved_state(&self, name: &str) -> Option<String> {
+        let key = match self.kind {
+            Kind::GitHubActions => format!("STATE_{name}"),
+            Kind::AzureDevOps => format!("BRICKCI_STATE_{}", name.to_uppercase()),
+            _ => return None,
+        };
+        self.env.get(&key).map(str::to_string)
+    }
+
     /// Appends markdown to the run's summary page.
     pub fn summary(&self, markdown: &str) -> Result<(), PlatformError> {
         let markdown = self.redact(markdown);

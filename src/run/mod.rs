@@ -1,5 +1,6 @@
 //! Running things on Databricks: submit, wait, cancel, and the outcome.
 
+pub mod job;
 pub mod notebook;
 pub mod outcome;
 pub mod wait;

@@ -69,6 +69,43 @@ impl TestEmulator {
         })
     }
 
+    /// A POST of JSON against the emulator's API with the test token.
+    pub fn post_json(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let url = format!("{}{path}", self.url());
+        self.runtime.block_on(async {
+            let resp = brickci::http::client(&Default::default())
+                .unwrap()
+                .post(url)
+                .bearer_auth(TOKEN)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert!(resp.status().is_success(), "POST {path}: {}", resp.status());
+            resp.json().await.unwrap()
+        })
+    }
+
+    /// Puts a notebook into the emulated workspace (folders created as needed).
+    pub fn put_notebook(&self, path: &str, source: &str) {
+        use base64::Engine;
+        let parent = &path[..path.rfind('/').unwrap()];
+        self.post_json(
+            "/api/2.0/workspace/mkdirs",
+            serde_json::json!({ "path": parent }),
+        );
+        self.post_json(
+            "/api/2.0/workspace/import",
+            serde_json::json!({
+                "path": path,
+                "format": "SOURCE",
+                "language": "PYTHON",
+                "overwrite": true,
+                "content": base64::engine::general_purpose::STANDARD.encode(source),
+            }),
+        );
+    }
+
     /// Requests whose path ends with `suffix` (and method matches).
     pub fn calls(&self, method: &str, suffix: &str) -> Vec<RequestRecord> {
         self.requests()

@@ -1,0 +1,158 @@
+//! `brickci run`: a notebook once, an existing job, or a run started elsewhere; then wait.
+
+use std::time::Duration;
+
+use crate::cli::RunArgs;
+use crate::databricks::{Client, jobs};
+use crate::error::Error;
+use crate::exit::ExitCode;
+use crate::platform::Platform;
+use crate::run::WaitOptions;
+use crate::run::job::{JobRunRequest, run_now_body};
+use crate::signal::Interrupt;
+use crate::util::{fnv1a64, parse_key_value};
+
+use super::{run_notebook, watch};
+
+pub async fn run(
+    platform: &Platform,
+    client: &Client,
+    args: &RunArgs,
+    mut interrupt: Interrupt,
+) -> Result<ExitCode, Error> {
+    let wait = wait_options(args)?;
+    let params = args
+        .params
+        .iter()
+        .map(|p| parse_key_value("--param", p).map_err(Error::bad_input))
+        .collect::<Result<Vec<_>, _>>()?;
+    if args.notebook.is_some() {
+        return run_notebook::run(platform, client, args, params, &wait, interrupt).await;
+    }
+    for (flag, set) in [
+        ("--cluster-id", args.cluster_id.is_some()),
+        ("--new-cluster", args.new_cluster.is_some()),
+        ("--git-ref", args.git_ref.is_some()),
+        ("--workspace-dir", args.workspace_dir.is_some()),
+    ] {
+        if set {
+            return Err(Error::bad_input(format!(
+                "{flag} only applies to --notebook runs"
+            )));
+        }
+    }
+    let run_id = match (args.attach, args.job_id, &args.job_name) {
+        (Some(run_id), _, _) => {
+            if !params.is_empty() || !args.only.is_empty() {
+                return Err(Error::bad_input(
+                    "--param and --only cannot change a run started elsewhere (--attach)",
+                ));
+            }
+            jobs::get_run(client, run_id).await.map_err(|e| {
+                if e.is_not_found() {
+                    Error::bad_input(format!("--attach {run_id}: no such run"))
+                } else {
+                    e.into()
+                }
+            })?;
+            run_id
+        }
+        (None, id, name) => {
+            start_job(platform, client, id, name.as_deref(), params, &args.only).await?
+        }
+    };
+    watch::started(platform, run_id)?;
+    if args.no_wait {
+        let run = jobs::get_run(client, run_id).await?;
+        platform.info(&format!("run {run_id} started; not waiting (--no-wait)"));
+        if let Some(url) = &run.run_page_url {
+            platform.info(&format!("run page: {url}"));
+            platform
+                .set_output("run-url", url)
+                .map_err(|e| Error::Io(e.to_string()))?;
+        }
+        return Ok(ExitCode::Ok);
+    }
+    let (_, code) = watch::watch(platform, client, run_id, &wait, &mut interrupt).await?;
+    Ok(code)
+}
+
+/// Finds the job (by id, or by a name that must be unique) and starts it once.
+async fn start_job(
+    platform: &Platform,
+    client: &Client,
+    job_id: Option<i64>,
+    job_name: Option<&str>,
+    parameters: Vec<(String, String)>,
+    only: &[String],
+) -> Result<i64, Error> {
+    let job = match (job_id, job_name) {
+        (Some(id), _) => jobs::get_job(client, id).await.map_err(|e| {
+            if e.is_not_found() {
+                Error::bad_input(format!("--job-id {id}: no such job in this workspace"))
+            } else {
+                e.into()
+            }
+        })?,
+        (None, Some(name)) => {
+            let mut found = jobs::find_jobs_by_name(client, name).await?;
+            match found.len() {
+                0 => {
+                    return Err(Error::bad_input(format!(
+                        "--job-name {name:?}: no job has this name"
+                    )));
+                }
+                1 => {
+                    let id = found.remove(0).job_id;
+                    jobs::get_job(client, id).await?
+                }
+                _ => {
+                    let ids: Vec<String> = found.iter().map(|j| j.job_id.to_string()).collect();
+                    return Err(Error::bad_input(format!(
+                        "--job-name {name:?}: {} jobs have this name (ids {}); use --job-id",
+                        found.len(),
+                        ids.join(", ")
+                    )));
+                }
+            }
+        }
+        (None, None) => return Err(Error::bad_input("say which job: --job-id or --job-name")),
+    };
+    let seed = platform
+        .idempotency_seed()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let token: String = format!(
+        "brickci-{seed}-job{}-{:08x}",
+        job.job_id,
+        fnv1a64(only.join(",").as_bytes()) as u32
+    )
+    .chars()
+    .take(64)
+    .collect();
+    let request = JobRunRequest {
+        parameters,
+        only: only.to_vec(),
+        idempotency_token: token,
+    };
+    let body = run_now_body(&job, &request).map_err(|e| Error::bad_input(e.to_string()))?;
+    platform.info(&format!("starting job {} ({})", job.job_id, job.name()));
+    Ok(jobs::run_now(client, body).await?.run_id)
+}
+
+fn wait_options(args: &RunArgs) -> Result<WaitOptions, Error> {
+    let secs = |flag: &str, v: f64| {
+        if v.is_finite() && v > 0.0 {
+            Ok(Duration::from_secs_f64(v))
+        } else {
+            Err(Error::bad_input(format!(
+                "{flag} must be a positive number of seconds, got {v}"
+            )))
+        }
+    };
+    Ok(WaitOptions {
+        poll_min: secs("--poll-min", args.poll_min)?,
+        poll_max: secs("--poll-max", args.poll_max)?,
+        timeout: (args.timeout > 0).then(|| Duration::from_secs(args.timeout)),
+        ..WaitOptions::default()
+    })
+}
