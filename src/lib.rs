@@ -11,4 +11,5 @@ pub mod http;
 pub mod platform;
 pub mod run;
 pub mod signal;
+pub mod testing;
 pub mod util;

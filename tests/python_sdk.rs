@@ -3,32 +3,10 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use brickci::emulator::EmulatorConfig;
 use common::*;
-
-/// The venv made by scripts/test; in CI its absence is a failure, not a skip.
-fn venv_python() -> Option<PathBuf> {
-    let venv = std::env::var("BRICKCI_TEST_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo().join(".venv"));
-    let python = venv.join("bin/python");
-    if python.exists() {
-        return Some(python);
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "CI: the test venv is missing at {} (scripts/test creates it)",
-        venv.display()
-    );
-    eprintln!(
-        "skipping: no venv at {} (run scripts/test to create it)",
-        venv.display()
-    );
-    None
-}
 
 fn run_sdk(emu: &TestEmulator, auth: &[(&str, &str)]) -> std::process::Output {
     let python = venv_python().expect("venv present");

@@ -195,3 +195,24 @@ pub fn write_notebook(dir: &Path, name: &str, body: &str) -> PathBuf {
     std::fs::write(&p, format!("# Databricks notebook source\n{body}")).unwrap();
     p
 }
+
+/// The venv made by scripts/test; in CI its absence is a failure, not a skip.
+pub fn venv_python() -> Option<PathBuf> {
+    let venv = std::env::var("BRICKCI_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join(".venv"));
+    let python = venv.join("bin/python");
+    if python.exists() {
+        return Some(python);
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "CI: the test venv is missing at {} (scripts/test creates it)",
+        venv.display()
+    );
+    eprintln!(
+        "skipping: no venv at {} (run scripts/test to create it)",
+        venv.display()
+    );
+    None
+}
