@@ -9,6 +9,7 @@ pub mod error;
 pub mod exit;
 pub mod http;
 pub mod platform;
+pub mod report;
 pub mod run;
 pub mod signal;
 pub mod testing;
