@@ -34,6 +34,10 @@ pub enum Command {
     Run(RunArgs),
     /// Cancel a run (e.g. in a post step after the CI job was cancelled).
     Cancel(CancelArgs),
+    /// Run test notebooks and report their results (JUnit, check run, PR comment, summary).
+    Test(TestArgs),
+    /// Render a saved report (from --report-json) to JUnit, the summary and the PR.
+    Report(ReportArgs),
     /// A local Databricks workspace, for rehearsal and tests.
     Emulator(crate::emulator::EmulatorArgs),
     /// The whole flow, offline, against the embedded emulator.
@@ -112,6 +116,83 @@ pub struct RunArgs {
     /// First pause between polls, in seconds (it doubles up to --poll-max).
     #[arg(long, env = "BRICKCI_POLL_MIN", default_value_t = 1.0, hide = true)]
     pub poll_min: f64,
+}
+
+/// Where results go; shared by `test` and `report`.
+#[derive(Debug, Clone, Args)]
+pub struct PublishArgs {
+    /// Write JUnit XML here (for PublishTestResults, CodeBuild reports, GitLab).
+    #[arg(long, env = "BRICKCI_JUNIT", value_name = "PATH")]
+    pub junit: Option<std::path::PathBuf>,
+    /// Save the report as JSON here, for a later `brickci report`.
+    #[arg(long, env = "BRICKCI_REPORT_JSON", value_name = "PATH")]
+    pub report_json: Option<std::path::PathBuf>,
+    /// Report key: one sticky PR comment and one check run per key.
+    #[arg(long, env = "BRICKCI_REPORT_KEY", default_value = "tests")]
+    pub report_key: String,
+    /// Title of the report, the check run and the comment.
+    #[arg(long, env = "BRICKCI_REPORT_TITLE", default_value = "brickci test")]
+    pub report_title: String,
+    /// Target name shown in the report.
+    #[arg(long, short = 't', env = "BRICKCI_TARGET")]
+    pub target: Option<String>,
+    /// Post a GitHub check run (needs GITHUB_TOKEN with checks: write).
+    #[arg(long, env = "BRICKCI_GITHUB_CHECK", default_value = "auto", value_parser = ["auto", "true", "false"])]
+    pub github_check: String,
+    /// Post or edit the sticky PR comment (GitHub: pull-requests: write; Azure DevOps:
+    /// SYSTEM_ACCESSTOKEN).
+    #[arg(long, env = "BRICKCI_PR_COMMENT", default_value = "auto", value_parser = ["auto", "true", "false"])]
+    pub pr_comment: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TestArgs {
+    /// Test notebooks: files or globs (e.g. 'tests/**/test_*.py').
+    #[arg(value_name = "GLOB", env = "BRICKCI_TESTS", value_delimiter = '\n')]
+    pub globs: Vec<String>,
+    /// A test notebook already in the workspace (repeatable).
+    #[arg(
+        long = "workspace-path",
+        env = "BRICKCI_TEST_WORKSPACE_PATHS",
+        value_delimiter = '\n'
+    )]
+    pub workspace_paths: Vec<String>,
+    /// Run on this existing cluster (default: serverless).
+    #[arg(long, env = "BRICKCI_CLUSTER_ID", conflicts_with = "new_cluster")]
+    pub cluster_id: Option<String>,
+    /// Run each test on a new cluster with this spec (JSON).
+    #[arg(long, env = "BRICKCI_NEW_CLUSTER", value_name = "JSON")]
+    pub new_cluster: Option<String>,
+    /// How many test notebooks run at once (0: all).
+    #[arg(long, env = "BRICKCI_MAX_PARALLEL", default_value_t = 0)]
+    pub max_parallel: usize,
+    /// Notebook parameter for every test, repeatable.
+    #[arg(
+        long = "param",
+        env = "BRICKCI_PARAMS",
+        value_name = "KEY=VALUE",
+        value_delimiter = '\n'
+    )]
+    pub params: Vec<String>,
+    /// Cancel and fail after this many seconds (0: no limit).
+    #[arg(long, env = "BRICKCI_TIMEOUT", default_value_t = 0)]
+    pub timeout: u64,
+    /// Longest pause between polls, in seconds.
+    #[arg(long, env = "BRICKCI_POLL_MAX", default_value_t = 20.0)]
+    pub poll_max: f64,
+    #[arg(long, env = "BRICKCI_POLL_MIN", default_value_t = 1.0, hide = true)]
+    pub poll_min: f64,
+    #[command(flatten)]
+    pub publish: PublishArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// A report saved by `--report-json`.
+    #[arg(value_name = "REPORT_JSON", env = "BRICKCI_REPORT_INPUT")]
+    pub input: std::path::PathBuf,
+    #[command(flatten)]
+    pub publish: PublishArgs,
 }
 
 #[derive(Debug, Clone, Args)]

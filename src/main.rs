@@ -4,7 +4,7 @@
 use clap::Parser;
 
 use brickci::cli::{AuthCommand, Cli, Command, args_from_inputs};
-use brickci::commands::{auth_check, cancel, connect, demo, run};
+use brickci::commands::{auth_check, cancel, connect, demo, report, run, test};
 use brickci::databricks::RetryPolicy;
 use brickci::error::Error;
 use brickci::exit::ExitCode;
@@ -62,6 +62,11 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
             Ok(client) => run::run(platform, &client, &args, interrupt).await,
             Err(e) => Err(e),
         },
+        Command::Test(args) => match connect::client_from_env(platform, retry.clone()) {
+            Ok(client) => test::run(platform, &client, &args, interrupt).await,
+            Err(e) => Err(e),
+        },
+        Command::Report(args) => report::run(platform, &args).await,
         Command::Cancel(args) => match connect::client_from_env(platform, retry.clone()) {
             Ok(client) => cancel::run(platform, &client, &args).await,
             Err(e) => Err(e),

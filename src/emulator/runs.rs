@@ -74,7 +74,18 @@ impl RunRecord {
                     .max()
                     .unwrap_or(first_start)
                     .max(first_start);
-                let upstream_bad = deps.iter().any(|d| d.result != "SUCCESS");
+                // run_if ALL_DONE (and friends) run whatever their upstream did.
+                let run_if = t.spec["run_if"].as_str().unwrap_or("ALL_SUCCESS");
+                let upstream_bad = match run_if {
+                    "ALL_DONE" => false,
+                    "AT_LEAST_ONE_SUCCESS" => {
+                        !deps.is_empty() && deps.iter().all(|d| d.result != "SUCCESS")
+                    }
+                    "NONE_FAILED" => deps.iter().any(|d| d.result == "FAILED"),
+                    "ALL_FAILED" => deps.iter().any(|d| d.result == "SUCCESS"),
+                    "AT_LEAST_ONE_FAILED" => !deps.iter().any(|d| d.result != "SUCCESS"),
+                    _ => deps.iter().any(|d| d.result != "SUCCESS"),
+                };
                 let times = if upstream_bad {
                     TaskTimes {
                         start,

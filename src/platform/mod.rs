@@ -189,6 +189,12 @@ impl Platform {
         let _ = out.flush();
     }
 
+    /// A runner command line built by brickci itself (never user text), printed as is.
+    pub fn command(&self, line: &str) {
+        let line = self.redact(line);
+        self.raw(&line);
+    }
+
     pub fn info(&self, line: &str) {
         let line = self.redact(line);
         // A log line that happens to start like a runner command must not act as one.

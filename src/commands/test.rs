@@ -1,0 +1,362 @@
+//! `brickci test`: upload test notebooks, run them as one multi-task submit (at most
+//! --max-parallel at once), read each one's results, and report them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::cli::TestArgs;
+use crate::databricks::{Client, jobs, scim, workspace};
+use crate::error::Error;
+use crate::exit::ExitCode;
+use crate::platform::Platform;
+use crate::report::{Report, ReportStatus, RunSummary, TaskSummary};
+use crate::run::notebook::NotebookSource;
+use crate::run::{Outcome, WaitError, WaitOptions, collect_outcome, wait_for_run};
+use crate::signal::Interrupt;
+use crate::testing::{
+    NotebookRunResult, TestStatus, TestSuite, locate_failures, parse_notebook_result,
+};
+use crate::util::{fnv1a64, parse_key_value};
+
+use super::{publish, watch};
+
+/// One test notebook: where it comes from and where it runs.
+struct TestNotebook {
+    /// Shown in reports: the local path relative to here, or the workspace path.
+    label: String,
+    local: Option<NotebookSource>,
+    workspace_path: String,
+    task_key: String,
+}
+
+fn bad(msg: impl Into<String>) -> Error {
+    Error::bad_input(msg)
+}
+
+/// Files named by the arguments; a pattern matching nothing is an error, not an empty run.
+fn expand(globs: &[String]) -> Result<Vec<PathBuf>, Error> {
+    let mut files = Vec::new();
+    for pattern in globs.iter().map(|g| g.trim()).filter(|g| !g.is_empty()) {
+        let matches =
+            glob::glob(pattern).map_err(|e| bad(format!("test pattern {pattern:?}: {e}")))?;
+        let mut found: Vec<PathBuf> = matches
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect();
+        if found.is_empty() {
+            return Err(bad(format!("test pattern {pattern:?} matches no file")));
+        }
+        found.sort();
+        for f in found {
+            if !files.contains(&f) {
+                files.push(f);
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn task_key(label: &str, taken: &[String]) -> String {
+    let base: String = label
+        .trim_start_matches("./")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(90)
+        .collect();
+    let mut key = base.clone();
+    let mut n = 2;
+    while taken.contains(&key) {
+        key = format!("{base}_{n}");
+        n += 1;
+    }
+    key
+}
+
+fn notebooks(args: &TestArgs, folder: &str) -> Result<Vec<TestNotebook>, Error> {
+    let mut out: Vec<TestNotebook> = Vec::new();
+    let mut keys = Vec::new();
+    for file in expand(&args.globs)? {
+        let source = NotebookSource::read(&file)?;
+        let label = file.to_string_lossy().trim_start_matches("./").to_string();
+        if Path::new(&label)
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+            || file.is_absolute()
+        {
+            return Err(bad(format!(
+                "test notebook {label}: give paths inside the working directory"
+            )));
+        }
+        let rel_dir = Path::new(&label)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dir = if rel_dir.is_empty() {
+            folder.to_string()
+        } else {
+            format!("{folder}/{rel_dir}")
+        };
+        let key = task_key(&label, &keys);
+        keys.push(key.clone());
+        out.push(TestNotebook {
+            workspace_path: format!("{dir}/{}", source.name),
+            label,
+            local: Some(source),
+            task_key: key,
+        });
+    }
+    for path in args
+        .workspace_paths
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+    {
+        if !path.starts_with('/') {
+            return Err(bad(format!(
+                "--workspace-path {path:?} must be an absolute workspace path"
+            )));
+        }
+        let key = task_key(path.trim_start_matches('/'), &keys);
+        keys.push(key.clone());
+        out.push(TestNotebook {
+            label: path.to_string(),
+            local: None,
+            workspace_path: path.to_string(),
+            task_key: key,
+        });
+    }
+    if out.is_empty() {
+        return Err(bad(
+            "no test notebooks: give files or globs, or --workspace-path",
+        ));
+    }
+    Ok(out)
+}
+
+/// The submit body: one task per notebook; with --max-parallel N, N lanes of tasks that
+/// follow each other whatever the previous one did (run_if ALL_DONE).
+fn submit_body(
+    args: &TestArgs,
+    tests: &[TestNotebook],
+    params: &[(String, String)],
+    token: &str,
+) -> Result<Value, Error> {
+    let base: serde_json::Map<String, Value> =
+        params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let cluster: Option<Value> = match &args.new_cluster {
+        Some(j) => Some(
+            serde_json::from_str(j)
+                .map_err(|e| bad(format!("--new-cluster is not valid JSON: {e}")))?,
+        ),
+        None => None,
+    };
+    let tasks: Vec<Value> = tests
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut task = json!({
+                "task_key": t.task_key,
+                "notebook_task": { "notebook_path": t.workspace_path, "source": "WORKSPACE", "base_parameters": base },
+            });
+            if let Some(id) = &args.cluster_id {
+                task["existing_cluster_id"] = json!(id);
+            } else if let Some(c) = &cluster {
+                task["new_cluster"] = c.clone();
+            }
+            if args.max_parallel > 0 && i >= args.max_parallel {
+                task["depends_on"] = json!([{ "task_key": tests[i - args.max_parallel].task_key }]);
+                task["run_if"] = json!("ALL_DONE");
+            }
+            task
+        })
+        .collect();
+    Ok(
+        json!({ "run_name": "brickci test", "tasks": tasks, "timeout_seconds": args.timeout, "idempotency_token": token }),
+    )
+}
+
+pub async fn run(
+    platform: &Platform,
+    client: &Client,
+    args: &TestArgs,
+    mut interrupt: Interrupt,
+) -> Result<ExitCode, Error> {
+    let params = args
+        .params
+        .iter()
+        .map(|p| parse_key_value("--param", p).map_err(Error::bad_input))
+        .collect::<Result<Vec<_>, _>>()?;
+    let secs = |v: f64, flag: &str| {
+        (v.is_finite() && v > 0.0)
+            .then(|| Duration::from_secs_f64(v))
+            .ok_or_else(|| bad(format!("{flag} must be positive")))
+    };
+    let wait = WaitOptions {
+        poll_min: secs(args.poll_min, "--poll-min")?,
+        poll_max: secs(args.poll_max, "--poll-max")?,
+        timeout: (args.timeout > 0).then(|| Duration::from_secs(args.timeout)),
+        ..WaitOptions::default()
+    };
+    let seed = platform
+        .idempotency_seed()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let id = format!(
+        "{:016x}",
+        fnv1a64(format!("{seed}-{:?}-{:?}", args.globs, args.workspace_paths).as_bytes())
+    );
+    // Check every input before the first request, so bad input writes nothing.
+    let probe = notebooks(args, "/")?;
+    submit_body(args, &probe, &params, "check")?;
+
+    let me = scim::me(client).await?.me;
+    let folder = format!(
+        "/Users/{}/.brickci/tmp/test-{id}",
+        me.user_name.as_deref().unwrap_or("brickci")
+    );
+    let tests = notebooks(args, &folder)?;
+    platform.group_start(&format!("brickci test: {} notebooks", tests.len()));
+    let result = upload_run_collect(
+        platform,
+        client,
+        args,
+        &tests,
+        &params,
+        &format!("brickci-test-{seed}-{id}"),
+        &wait,
+        &mut interrupt,
+    )
+    .await;
+    platform.group_end();
+    if tests.iter().any(|t| t.local.is_some()) {
+        let cleanup = tokio::time::timeout(
+            Duration::from_secs(5),
+            workspace::delete(client, &folder, true),
+        )
+        .await;
+        if !matches!(cleanup, Ok(Ok(()))) {
+            platform.warn(&format!("could not remove the temporary folder {folder}"));
+        }
+    }
+    let (outcome, suites) = result?;
+
+    for s in &suites {
+        let mark = if s.passed() { "passed" } else { "FAILED" };
+        platform.info(&format!(
+            "{mark}: {} ({} passed, {} failed, {} skipped)",
+            s.name,
+            s.count(TestStatus::Passed),
+            s.count(TestStatus::Failed),
+            s.count(TestStatus::Skipped)
+        ));
+    }
+    let all_passed = suites.iter().all(TestSuite::passed) && outcome.succeeded();
+    let ctx = platform.context();
+    let report = Report {
+        key: args.publish.report_key.clone(),
+        title: args.publish.report_title.clone(),
+        status: if all_passed {
+            ReportStatus::Success
+        } else {
+            ReportStatus::Failure
+        },
+        target: args.publish.target.clone(),
+        commit: ctx.sha,
+        ci_run_url: ctx.run_url,
+        plan: None,
+        runs: vec![run_summary("tests", &outcome)],
+        tests: suites,
+    };
+    publish::publish(platform, &report, &args.publish).await?;
+    platform.info(&report.headline());
+    Ok(if all_passed {
+        ExitCode::Ok
+    } else {
+        ExitCode::Failed
+    })
+}
+
+#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these
+async fn upload_run_collect(
+    platform: &Platform,
+    client: &Client,
+    args: &TestArgs,
+    tests: &[TestNotebook],
+    params: &[(String, String)],
+    token: &str,
+    wait: &WaitOptions,
+    interrupt: &mut Interrupt,
+) -> Result<(Outcome, Vec<TestSuite>), Error> {
+    for t in tests {
+        if let Some(src) = &t.local {
+            let dir = &t.workspace_path[..t.workspace_path.rfind('/').unwrap_or(0)];
+            crate::run::notebook::upload(client, dir, src).await?;
+        }
+    }
+    let token: String = token.chars().take(64).collect();
+    let run_id = jobs::submit(client, submit_body(args, tests, params, &token)?)
+        .await?
+        .run_id;
+    watch::started(platform, run_id)?;
+    let mut on_event = |e| watch::print_event(platform, &e);
+    let run = match wait_for_run(client, run_id, wait, interrupt, &mut on_event).await {
+        Ok(run) => run,
+        Err(e @ WaitError::Cancelled { .. }) => return Err(e.into()),
+        Err(e) => return Err(e.into()),
+    };
+    let outcome = collect_outcome(client, &run).await?;
+    let mut suites = Vec::new();
+    for t in tests {
+        let Some(task) = outcome.tasks.iter().find(|x| x.task_key == t.task_key) else {
+            continue;
+        };
+        let duration = match (task.start_time, task.end_time) {
+            (Some(s), Some(e)) if e > s && s > 0 => Some((e - s) as u64),
+            _ => None,
+        };
+        let state = task.result_state.as_deref().unwrap_or("UNKNOWN");
+        let mut suite = parse_notebook_result(&NotebookRunResult {
+            notebook: &t.label,
+            exit_value: task.notebook_output.as_deref(),
+            truncated: task.truncated,
+            run_succeeded: state == "SUCCESS",
+            result_state: state,
+            error: task.error.as_deref(),
+            error_trace: task.error_trace.as_deref(),
+            duration_ms: duration,
+        });
+        if let Some(src) = &t.local {
+            locate_failures(&mut suite, &String::from_utf8_lossy(&src.content), &t.label);
+        }
+        suites.push(suite);
+    }
+    Ok((outcome, suites))
+}
+
+pub fn run_summary(name: &str, o: &Outcome) -> RunSummary {
+    RunSummary {
+        name: name.to_string(),
+        run_id: o.run_id,
+        url: o.run_url.clone(),
+        result_state: o.result_state.clone(),
+        duration_ms: o.duration_ms,
+        tasks: o
+            .tasks
+            .iter()
+            .map(|t| TaskSummary {
+                key: t.task_key.clone(),
+                result_state: t.result_state.clone(),
+                start_ms: t.start_time,
+                end_ms: t.end_time,
+                error: t.error.clone(),
+            })
+            .collect(),
+    }
+}
