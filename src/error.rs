@@ -20,6 +20,8 @@ pub enum Error {
     Notebook(#[from] NotebookError),
     #[error(transparent)]
     Wait(#[from] WaitError),
+    #[error("{message}")]
+    Forge { message: String, auth: bool },
     #[error("{0}")]
     Io(String),
 }
@@ -38,6 +40,8 @@ impl Error {
             Error::Auth(_) => ExitCode::Auth,
             Error::Client(e) if e.is_auth() => ExitCode::Auth,
             Error::Client(_) | Error::Io(_) => ExitCode::Api,
+            Error::Forge { auth: true, .. } => ExitCode::Auth,
+            Error::Forge { auth: false, .. } => ExitCode::Api,
             Error::Wait(WaitError::Api(e)) if e.is_auth() => ExitCode::Auth,
             Error::Wait(WaitError::Api(_)) => ExitCode::Api,
             Error::Wait(WaitError::Cancelled { signal, .. }) => signal.exit_code(),

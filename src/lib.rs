@@ -7,6 +7,7 @@ pub mod databricks;
 pub mod emulator;
 pub mod error;
 pub mod exit;
+pub mod github;
 pub mod http;
 pub mod platform;
 pub mod report;
