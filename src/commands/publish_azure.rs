@@ -1,14 +1,62 @@
-//! The Azure DevOps side of publishing: the sticky PR thread comment.
+//! The Azure DevOps side of publishing: the sticky PR thread comment (Azure Repos only),
+//! with `SYSTEM_ACCESSTOKEN` mapped into the step's environment.
 
+use crate::auth::Secret;
+use crate::azure_devops::{AzureDevOps, ThreadAction};
 use crate::cli::PublishArgs;
 use crate::error::Error;
+use crate::http::{HttpOptions, client};
 use crate::platform::Platform;
-use crate::report::Report;
+use crate::report::{Report, markdown};
 
 pub async fn pr_comment(
-    _platform: &Platform,
-    _report: &Report,
-    _args: &PublishArgs,
+    platform: &Platform,
+    report: &Report,
+    args: &PublishArgs,
 ) -> Result<(), Error> {
+    let env = platform.env();
+    let explicit = args.pr_comment == "true";
+    let pr = platform.context().pr_number;
+    let azure_repos = env
+        .get("BUILD_REPOSITORY_PROVIDER")
+        .is_none_or(|p| p == "TfsGit");
+    let token = env.get("SYSTEM_ACCESSTOKEN");
+    let wanted = match args.pr_comment.as_str() {
+        "false" => false,
+        "true" => true,
+        _ => pr.is_some() && token.is_some() && azure_repos,
+    };
+    if !wanted {
+        return Ok(());
+    }
+    let (Some(pr), Some(token)) = (pr, token) else {
+        return Err(Error::bad_input(
+            "--pr-comment true needs a pull request build and SYSTEM_ACCESSTOKEN (map it in the step: env: SYSTEM_ACCESSTOKEN: $(System.AccessToken))",
+        ));
+    };
+    platform.mask(token);
+    let var = |k: &str| {
+        env.get(k)
+            .ok_or_else(|| Error::bad_input(format!("{k} is not set")))
+    };
+    let project = env
+        .get("SYSTEM_TEAMPROJECTID")
+        .map(Ok)
+        .unwrap_or_else(|| var("SYSTEM_TEAMPROJECT"))?;
+    let http = client(&HttpOptions::default()).map_err(|e| Error::Io(e.to_string()))?;
+    let ado = AzureDevOps::new(
+        http,
+        var("SYSTEM_COLLECTIONURI")?,
+        project,
+        var("BUILD_REPOSITORY_ID")?,
+        Secret::new(token),
+    );
+    let marker = markdown::sticky_marker(&report.key);
+    match ado.upsert_pr_thread_comment(pr, &marker, &markdown::comment_body(report)).await {
+        Ok(ThreadAction::Created(id)) => platform.info(&format!("PR {pr}: thread {id} created")),
+        Ok(ThreadAction::Updated { thread, .. }) => platform.info(&format!("PR {pr}: thread {thread} updated")),
+        Err(e) if explicit => return Err(Error::Forge { message: e.to_string(), auth: e.is_auth() }),
+        Err(e) => platform.warn(&format!("could not comment on the pull request (the build service needs 'Contribute to pull requests'): {e}")),
+    }
     Ok(())
 }
