@@ -143,6 +143,19 @@ pub struct PublishArgs {
     /// SYSTEM_ACCESSTOKEN).
     #[arg(long, env = "BRICKCI_PR_COMMENT", default_value = "auto", value_parser = ["auto", "true", "false"])]
     pub pr_comment: String,
+    /// CodeCommit repository of the pull request to comment on (CodeBuild has no PR variables
+    /// for CodeCommit: pass them from the pull request event).
+    #[arg(long, env = "BRICKCI_CODECOMMIT_REPOSITORY")]
+    pub codecommit_repository: Option<String>,
+    /// CodeCommit pull request id.
+    #[arg(long, env = "BRICKCI_CODECOMMIT_PR_ID")]
+    pub codecommit_pr_id: Option<String>,
+    /// Destination-branch tip commit of the pull request (beforeCommitId).
+    #[arg(long, env = "BRICKCI_CODECOMMIT_BEFORE_COMMIT")]
+    pub codecommit_before_commit: Option<String>,
+    /// Source-branch tip commit of the pull request (afterCommitId).
+    #[arg(long, env = "BRICKCI_CODECOMMIT_AFTER_COMMIT")]
+    pub codecommit_after_commit: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,6 +1,7 @@
 //! brickci: the Databricks part of a CI/CD pipeline.
 
 pub mod auth;
+pub mod aws;
 pub mod azure_devops;
 pub mod cli;
 pub mod commands;

@@ -6,6 +6,7 @@ pub mod connect;
 pub mod demo;
 pub mod publish;
 mod publish_azure;
+mod publish_codecommit;
 mod publish_github;
 pub mod report;
 pub mod run;

@@ -61,6 +61,7 @@ pub async fn publish(
         _ if !posted_check => annotate(platform, report),
         _ => {}
     }
+    super::publish_codecommit::pr_comment(platform, report, args).await?;
     platform
         .summary(&markdown::render(report))
         .map_err(|e| Error::Io(e.to_string()))?;
