@@ -163,6 +163,12 @@ pub struct TestArgs {
     /// Test notebooks: files or globs (e.g. 'tests/**/test_*.py').
     #[arg(value_name = "GLOB", env = "BRICKCI_TESTS", value_delimiter = '\n')]
     pub globs: Vec<String>,
+    /// Run the tasks of this deployed job as the tests (each task's exit value is its report).
+    #[arg(long, env = "BRICKCI_TEST_JOB_ID", conflicts_with_all = ["globs", "workspace_paths"])]
+    pub job_id: Option<i64>,
+    /// Like --job-id, by the job's exact name.
+    #[arg(long, env = "BRICKCI_TEST_JOB_NAME", conflicts_with_all = ["globs", "workspace_paths", "job_id"])]
+    pub job_name: Option<String>,
     /// A test notebook already in the workspace (repeatable).
     #[arg(
         long = "workspace-path",

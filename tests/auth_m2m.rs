@@ -83,3 +83,38 @@ fn long_run_outlives_its_tokens_without_a_failed_call() {
     );
     assert_no_secrets(&out, &[SECRET]);
 }
+
+#[test]
+fn three_hour_run_with_one_hour_tokens() {
+    // 3600x clock: the 3 emulated hours take about 3 real seconds, each token about 1.
+    let emu = TestEmulator::start(EmulatorConfig {
+        clock_speed: 3600.0,
+        token_ttl_secs: 3600,
+        ..EmulatorConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let nb = write_notebook(
+        dir.path(),
+        "train.py",
+        "# brickci-emulator: duration 3h\ndbutils.notebook.exit('trained')\n",
+    );
+    let env = m2m_env(&emu, SECRET);
+    let out = brickci(
+        &["run", "--notebook", nb.to_str().unwrap()],
+        &as_refs(&env),
+        dir.path(),
+    );
+    let all = text(&out);
+    assert_eq!(code(&out), 0, "{all}");
+    assert!(all.contains("notebook output: trained"), "{all}");
+    assert!(
+        emu.calls("POST", "/oidc/v1/token").len() >= 3,
+        "tokens renewed through the run"
+    );
+    assert!(
+        emu.requests()
+            .iter()
+            .all(|r| r.status != 401 && r.status != 403),
+        "no call with an expired token"
+    );
+}

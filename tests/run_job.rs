@@ -224,3 +224,46 @@ fn ambiguous_or_unknown_job_names_are_bad_input() {
         text(&out)
     );
 }
+
+#[test]
+fn git_ref_runs_the_commit_under_test_without_uploading() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("notebooks")).unwrap();
+    let nb = write_notebook(&dir.path().join("notebooks"), "etl.py", "print(1)\n");
+    let env = env_for(
+        &emu,
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_REPOSITORY", "acme/lakehouse"),
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_WORKSPACE", dir.path().to_str().unwrap()),
+        ],
+    );
+    let out = brickci(
+        &[
+            "run",
+            "--notebook",
+            nb.to_str().unwrap(),
+            "--git-ref",
+            "0123abcd0123abcd",
+        ],
+        &as_refs(&env),
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        emu.calls("POST", "/workspace/import").is_empty(),
+        "nothing uploaded"
+    );
+    let submit = &emu.calls("POST", "/jobs/runs/submit")[0].body;
+    assert_eq!(
+        submit["git_source"],
+        json!({ "git_url": "https://github.com/acme/lakehouse", "git_provider": "gitHub", "git_commit": "0123abcd0123abcd" })
+    );
+    assert_eq!(
+        submit["tasks"][0]["notebook_task"]["notebook_path"],
+        "notebooks/etl"
+    );
+    assert_eq!(submit["tasks"][0]["notebook_task"]["source"], "GIT");
+}

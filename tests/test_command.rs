@@ -176,3 +176,42 @@ fn bad_test_inputs_write_nothing() {
     assert_eq!(code(&out), 2, "{}", text(&out));
     assert!(emu.requests().is_empty(), "{:?}", emu.requests());
 }
+
+#[test]
+fn tasks_of_a_deployed_job_as_tests() {
+    let emu = TestEmulator::fast();
+    emu.put_notebook("/Shared/it/checks", "dbutils.notebook.exit('{\"tests\": [{\"name\": \"row_count\", \"status\": \"passed\"}, {\"name\": \"freshness\", \"status\": \"failed\", \"message\": \"data is 3 days old\"}]}')\n");
+    emu.put_notebook("/Shared/it/smoke", "print('ok')\n");
+    let task = |k: &str| serde_json::json!({ "task_key": k, "notebook_task": { "notebook_path": format!("/Shared/it/{k}") } });
+    emu.post_json("/api/2.2/jobs/create", serde_json::json!({ "name": "integration tests", "tasks": [task("checks"), task("smoke")] }));
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let env = run_env(&emu);
+    let out = brickci(
+        &[
+            "test",
+            "--job-name",
+            "integration tests",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        &as_refs(&env),
+        dir.path(),
+    );
+    let all = text(&out);
+    assert_eq!(code(&out), 1, "{all}");
+    assert!(
+        all.contains("FAILED: checks (1 passed, 1 failed, 0 skipped)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("passed: smoke (1 passed, 0 failed, 0 skipped)"),
+        "{all}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("data is 3 days old"), "{xml}");
+    assert!(
+        emu.calls("POST", "/workspace/import").len() == 2,
+        "only the test setup imported notebooks"
+    );
+}

@@ -78,7 +78,7 @@ pub async fn run(
 }
 
 /// Finds the job (by id, or by a name that must be unique) and starts it once.
-async fn start_job(
+pub(super) async fn start_job(
     platform: &Platform,
     client: &Client,
     job_id: Option<i64>,

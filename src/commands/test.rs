@@ -205,6 +205,39 @@ pub async fn run(
         timeout: (args.timeout > 0).then(|| Duration::from_secs(args.timeout)),
         ..WaitOptions::default()
     };
+    if args.job_id.is_some() || args.job_name.is_some() {
+        let run_id = super::run::start_job(
+            platform,
+            client,
+            args.job_id,
+            args.job_name.as_deref(),
+            params,
+            &[],
+        )
+        .await?;
+        watch::started(platform, run_id)?;
+        let mut on_event = |e| watch::print_event(platform, &e);
+        let run = wait_for_run(client, run_id, &wait, &mut interrupt, &mut on_event).await?;
+        let outcome = collect_outcome(client, &run).await?;
+        let suites = outcome
+            .tasks
+            .iter()
+            .map(|task| {
+                let state = task.result_state.as_deref().unwrap_or("UNKNOWN");
+                parse_notebook_result(&NotebookRunResult {
+                    notebook: &task.task_key,
+                    exit_value: task.notebook_output.as_deref(),
+                    truncated: task.truncated,
+                    run_succeeded: state == "SUCCESS",
+                    result_state: state,
+                    error: task.error.as_deref(),
+                    error_trace: task.error_trace.as_deref(),
+                    duration_ms: duration_ms(task.start_time, task.end_time),
+                })
+            })
+            .collect();
+        return finish(platform, args, outcome, suites).await;
+    }
     let seed = platform
         .idempotency_seed()
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
@@ -246,7 +279,23 @@ pub async fn run(
         }
     }
     let (outcome, suites) = result?;
+    finish(platform, args, outcome, suites).await
+}
 
+fn duration_ms(start: Option<i64>, end: Option<i64>) -> Option<u64> {
+    match (start, end) {
+        (Some(s), Some(e)) if e > s && s > 0 => Some((e - s) as u64),
+        _ => None,
+    }
+}
+
+/// Prints each suite, builds the report, publishes it; the exit code is the verdict.
+async fn finish(
+    platform: &Platform,
+    args: &TestArgs,
+    outcome: Outcome,
+    suites: Vec<TestSuite>,
+) -> Result<ExitCode, Error> {
     for s in &suites {
         let mark = if s.passed() { "passed" } else { "FAILED" };
         platform.info(&format!(
@@ -317,10 +366,7 @@ async fn upload_run_collect(
         let Some(task) = outcome.tasks.iter().find(|x| x.task_key == t.task_key) else {
             continue;
         };
-        let duration = match (task.start_time, task.end_time) {
-            (Some(s), Some(e)) if e > s && s > 0 => Some((e - s) as u64),
-            _ => None,
-        };
+        let duration = duration_ms(task.start_time, task.end_time);
         let state = task.result_state.as_deref().unwrap_or("UNKNOWN");
         let mut suite = parse_notebook_result(&NotebookRunResult {
             notebook: &t.label,
