@@ -21,6 +21,10 @@ pub struct Cli {
         default_value_t = 300
     )]
     pub retry_timeout: u64,
+    /// Use this Databricks auth method only (pat, oauth-m2m, env-oidc, file-oidc,
+    /// github-oidc, azure-devops-oidc); default: the first that has what it needs.
+    #[arg(long, global = true, env = "BRICKCI_AUTH_TYPE")]
+    pub auth_type: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -20,6 +20,8 @@ pub enum Error {
     Notebook(#[from] NotebookError),
     #[error(transparent)]
     Wait(#[from] WaitError),
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
     #[error("{message}")]
     Forge { message: String, auth: bool },
     #[error("{0}")]
@@ -41,6 +43,8 @@ impl Error {
             Error::Client(e) if e.is_auth() => ExitCode::Auth,
             Error::Client(_) | Error::Io(_) => ExitCode::Api,
             Error::Forge { auth: true, .. } => ExitCode::Auth,
+            Error::Secret(e) if e.is_malformed() => ExitCode::BadInput,
+            Error::Secret(_) => ExitCode::Auth,
             Error::Forge { auth: false, .. } => ExitCode::Api,
             Error::Wait(WaitError::Api(e)) if e.is_auth() => ExitCode::Auth,
             Error::Wait(WaitError::Api(_)) => ExitCode::Api,

@@ -14,6 +14,7 @@ pub mod http;
 pub mod platform;
 pub mod report;
 pub mod run;
+pub mod secrets;
 pub mod signal;
 pub mod testing;
 pub mod util;

@@ -51,24 +51,24 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
         deadline: std::time::Duration::from_secs(cli.retry_timeout),
         ..RetryPolicy::default()
     };
+    let auth_type = cli.auth_type.clone();
+    let connect = || connect::client_from_env(platform, retry.clone(), auth_type.clone());
     let result = match cli.command {
-        Command::Auth(AuthCommand::Check) => {
-            match connect::client_from_env(platform, retry.clone()) {
-                Ok(client) => auth_check::run(platform, &client).await,
-                Err(e) => Err(e),
-            }
-        }
-        Command::Run(args) => match connect::client_from_env(platform, retry.clone()) {
-            Ok(client) => run::run(platform, &client, &args, interrupt).await,
+        Command::Auth(AuthCommand::Check) => match connect().await {
+            Ok((client, report)) => auth_check::run(platform, &client, Some(&report)).await,
             Err(e) => Err(e),
         },
-        Command::Test(args) => match connect::client_from_env(platform, retry.clone()) {
-            Ok(client) => test::run(platform, &client, &args, interrupt).await,
+        Command::Run(args) => match connect().await {
+            Ok((client, _)) => run::run(platform, &client, &args, interrupt).await,
+            Err(e) => Err(e),
+        },
+        Command::Test(args) => match connect().await {
+            Ok((client, _)) => test::run(platform, &client, &args, interrupt).await,
             Err(e) => Err(e),
         },
         Command::Report(args) => report::run(platform, &args).await,
-        Command::Cancel(args) => match connect::client_from_env(platform, retry.clone()) {
-            Ok(client) => cancel::run(platform, &client, &args).await,
+        Command::Cancel(args) => match connect().await {
+            Ok((client, _)) => cancel::run(platform, &client, &args).await,
             Err(e) => Err(e),
         },
         Command::Emulator(args) => brickci::emulator::serve(args)

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 use url::Url;
 
-use super::{AuthError, Credentials, M2mCredentials, PatCredentials, Secret};
+use std::collections::BTreeMap;
+
+use super::id_token::IdTokenSource;
+use super::{AuthError, Credentials, FederatedCredentials, M2mCredentials, PatCredentials, Secret};
 
 /// The SDK's variables (`DATABRICKS_*`), read through envy from an environment snapshot.
 #[derive(Debug, Default, Deserialize)]
@@ -15,6 +18,10 @@ pub struct AuthConfig {
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
     pub auth_type: Option<String>,
+    pub token_audience: Option<String>,
+    pub oidc_token_env: Option<String>,
+    pub oidc_token_filepath: Option<String>,
+    pub oidc_token_file: Option<String>,
 }
 
 impl AuthConfig {
@@ -28,12 +35,6 @@ impl AuthConfig {
             .from_iter(pairs)
             .unwrap_or_default()
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthType {
-    Pat,
-    OauthM2m,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,54 +71,193 @@ pub fn normalize_host(raw: &str) -> Result<Url, HostError> {
     Ok(url)
 }
 
-/// Picks the method like the SDK's default chain (pat, then oauth-m2m), or the one
-/// `DATABRICKS_AUTH_TYPE` names; refuses a mix of families unless one is named.
+/// Which methods were looked at, in order, and why each was passed over.
+#[derive(Debug, Clone, Default)]
+pub struct AuthReport {
+    pub attempts: Vec<(&'static str, Option<String>)>,
+}
+
+impl AuthReport {
+    /// One line per method: `chosen`, or `skipped: <why>`.
+    pub fn lines(&self) -> Vec<String> {
+        self.attempts
+            .iter()
+            .map(|(m, why)| match why {
+                None => format!("{m}: chosen"),
+                Some(w) => format!("{m}: skipped, {w}"),
+            })
+            .collect()
+    }
+}
+
+/// The SDKs' default order.
+const CHAIN: [&str; 6] = [
+    "pat",
+    "oauth-m2m",
+    "env-oidc",
+    "file-oidc",
+    "github-oidc",
+    "azure-devops-oidc",
+];
+
+/// Picks the method like the SDKs' default chain, or the one `DATABRICKS_AUTH_TYPE` names;
+/// refuses a token and a client secret together unless one is named. `env` is the rest of
+/// the environment (CI variables for the ID token sources).
 pub fn resolve_credentials(
     cfg: &AuthConfig,
+    env: &BTreeMap<String, String>,
     host: &Url,
-) -> Result<Arc<dyn Credentials>, AuthError> {
-    let has_pat = cfg.token.is_some();
-    let has_m2m = cfg.client_id.is_some() || cfg.client_secret.is_some();
-    let chosen = match cfg.auth_type.as_deref() {
-        Some("pat") => AuthType::Pat,
-        Some("oauth-m2m") => AuthType::OauthM2m,
-        Some(other) => return Err(AuthError::UnknownType(other.to_string())),
-        None if has_pat && has_m2m => {
-            return Err(AuthError::Ambiguous(
-                "DATABRICKS_TOKEN (pat) and DATABRICKS_CLIENT_ID/SECRET (oauth-m2m)".into(),
-            ));
-        }
-        None if has_pat => AuthType::Pat,
-        None if has_m2m => AuthType::OauthM2m,
-        None => {
-            return Err(AuthError::NoCredentials(
-                "set DATABRICKS_TOKEN (a personal access token) or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET (a service principal)".into(),
-            ));
-        }
+) -> Result<(Arc<dyn Credentials>, AuthReport), AuthError> {
+    let get = |k: &str| env.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let forced = match cfg.auth_type.as_deref() {
+        Some(t) => Some(
+            CHAIN
+                .into_iter()
+                .find(|m| *m == t)
+                .ok_or_else(|| AuthError::UnknownType(t.to_string()))?,
+        ),
+        None => None,
     };
-    match chosen {
-        AuthType::Pat => {
-            let token = cfg.token.clone().ok_or(AuthError::Missing {
-                method: "pat",
-                variable: "DATABRICKS_TOKEN",
-            })?;
-            Ok(Arc::new(PatCredentials::new(Secret::new(token))))
+    if forced.is_none() && cfg.token.is_some() && cfg.client_secret.is_some() {
+        return Err(AuthError::Ambiguous(
+            "DATABRICKS_TOKEN (pat) and DATABRICKS_CLIENT_SECRET (oauth-m2m)".into(),
+        ));
+    }
+    let mut report = AuthReport::default();
+    for method in CHAIN {
+        if forced.is_some_and(|f| f != method) {
+            continue;
         }
-        AuthType::OauthM2m => {
-            let id = cfg.client_id.clone().ok_or(AuthError::Missing {
-                method: "oauth-m2m",
-                variable: "DATABRICKS_CLIENT_ID",
-            })?;
-            let secret = cfg.client_secret.clone().ok_or(AuthError::Missing {
-                method: "oauth-m2m",
-                variable: "DATABRICKS_CLIENT_SECRET",
-            })?;
+        match candidate(method, cfg, &get, host) {
+            Ok(creds) => {
+                report.attempts.push((method, None));
+                return Ok((creds, report));
+            }
+            Err(missing) if forced.is_some() => {
+                return Err(AuthError::Missing {
+                    method,
+                    variable: missing,
+                });
+            }
+            Err(missing) => report
+                .attempts
+                .push((method, Some(format!("{missing} not set")))),
+        }
+    }
+    let tried = report.lines().join("; ");
+    Err(AuthError::NoCredentials(format!(
+        "set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID with DATABRICKS_CLIENT_SECRET or a CI ID token (tried: {tried})"
+    )))
+}
+
+/// The method's credentials, or the first variable it lacks.
+fn candidate<'a>(
+    method: &str,
+    cfg: &AuthConfig,
+    get: &dyn Fn(&str) -> Option<&'a str>,
+    host: &Url,
+) -> Result<Arc<dyn Credentials>, &'static str> {
+    let need = |v: Option<&str>, name: &'static str| v.map(str::to_string).ok_or(name);
+    let client_id = || need(cfg.client_id.as_deref(), "DATABRICKS_CLIENT_ID");
+    let federated = |client: Option<String>, source| -> Arc<dyn Credentials> {
+        Arc::new(FederatedCredentials::new(
+            host.clone(),
+            client,
+            source,
+            cfg.token_audience.clone(),
+        ))
+    };
+    match method {
+        "pat" => Ok(Arc::new(PatCredentials::new(Secret::new(need(
+            cfg.token.as_deref(),
+            "DATABRICKS_TOKEN",
+        )?)))),
+        "oauth-m2m" => {
+            let id = client_id()?;
+            let secret = need(cfg.client_secret.as_deref(), "DATABRICKS_CLIENT_SECRET")?;
             Ok(Arc::new(M2mCredentials::new(
                 host.clone(),
                 id,
                 Secret::new(secret),
             )))
         }
+        "env-oidc" => {
+            let name = cfg
+                .oidc_token_env
+                .clone()
+                .unwrap_or_else(|| "DATABRICKS_OIDC_TOKEN".into());
+            let value = get(&name).ok_or(if cfg.oidc_token_env.is_some() {
+                "the variable named by DATABRICKS_OIDC_TOKEN_ENV"
+            } else {
+                "DATABRICKS_OIDC_TOKEN"
+            })?;
+            Ok(federated(
+                cfg.client_id.clone(),
+                IdTokenSource::Variable {
+                    name,
+                    value: Secret::new(value),
+                },
+            ))
+        }
+        "file-oidc" => {
+            let path = cfg
+                .oidc_token_filepath
+                .clone()
+                .or_else(|| cfg.oidc_token_file.clone())
+                .ok_or("DATABRICKS_OIDC_TOKEN_FILEPATH")?;
+            Ok(federated(
+                cfg.client_id.clone(),
+                IdTokenSource::File { path: path.into() },
+            ))
+        }
+        "github-oidc" => {
+            let id = client_id()?;
+            let request_url = need(
+                get("ACTIONS_ID_TOKEN_REQUEST_URL"),
+                "ACTIONS_ID_TOKEN_REQUEST_URL (permissions: id-token: write)",
+            )?;
+            let token = need(
+                get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            )?;
+            Ok(federated(
+                Some(id),
+                IdTokenSource::GitHubActions {
+                    request_url,
+                    request_token: Secret::new(token),
+                },
+            ))
+        }
+        "azure-devops-oidc" => {
+            let id = client_id()?;
+            let access = need(get("SYSTEM_ACCESSTOKEN"), "SYSTEM_ACCESSTOKEN")?;
+            let mut parts = Vec::new();
+            for k in [
+                "SYSTEM_TEAMFOUNDATIONCOLLECTIONURI",
+                "SYSTEM_TEAMPROJECTID",
+                "SYSTEM_HOSTTYPE",
+                "SYSTEM_PLANID",
+                "SYSTEM_JOBID",
+            ] {
+                parts.push(need(get(k), k)?);
+            }
+            let url = format!(
+                "{}/{}/_apis/distributedtask/hubs/{}/plans/{}/jobs/{}/oidctoken?api-version=7.2-preview.1",
+                parts[0].trim_end_matches('/'),
+                parts[1],
+                parts[2],
+                parts[3],
+                parts[4]
+            );
+            Ok(federated(
+                Some(id),
+                IdTokenSource::AzureDevOps {
+                    url,
+                    access_token: Secret::new(access),
+                },
+            ))
+        }
+        _ => Err("an auth type brickci knows"),
     }
 }
 
@@ -155,36 +295,80 @@ mod tests {
         assert!(matches!(normalize_host(""), Err(HostError::Missing)));
     }
 
+    fn pick(pairs: &[(&str, &str)]) -> Result<(String, Vec<String>), String> {
+        let host = normalize_host("http://127.0.0.1:1").unwrap();
+        let env: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        resolve_credentials(&cfg(pairs), &env, &host)
+            .map(|(c, r)| (c.method(), r.lines()))
+            .map_err(|e| e.to_string())
+    }
+
     #[test]
     fn picks_methods_like_the_sdk() {
-        let host = normalize_host("http://127.0.0.1:1").unwrap();
-        let pat = cfg(&[("DATABRICKS_TOKEN", "t")]);
-        assert_eq!(resolve_credentials(&pat, &host).unwrap().method(), "pat");
-        let m2m = cfg(&[
-            ("DATABRICKS_CLIENT_ID", "id"),
-            ("DATABRICKS_CLIENT_SECRET", "s"),
-        ]);
+        assert_eq!(pick(&[("DATABRICKS_TOKEN", "t")]).unwrap().0, "pat");
         assert_eq!(
-            resolve_credentials(&m2m, &host).unwrap().method(),
+            pick(&[
+                ("DATABRICKS_CLIENT_ID", "id"),
+                ("DATABRICKS_CLIENT_SECRET", "s")
+            ])
+            .unwrap()
+            .0,
             "oauth-m2m"
         );
-        let both = cfg(&[("DATABRICKS_TOKEN", "t"), ("DATABRICKS_CLIENT_ID", "id")]);
-        assert!(matches!(
-            resolve_credentials(&both, &host),
-            Err(AuthError::Ambiguous(_))
-        ));
-        let forced = cfg(&[
+        assert!(
+            pick(&[("DATABRICKS_TOKEN", "t"), ("DATABRICKS_CLIENT_SECRET", "s")])
+                .unwrap_err()
+                .contains("more than one")
+        );
+        let forced = pick(&[
             ("DATABRICKS_TOKEN", "t"),
-            ("DATABRICKS_CLIENT_ID", "id"),
+            ("DATABRICKS_CLIENT_SECRET", "s"),
             ("DATABRICKS_AUTH_TYPE", "pat"),
         ]);
-        assert_eq!(resolve_credentials(&forced, &host).unwrap().method(), "pat");
-        let half = cfg(&[("DATABRICKS_CLIENT_ID", "id")]);
-        let err = resolve_credentials(&half, &host).err().unwrap().to_string();
-        assert!(err.contains("DATABRICKS_CLIENT_SECRET"), "{err}");
-        assert!(matches!(
-            resolve_credentials(&cfg(&[]), &host),
-            Err(AuthError::NoCredentials(_))
-        ));
+        assert_eq!(forced.unwrap().0, "pat");
+        let gh = pick(&[
+            ("DATABRICKS_CLIENT_ID", "sp"),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                "http://127.0.0.1:1/token?x=1",
+            ),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "r"),
+        ])
+        .unwrap();
+        assert_eq!(gh.0, "github-oidc");
+        assert_eq!(gh.1[0], "pat: skipped, DATABRICKS_TOKEN not set");
+        assert_eq!(
+            gh.1[1],
+            "oauth-m2m: skipped, DATABRICKS_CLIENT_SECRET not set"
+        );
+        assert_eq!(
+            pick(&[("DATABRICKS_OIDC_TOKEN", "jwt")]).unwrap().0,
+            "env-oidc"
+        );
+        assert_eq!(
+            pick(&[("DATABRICKS_OIDC_TOKEN_FILEPATH", "/tmp/t")])
+                .unwrap()
+                .0,
+            "file-oidc"
+        );
+        let half = pick(&[
+            ("DATABRICKS_AUTH_TYPE", "oauth-m2m"),
+            ("DATABRICKS_CLIENT_ID", "id"),
+        ])
+        .unwrap_err();
+        assert!(half.contains("DATABRICKS_CLIENT_SECRET"), "{half}");
+        let none = pick(&[]).unwrap_err();
+        assert!(
+            none.contains("github-oidc: skipped, DATABRICKS_CLIENT_ID not set"),
+            "{none}"
+        );
+        assert!(
+            pick(&[("DATABRICKS_AUTH_TYPE", "magic")])
+                .unwrap_err()
+                .contains("magic")
+        );
     }
 }

@@ -1,14 +1,13 @@
 //! OAuth machine-to-machine: a service principal's client id and secret exchanged at the
 //! workspace token endpoint (found through host metadata, as the SDKs do).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::Mutex;
 use url::Url;
 
-use super::{
-    AuthError, BoxFuture, CachedToken, Credentials, Headers, Secret, TokenResponse, bearer,
-};
+use super::token_cache::TokenCache;
+use super::{AuthError, BoxFuture, Credentials, Headers, Secret, TokenResponse, bearer};
 use crate::databricks::error_chain;
 
 const METHOD: &str = "oauth-m2m";
@@ -18,9 +17,7 @@ pub struct M2mCredentials {
     client_id: String,
     client_secret: Secret,
     token_endpoint: Mutex<Option<String>>,
-    cached: std::sync::Mutex<Option<CachedToken>>,
-    // Serialises refreshes so concurrent calls share one token request.
-    refresh: Mutex<()>,
+    cache: TokenCache,
 }
 
 impl M2mCredentials {
@@ -30,44 +27,41 @@ impl M2mCredentials {
             client_id,
             client_secret,
             token_endpoint: Mutex::new(None),
-            cached: std::sync::Mutex::new(None),
-            refresh: Mutex::new(()),
+            cache: TokenCache::default(),
         }
-    }
-
-    fn fresh_token(&self) -> Option<Secret> {
-        let cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
-        cached
-            .as_ref()
-            .filter(|t| t.is_fresh(Instant::now()))
-            .map(|t| t.token.clone())
     }
 
     async fn token(&self, http: &reqwest::Client) -> Result<Secret, AuthError> {
-        if let Some(t) = self.fresh_token() {
-            return Ok(t);
-        }
-        let _guard = self.refresh.lock().await;
-        if let Some(t) = self.fresh_token() {
-            return Ok(t);
-        }
-        let endpoint = self.endpoint(http).await;
-        let resp = request_token(http, &endpoint, &self.client_id, &self.client_secret).await?;
-        let cached = CachedToken::new(resp, Instant::now());
-        let token = cached.token.clone();
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(cached);
-        Ok(token)
+        self.cache
+            .get(|| async {
+                let endpoint = endpoint(&self.token_endpoint, http, &self.host).await;
+                let form = [("grant_type", "client_credentials"), ("scope", "all-apis")];
+                post_token_form(
+                    http,
+                    &endpoint,
+                    METHOD,
+                    &form,
+                    Some((&self.client_id, &self.client_secret)),
+                )
+                .await
+            })
+            .await
     }
+}
 
-    async fn endpoint(&self, http: &reqwest::Client) -> String {
-        let mut slot = self.token_endpoint.lock().await;
-        if let Some(e) = slot.as_ref() {
-            return e.clone();
-        }
-        let found = discover_token_endpoint(http, &self.host).await;
-        *slot = Some(found.clone());
-        found
+/// The token endpoint, discovered once and remembered.
+pub(crate) async fn endpoint(
+    slot: &Mutex<Option<String>>,
+    http: &reqwest::Client,
+    host: &Url,
+) -> String {
+    let mut slot = slot.lock().await;
+    if let Some(e) = slot.as_ref() {
+        return e.clone();
     }
+    let found = discover_token_endpoint(http, host).await;
+    *slot = Some(found.clone());
+    found
 }
 
 impl Credentials for M2mCredentials {
@@ -83,7 +77,7 @@ impl Credentials for M2mCredentials {
     }
 
     fn invalidate(&self) {
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.cache.clear();
     }
 }
 
@@ -125,26 +119,26 @@ pub(crate) async fn discover_token_endpoint(http: &reqwest::Client, host: &Url) 
     format!("{base}/oidc/v1/token")
 }
 
-/// POSTs the client-credentials grant, retrying 429/503 and connection failures briefly.
-async fn request_token(
+/// POSTs a token form (client credentials or token exchange), retrying 429/503 and
+/// connection failures briefly. Errors name the endpoint and the server's reason, never the
+/// credentials.
+pub(crate) async fn post_token_form(
     http: &reqwest::Client,
     endpoint: &str,
-    client_id: &str,
-    secret: &Secret,
+    method: &'static str,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &Secret)>,
 ) -> Result<TokenResponse, AuthError> {
-    let form = [("grant_type", "client_credentials"), ("scope", "all-apis")];
     let mut last = String::new();
     for attempt in 0..5u32 {
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt - 1))).await;
         }
-        let sent = http
-            .post(endpoint)
-            .basic_auth(client_id, Some(secret.expose()))
-            .form(&form)
-            .send()
-            .await;
-        let resp = match sent {
+        let mut req = http.post(endpoint).form(form);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret.expose()));
+        }
+        let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => {
                 last = error_chain(&e);
@@ -170,7 +164,7 @@ async fn request_token(
                 crate::databricks::CallContext {
                     method: "POST".into(),
                     path: endpoint.into(),
-                    object: format!("client {client_id}"),
+                    object: String::new(),
                 },
                 status.as_u16(),
                 status.canonical_reason().unwrap_or(""),
@@ -178,20 +172,21 @@ async fn request_token(
                 None,
                 None,
             );
+            let code = err.error_code.map(|c| format!("{c}: ")).unwrap_or_default();
             return Err(AuthError::Rejected {
-                method: METHOD,
+                method,
                 endpoint: endpoint.into(),
-                message: format!("HTTP {}: {}", status.as_u16(), err.message),
+                message: format!("HTTP {}: {code}{}", status.as_u16(), err.message),
             });
         }
         return serde_json::from_slice(&body).map_err(|e| AuthError::Unavailable {
-            method: METHOD,
+            method,
             endpoint: endpoint.into(),
             message: format!("unexpected token response: {e}"),
         });
     }
     Err(AuthError::Unavailable {
-        method: METHOD,
+        method,
         endpoint: endpoint.into(),
         message: last,
     })

@@ -1,17 +1,21 @@
 //! Databricks credentials: where a token comes from, and the headers each call carries.
 
 mod config;
+mod federation;
+pub mod id_token;
 mod m2m;
 mod oauth_token;
 mod pat;
 pub mod secret;
+mod token_cache;
 
 use std::future::Future;
 use std::pin::Pin;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
-pub use config::{AuthConfig, AuthType, HostError, normalize_host, resolve_credentials};
+pub use config::{AuthConfig, AuthReport, HostError, normalize_host, resolve_credentials};
+pub use federation::FederatedCredentials;
 pub use m2m::M2mCredentials;
 pub use oauth_token::{CachedToken, TokenResponse};
 pub use pat::PatCredentials;
@@ -30,6 +34,10 @@ pub trait Credentials: Send + Sync {
     ) -> BoxFuture<'a, Result<Headers, AuthError>>;
     /// Forget a cached token (the server rejected it); the next call fetches a new one.
     fn invalidate(&self) {}
+    /// Non-secret facts for `brickci auth check` (e.g. the ID token's claims).
+    fn details(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +48,9 @@ pub enum AuthError {
         "more than one authorization method configured: {0}; set DATABRICKS_AUTH_TYPE to choose one"
     )]
     Ambiguous(String),
-    #[error("auth type {0:?} is not one brickci knows (known: pat, oauth-m2m)")]
+    #[error(
+        "auth type {0:?} is not one brickci knows (known: pat, oauth-m2m, env-oidc, file-oidc, github-oidc, azure-devops-oidc)"
+    )]
     UnknownType(String),
     #[error("{method}: {variable} is required but not set")]
     Missing {

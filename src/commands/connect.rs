@@ -2,23 +2,46 @@
 
 use std::sync::Arc;
 
-use crate::auth::{AuthConfig, Credentials, normalize_host, resolve_credentials};
+use crate::auth::{AuthConfig, AuthReport, Credentials, normalize_host, resolve_credentials};
 use crate::databricks::{Client, RetryPolicy};
 use crate::error::Error;
 use crate::http::{HttpOptions, client as http_client};
 use crate::platform::Platform;
 
-/// Builds the Databricks client from `DATABRICKS_*` variables. Secrets are masked on the
-/// platform before anything else can print them.
-pub fn client_from_env(platform: &Platform, retry: RetryPolicy) -> Result<Client, Error> {
+/// Builds the Databricks client from `DATABRICKS_*` variables (secret references resolved,
+/// values masked on the platform before anything else can print them).
+pub async fn client_from_env(
+    platform: &Platform,
+    retry: RetryPolicy,
+    auth_type: Option<String>,
+) -> Result<(Client, AuthReport), Error> {
     let env = platform.env();
-    let cfg = AuthConfig::from_env(env.iter());
-    for secret in [&cfg.token, &cfg.client_secret].into_iter().flatten() {
-        platform.mask(secret);
+    let mut cfg = AuthConfig::from_env(env.iter());
+    if auth_type.is_some() {
+        cfg.auth_type = auth_type;
+    }
+    for (what, slot) in [
+        ("DATABRICKS_TOKEN", &mut cfg.token),
+        ("DATABRICKS_CLIENT_SECRET", &mut cfg.client_secret),
+    ] {
+        if let Some(raw) = slot.as_deref() {
+            let secret = crate::secrets::resolve(what, raw, env.map()).await?;
+            platform.mask(secret.expose());
+            *slot = Some(secret.expose().to_string());
+        }
+    }
+    for key in [
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "SYSTEM_ACCESSTOKEN",
+        "DATABRICKS_OIDC_TOKEN",
+    ] {
+        if let Some(v) = env.get(key) {
+            platform.mask(v);
+        }
     }
     let host = normalize_host(cfg.host.as_deref().unwrap_or(""))?;
-    let credentials = resolve_credentials(&cfg, &host)?;
-    build(host, credentials, retry)
+    let (credentials, report) = resolve_credentials(&cfg, env.map(), &host)?;
+    Ok((build(host, credentials, retry)?, report))
 }
 
 pub fn build(

@@ -39,7 +39,7 @@ pub async fn run(
         RetryPolicy::default(),
     )?;
     platform.group_start("brickci auth check");
-    let checked = super::auth_check::run(platform, &client).await;
+    let checked = super::auth_check::run(platform, &client, None).await;
     platform.group_end();
     checked?;
 

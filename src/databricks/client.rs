@@ -184,6 +184,10 @@ impl Client {
         self.credentials.method()
     }
 
+    pub fn auth_details(&self) -> Vec<String> {
+        self.credentials.details()
+    }
+
     pub fn url_for(&self, path: &str) -> String {
         format!("{}{}", self.host.as_str().trim_end_matches('/'), path)
     }

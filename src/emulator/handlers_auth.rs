@@ -7,6 +7,7 @@ use axum::{Json, body::Bytes};
 use base64::Engine;
 use serde_json::json;
 
+use super::federation::check_token_exchange;
 use super::state::Issued;
 use super::{Shared, lock};
 
@@ -79,8 +80,33 @@ pub async fn token(AxState(state): AxState<Shared>, headers: HeaderMap, body: By
     let form: std::collections::BTreeMap<String, String> = url::form_urlencoded::parse(&body)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    match form.get("grant_type").map(String::as_str) {
-        Some("client_credentials") => {}
+    let mut s = lock(&state);
+    let id = match form.get("grant_type").map(String::as_str) {
+        Some("client_credentials") => {
+            let (id, secret) = match basic_credentials(&headers) {
+                Some(pair) => pair,
+                None => (
+                    form.get("client_id").cloned().unwrap_or_default(),
+                    form.get("client_secret").cloned().unwrap_or_default(),
+                ),
+            };
+            let known = s
+                .config
+                .service_principals
+                .iter()
+                .any(|sp| sp.client_id == id && sp.client_secret == secret);
+            if !known {
+                return oauth_error(401, "invalid_client", "Client authentication failed");
+            }
+            id
+        }
+        // RFC 8693: a refused subject token is an invalid_request.
+        Some("urn:ietf:params:oauth:grant-type:token-exchange") => {
+            match check_token_exchange(&form, &s.config.federation) {
+                Ok(principal) => principal,
+                Err(why) => return oauth_error(400, "invalid_request", &why),
+            }
+        }
         Some(_) => {
             return oauth_error(
                 400,
@@ -89,23 +115,7 @@ pub async fn token(AxState(state): AxState<Shared>, headers: HeaderMap, body: By
             );
         }
         None => return oauth_error(400, "invalid_request", "Missing grant_type."),
-    }
-    let (id, secret) = match basic_credentials(&headers) {
-        Some(pair) => pair,
-        None => (
-            form.get("client_id").cloned().unwrap_or_default(),
-            form.get("client_secret").cloned().unwrap_or_default(),
-        ),
     };
-    let mut s = lock(&state);
-    let known = s
-        .config
-        .service_principals
-        .iter()
-        .any(|sp| sp.client_id == id && sp.client_secret == secret);
-    if !known {
-        return oauth_error(401, "invalid_client", "Client authentication failed");
-    }
     let token = format!("eyJemu.{}", uuid::Uuid::new_v4().simple());
     let ttl = s.config.token_ttl_secs;
     let expires_ms = s.clock.now_ms() + ttl * 1000;

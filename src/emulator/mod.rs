@@ -9,6 +9,7 @@ mod args;
 mod clock;
 mod errors;
 mod faults;
+mod federation;
 mod handlers_auth;
 mod handlers_jobs;
 mod handlers_jobs_crud;
@@ -26,6 +27,7 @@ use serde::Serialize;
 
 pub use args::{EmulatorArgs, serve};
 pub use faults::{FaultKind, FaultParseError, FaultRule};
+pub use federation::FederationPolicy;
 
 #[derive(Debug, Clone)]
 pub struct ServicePrincipal {
@@ -47,6 +49,8 @@ pub struct EmulatorConfig {
     /// SCIM userName of PAT callers.
     pub user_name: String,
     pub faults: Vec<FaultRule>,
+    /// Workload identity federation policies for the token-exchange grant.
+    pub federation: Vec<FederationPolicy>,
 }
 
 impl Default for EmulatorConfig {
@@ -62,6 +66,7 @@ impl Default for EmulatorConfig {
             token_ttl_secs: 3600,
             user_name: "ci-bot@example.com".into(),
             faults: Vec::new(),
+            federation: Vec::new(),
         }
     }
 }
@@ -102,6 +107,11 @@ impl EmulatorHandle {
 
     pub fn requests(&self) -> Vec<RequestRecord> {
         lock(&self.state).log.clone()
+    }
+
+    /// Adds a federation policy (its audience may name this emulator's own URL).
+    pub fn add_federation_policy(&self, policy: FederationPolicy) {
+        lock(&self.state).config.federation.push(policy);
     }
 
     pub fn add_fault(&self, rule: FaultRule) {
