@@ -1,11 +1,9 @@
 //! `brickci run --notebook PATH`: upload (or point at Git), submit once, wait, clean up.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use crate::cli::RunArgs;
-use crate::databricks::{Client, scim, workspace};
+use crate::databricks::{Client, scim};
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::{Kind, Platform};
@@ -109,15 +107,7 @@ pub async fn run(
     .await;
     platform.group_end();
     if temporary && !args.keep_upload && !args.no_wait {
-        // Best effort, bounded: a cancelled step has seconds before it is killed.
-        let cleanup = tokio::time::timeout(
-            Duration::from_secs(5),
-            workspace::delete(client, &folder, true),
-        )
-        .await;
-        if !matches!(cleanup, Ok(Ok(()))) {
-            platform.warn(&format!("could not remove the temporary folder {folder}"));
-        }
+        watch::remove_folder(platform, client, &folder).await;
     }
     result
 }

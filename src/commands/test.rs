@@ -7,13 +7,13 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::cli::TestArgs;
-use crate::databricks::{Client, jobs, scim, workspace};
+use crate::databricks::{Client, jobs, scim};
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::Platform;
 use crate::report::{Report, ReportStatus, RunSummary, TaskSummary};
 use crate::run::notebook::NotebookSource;
-use crate::run::{Outcome, WaitError, WaitOptions, collect_outcome, wait_for_run};
+use crate::run::{Outcome, TaskOutcome, WaitError, WaitOptions, collect_outcome, wait_for_run};
 use crate::signal::Interrupt;
 use crate::testing::{
     NotebookRunResult, TestStatus, TestSuite, locate_failures, parse_notebook_result,
@@ -222,19 +222,7 @@ pub async fn run(
         let suites = outcome
             .tasks
             .iter()
-            .map(|task| {
-                let state = task.result_state.as_deref().unwrap_or("UNKNOWN");
-                parse_notebook_result(&NotebookRunResult {
-                    notebook: &task.task_key,
-                    exit_value: task.notebook_output.as_deref(),
-                    truncated: task.truncated,
-                    run_succeeded: state == "SUCCESS",
-                    result_state: state,
-                    error: task.error.as_deref(),
-                    error_trace: task.error_trace.as_deref(),
-                    duration_ms: duration_ms(task.start_time, task.end_time),
-                })
-            })
+            .map(|task| suite_of(task, &task.task_key))
             .collect();
         return finish(platform, args, outcome, suites).await;
     }
@@ -269,17 +257,25 @@ pub async fn run(
     .await;
     platform.group_end();
     if tests.iter().any(|t| t.local.is_some()) {
-        let cleanup = tokio::time::timeout(
-            Duration::from_secs(5),
-            workspace::delete(client, &folder, true),
-        )
-        .await;
-        if !matches!(cleanup, Ok(Ok(()))) {
-            platform.warn(&format!("could not remove the temporary folder {folder}"));
-        }
+        watch::remove_folder(platform, client, &folder).await;
     }
     let (outcome, suites) = result?;
     finish(platform, args, outcome, suites).await
+}
+
+/// A task's results, read from its exit value (or its run result).
+fn suite_of(task: &TaskOutcome, label: &str) -> TestSuite {
+    let state = task.result_state.as_deref().unwrap_or("UNKNOWN");
+    parse_notebook_result(&NotebookRunResult {
+        notebook: label,
+        exit_value: task.notebook_output.as_deref(),
+        truncated: task.truncated,
+        run_succeeded: state == "SUCCESS",
+        result_state: state,
+        error: task.error.as_deref(),
+        error_trace: task.error_trace.as_deref(),
+        duration_ms: duration_ms(task.start_time, task.end_time),
+    })
 }
 
 fn duration_ms(start: Option<i64>, end: Option<i64>) -> Option<u64> {
@@ -366,18 +362,7 @@ async fn upload_run_collect(
         let Some(task) = outcome.tasks.iter().find(|x| x.task_key == t.task_key) else {
             continue;
         };
-        let duration = duration_ms(task.start_time, task.end_time);
-        let state = task.result_state.as_deref().unwrap_or("UNKNOWN");
-        let mut suite = parse_notebook_result(&NotebookRunResult {
-            notebook: &t.label,
-            exit_value: task.notebook_output.as_deref(),
-            truncated: task.truncated,
-            run_succeeded: state == "SUCCESS",
-            result_state: state,
-            error: task.error.as_deref(),
-            error_trace: task.error_trace.as_deref(),
-            duration_ms: duration,
-        });
+        let mut suite = suite_of(task, &t.label);
         if let Some(src) = &t.local {
             locate_failures(&mut suite, &String::from_utf8_lossy(&src.content), &t.label);
         }

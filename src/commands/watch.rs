@@ -21,6 +21,19 @@ pub fn started(platform: &Platform, run_id: i64) -> Result<(), Error> {
         .map_err(io)
 }
 
+/// Removes a temporary upload folder. Best effort and bounded: a cancelled step has
+/// seconds before it is killed.
+pub async fn remove_folder(platform: &Platform, client: &Client, folder: &str) {
+    let removed = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        crate::databricks::workspace::delete(client, folder, true),
+    )
+    .await;
+    if !matches!(removed, Ok(Ok(()))) {
+        platform.warn(&format!("could not remove the temporary folder {folder}"));
+    }
+}
+
 fn io(e: impl std::fmt::Display) -> Error {
     Error::Io(e.to_string())
 }

@@ -5,6 +5,17 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+/// Unwraps `Result<T, Response>`, or returns the error response from the handler.
+macro_rules! or_respond {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(response) => return response,
+        }
+    };
+}
+pub(crate) use or_respond;
+
 /// `{"error_code": ..., "message": ...}` with a status.
 pub fn api_error(status: u16, code: &str, message: impl Into<String>) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

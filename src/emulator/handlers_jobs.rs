@@ -9,8 +9,9 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::errors::{invalid_parameter, json_body};
+use super::errors::{invalid_parameter, json_body, or_respond};
 use super::notebook_script::{self, Script};
+use super::pagination;
 use super::runs::{RunRecord, TaskRecord, task_output};
 use super::state::State;
 use super::workspace_tree::normalize;
@@ -32,10 +33,7 @@ fn no_run(id: i64) -> Response {
 }
 
 pub async fn submit(AxState(state): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let body = match json_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body = or_respond!(json_body(&body));
     let mut s = lock(&state);
     if let Some(token) = body["idempotency_token"].as_str() {
         if token.len() > 64 {
@@ -45,10 +43,7 @@ pub async fn submit(AxState(state): AxState<Shared>, headers: HeaderMap, body: B
             return Json(json!({ "run_id": id })).into_response();
         }
     }
-    let tasks = match build_tasks(&mut s, &body) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let tasks = or_respond!(build_tasks(&mut s, &body));
     let run_id = s.next_id();
     let creator = s.principal(bearer(&headers)).unwrap_or_default();
     let record = RunRecord {
@@ -196,10 +191,7 @@ pub async fn get(
     AxState(state): AxState<Shared>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let id = match run_id_arg(&q) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    let id = or_respond!(run_id_arg(&q));
     let s = lock(&state);
     let Some(run) = s.runs.get(&id) else {
         return no_run(id);
@@ -227,10 +219,7 @@ pub async fn get_output(
     AxState(state): AxState<Shared>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let id = match run_id_arg(&q) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    let id = or_respond!(run_id_arg(&q));
     let s = lock(&state);
     let now = s.clock.now_ms();
     let found = s.runs.values().find_map(|r| {
@@ -267,10 +256,7 @@ pub async fn get_output(
 }
 
 pub async fn cancel(AxState(state): AxState<Shared>, body: Bytes) -> Response {
-    let body = match json_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body = or_respond!(json_body(&body));
     let Some(id) = body["run_id"].as_i64() else {
         return invalid_parameter("Missing required field: run_id");
     };
@@ -289,23 +275,12 @@ pub async fn list(
     AxState(state): AxState<Shared>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let limit: usize = match q.get("limit").map(|l| l.parse::<usize>()) {
-        None => 20,
-        Some(Ok(l)) if (1..=25).contains(&l) => l,
-        Some(_) => return invalid_parameter("limit must be between 1 and 25"),
-    };
-    let offset: usize = match q.get("page_token").filter(|t| !t.is_empty()) {
-        None => 0,
-        Some(t) => match t.strip_prefix("runs:").and_then(|n| n.parse().ok()) {
-            Some(n) => n,
-            None => return invalid_parameter("Invalid page token"),
-        },
-    };
+    let page = or_respond!(pagination::page(&q, 20, 25, "runs"));
     let flag = |k: &str| q.get(k).map(String::as_str) == Some("true");
     let s = lock(&state);
     let now = s.clock.now_ms();
     let job_id: Option<i64> = q.get("job_id").and_then(|j| j.parse().ok());
-    let matching: Vec<&RunRecord> = s
+    let matching: Vec<Value> = s
         .runs
         .values()
         .rev()
@@ -313,11 +288,6 @@ pub async fn list(
         .filter(|r| !flag("active_only") || !r.is_terminal(now))
         .filter(|r| !flag("completed_only") || r.is_terminal(now))
         .filter(|r| q.get("run_type").is_none_or(|t| t == r.run_type))
-        .collect();
-    let page: Vec<Value> = matching
-        .iter()
-        .skip(offset)
-        .take(limit)
         .map(|r| {
             let mut v = r.to_json(now, &s.base_url, &s.workspace_id);
             if !flag("expand_tasks")
@@ -328,16 +298,5 @@ pub async fn list(
             v
         })
         .collect();
-    let more = offset + limit < matching.len();
-    let mut resp = json!({ "has_more": more });
-    if !page.is_empty() {
-        resp["runs"] = json!(page);
-    }
-    if more {
-        resp["next_page_token"] = json!(format!("runs:{}", offset + limit));
-    }
-    if offset > 0 {
-        resp["prev_page_token"] = json!(format!("runs:{}", offset.saturating_sub(limit)));
-    }
-    Json(resp).into_response()
+    Json(page.respond("runs", matching)).into_response()
 }

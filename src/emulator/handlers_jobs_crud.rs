@@ -9,8 +9,9 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::errors::{invalid_parameter, json_body};
+use super::errors::{invalid_parameter, json_body, or_respond};
 use super::handlers_jobs::{bearer, build_tasks};
+use super::pagination;
 use super::runs::RunRecord;
 use super::state::JobRecord;
 use super::{Shared, lock};
@@ -112,22 +113,11 @@ pub async fn list(
     AxState(state): AxState<Shared>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let limit: usize = match q.get("limit").map(|l| l.parse::<usize>()) {
-        None => 20,
-        Some(Ok(l)) if (1..=100).contains(&l) => l,
-        Some(_) => return invalid_parameter("limit must be between 1 and 100"),
-    };
-    let offset: usize = match q.get("page_token").filter(|t| !t.is_empty()) {
-        None => 0,
-        Some(t) => match t.strip_prefix("jobs:").and_then(|n| n.parse().ok()) {
-            Some(n) => n,
-            None => return invalid_parameter("Invalid page token"),
-        },
-    };
+    let page = or_respond!(pagination::page(&q, 20, 100, "jobs"));
     let expand = q.get("expand_tasks").map(String::as_str) == Some("true");
     let s = lock(&state);
     // The name filter is exact and case-insensitive.
-    let matching: Vec<&JobRecord> = s
+    let matching: Vec<Value> = s
         .jobs
         .values()
         .filter(|j| {
@@ -137,33 +127,14 @@ pub async fn list(
                     .is_some_and(|jn| jn.eq_ignore_ascii_case(n))
             })
         })
-        .collect();
-    let page: Vec<Value> = matching
-        .iter()
-        .skip(offset)
-        .take(limit)
         .map(|j| job_json(j, expand))
         .collect();
-    let more = offset + limit < matching.len();
-    let mut resp = json!({ "has_more": more });
-    if !page.is_empty() {
-        resp["jobs"] = json!(page);
-    }
-    if more {
-        resp["next_page_token"] = json!(format!("jobs:{}", offset + limit));
-    }
-    Json(resp).into_response()
+    Json(page.respond("jobs", matching)).into_response()
 }
 
 pub async fn reset(AxState(state): AxState<Shared>, body: Bytes) -> Response {
-    let body = match json_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let id = match job_id_of(&body) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    let body = or_respond!(json_body(&body));
+    let id = or_respond!(job_id_of(&body));
     let Some(new) = body.get("new_settings").filter(|v| v.is_object()).cloned() else {
         return invalid_parameter("Missing required field: new_settings");
     };
@@ -181,14 +152,8 @@ pub async fn reset(AxState(state): AxState<Shared>, body: Bytes) -> Response {
 }
 
 pub async fn update(AxState(state): AxState<Shared>, body: Bytes) -> Response {
-    let body = match json_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let id = match job_id_of(&body) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    let body = or_respond!(json_body(&body));
+    let id = or_respond!(job_id_of(&body));
     let mut s = lock(&state);
     let Some(j) = s.jobs.get_mut(&id) else {
         return no_job(id);
@@ -214,14 +179,8 @@ pub async fn update(AxState(state): AxState<Shared>, body: Bytes) -> Response {
 }
 
 pub async fn delete(AxState(state): AxState<Shared>, body: Bytes) -> Response {
-    let body = match json_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let id = match job_id_of(&body) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    let body = or_respond!(json_body(&body));
+    let id = or_respond!(job_id_of(&body));
     match lock(&state).jobs.remove(&id) {
         Some(_) => Json(json!({})).into_response(),
         None => no_job(id),
@@ -230,14 +189,8 @@ pub async fn delete(AxState(state): AxState<Shared>, body: Bytes) -> Response {
 
 /// `run-now`: a run of the job's tasks (or `only` some), parameters merged in.
 pub async fn run_now(AxState(state): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let body = match json_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let id = match job_id_of(&body) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    let body = or_respond!(json_body(&body));
+    let id = or_respond!(job_id_of(&body));
     let mut s = lock(&state);
     if let Some(token) = body["idempotency_token"].as_str()
         && let Some(run_id) = s.idempotency.get(token)
@@ -283,10 +236,7 @@ pub async fn run_now(AxState(state): AxState<Shared>, headers: HeaderMap, body: 
             }
         }
     }
-    let tasks = match build_tasks(&mut s, &settings) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let tasks = or_respond!(build_tasks(&mut s, &settings));
     let run_id = s.next_id();
     let creator = s.principal(bearer(&headers)).unwrap_or_default();
     let submitted_ms = s.clock.now_ms();

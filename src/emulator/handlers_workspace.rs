@@ -9,7 +9,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::errors::{api_error, invalid_parameter, json_body, not_found};
+use super::errors::{api_error, invalid_parameter, json_body, not_found, or_respond};
 use super::workspace_tree::{Kind, Object, normalize, parent};
 use super::{Shared, lock};
 
@@ -22,14 +22,8 @@ fn path_arg(v: Option<&str>) -> Result<String, Response> {
 }
 
 pub async fn mkdirs(AxState(state): AxState<Shared>, body: Bytes) -> Response {
-    let body = match json_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let path = match path_arg(body["path"].as_str()) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let body = or_respond!(json_body(&body));
+    let path = or_respond!(path_arg(body["path"].as_str()));
     let mut s = lock(&state);
     let now = s.clock.now_ms();
     let mut prefix = String::new();
@@ -173,14 +167,8 @@ pub async fn import(AxState(state): AxState<Shared>, request: Request) -> Respon
             ))),
         }
     };
-    let req = match req {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    let path = match path_arg(req.path.as_deref()) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let req = or_respond!(req);
+    let path = or_respond!(path_arg(req.path.as_deref()));
     if req.content.len() > MAX_IMPORT {
         return api_error(
             400,
@@ -291,10 +279,7 @@ fn missing(path: &str) -> Response {
 }
 
 pub async fn get_status(AxState(state): AxState<Shared>, Query(q): Query<PathQuery>) -> Response {
-    let path = match path_arg(q.path.as_deref()) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let path = or_respond!(path_arg(q.path.as_deref()));
     let s = lock(&state);
     match s.tree.get(&path) {
         Some(o) => Json(object_info(&path, o)).into_response(),
@@ -303,10 +288,7 @@ pub async fn get_status(AxState(state): AxState<Shared>, Query(q): Query<PathQue
 }
 
 pub async fn list(AxState(state): AxState<Shared>, Query(q): Query<PathQuery>) -> Response {
-    let path = match path_arg(q.path.as_deref()) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let path = or_respond!(path_arg(q.path.as_deref()));
     let s = lock(&state);
     match s.tree.get(&path) {
         None => missing(&path),
@@ -331,10 +313,7 @@ pub async fn list(AxState(state): AxState<Shared>, Query(q): Query<PathQuery>) -
 }
 
 pub async fn export(AxState(state): AxState<Shared>, Query(q): Query<PathQuery>) -> Response {
-    let path = match path_arg(q.path.as_deref()) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let path = or_respond!(path_arg(q.path.as_deref()));
     let s = lock(&state);
     let Some(o) = s.tree.get(&path) else {
         return missing(&path);
@@ -373,14 +352,8 @@ pub async fn export(AxState(state): AxState<Shared>, Query(q): Query<PathQuery>)
 }
 
 pub async fn delete(AxState(state): AxState<Shared>, body: Bytes) -> Response {
-    let body = match json_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let path = match path_arg(body["path"].as_str()) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let body = or_respond!(json_body(&body));
+    let path = or_respond!(path_arg(body["path"].as_str()));
     let recursive = body["recursive"].as_bool().unwrap_or(false);
     let mut s = lock(&state);
     let Some(o) = s.tree.get(&path) else {

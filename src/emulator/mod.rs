@@ -15,6 +15,7 @@ mod handlers_jobs;
 mod handlers_jobs_crud;
 mod handlers_workspace;
 mod notebook_script;
+mod pagination;
 mod runs;
 mod server;
 mod state;
