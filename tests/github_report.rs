@@ -95,7 +95,9 @@ fn run_report(s: &StandIn, dir: &std::path::Path, saved: &std::path::Path) -> st
         &["report", saved.to_str().unwrap()],
         &[
             ("GITHUB_ACTIONS", "true"),
-            ("GITHUB_TOKEN", GH_TOKEN),
+            // A secret reference, resolved before use and masked.
+            ("GITHUB_TOKEN", "env:GH_BOT_TOKEN"),
+            ("GH_BOT_TOKEN", GH_TOKEN),
             ("GITHUB_API_URL", &s.url),
             ("GITHUB_REPOSITORY", "acme/lakehouse"),
             ("GITHUB_EVENT_PATH", event.to_str().unwrap()),

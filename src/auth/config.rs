@@ -22,18 +22,29 @@ pub struct AuthConfig {
     pub oidc_token_env: Option<String>,
     pub oidc_token_filepath: Option<String>,
     pub oidc_token_file: Option<String>,
+    /// `DATABRICKS_AZURE_RESOURCE_ID`: the workspace's ARM resource id.
+    pub azure_resource_id: Option<String>,
+    /// `ARM_CLIENT_SECRET`, kept here so a secret reference in it is resolved like the others.
+    #[serde(skip)]
+    pub arm_client_secret: Option<String>,
 }
 
 impl AuthConfig {
-    /// Reads `DATABRICKS_HOST`, `DATABRICKS_TOKEN`, ... from the given variables.
+    /// Reads `DATABRICKS_HOST`, `DATABRICKS_TOKEN`, ... (and `ARM_CLIENT_SECRET`) from the given variables.
     pub fn from_env<'a>(vars: impl IntoIterator<Item = (&'a String, &'a String)>) -> Self {
-        let pairs = vars
+        let pairs: Vec<(String, String)> = vars
             .into_iter()
             .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k.clone(), v.clone()));
-        envy::prefixed("DATABRICKS_")
-            .from_iter(pairs)
-            .unwrap_or_default()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut cfg: AuthConfig = envy::prefixed("DATABRICKS_")
+            .from_iter(pairs.clone())
+            .unwrap_or_default();
+        cfg.arm_client_secret = pairs
+            .into_iter()
+            .find(|(k, _)| k == "ARM_CLIENT_SECRET")
+            .map(|(_, v)| v);
+        cfg
     }
 }
 
@@ -90,19 +101,29 @@ impl AuthReport {
     }
 }
 
-/// The SDKs' default order.
-const CHAIN: [&str; 6] = [
+/// The SDKs' default order, then the Azure methods the Python SDK lacks.
+const CHAIN: [&str; 10] = [
     "pat",
     "oauth-m2m",
     "env-oidc",
     "file-oidc",
     "github-oidc",
+    "azure-client-secret",
     "azure-devops-oidc",
+    "azure-devops-service-connection",
+    "azure-workload-identity",
+    "azure-msi",
 ];
 
+/// Why a method cannot be used: a variable it needs is missing, or setting it up failed.
+pub enum Unusable {
+    Missing(&'static str),
+    Failed(AuthError),
+}
+
 /// Picks the method like the SDKs' default chain, or the one `DATABRICKS_AUTH_TYPE` names;
-/// refuses a token and a client secret together unless one is named. `env` is the rest of
-/// the environment (CI variables for the ID token sources).
+/// refuses two secrets of different methods unless one is named. `env` is the rest of the
+/// environment (CI variables for the ID token sources, `ARM_*` for Azure).
 pub fn resolve_credentials(
     cfg: &AuthConfig,
     env: &BTreeMap<String, String>,
@@ -123,31 +144,61 @@ pub fn resolve_credentials(
             "DATABRICKS_TOKEN (pat) and DATABRICKS_CLIENT_SECRET (oauth-m2m)".into(),
         ));
     }
+    if forced.is_none() && cfg.client_secret.is_some() && cfg.arm_client_secret.is_some() {
+        return Err(AuthError::Ambiguous(
+            "DATABRICKS_CLIENT_SECRET (oauth-m2m) and ARM_CLIENT_SECRET (azure-client-secret)"
+                .into(),
+        ));
+    }
     let mut report = AuthReport::default();
     for method in CHAIN {
         if forced.is_some_and(|f| f != method) {
             continue;
         }
-        match candidate(method, cfg, &get, host) {
+        let found = if method.starts_with("azure-") && method != "azure-devops-oidc" {
+            super::azure::build(method, &azure_env(cfg, &get))
+        } else {
+            candidate(method, cfg, &get, host).map_err(Unusable::Missing)
+        };
+        match found {
             Ok(creds) => {
                 report.attempts.push((method, None));
                 return Ok((creds, report));
             }
-            Err(missing) if forced.is_some() => {
+            Err(Unusable::Failed(e)) => return Err(e),
+            Err(Unusable::Missing(missing)) if forced.is_some() => {
                 return Err(AuthError::Missing {
                     method,
                     variable: missing,
                 });
             }
-            Err(missing) => report
+            Err(Unusable::Missing(missing)) => report
                 .attempts
                 .push((method, Some(format!("{missing} not set")))),
         }
     }
     let tried = report.lines().join("; ");
     Err(AuthError::NoCredentials(format!(
-        "set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID with DATABRICKS_CLIENT_SECRET or a CI ID token (tried: {tried})"
+        "set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID with DATABRICKS_CLIENT_SECRET or a CI ID token, or ARM_* for Azure (tried: {tried})"
     )))
+}
+
+pub fn azure_env<'a>(
+    cfg: &'a AuthConfig,
+    get: &dyn Fn(&str) -> Option<&'a str>,
+) -> super::azure::AzureEnv<'a> {
+    super::azure::AzureEnv {
+        client_id: get("ARM_CLIENT_ID").or_else(|| get("AZURE_CLIENT_ID")),
+        client_secret: cfg.arm_client_secret.as_deref(),
+        tenant_id: get("ARM_TENANT_ID").or_else(|| get("AZURE_TENANT_ID")),
+        use_msi: get("ARM_USE_MSI").is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        federated_token_file: get("AZURE_FEDERATED_TOKEN_FILE"),
+        service_connection_id: get("AZURESUBSCRIPTION_SERVICE_CONNECTION_ID")
+            .or_else(|| get("BRICKCI_AZURE_SERVICE_CONNECTION_ID")),
+        system_access_token: get("SYSTEM_ACCESSTOKEN"),
+        oidc_request_uri: get("SYSTEM_OIDCREQUESTURI"),
+        resource_id: cfg.azure_resource_id.as_deref(),
+    }
 }
 
 /// The method's credentials, or the first variable it lacks.

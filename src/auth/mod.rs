@@ -1,5 +1,6 @@
 //! Databricks credentials: where a token comes from, and the headers each call carries.
 
+pub mod azure;
 mod config;
 mod federation;
 pub mod id_token;
@@ -14,7 +15,9 @@ use std::pin::Pin;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
-pub use config::{AuthConfig, AuthReport, HostError, normalize_host, resolve_credentials};
+pub use config::{
+    AuthConfig, AuthReport, HostError, azure_env, normalize_host, resolve_credentials,
+};
 pub use federation::FederatedCredentials;
 pub use m2m::M2mCredentials;
 pub use oauth_token::{CachedToken, TokenResponse};

@@ -23,6 +23,7 @@ pub async fn client_from_env(
     for (what, slot) in [
         ("DATABRICKS_TOKEN", &mut cfg.token),
         ("DATABRICKS_CLIENT_SECRET", &mut cfg.client_secret),
+        ("ARM_CLIENT_SECRET", &mut cfg.arm_client_secret),
     ] {
         if let Some(raw) = slot.as_deref() {
             let secret = crate::secrets::resolve(what, raw, env.map()).await?;

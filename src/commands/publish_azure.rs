@@ -1,7 +1,6 @@
 //! The Azure DevOps side of publishing: the sticky PR thread comment (Azure Repos only),
 //! with `SYSTEM_ACCESSTOKEN` mapped into the step's environment.
 
-use crate::auth::Secret;
 use crate::azure_devops::{AzureDevOps, ThreadAction};
 use crate::cli::PublishArgs;
 use crate::error::Error;
@@ -34,7 +33,8 @@ pub async fn pr_comment(
             "--pr-comment true needs a pull request build and SYSTEM_ACCESSTOKEN (map it in the step: env: SYSTEM_ACCESSTOKEN: $(System.AccessToken))",
         ));
     };
-    platform.mask(token);
+    let token = crate::secrets::resolve("SYSTEM_ACCESSTOKEN", token, env.map()).await?;
+    platform.mask(token.expose());
     let var = |k: &str| {
         env.get(k)
             .ok_or_else(|| Error::bad_input(format!("{k} is not set")))
@@ -49,7 +49,7 @@ pub async fn pr_comment(
         var("SYSTEM_COLLECTIONURI")?,
         project,
         var("BUILD_REPOSITORY_ID")?,
-        Secret::new(token),
+        token,
     );
     let marker = markdown::sticky_marker(&report.key);
     match ado.upsert_pr_thread_comment(pr, &marker, &markdown::comment_body(report)).await {

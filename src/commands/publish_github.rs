@@ -2,7 +2,6 @@
 //! With `auto` a failure to post is a warning (the verdict stays the tests'); asked for
 //! explicitly (`true`), it fails the step.
 
-use crate::auth::Secret;
 use crate::cli::PublishArgs;
 use crate::error::Error;
 use crate::github::{CommentAction, GitHub, GitHubError};
@@ -46,7 +45,9 @@ pub async fn publish(
             "GITHUB_TOKEN is needed to post a check run or PR comment (pass secrets.GITHUB_TOKEN or github.token)",
         ));
     };
-    platform.mask(&token);
+    // The token may be a secret reference (aws-sm://, azure-kv://, env:, file:).
+    let token = crate::secrets::resolve("GITHUB_TOKEN", &token, platform.env().map()).await?;
+    platform.mask(token.expose());
     let repository = ctx
         .repository
         .clone()
@@ -60,7 +61,7 @@ pub async fn publish(
         .api_url
         .clone()
         .unwrap_or_else(|| "https://api.github.com".into());
-    let gh = GitHub::new(&api, &Secret::new(token)).map_err(|e| forge(&e))?;
+    let gh = GitHub::new(&api, &token).map_err(|e| forge(&e))?;
 
     let mut posted = false;
     if want_check {

@@ -1,5 +1,6 @@
 //! Secret references, accepted wherever a secret is taken: `aws-sm://<id-or-arn>[#json-key]`
-//! (AWS Secrets Manager through the default credential chain), `env:NAME`, `file:PATH`.
+//! (AWS Secrets Manager through the default credential chain), `azure-kv://<vault>/<name>`
+//! (Azure Key Vault with the `ARM_*` credentials), `env:NAME`, `file:PATH`.
 //! Anything else is the secret itself. Resolved values never appear in errors.
 
 use std::collections::BTreeMap;
@@ -29,8 +30,6 @@ pub enum SecretError {
         reference: String,
         why: String,
     },
-    #[error("{what}: {reference}: Azure Key Vault references are not supported by this build yet")]
-    Unsupported { what: String, reference: String },
 }
 
 impl SecretError {
@@ -152,10 +151,46 @@ pub async fn resolve(
                 }
             }
         }
-        Reference::AzureKeyVault { .. } => Err(SecretError::Unsupported {
-            what: what.into(),
-            reference: shown(value),
-        }),
+        Reference::AzureKeyVault { vault, name } => {
+            let cfg = crate::auth::AuthConfig::from_env(env.iter());
+            let get = |k: &str| env.get(k).map(String::as_str).filter(|v| !v.is_empty());
+            let azure = crate::auth::azure_env(&cfg, &get);
+            let credential = crate::auth::azure::first_token_credential(&azure)
+                .map_err(|e| unresolved(crate::databricks::error_chain(&e)))?;
+            // A bare vault name is in the public cloud; a host name (sovereign cloud, private
+            // endpoint) is used as given.
+            let url = if vault.contains('.') || vault.contains(':') {
+                format!("https://{vault}/")
+            } else {
+                format!("https://{vault}.vault.azure.net/")
+            };
+            // The SDK checks that the vault is a subdomain of the challenge's resource; a vault
+            // reached by IP address (a private endpoint, a test) can never be one.
+            let by_ip = vault
+                .rsplit_once(':')
+                .map_or(vault.as_str(), |(h, _)| h)
+                .parse::<std::net::IpAddr>()
+                .is_ok();
+            let options = azure_security_keyvault_secrets::SecretClientOptions {
+                verify_challenge_resource: Some(!by_ip),
+                client_options: crate::auth::azure::client_options()
+                    .map_err(|e| unresolved(crate::databricks::error_chain(&e)))?,
+                ..Default::default()
+            };
+            let client =
+                azure_security_keyvault_secrets::SecretClient::new(&url, credential, Some(options))
+                    .map_err(|e| unresolved(crate::databricks::error_chain(&e)))?;
+            let secret = client
+                .get_secret(&name, None)
+                .await
+                .map_err(|e| unresolved(crate::databricks::error_chain(&e)))?
+                .into_model()
+                .map_err(|e| unresolved(crate::databricks::error_chain(&e)))?;
+            secret
+                .value
+                .map(Secret::new)
+                .ok_or_else(|| unresolved("the secret has no value".into()))
+        }
     }
 }
 
