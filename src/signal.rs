@@ -27,15 +27,20 @@ impl Signal {
 
 /// Resolves once a signal arrived; clones share the same source.
 #[derive(Clone)]
-pub struct Interrupt(watch::Receiver<Option<Signal>>);
+pub struct Interrupt {
+    rx: watch::Receiver<Option<Signal>>,
+    /// Held by `never()`, so its channel stays open and waiting just pends.
+    _tx: Option<std::sync::Arc<watch::Sender<Option<Signal>>>>,
+}
 
 impl Interrupt {
     /// Never fires: for library callers and tests that handle no signals.
     pub fn never() -> Interrupt {
         let (tx, rx) = watch::channel(None);
-        // Keep the sender alive for the program's life so `changed()` just pends.
-        std::mem::forget(tx);
-        Interrupt(rx)
+        Interrupt {
+            rx,
+            _tx: Some(std::sync::Arc::new(tx)),
+        }
     }
 
     /// Installs SIGINT and SIGTERM handlers (needs a running tokio runtime).
@@ -57,20 +62,20 @@ impl Interrupt {
             // Keep the sender (and the handlers) alive.
             std::future::pending::<()>().await;
         });
-        Ok(Interrupt(rx))
+        Ok(Interrupt { rx, _tx: None })
     }
 
     pub fn received(&self) -> Option<Signal> {
-        *self.0.borrow()
+        *self.rx.borrow()
     }
 
     /// Waits for a signal.
     pub async fn wait(&mut self) -> Signal {
         loop {
-            if let Some(s) = *self.0.borrow_and_update() {
+            if let Some(s) = *self.rx.borrow_and_update() {
                 return s;
             }
-            if self.0.changed().await.is_err() {
+            if self.rx.changed().await.is_err() {
                 std::future::pending::<()>().await;
             }
         }

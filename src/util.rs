@@ -10,6 +10,16 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
     hash
 }
 
+/// An idempotency token for one request of one CI attempt: the same seed (the attempt) and
+/// the same request give the same token, so a resent request finds the run it started; any
+/// difference in the request gives another. Always 40 characters (the API allows 64).
+pub fn idempotency_token(seed: &str, request: &[&str]) -> String {
+    let text = format!("{seed}\u{0}{}", request.join("\u{0}"));
+    let a = fnv1a64(text.as_bytes());
+    let b = fnv1a64(format!("{text}\u{1}").as_bytes());
+    format!("brickci-{a:016x}{b:016x}")
+}
+
 /// Parses `key=value` (for `--param`, `--var`); the error names the flag.
 pub fn parse_key_value(flag: &str, raw: &str) -> Result<(String, String), String> {
     match raw.split_once('=') {
@@ -21,6 +31,36 @@ pub fn parse_key_value(flag: &str, raw: &str) -> Result<(String, String), String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idempotency_tokens_differ_by_request_not_by_retry() {
+        let t = idempotency_token(
+            "gh-1-1-a-very-long-job-name-that-would-have-been-cut-off-before",
+            &["job 5", "env=qa"],
+        );
+        assert_eq!(t.len(), 40);
+        assert_eq!(
+            t,
+            idempotency_token(
+                "gh-1-1-a-very-long-job-name-that-would-have-been-cut-off-before",
+                &["job 5", "env=qa"]
+            )
+        );
+        assert_ne!(
+            t,
+            idempotency_token(
+                "gh-1-1-a-very-long-job-name-that-would-have-been-cut-off-before",
+                &["job 5", "env=prod"]
+            )
+        );
+        assert_ne!(
+            t,
+            idempotency_token(
+                "gh-1-2-a-very-long-job-name-that-would-have-been-cut-off-before",
+                &["job 5", "env=qa"]
+            )
+        );
+    }
 
     #[test]
     fn stable_hash_and_key_values() {

@@ -10,7 +10,7 @@ use crate::platform::Platform;
 use crate::run::WaitOptions;
 use crate::run::job::{JobRunRequest, run_now_body};
 use crate::signal::Interrupt;
-use crate::util::{fnv1a64, parse_key_value};
+use crate::util::{idempotency_token, parse_key_value};
 
 use super::{run_notebook, watch};
 
@@ -121,14 +121,12 @@ pub(super) async fn start_job(
     let seed = platform
         .idempotency_seed()
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let token: String = format!(
-        "brickci-{seed}-job{}-{:08x}",
-        job.job_id,
-        fnv1a64(only.join(",").as_bytes()) as u32
-    )
-    .chars()
-    .take(64)
-    .collect();
+    let params: Vec<String> = parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let job_key = format!("job {}", job.job_id);
+    let only_key = format!("only {}", only.join(","));
+    let mut request: Vec<&str> = vec![&job_key, &only_key];
+    request.extend(params.iter().map(String::as_str));
+    let token = idempotency_token(&seed, &request);
     let request = JobRunRequest {
         parameters,
         only: only.to_vec(),

@@ -10,7 +10,7 @@ use crate::platform::{Kind, Platform};
 use crate::run::WaitOptions;
 use crate::run::notebook::{self, Compute, NotebookRunRequest, NotebookSource};
 use crate::signal::Interrupt;
-use crate::util::fnv1a64;
+use crate::util::{fnv1a64, idempotency_token};
 
 use super::watch;
 
@@ -53,11 +53,16 @@ pub async fn run(
     let seed = platform
         .idempotency_seed()
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let token_id = format!(
-        "{seed}-{:016x}",
-        fnv1a64(local.to_string_lossy().as_bytes())
-    );
-    let idempotency_token: String = format!("brickci-{token_id}").chars().take(64).collect();
+    // The request: which notebook, with what, where, from which Git ref.
+    let path_key = local.to_string_lossy().into_owned();
+    let compute_key = format!("{:?} {:?}", args.cluster_id, args.new_cluster);
+    let git_key = format!("{:?}", args.git_ref);
+    let mut request: Vec<&str> = vec![&path_key, &compute_key, &git_key];
+    let param_keys: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    request.extend(param_keys.iter().map(String::as_str));
+    let token = idempotency_token(&seed, &request);
+    // The upload folder is named after the request, so a resent step reuses it.
+    let folder_id = format!("{:016x}", fnv1a64(token.as_bytes()));
     let mut request = NotebookRunRequest {
         run_name: args
             .run_name
@@ -66,7 +71,7 @@ pub async fn run(
         workspace_path: String::new(),
         parameters: params,
         compute,
-        idempotency_token,
+        idempotency_token: token,
         timeout_seconds: args.timeout,
     };
 
@@ -86,13 +91,7 @@ pub async fn run(
         None => {
             let me = scim::me(client).await?.me;
             let user = me.user_name.unwrap_or_else(|| "brickci".into());
-            (
-                format!(
-                    "/Users/{user}/.brickci/tmp/{:016x}",
-                    fnv1a64(token_id.as_bytes())
-                ),
-                true,
-            )
+            (format!("/Users/{user}/.brickci/tmp/{folder_id}"), true)
         }
     };
     platform.group_start(&format!("brickci run {}", local.display()));

@@ -13,12 +13,12 @@ use crate::exit::ExitCode;
 use crate::platform::Platform;
 use crate::report::{Report, ReportStatus, RunSummary, TaskSummary};
 use crate::run::notebook::NotebookSource;
-use crate::run::{Outcome, TaskOutcome, WaitError, WaitOptions, collect_outcome, wait_for_run};
+use crate::run::{Outcome, TaskOutcome, WaitOptions, collect_outcome, wait_for_run};
 use crate::signal::Interrupt;
 use crate::testing::{
     NotebookRunResult, TestStatus, TestSuite, locate_failures, parse_notebook_result,
 };
-use crate::util::{fnv1a64, parse_key_value};
+use crate::util::{fnv1a64, idempotency_token, parse_key_value};
 
 use super::{publish, watch};
 
@@ -229,10 +229,15 @@ pub async fn run(
     let seed = platform
         .idempotency_seed()
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let id = format!(
-        "{:016x}",
-        fnv1a64(format!("{seed}-{:?}-{:?}", args.globs, args.workspace_paths).as_bytes())
+    let param_keys: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let request_key = format!(
+        "{:?} {:?} {:?} {:?} {}",
+        args.globs, args.workspace_paths, args.cluster_id, args.new_cluster, args.max_parallel
     );
+    let mut request: Vec<&str> = vec![&request_key];
+    request.extend(param_keys.iter().map(String::as_str));
+    let token = idempotency_token(&seed, &request);
+    let id = format!("{:016x}", fnv1a64(token.as_bytes()));
     // Check every input before the first request, so bad input writes nothing.
     let probe = notebooks(args, "/")?;
     submit_body(args, &probe, &params, "check")?;
@@ -250,7 +255,7 @@ pub async fn run(
         args,
         &tests,
         &params,
-        &format!("brickci-test-{seed}-{id}"),
+        &token,
         &wait,
         &mut interrupt,
     )
@@ -345,17 +350,12 @@ async fn upload_run_collect(
             crate::run::notebook::upload(client, dir, src).await?;
         }
     }
-    let token: String = token.chars().take(64).collect();
-    let run_id = jobs::submit(client, submit_body(args, tests, params, &token)?)
+    let run_id = jobs::submit(client, submit_body(args, tests, params, token)?)
         .await?
         .run_id;
     watch::started(platform, run_id)?;
     let mut on_event = |e| watch::print_event(platform, &e);
-    let run = match wait_for_run(client, run_id, wait, interrupt, &mut on_event).await {
-        Ok(run) => run,
-        Err(e @ WaitError::Cancelled { .. }) => return Err(e.into()),
-        Err(e) => return Err(e.into()),
-    };
+    let run = wait_for_run(client, run_id, wait, interrupt, &mut on_event).await?;
     let outcome = collect_outcome(client, &run).await?;
     let mut suites = Vec::new();
     for t in tests {
