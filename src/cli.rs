@@ -55,8 +55,17 @@ pub enum AuthCommand {
 }
 
 #[derive(Debug, Clone, Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["notebook", "job_id", "job_name", "attach"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["key", "notebook", "job_id", "job_name", "attach"])))]
 pub struct RunArgs {
+    /// A job of the bundle (databricks.yml here) by its resource key, as deployed to --target.
+    #[arg(value_name = "KEY", env = "BRICKCI_JOB_KEY")]
+    pub key: Option<String>,
+    /// Bundle target the job was deployed to (default: the target marked `default: true`).
+    #[arg(long, short = 't', env = "BRICKCI_TARGET", requires = "key")]
+    pub target: Option<String>,
+    /// Bundle variable, repeatable (for paths that use `${var.*}`).
+    #[arg(long = "var", value_name = "NAME=VALUE", requires = "key")]
+    pub vars: Vec<String>,
     /// Local notebook to upload and run once (.py, .sql, .scala, .r, .ipynb).
     #[arg(long, env = "BRICKCI_NOTEBOOK", value_name = "PATH")]
     pub notebook: Option<std::path::PathBuf>,

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod aws;
 pub mod azure_devops;
+pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod databricks;

@@ -48,6 +48,9 @@ pub async fn run(
     std::fs::write(&notebook, NOTEBOOK)
         .map_err(|e| Error::Io(format!("cannot write {}: {e}", notebook.display())))?;
     let run_args = RunArgs {
+        key: None,
+        target: None,
+        vars: Vec::new(),
         notebook: Some(notebook),
         job_id: None,
         job_name: None,

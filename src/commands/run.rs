@@ -57,6 +57,10 @@ pub async fn run(
             })?;
             run_id
         }
+        (None, None, None) if args.key.is_some() => {
+            let id = bundle_job_id(platform, client, args).await?;
+            start_job(platform, client, Some(id), None, params, &args.only).await?
+        }
         (None, id, name) => {
             start_job(platform, client, id, name.as_deref(), params, &args.only).await?
         }
@@ -135,6 +139,38 @@ pub(super) async fn start_job(
     let body = run_now_body(&job, &request).map_err(|e| Error::bad_input(e.to_string()))?;
     platform.info(&format!("starting job {} ({})", job.job_id, job.name()));
     Ok(jobs::run_now(client, body).await?.run_id)
+}
+
+/// The id the bundle's deployment gave the job `KEY` on the target.
+async fn bundle_job_id(platform: &Platform, client: &Client, args: &RunArgs) -> Result<i64, Error> {
+    let key = args.key.as_deref().unwrap_or_default();
+    let vars = args
+        .vars
+        .iter()
+        .map(|v| parse_key_value("--var", v).map_err(Error::bad_input))
+        .collect::<Result<Vec<_>, _>>()?;
+    let dir = std::env::current_dir().map_err(|e| Error::Io(e.to_string()))?;
+    let location = crate::bundle::locate(&dir, args.target.as_deref(), &vars, platform.env().map())
+        .map_err(|e| Error::bad_input(e.to_string()))?;
+    let me = crate::databricks::scim::me(client).await?.me;
+    let state_path = location.state_path_for(me.user_name.as_deref().unwrap_or_default());
+    let jobs = crate::bundle::deployed_job_ids(client, &state_path)
+        .await?
+        .ok_or_else(|| {
+            Error::bad_input(format!(
+                "bundle {} is not deployed to target {} (no deployment state in {state_path})",
+                location.bundle, location.target
+            ))
+        })?;
+    jobs.get(key).copied().ok_or_else(|| {
+        let known: Vec<&str> = jobs.keys().map(String::as_str).collect();
+        Error::bad_input(format!(
+            "target {} of bundle {} has no deployed job {key:?} (jobs: {})",
+            location.target,
+            location.bundle,
+            known.join(", ")
+        ))
+    })
 }
 
 fn wait_options(args: &RunArgs) -> Result<WaitOptions, Error> {
