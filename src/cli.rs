@@ -57,6 +57,10 @@ pub enum AuthCommand {
 #[derive(Debug, Clone, Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["key", "notebook", "job_id", "job_name", "attach"])))]
 pub struct RunArgs {
+    #[command(flatten)]
+    pub compute: ComputeArgs,
+    #[command(flatten)]
+    pub wait: WaitArgs,
     /// A job of the bundle (databricks.yml here) by its resource key, as deployed to --target.
     #[arg(value_name = "KEY", env = "BRICKCI_JOB_KEY")]
     pub key: Option<String>,
@@ -84,12 +88,6 @@ pub struct RunArgs {
     /// Start the run and exit; outputs carry its id and URL.
     #[arg(long, env = "BRICKCI_NO_WAIT")]
     pub no_wait: bool,
-    /// Run on this existing cluster (notebook runs; default: serverless).
-    #[arg(long, env = "BRICKCI_CLUSTER_ID", conflicts_with = "new_cluster")]
-    pub cluster_id: Option<String>,
-    /// Run on a new cluster with this spec (JSON, as `new_cluster` in the Jobs API).
-    #[arg(long, env = "BRICKCI_NEW_CLUSTER", value_name = "JSON")]
-    pub new_cluster: Option<String>,
     /// Parameter, repeatable: notebook widgets for notebook runs; job parameters (or
     /// notebook params when the job declares none) for job runs.
     #[arg(
@@ -120,6 +118,22 @@ pub struct RunArgs {
     /// Keep the uploaded notebook after the run.
     #[arg(long, env = "BRICKCI_KEEP_UPLOAD")]
     pub keep_upload: bool,
+}
+
+/// Where a run happens; shared by `run --notebook` and `test`.
+#[derive(Debug, Clone, Args)]
+pub struct ComputeArgs {
+    /// Run on this existing cluster (default: serverless).
+    #[arg(long, env = "BRICKCI_CLUSTER_ID", conflicts_with = "new_cluster")]
+    pub cluster_id: Option<String>,
+    /// Run on a new cluster with this spec (JSON, as `new_cluster` in the Jobs API).
+    #[arg(long, env = "BRICKCI_NEW_CLUSTER", value_name = "JSON")]
+    pub new_cluster: Option<String>,
+}
+
+/// How long and how often to wait for a run; shared by `run` and `test`.
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
     /// Cancel the run and fail after this many seconds (0: no limit).
     #[arg(long, env = "BRICKCI_TIMEOUT", default_value_t = 0)]
     pub timeout: u64,
@@ -173,6 +187,10 @@ pub struct PublishArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct TestArgs {
+    #[command(flatten)]
+    pub compute: ComputeArgs,
+    #[command(flatten)]
+    pub wait: WaitArgs,
     /// Test notebooks: files or globs (e.g. 'tests/**/test_*.py').
     #[arg(value_name = "GLOB", env = "BRICKCI_TESTS", value_delimiter = '\n')]
     pub globs: Vec<String>,
@@ -189,12 +207,6 @@ pub struct TestArgs {
         value_delimiter = '\n'
     )]
     pub workspace_paths: Vec<String>,
-    /// Run on this existing cluster (default: serverless).
-    #[arg(long, env = "BRICKCI_CLUSTER_ID", conflicts_with = "new_cluster")]
-    pub cluster_id: Option<String>,
-    /// Run each test on a new cluster with this spec (JSON).
-    #[arg(long, env = "BRICKCI_NEW_CLUSTER", value_name = "JSON")]
-    pub new_cluster: Option<String>,
     /// How many test notebooks run at once (0: all).
     #[arg(long, env = "BRICKCI_MAX_PARALLEL", default_value_t = 0)]
     pub max_parallel: usize,
@@ -206,14 +218,6 @@ pub struct TestArgs {
         value_delimiter = '\n'
     )]
     pub params: Vec<String>,
-    /// Cancel and fail after this many seconds (0: no limit).
-    #[arg(long, env = "BRICKCI_TIMEOUT", default_value_t = 0)]
-    pub timeout: u64,
-    /// Longest pause between polls, in seconds.
-    #[arg(long, env = "BRICKCI_POLL_MAX", default_value_t = 20.0)]
-    pub poll_max: f64,
-    #[arg(long, env = "BRICKCI_POLL_MIN", default_value_t = 1.0, hide = true)]
-    pub poll_min: f64,
     #[command(flatten)]
     pub publish: PublishArgs,
 }

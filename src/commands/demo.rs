@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::{PatCredentials, Secret, normalize_host};
-use crate::cli::{DemoArgs, RunArgs};
+use crate::cli::{ComputeArgs, DemoArgs, RunArgs, WaitArgs};
 use crate::databricks::RetryPolicy;
 use crate::emulator::{EmulatorConfig, start};
 use crate::error::Error;
@@ -57,8 +57,10 @@ pub async fn run(
         attach: None,
         only: Vec::new(),
         no_wait: false,
-        cluster_id: None,
-        new_cluster: None,
+        compute: ComputeArgs {
+            cluster_id: None,
+            new_cluster: None,
+        },
         params: vec!["env=demo".into()],
         git_ref: None,
         git_url: None,
@@ -66,9 +68,11 @@ pub async fn run(
         run_name: Some("brickci demo: daily_metrics".into()),
         workspace_dir: None,
         keep_upload: false,
-        timeout: 600,
-        poll_max: 1.0,
-        poll_min: 0.2,
+        wait: WaitArgs {
+            timeout: 600,
+            poll_max: 1.0,
+            poll_min: 0.2,
+        },
     };
     let code = super::run::run(platform, &client, &run_args, interrupt).await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,13 +1,10 @@
 //! `brickci run`: a notebook once, an existing job, or a run started elsewhere; then wait.
 
-use std::time::Duration;
-
 use crate::cli::RunArgs;
 use crate::databricks::{Client, jobs};
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::Platform;
-use crate::run::WaitOptions;
 use crate::run::job::{JobRunRequest, run_now_body};
 use crate::signal::Interrupt;
 use crate::util::{idempotency_token, parse_key_value};
@@ -20,7 +17,7 @@ pub async fn run(
     args: &RunArgs,
     mut interrupt: Interrupt,
 ) -> Result<ExitCode, Error> {
-    let wait = wait_options(args)?;
+    let wait = watch::wait_options(&args.wait)?;
     let params = args
         .params
         .iter()
@@ -30,8 +27,8 @@ pub async fn run(
         return run_notebook::run(platform, client, args, params, &wait, interrupt).await;
     }
     for (flag, set) in [
-        ("--cluster-id", args.cluster_id.is_some()),
-        ("--new-cluster", args.new_cluster.is_some()),
+        ("--cluster-id", args.compute.cluster_id.is_some()),
+        ("--new-cluster", args.compute.new_cluster.is_some()),
         ("--git-ref", args.git_ref.is_some()),
         ("--workspace-dir", args.workspace_dir.is_some()),
     ] {
@@ -170,23 +167,5 @@ async fn bundle_job_id(platform: &Platform, client: &Client, args: &RunArgs) -> 
             location.bundle,
             known.join(", ")
         ))
-    })
-}
-
-fn wait_options(args: &RunArgs) -> Result<WaitOptions, Error> {
-    let secs = |flag: &str, v: f64| {
-        if v.is_finite() && v > 0.0 {
-            Ok(Duration::from_secs_f64(v))
-        } else {
-            Err(Error::bad_input(format!(
-                "{flag} must be a positive number of seconds, got {v}"
-            )))
-        }
-    };
-    Ok(WaitOptions {
-        poll_min: secs("--poll-min", args.poll_min)?,
-        poll_max: secs("--poll-max", args.poll_max)?,
-        timeout: (args.timeout > 0).then(|| Duration::from_secs(args.timeout)),
-        ..WaitOptions::default()
     })
 }

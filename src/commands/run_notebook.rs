@@ -15,14 +15,17 @@ use crate::util::{fnv1a64, idempotency_token};
 use super::watch;
 
 fn compute(args: &RunArgs) -> Result<Compute, Error> {
-    Ok(match (&args.cluster_id, &args.new_cluster) {
-        (Some(id), _) => Compute::ExistingCluster(id.clone()),
-        (None, Some(json)) => Compute::NewCluster(
-            serde_json::from_str(json)
-                .map_err(|e| Error::bad_input(format!("--new-cluster is not valid JSON: {e}")))?,
-        ),
-        (None, None) => Compute::Serverless,
-    })
+    Ok(
+        match (&args.compute.cluster_id, &args.compute.new_cluster) {
+            (Some(id), _) => Compute::ExistingCluster(id.clone()),
+            (None, Some(json)) => {
+                Compute::NewCluster(serde_json::from_str(json).map_err(|e| {
+                    Error::bad_input(format!("--new-cluster is not valid JSON: {e}"))
+                })?)
+            }
+            (None, None) => Compute::Serverless,
+        },
+    )
 }
 
 pub async fn run(
@@ -55,7 +58,10 @@ pub async fn run(
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     // The request: which notebook, with what, where, from which Git ref.
     let path_key = local.to_string_lossy().into_owned();
-    let compute_key = format!("{:?} {:?}", args.cluster_id, args.new_cluster);
+    let compute_key = format!(
+        "{:?} {:?}",
+        args.compute.cluster_id, args.compute.new_cluster
+    );
     let git_key = format!("{:?}", args.git_ref);
     let mut request: Vec<&str> = vec![&path_key, &compute_key, &git_key];
     let param_keys: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -72,7 +78,7 @@ pub async fn run(
         parameters: params,
         compute,
         idempotency_token: token,
-        timeout_seconds: args.timeout,
+        timeout_seconds: args.wait.timeout,
     };
 
     if let Some(git) = git {

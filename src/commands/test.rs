@@ -2,7 +2,6 @@
 //! --max-parallel at once), read each one's results, and report them.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -151,7 +150,7 @@ fn submit_body(
 ) -> Result<Value, Error> {
     let base: serde_json::Map<String, Value> =
         params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    let cluster: Option<Value> = match &args.new_cluster {
+    let cluster: Option<Value> = match &args.compute.new_cluster {
         Some(j) => Some(
             serde_json::from_str(j)
                 .map_err(|e| bad(format!("--new-cluster is not valid JSON: {e}")))?,
@@ -166,7 +165,7 @@ fn submit_body(
                 "task_key": t.task_key,
                 "notebook_task": { "notebook_path": t.workspace_path, "source": "WORKSPACE", "base_parameters": base },
             });
-            if let Some(id) = &args.cluster_id {
+            if let Some(id) = &args.compute.cluster_id {
                 task["existing_cluster_id"] = json!(id);
             } else if let Some(c) = &cluster {
                 task["new_cluster"] = c.clone();
@@ -179,7 +178,7 @@ fn submit_body(
         })
         .collect();
     Ok(
-        json!({ "run_name": "brickci test", "tasks": tasks, "timeout_seconds": args.timeout, "idempotency_token": token }),
+        json!({ "run_name": "brickci test", "tasks": tasks, "timeout_seconds": args.wait.timeout, "idempotency_token": token }),
     )
 }
 
@@ -194,17 +193,7 @@ pub async fn run(
         .iter()
         .map(|p| parse_key_value("--param", p).map_err(Error::bad_input))
         .collect::<Result<Vec<_>, _>>()?;
-    let secs = |v: f64, flag: &str| {
-        (v.is_finite() && v > 0.0)
-            .then(|| Duration::from_secs_f64(v))
-            .ok_or_else(|| bad(format!("{flag} must be positive")))
-    };
-    let wait = WaitOptions {
-        poll_min: secs(args.poll_min, "--poll-min")?,
-        poll_max: secs(args.poll_max, "--poll-max")?,
-        timeout: (args.timeout > 0).then(|| Duration::from_secs(args.timeout)),
-        ..WaitOptions::default()
-    };
+    let wait = watch::wait_options(&args.wait)?;
     if args.job_id.is_some() || args.job_name.is_some() {
         let run_id = super::run::start_job(
             platform,
@@ -232,7 +221,11 @@ pub async fn run(
     let param_keys: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let request_key = format!(
         "{:?} {:?} {:?} {:?} {}",
-        args.globs, args.workspace_paths, args.cluster_id, args.new_cluster, args.max_parallel
+        args.globs,
+        args.workspace_paths,
+        args.compute.cluster_id,
+        args.compute.new_cluster,
+        args.max_parallel
     );
     let mut request: Vec<&str> = vec![&request_key];
     request.extend(param_keys.iter().map(String::as_str));

@@ -1,12 +1,32 @@
 //! Shared by every command that waits for a run: follow it, print its changes, collect the
 //! outcome, show it, write the outputs (also when it failed).
 
+use crate::cli::WaitArgs;
 use crate::databricks::Client;
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::Platform;
 use crate::run::{Outcome, WaitError, WaitEvent, WaitOptions, collect_outcome, wait_for_run};
 use crate::signal::Interrupt;
+
+/// Wait options from the flags; each pause must be a positive number of seconds.
+pub fn wait_options(w: &WaitArgs) -> Result<WaitOptions, Error> {
+    let secs = |flag: &str, v: f64| {
+        if v.is_finite() && v > 0.0 {
+            Ok(std::time::Duration::from_secs_f64(v))
+        } else {
+            Err(Error::bad_input(format!(
+                "{flag} must be a positive number of seconds, got {v}"
+            )))
+        }
+    };
+    Ok(WaitOptions {
+        poll_min: secs("--poll-min", w.poll_min)?,
+        poll_max: secs("--poll-max", w.poll_max)?,
+        timeout: (w.timeout > 0).then(|| std::time::Duration::from_secs(w.timeout)),
+        ..WaitOptions::default()
+    })
+}
 
 /// The state name a later `brickci cancel` step reads.
 pub const RUN_STATE: &str = "brickci_run_id";

@@ -76,30 +76,29 @@ impl Tree {
         self.objects.get(path)
     }
 
-    pub fn children(&self, dir: &str) -> Vec<(&String, &Object)> {
+    /// Everything below `dir`, as (path below it, object).
+    fn below<'a>(&'a self, dir: &str) -> impl Iterator<Item = (&'a String, &'a Object, &'a str)> {
         let prefix = if dir == "/" {
             "/".to_string()
         } else {
             format!("{dir}/")
         };
+        let len = prefix.len();
         self.objects
             .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(k, _)| !k[prefix.len()..].is_empty() && !k[prefix.len()..].contains('/'))
+            .take_while(move |(k, _)| k.starts_with(&prefix))
+            .map(move |(k, o)| (k, o, &k[len..]))
+    }
+
+    pub fn children(&self, dir: &str) -> Vec<(&String, &Object)> {
+        self.below(dir)
+            .filter(|(_, _, rest)| !rest.is_empty() && !rest.contains('/'))
+            .map(|(k, o, _)| (k, o))
             .collect()
     }
 
     pub fn descendants(&self, dir: &str) -> Vec<String> {
-        let prefix = if dir == "/" {
-            "/".to_string()
-        } else {
-            format!("{dir}/")
-        };
-        self.objects
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .map(|(k, _)| k.clone())
-            .collect()
+        self.below(dir).map(|(k, _, _)| k.clone()).collect()
     }
 }
 
