@@ -1,9 +1,28 @@
-//! Databricks Asset Bundles (`databricks.yml`). For now: where a target is deployed and
-//! which jobs its deployment state records, so `brickci run -t T KEY` runs a deployed job by
-//! its key. Loading and deploying whole bundles comes with `brickci deploy`.
+//! Databricks Asset Bundles (`databricks.yml`): loading, targets, variables, interpolation
+//! and validation into one resolved [`Bundle`]; `location` and `state` are the light path
+//! `brickci run -t T KEY` uses to find a deployed job.
 
+mod error;
+mod interpolate;
+mod load;
 mod location;
+mod merge;
+mod model;
+pub mod paths;
+mod resources;
 mod state;
+mod target;
+mod variables;
+pub mod yaml;
 
+pub use error::{ConfigError, Diagnostics};
+pub use interpolate::{is_deferred, references};
 pub use location::{BundleError, Location, locate};
+pub use model::{
+    Artifact, Bundle, Identity, LoadOptions, LookupRequest, Prepared, Resource, Workspace, prepare,
+};
+pub use resources::KINDS;
 pub use state::deployed_job_ids;
+pub use variables::Variable;
+#[cfg(test)]
+mod tests;

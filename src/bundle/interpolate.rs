@@ -1,0 +1,280 @@
+//! `${...}` references. A string that is exactly one reference takes the referenced value
+//! (keeping its type); otherwise references are spliced in as text. References are resolved
+//! lazily against the whole tree, so a value may refer to another that refers to a third;
+//! a loop is an error. `${resources.<kind>.<key>.id}` is known only once that object exists,
+//! so it stays in place for the deploy to fill in.
+
+use std::collections::HashMap;
+
+use super::error::Diagnostics;
+use super::yaml::{Kind, Loc, Node};
+
+pub struct Resolver<'a> {
+    tree: &'a Node,
+    memo: HashMap<String, Node>,
+    stack: Vec<String>,
+    pub diags: Diagnostics,
+}
+
+/// The `${...}` references in `s`, as (byte range, inner text).
+pub fn references(s: &str) -> Vec<(std::ops::Range<usize>, &str)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(start) = s[from..].find("${").map(|i| from + i) {
+        let Some(end) = s[start..].find('}').map(|i| start + i) else {
+            break;
+        };
+        out.push((start..end + 1, &s[start + 2..end]));
+        from = end + 1;
+    }
+    out
+}
+
+/// True for `resources.<kind>.<key>.<field>` references filled in at deploy time.
+pub fn is_deferred(reference: &str) -> bool {
+    let parts: Vec<&str> = reference.split('.').collect();
+    parts.len() >= 4 && parts[0] == "resources" && parts[3] == "id"
+}
+
+fn valid_reference(r: &str) -> bool {
+    !r.is_empty()
+        && r.split('.').all(|seg| {
+            let name = seg.split('[').next().unwrap_or("");
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(tree: &'a Node) -> Resolver<'a> {
+        Resolver {
+            tree,
+            memo: HashMap::new(),
+            stack: Vec::new(),
+            diags: Diagnostics::default(),
+        }
+    }
+
+    /// A copy of `node` (found at `path`) with every reference resolved.
+    pub fn resolve(&mut self, node: &Node, path: &str) -> Node {
+        match &node.kind {
+            Kind::Str(s) if s.contains("${") => self.resolve_str(s, &node.loc, path),
+            Kind::Seq(items) => {
+                let items = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| self.resolve(n, &format!("{path}[{i}]")))
+                    .collect();
+                Node::new(Kind::Seq(items), node.loc.clone())
+            }
+            Kind::Map(entries) => {
+                let entries = entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let p = if path.is_empty() {
+                            k.name.clone()
+                        } else {
+                            format!("{path}.{}", k.name)
+                        };
+                        (k.clone(), self.resolve(v, &p))
+                    })
+                    .collect();
+                Node::new(Kind::Map(entries), node.loc.clone())
+            }
+            _ => node.clone(),
+        }
+    }
+
+    fn resolve_str(&mut self, s: &str, loc: &Loc, path: &str) -> Node {
+        let refs = references(s);
+        if let [(range, inner)] = refs.as_slice()
+            && range.start == 0
+            && range.end == s.len()
+        {
+            return match self.lookup(inner, loc, path) {
+                Some(n) => Node::new(n.kind, loc.clone()),
+                None => Node::new(Kind::Str(s.to_string()), loc.clone()),
+            };
+        }
+        let mut out = String::new();
+        let mut last = 0;
+        for (range, inner) in refs {
+            out.push_str(&s[last..range.start]);
+            last = range.end;
+            match self.lookup(inner, loc, path) {
+                None => out.push_str(&s[range]),
+                Some(n) => match scalar_text(&n) {
+                    Some(t) => out.push_str(&t),
+                    None => {
+                        self.diags.push(
+                            loc,
+                            path,
+                            format!(
+                                "${{{inner}}} is {}, which cannot be part of a string",
+                                n.type_name()
+                            ),
+                        );
+                    }
+                },
+            }
+        }
+        out.push_str(&s[last..]);
+        Node::new(Kind::Str(out), loc.clone())
+    }
+
+    /// The resolved value of a reference; None leaves it in place (deferred or reported).
+    fn lookup(&mut self, reference: &str, loc: &Loc, path: &str) -> Option<Node> {
+        if !valid_reference(reference) {
+            self.diags.push(
+                loc,
+                path,
+                format!("${{{reference}}} is not a valid reference"),
+            );
+            return None;
+        }
+        let target = match reference.strip_prefix("var.") {
+            Some(rest) => {
+                let (name, tail) = rest.split_once('.').map_or((rest, ""), |(a, b)| (a, b));
+                let base = format!("variables.{name}.value");
+                if tail.is_empty() {
+                    base
+                } else {
+                    format!("{base}.{tail}")
+                }
+            }
+            None => reference.to_string(),
+        };
+        if is_deferred(reference) {
+            let key: Vec<&str> = reference.splitn(4, '.').collect();
+            let exists = self
+                .tree
+                .get("resources")
+                .and_then(|r| r.get(key[1]))
+                .and_then(|k| k.get(key[2]))
+                .is_some();
+            if !exists {
+                self.diags.push(
+                    loc,
+                    path,
+                    format!(
+                        "${{{reference}}} refers to resources.{}.{}, which is not defined",
+                        key[1], key[2]
+                    ),
+                );
+            }
+            return None;
+        }
+        if let Some(done) = self.memo.get(&target) {
+            return Some(done.clone());
+        }
+        if self.stack.contains(&target) {
+            let mut chain = self.stack.clone();
+            chain.push(target.clone());
+            self.diags.push(
+                loc,
+                path,
+                format!("${{{reference}}} refers to itself: {}", chain.join(" -> ")),
+            );
+            return None;
+        }
+        let Some(node) = find(self.tree, &target) else {
+            let why = match reference.strip_prefix("var.") {
+                Some(v)
+                    if find(
+                        self.tree,
+                        &format!("variables.{}", v.split('.').next().unwrap_or(v)),
+                    )
+                    .is_some() =>
+                {
+                    format!("variable {} has no value", v)
+                }
+                Some(v) => format!(
+                    "variable {} is not declared under `variables`",
+                    v.split('.').next().unwrap_or(v)
+                ),
+                None => "no such setting".to_string(),
+            };
+            self.diags.push(
+                loc,
+                path,
+                format!("${{{reference}}} cannot be resolved: {why}"),
+            );
+            return None;
+        };
+        self.stack.push(target.clone());
+        let resolved = self.resolve(node, &target);
+        self.stack.pop();
+        self.memo.insert(target, resolved.clone());
+        Some(resolved)
+    }
+}
+
+fn scalar_text(n: &Node) -> Option<String> {
+    match &n.kind {
+        Kind::Str(s) => Some(s.clone()),
+        Kind::Int(i) => Some(i.to_string()),
+        Kind::Float(f) => Some(f.to_string()),
+        Kind::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The node at a dotted path (`a.b[2].c`).
+pub fn find<'n>(tree: &'n Node, path: &str) -> Option<&'n Node> {
+    let mut node = tree;
+    for seg in path.split('.') {
+        let mut parts = seg.split('[');
+        let name = parts.next()?;
+        node = node.get(name)?;
+        for idx in parts {
+            let i: usize = idx.strip_suffix(']')?.parse().ok()?;
+            node = node.items()?.get(i)?;
+        }
+    }
+    Some(node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::yaml::parse;
+    use std::path::Path;
+
+    fn resolve(yaml: &str) -> (serde_json::Value, String) {
+        let tree = parse(Path::new("t.yml"), yaml).unwrap();
+        let mut r = Resolver::new(&tree);
+        let out = r.resolve(&tree, "");
+        (out.to_json(), r.diags.to_string())
+    }
+
+    #[test]
+    fn splices_text_keeps_types_and_chains() {
+        let (j, errs) = resolve(
+            "variables:\n  a: {value: 3}\n  b: {value: 'x-${var.a}'}\n  c: {value: {k: 1}}\nout:\n  n: ${var.a}\n  s: ${var.b}-y\n  m: ${var.c}\n  id: ${resources.jobs.j.id}\nresources:\n  jobs:\n    j: {}\n",
+        );
+        assert_eq!(errs, "");
+        assert_eq!(j["out"]["n"], 3);
+        assert_eq!(j["out"]["s"], "x-3-y");
+        assert_eq!(j["out"]["m"]["k"], 1);
+        assert_eq!(j["out"]["id"], "${resources.jobs.j.id}");
+    }
+
+    #[test]
+    fn loops_unknown_names_and_missing_resources_are_errors() {
+        let (_, errs) = resolve(
+            "variables:\n  a: {value: '${var.b}'}\n  b: {value: '${var.a}'}\nx: ${var.a}\ny: ${var.nope}\nz: ${resources.jobs.gone.id}\nw: ${bundle.nothing}\n",
+        );
+        assert!(errs.contains("refers to itself"), "{errs}");
+        assert!(errs.contains("variable nope is not declared"), "{errs}");
+        assert!(
+            errs.contains("resources.jobs.gone, which is not defined"),
+            "{errs}"
+        );
+        assert!(
+            errs.contains("t.yml:7:4: w: ${bundle.nothing} cannot be resolved"),
+            "{errs}"
+        );
+    }
+}

@@ -1,0 +1,191 @@
+//! Reads `databricks.yml` and the files its `include:` globs name into one tree, checking
+//! top-level keys and that no resource, variable or target is defined twice.
+
+use std::path::{Path, PathBuf};
+
+use super::error::Diagnostics;
+use super::merge::merge;
+use super::yaml::{Kind, Node, parse};
+
+pub const ROOT_FILES: &[&str] = &["databricks.yml", "databricks.yaml", "bundle.yml"];
+
+/// Top-level keys of the bundle format.
+const TOP_LEVEL: &[&str] = &[
+    "bundle",
+    "include",
+    "variables",
+    "workspace",
+    "artifacts",
+    "resources",
+    "targets",
+    "environments",
+    "sync",
+    "permissions",
+    "run_as",
+    "presets",
+    "experimental",
+];
+
+/// Sections whose second-level keys name things that may be defined once only.
+const ONCE: &[&str] = &["variables", "targets", "artifacts"];
+
+/// The merged configuration and where it came from.
+pub struct Loaded {
+    /// The bundle's folder; every path in `Loc`s is relative to it.
+    pub root: PathBuf,
+    pub tree: Node,
+}
+
+/// Finds the root file in `dir`.
+pub fn find_root_file(dir: &Path) -> Option<PathBuf> {
+    ROOT_FILES.iter().map(|n| dir.join(n)).find(|p| p.is_file())
+}
+
+pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let Some(file) = find_root_file(dir) else {
+        let loc = super::yaml::Loc::synthetic(&dir.display().to_string());
+        diags.push(
+            &loc,
+            "",
+            "no databricks.yml here (run from the bundle's folder or pass --bundle-dir)",
+        );
+        return Err(diags);
+    };
+    let name = file.file_name().map(PathBuf::from).unwrap_or_default();
+    let mut tree = read(dir, &name)?;
+    check_top_level(&tree, false, &mut diags);
+    let includes = tree.remove("include");
+    for rel in include_files(dir, includes.as_ref(), &mut diags) {
+        if rel == name {
+            continue;
+        }
+        let doc = match read(dir, &rel) {
+            Ok(d) => d,
+            Err(e) => {
+                diags.0.extend(e.0);
+                continue;
+            }
+        };
+        check_top_level(&doc, true, &mut diags);
+        check_duplicates(&tree, &doc, &mut diags);
+        merge(&mut tree, doc, "");
+    }
+    diags.check()?;
+    Ok(Loaded {
+        root: dir.to_path_buf(),
+        tree,
+    })
+}
+
+fn read(dir: &Path, rel: &Path) -> Result<Node, Diagnostics> {
+    let text = std::fs::read_to_string(dir.join(rel)).map_err(|e| {
+        let mut d = Diagnostics::default();
+        d.push(
+            &super::yaml::Loc::synthetic(&rel.display().to_string()),
+            "",
+            format!("cannot read: {e}"),
+        );
+        d
+    })?;
+    let node = parse(rel, &text).map_err(|e| {
+        let mut d = Diagnostics::default();
+        d.push(&e.loc, "", format!("invalid YAML: {}", e.message));
+        d
+    })?;
+    if !matches!(node.kind, Kind::Map(_)) {
+        let mut d = Diagnostics::default();
+        d.push(&node.loc, "", "the file must hold a map of settings");
+        return Err(d);
+    }
+    Ok(node)
+}
+
+/// The files the include globs match, relative to `dir`, sorted, each once.
+fn include_files(dir: &Path, includes: Option<&Node>, diags: &mut Diagnostics) -> Vec<PathBuf> {
+    let Some(includes) = includes else {
+        return Vec::new();
+    };
+    let Some(items) = includes.items() else {
+        diags.push(&includes.loc, "include", "must be a list of file globs");
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let key = format!("include[{i}]");
+        let Some(pattern) = item.as_str() else {
+            diags.push(&item.loc, key, "must be a string");
+            continue;
+        };
+        if Path::new(pattern).is_absolute() || pattern.split('/').any(|p| p == "..") {
+            diags.push(&item.loc, key, "must stay inside the bundle's folder");
+            continue;
+        }
+        let full = dir.join(pattern);
+        let matches = match glob::glob(&full.to_string_lossy()) {
+            Ok(m) => m,
+            Err(e) => {
+                diags.push(&item.loc, key, format!("bad glob {pattern:?}: {e}"));
+                continue;
+            }
+        };
+        let mut found: Vec<PathBuf> = matches
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .filter_map(|p| p.strip_prefix(dir).ok().map(Path::to_path_buf))
+            .collect();
+        if found.is_empty() && !pattern.contains(['*', '?', '[']) {
+            diags.push(&item.loc, key, format!("{pattern} does not exist"));
+        }
+        found.sort();
+        files.extend(found);
+    }
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(f.clone()));
+    files
+}
+
+fn check_top_level(doc: &Node, included: bool, diags: &mut Diagnostics) {
+    for (key, _) in doc.entries().unwrap_or_default() {
+        if !TOP_LEVEL.contains(&key.name.as_str()) {
+            diags.push(
+                &key.loc,
+                &key.name,
+                format!("unknown top-level key (known: {})", TOP_LEVEL.join(", ")),
+            );
+        } else if included && key.name == "include" {
+            diags.push(
+                &key.loc,
+                "include",
+                "only databricks.yml may include other files",
+            );
+        }
+    }
+}
+
+/// Reports resources, variables, targets and artifacts that `doc` defines again.
+fn check_duplicates(tree: &Node, doc: &Node, diags: &mut Diagnostics) {
+    let pairs = ONCE
+        .iter()
+        .filter_map(|s| Some((s.to_string(), tree.get(s)?, doc.get(s)?)));
+    let kinds = doc
+        .get("resources")
+        .and_then(Node::entries)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(k, v)| {
+            let have = tree.get("resources")?.get(&k.name)?;
+            Some((format!("resources.{}", k.name), have, v))
+        });
+    for (section, have, add) in pairs.chain(kinds) {
+        for (key, _) in add.entries().unwrap_or_default() {
+            if let Some(first) = have.key(&key.name) {
+                diags.push(
+                    &key.loc,
+                    format!("{section}.{}", key.name),
+                    format!("defined twice; first at {}", first.loc),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! The fully resolved bundle for one target: what `validate` prints and `deploy` deploys.
+//! Loading happens in two steps because `lookup:` variables need the workspace: `prepare`
+//! does everything local and lists the lookups; `finish` takes their answers.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::error::Diagnostics;
+use super::interpolate::{Resolver, find};
+use super::target::Selected;
+use super::variables::{Variable, collect};
+use super::yaml::{Key, Kind, Loc, Node};
+use super::{load, paths, resources, target};
+
+/// Who deploys: names `~`, `${workspace.current_user.*}` and the development-mode prefix.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub user_name: String,
+    pub display_name: Option<String>,
+    pub id: Option<String>,
+}
+
+impl Identity {
+    /// The user name's local part made safe for names and paths (`jane.doe@x` -> `jane_doe`).
+    pub fn short_name(&self) -> String {
+        let local = self.user_name.split('@').next().unwrap_or(&self.user_name);
+        local
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
+}
+
+/// What the caller gives: the folder, `-t`, `--var` and the environment (`BUNDLE_VAR_*`).
+pub struct LoadOptions<'a> {
+    pub dir: &'a std::path::Path,
+    pub target: Option<&'a str>,
+    pub vars: &'a [(String, String)],
+    pub env: &'a BTreeMap<String, String>,
+}
+
+/// A lookup to answer: the variable, what kind of object, its (resolved) name.
+#[derive(Debug, Clone)]
+pub struct LookupRequest {
+    pub variable: String,
+    pub kind: String,
+    pub name: String,
+    pub loc: Loc,
+}
+
+pub struct Prepared {
+    root: PathBuf,
+    tree: Node,
+    selected: Selected,
+    variables: BTreeMap<String, Variable>,
+    identity: Identity,
+    pub lookups: Vec<LookupRequest>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub host: Option<String>,
+    pub root_path: String,
+    pub file_path: String,
+    pub artifact_path: String,
+    pub state_path: String,
+    pub resource_path: String,
+}
+
+/// One resource: its settings (ready for the API, deferred references still in place).
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub kind: String,
+    pub key: String,
+    pub settings: Value,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub key: String,
+    pub kind: String,
+    pub build: Option<String>,
+    /// Folder the build runs in, relative to the bundle root.
+    pub path: PathBuf,
+    /// Globs (relative to the bundle root) of what the build produces.
+    pub files: Vec<String>,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub root: PathBuf,
+    pub name: String,
+    pub target: String,
+    pub mode: Option<String>,
+    pub identity: Identity,
+    pub workspace: Workspace,
+    pub variables: BTreeMap<String, Variable>,
+    pub resources: Vec<Resource>,
+    pub artifacts: Vec<Artifact>,
+    pub sync_include: Vec<String>,
+    pub sync_exclude: Vec<String>,
+    /// Top-level `permissions`, applied to jobs, pipelines, experiments and models.
+    pub permissions: Vec<Value>,
+    /// Local files the resources point at (notebooks, scripts, wheels), bundle-relative.
+    pub referenced: Vec<paths::Referenced>,
+    /// The resolved configuration, for `validate -o json`.
+    pub tree: Node,
+}
+
+impl Bundle {
+    pub fn resource(&self, kind: &str, key: &str) -> Option<&Resource> {
+        self.resources
+            .iter()
+            .find(|r| r.kind == kind && r.key == key)
+    }
+}
+
+pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagnostics> {
+    let loaded = load::load(opts.dir)?;
+    let mut tree = loaded.tree;
+    let selected = target::select(&mut tree, opts.target)?;
+    let mut diags = Diagnostics::default();
+    let variables = collect(&tree, &selected.variables, opts.vars, opts.env, &mut diags);
+    diags.check()?;
+    fill_builtins(&mut tree, &selected, &identity, &variables);
+    // Lookup names may use references (`${bundle.target}-pool`); resolve just those.
+    let mut resolver = Resolver::new(&tree);
+    let mut lookups = Vec::new();
+    for var in variables.values() {
+        if let Some(l) = &var.lookup {
+            let name = resolver.resolve(&l.name, &format!("variables.{}.lookup", var.name));
+            lookups.push(LookupRequest {
+                variable: var.name.clone(),
+                kind: l.kind.clone(),
+                name: name.as_str().unwrap_or_default().to_string(),
+                loc: l.name.loc.clone(),
+            });
+        }
+    }
+    resolver.diags.check()?;
+    Ok(Prepared {
+        root: loaded.root,
+        tree,
+        selected,
+        variables,
+        identity,
+        lookups,
+    })
+}
+
+/// Puts `bundle.target`, the current user, workspace defaults and variable values into the
+/// tree so that references to them resolve like any other setting.
+fn fill_builtins(
+    tree: &mut Node,
+    selected: &Selected,
+    identity: &Identity,
+    variables: &BTreeMap<String, Variable>,
+) {
+    let here = Loc::synthetic("(built in)");
+    let key = |name: &str| Key {
+        name: name.to_string(),
+        loc: here.clone(),
+    };
+    let text = |s: &str| Node::new(Kind::Str(s.to_string()), here.clone());
+    ensure_map(tree, "bundle", &here).insert(key("target"), text(&selected.name));
+    let ws = ensure_map(tree, "workspace", &here);
+    let mut user = Node::new(Kind::Map(Vec::new()), here.clone());
+    user.insert(key("userName"), text(&identity.user_name));
+    user.insert(key("short_name"), text(&identity.short_name()));
+    if let Some(d) = &identity.display_name {
+        user.insert(key("displayName"), text(d));
+    }
+    if let Some(id) = &identity.id {
+        user.insert(key("id"), text(id));
+    }
+    ws.insert(key("current_user"), user);
+    let defaults = [
+        ("root_path", "~/.bundle/${bundle.name}/${bundle.target}"),
+        ("file_path", "${workspace.root_path}/files"),
+        ("artifact_path", "${workspace.root_path}/artifacts"),
+        ("state_path", "${workspace.root_path}/state"),
+        ("resource_path", "${workspace.root_path}/resources"),
+    ];
+    for (k, v) in defaults {
+        if ws.get(k).is_none() {
+            ws.insert(key(k), text(v));
+        }
+        // `~` is the deploying user's home folder.
+        if let Some(Kind::Str(s)) = ws.get_mut(k).map(|n| &mut n.kind)
+            && let Some(rest) = s.strip_prefix('~')
+        {
+            *s = format!("/Workspace/Users/{}{rest}", identity.user_name);
+        }
+    }
+    let vars = ensure_map(tree, "variables", &here);
+    for (name, var) in variables {
+        if let (Some(decl), Some(value)) = (vars.get_mut(name), &var.value) {
+            if decl.is_null() {
+                decl.kind = Kind::Map(Vec::new());
+            }
+            decl.insert(key("value"), value.clone());
+        }
+    }
+}
+
+fn ensure_map<'t>(tree: &'t mut Node, name: &str, loc: &Loc) -> &'t mut Node {
+    if tree.get(name).is_none_or(Node::is_null) {
+        tree.insert(
+            Key {
+                name: name.to_string(),
+                loc: loc.clone(),
+            },
+            Node::new(Kind::Map(Vec::new()), loc.clone()),
+        );
+    }
+    tree.get_mut(name).expect("inserted above")
+}
+
+impl Prepared {
+    /// Completes loading with the lookups' answers (`variable -> id`, or why not found).
+    pub fn finish(
+        mut self,
+        answers: &BTreeMap<String, Result<String, String>>,
+    ) -> Result<Bundle, Diagnostics> {
+        let mut diags = Diagnostics::default();
+        for l in &self.lookups {
+            match answers.get(&l.variable) {
+                Some(Ok(id)) => {
+                    let var = self
+                        .variables
+                        .get_mut(&l.variable)
+                        .expect("lookup of a declared variable");
+                    var.value = Some(Node::new(Kind::Str(id.clone()), l.loc.clone()));
+                }
+                Some(Err(why)) => diags.push(
+                    &l.loc,
+                    format!("variables.{}.lookup.{}", l.variable, l.kind),
+                    why.clone(),
+                ),
+                None => diags.push(
+                    &l.loc,
+                    format!("variables.{}.lookup", l.variable),
+                    "the lookup was not answered",
+                ),
+            }
+        }
+        for var in self.variables.values() {
+            if var.value.is_none() && var.lookup.is_none() {
+                diags.push(
+                    &var.loc,
+                    format!("variables.{}", var.name),
+                    format!(
+                        "no value assigned to required variable {0}: give a default, set it in the target, pass --var {0}=... or set BUNDLE_VAR_{0}",
+                        var.name
+                    ),
+                );
+            }
+        }
+        diags.check()?;
+        fill_builtins(
+            &mut self.tree,
+            &self.selected,
+            &self.identity,
+            &self.variables,
+        );
+        let mut resolver = Resolver::new(&self.tree);
+        let mut tree = resolver.resolve(&self.tree, "");
+        let mut diags = std::mem::take(&mut resolver.diags);
+        let name = match find(&tree, "bundle.name").map(|n| (n.as_str(), n)) {
+            Some((Some(n), _)) if !n.is_empty() => n.to_string(),
+            Some((_, n)) => {
+                diags.push(&n.loc, "bundle.name", "must be a non-empty string");
+                String::new()
+            }
+            None => {
+                diags.push(&tree.loc, "bundle.name", "is required");
+                String::new()
+            }
+        };
+        let workspace = workspace(&tree, &self.identity, &mut diags);
+        let mode = self.selected.mode.clone();
+        let (resources, referenced) = resources::collect(
+            &mut tree,
+            &self.root,
+            &workspace,
+            &self.selected,
+            &self.identity,
+            &mut diags,
+        );
+        let artifacts = resources::artifacts(&tree, &self.root, &mut diags);
+        let (sync_include, sync_exclude) = resources::sync(&tree, &mut diags);
+        let permissions = find(&tree, "permissions").map(Node::to_json);
+        let permissions = match permissions {
+            Some(Value::Array(a)) => a,
+            Some(Value::Null) | None => Vec::new(),
+            Some(_) => {
+                let loc = find(&tree, "permissions")
+                    .map(|n| n.loc.clone())
+                    .unwrap_or(tree.loc.clone());
+                diags.push(
+                    &loc,
+                    "permissions",
+                    "must be a list of {level, user_name|group_name|service_principal_name}",
+                );
+                Vec::new()
+            }
+        };
+        let referenced = paths::referenced(&referenced);
+        diags.check()?;
+        Ok(Bundle {
+            root: self.root,
+            name,
+            target: self.selected.name,
+            mode,
+            identity: self.identity,
+            workspace,
+            variables: self.variables,
+            resources,
+            artifacts,
+            sync_include,
+            sync_exclude,
+            permissions,
+            referenced,
+            tree,
+        })
+    }
+}
+
+fn workspace(tree: &Node, identity: &Identity, diags: &mut Diagnostics) -> Workspace {
+    let get = |k: &str, diags: &mut Diagnostics| -> String {
+        let Some(node) = find(tree, &format!("workspace.{k}")) else {
+            return String::new();
+        };
+        let Some(s) = node.as_str() else {
+            diags.push(&node.loc, format!("workspace.{k}"), "must be a string");
+            return String::new();
+        };
+        let s = match s.strip_prefix('~') {
+            Some(rest) => format!("/Workspace/Users/{}{rest}", identity.user_name),
+            None => s.to_string(),
+        };
+        if !s.is_empty() && !s.starts_with('/') {
+            diags.push(
+                &node.loc,
+                format!("workspace.{k}"),
+                "must be an absolute workspace path",
+            );
+        }
+        if s.split('/').any(|p| p == "..") {
+            diags.push(&node.loc, format!("workspace.{k}"), "must not contain `..`");
+        }
+        s.trim_end_matches('/').to_string()
+    };
+    Workspace {
+        host: find(tree, "workspace.host")
+            .and_then(Node::as_str)
+            .map(str::to_string),
+        root_path: get("root_path", diags),
+        file_path: get("file_path", diags),
+        artifact_path: get("artifact_path", diags),
+        state_path: get("state_path", diags),
+        resource_path: get("resource_path", diags),
+    }
+}

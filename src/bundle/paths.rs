@@ -1,0 +1,245 @@
+//! Local paths inside resources. A relative path is relative to the YAML file that names it;
+//! it must stay inside the bundle and exist. It becomes the workspace path the deploy puts
+//! it at: notebooks without their extension under `file_path`, other files as they are,
+//! wheels and jars under `artifact_path/.internal`.
+
+use std::path::{Component, Path};
+
+use super::error::Diagnostics;
+use super::model::Workspace;
+use super::yaml::{Kind, Node};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RefKind {
+    Notebook,
+    File,
+    Library,
+}
+
+/// A local file a resource points at.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Referenced {
+    /// Relative to the bundle root, `/`-separated; may be a glob for libraries.
+    pub local: String,
+    pub remote: String,
+    pub kind: RefKind,
+}
+
+/// Path fields by resource kind: a `/`-separated field path where `*` walks every list item.
+const FIELDS: &[(&str, &str, RefKind)] = &[
+    (
+        "jobs",
+        "tasks.*.notebook_task.notebook_path",
+        RefKind::Notebook,
+    ),
+    (
+        "jobs",
+        "tasks.*.spark_python_task.python_file",
+        RefKind::File,
+    ),
+    ("jobs", "tasks.*.sql_task.file.path", RefKind::File),
+    ("jobs", "tasks.*.dbt_task.project_directory", RefKind::File),
+    ("jobs", "tasks.*.libraries.*.whl", RefKind::Library),
+    ("jobs", "tasks.*.libraries.*.jar", RefKind::Library),
+    ("jobs", "tasks.*.libraries.*.requirements", RefKind::File),
+    (
+        "jobs",
+        "environments.*.spec.dependencies.*",
+        RefKind::Library,
+    ),
+    ("pipelines", "libraries.*.notebook.path", RefKind::Notebook),
+    ("pipelines", "libraries.*.file.path", RefKind::File),
+    (
+        "clusters",
+        "init_scripts.*.workspace.destination",
+        RefKind::File,
+    ),
+    (
+        "jobs",
+        "job_clusters.*.new_cluster.init_scripts.*.workspace.destination",
+        RefKind::File,
+    ),
+];
+
+/// True for a path the deploy must upload (not a workspace, DBFS, volume or cloud path,
+/// nor a PyPI requirement).
+pub fn is_local(p: &str) -> bool {
+    !(p.starts_with('/') || p.contains(":/") || p.contains("${"))
+        && (p.starts_with("./") || p.starts_with("../") || p.contains('/') || p.contains('.'))
+}
+
+/// Rewrites the local paths in one resource's settings to workspace paths.
+pub fn translate(
+    kind: &str,
+    key: &str,
+    settings: &mut Node,
+    root: &Path,
+    ws: &Workspace,
+    out: &mut Vec<Referenced>,
+    diags: &mut Diagnostics,
+) {
+    // Tasks that take their code from Git keep repository-relative paths.
+    let from_git = kind == "jobs" && settings.get("git_source").is_some();
+    for (k, field, ref_kind) in FIELDS {
+        if *k != kind {
+            continue;
+        }
+        let parts: Vec<&str> = field.split('.').collect();
+        let prefix = format!("resources.{kind}.{key}");
+        walk(settings, &parts, &prefix, &mut |node, path| {
+            let Some(p) = node.as_str() else {
+                return;
+            };
+            let task_git = from_git;
+            if !is_local(p)
+                || task_git
+                || (*ref_kind == RefKind::Library && !p.ends_with(".whl") && !p.ends_with(".jar"))
+            {
+                return;
+            }
+            let Some(rel) = inside(node.loc.dir(), p) else {
+                diags.push(
+                    &node.loc,
+                    path,
+                    format!("{p} is outside the bundle's folder"),
+                );
+                return;
+            };
+            let is_glob = rel.contains(['*', '?', '[']);
+            if (*ref_kind != RefKind::Library || !is_glob) && !root.join(&rel).exists() {
+                let extra = if *ref_kind == RefKind::Library {
+                    " (build it first, or name it in `artifacts`)"
+                } else {
+                    ""
+                };
+                diags.push(
+                    &node.loc,
+                    path,
+                    format!("{p} does not exist (looked for {rel}){extra}"),
+                );
+                return;
+            }
+            let remote = match ref_kind {
+                RefKind::Notebook => {
+                    if !is_notebook(&root.join(&rel)) {
+                        diags.push(
+                            &node.loc,
+                            path,
+                            format!("{p} is not a notebook (its first line must be the Databricks notebook header, or it must be .ipynb)"),
+                        );
+                        return;
+                    }
+                    format!("{}/{}", ws.file_path, strip_extension(&rel))
+                }
+                RefKind::File => format!("{}/{rel}", ws.file_path),
+                RefKind::Library => {
+                    let name = rel.rsplit('/').next().unwrap_or(&rel);
+                    format!("{}/.internal/{name}", ws.artifact_path)
+                }
+            };
+            out.push(Referenced {
+                local: rel,
+                remote: remote.clone(),
+                kind: *ref_kind,
+            });
+            let workspace_form =
+                if *ref_kind == RefKind::Library && !remote.starts_with("/Workspace") {
+                    format!("/Workspace{remote}")
+                } else {
+                    remote
+                };
+            node.kind = Kind::Str(workspace_form);
+        });
+    }
+}
+
+fn walk(node: &mut Node, parts: &[&str], path: &str, f: &mut dyn FnMut(&mut Node, &str)) {
+    let Some((first, rest)) = parts.split_first() else {
+        f(node, path);
+        return;
+    };
+    if *first == "*" {
+        if let Kind::Seq(items) = &mut node.kind {
+            for (i, item) in items.iter_mut().enumerate() {
+                walk(item, rest, &format!("{path}[{i}]"), f);
+            }
+        }
+    } else if let Some(child) = node.get_mut(first) {
+        walk(child, rest, &format!("{path}.{first}"), f);
+    }
+}
+
+/// `p` (relative to `dir`, itself relative to `root`) as a root-relative `/` path, or None
+/// when it leaves the root.
+pub fn inside(dir: &Path, p: &str) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for c in dir.join(p).components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+/// Notebooks are `.ipynb` files and source files whose first line is the notebook header.
+pub fn is_notebook(path: &Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if ext == "ipynb" {
+        return true;
+    }
+    let Ok(text) = std::fs::read(path) else {
+        return false;
+    };
+    let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
+    let first = String::from_utf8_lossy(first);
+    let header = first.trim_end();
+    matches!(
+        (ext, header),
+        ("py", "# Databricks notebook source")
+            | ("r" | "R", "# Databricks notebook source")
+            | ("sql", "-- Databricks notebook source")
+            | ("scala", "// Databricks notebook source")
+    )
+}
+
+pub fn strip_extension(rel: &str) -> &str {
+    match rel.rsplit_once('.') {
+        Some((stem, ext)) if !ext.contains('/') && !stem.ends_with('/') => stem,
+        _ => rel,
+    }
+}
+
+pub fn referenced(list: &[Referenced]) -> Vec<Referenced> {
+    let mut v = list.to_vec();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_resolve_from_their_file_and_stay_inside() {
+        assert_eq!(
+            inside(Path::new("resources"), "../src/nb.py").as_deref(),
+            Some("src/nb.py")
+        );
+        assert_eq!(inside(Path::new(""), "./a/b.py").as_deref(), Some("a/b.py"));
+        assert_eq!(inside(Path::new("resources"), "../../etc/passwd"), None);
+        assert!(
+            is_local("./nb.py")
+                && is_local("src/nb")
+                && !is_local("/Workspace/x")
+                && !is_local("dbfs:/x.whl")
+        );
+        assert_eq!(strip_extension("src/train.py"), "src/train");
+        assert_eq!(strip_extension("src.d/train"), "src.d/train");
+    }
+}

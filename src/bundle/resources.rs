@@ -1,0 +1,356 @@
+//! The `resources` section: which kinds brickci deploys, what each needs, development-mode
+//! changes, `run_as`, the target's `cluster_id`, and local paths made workspace paths.
+//! Fields brickci does not model pass through untouched.
+
+use std::path::Path;
+
+use super::error::Diagnostics;
+use super::model::{Artifact, Identity, Resource, Workspace};
+use super::paths::{Referenced, translate};
+use super::target::Selected;
+use super::yaml::{Key, Kind, Loc, Node};
+
+/// Kinds in deploy order (a later kind may refer to an earlier one's id).
+pub const KINDS: &[&str] = &[
+    "secret_scopes",
+    "schemas",
+    "volumes",
+    "clusters",
+    "experiments",
+    "registered_models",
+    "pipelines",
+    "jobs",
+];
+
+/// Kinds of the bundle format brickci recognises but does not deploy.
+const NOT_DEPLOYED: &[&str] = &[
+    "models",
+    "model_serving_endpoints",
+    "quality_monitors",
+    "dashboards",
+    "apps",
+    "sql_warehouses",
+    "database_instances",
+    "database_catalogs",
+    "synced_database_tables",
+    "alerts",
+];
+
+/// Fields a kind cannot do without.
+const REQUIRED: &[(&str, &[&str])] = &[
+    ("schemas", &["name", "catalog_name"]),
+    ("volumes", &["name", "catalog_name", "schema_name"]),
+    (
+        "registered_models",
+        &["name", "catalog_name", "schema_name"],
+    ),
+    ("experiments", &["name"]),
+    ("secret_scopes", &["name"]),
+];
+
+pub fn collect(
+    tree: &mut Node,
+    root: &Path,
+    ws: &Workspace,
+    selected: &Selected,
+    identity: &Identity,
+    diags: &mut Diagnostics,
+) -> (Vec<Resource>, Vec<Referenced>) {
+    let run_as = tree.get("run_as").cloned();
+    let mut out = Vec::new();
+    let mut referenced = Vec::new();
+    let Some(resources) = tree.get_mut("resources") else {
+        return (out, referenced);
+    };
+    if resources.is_null() {
+        return (out, referenced);
+    }
+    let Kind::Map(kinds) = &mut resources.kind else {
+        diags.push(
+            &resources.loc,
+            "resources",
+            "must be a map of resource kinds",
+        );
+        return (out, referenced);
+    };
+    for (kind_key, items) in kinds.iter_mut() {
+        let kind = kind_key.name.as_str();
+        if NOT_DEPLOYED.contains(&kind) {
+            diags.push(
+                &kind_key.loc,
+                format!("resources.{kind}"),
+                format!(
+                    "brickci does not deploy {kind} (it deploys: {})",
+                    KINDS.join(", ")
+                ),
+            );
+            continue;
+        }
+        if !KINDS.contains(&kind) {
+            diags.push(
+                &kind_key.loc,
+                format!("resources.{kind}"),
+                format!("unknown resource kind (known: {})", KINDS.join(", ")),
+            );
+            continue;
+        }
+        if items.is_null() {
+            continue;
+        }
+        let Kind::Map(entries) = &mut items.kind else {
+            diags.push(
+                &items.loc,
+                format!("resources.{kind}"),
+                "must be a map of resource keys",
+            );
+            continue;
+        };
+        for (key, settings) in entries.iter_mut() {
+            let path = format!("resources.{kind}.{}", key.name);
+            if !key
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                || key.name.is_empty()
+            {
+                diags.push(
+                    &key.loc,
+                    &path,
+                    "resource keys may hold only letters, digits, `_` and `-`",
+                );
+                continue;
+            }
+            if settings.is_null() {
+                settings.kind = Kind::Map(Vec::new());
+            }
+            if !matches!(settings.kind, Kind::Map(_)) {
+                diags.push(&settings.loc, &path, "must be a map of settings");
+                continue;
+            }
+            check_required(kind, key, settings, &path, diags);
+            shape(kind, key, settings, selected, identity, run_as.as_ref());
+            translate(kind, &key.name, settings, root, ws, &mut referenced, diags);
+            out.push(Resource {
+                kind: kind.to_string(),
+                key: key.name.clone(),
+                settings: settings.to_json(),
+                loc: key.loc.clone(),
+            });
+        }
+    }
+    (out, referenced)
+}
+
+fn check_required(kind: &str, key: &Key, settings: &Node, path: &str, diags: &mut Diagnostics) {
+    let needed = REQUIRED
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(&[][..], |(_, f)| *f);
+    for field in needed {
+        match settings.get(field) {
+            Some(v) if v.as_str().is_some_and(|s| !s.is_empty()) => {}
+            Some(v) => diags.push(
+                &v.loc,
+                format!("{path}.{field}"),
+                "must be a non-empty string",
+            ),
+            None => diags.push(&key.loc, format!("{path}.{field}"), "is required"),
+        }
+    }
+    if kind == "jobs" {
+        for (i, task) in settings
+            .get("tasks")
+            .and_then(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            if task
+                .get("task_key")
+                .and_then(Node::as_str)
+                .is_none_or(str::is_empty)
+            {
+                diags.push(
+                    &task.loc,
+                    format!("{path}.tasks[{i}].task_key"),
+                    "is required",
+                );
+            }
+        }
+    }
+}
+
+fn text(s: &str, loc: &Loc) -> Node {
+    Node::new(Kind::Str(s.to_string()), loc.clone())
+}
+
+fn key(name: &str, loc: &Loc) -> Key {
+    Key {
+        name: name.to_string(),
+        loc: loc.clone(),
+    }
+}
+
+/// Defaults and target-driven changes: names, development mode, `run_as`, `cluster_id`.
+fn shape(
+    kind: &str,
+    k: &Key,
+    settings: &mut Node,
+    selected: &Selected,
+    identity: &Identity,
+    run_as: Option<&Node>,
+) {
+    let loc = k.loc.clone();
+    let named = matches!(kind, "jobs" | "pipelines" | "clusters");
+    let name_field = if kind == "clusters" {
+        "cluster_name"
+    } else {
+        "name"
+    };
+    if named && settings.get(name_field).is_none() {
+        settings.insert(key(name_field, &loc), text(&k.name, &loc));
+    }
+    if selected.mode.as_deref() == Some("development") {
+        let prefix = format!("[dev {}] ", identity.short_name());
+        if let Some(n) = settings
+            .get_mut(name_field)
+            .filter(|_| named || kind == "experiments")
+            && let Kind::Str(s) = &mut n.kind
+        {
+            if kind == "experiments" {
+                // Experiment names are workspace paths: prefix the last part.
+                if let Some((dir, base)) = s.rsplit_once('/') {
+                    *s = format!("{dir}/{prefix}{base}");
+                }
+            } else if !s.starts_with(&prefix) {
+                *s = format!("{prefix}{s}");
+            }
+        }
+        match kind {
+            "jobs" => {
+                for trigger in ["schedule", "trigger", "continuous"] {
+                    if let Some(t) = settings.get_mut(trigger) {
+                        t.insert(key("pause_status", &loc), text("PAUSED", &loc));
+                    }
+                }
+                let tag = Node::new(
+                    Kind::Map(vec![(key("dev", &loc), text(&identity.short_name(), &loc))]),
+                    loc.clone(),
+                );
+                match settings.get_mut("tags") {
+                    Some(tags) if matches!(tags.kind, Kind::Map(_)) => {
+                        tags.insert(key("dev", &loc), text(&identity.short_name(), &loc));
+                    }
+                    _ => settings.insert(key("tags", &loc), tag),
+                }
+            }
+            "pipelines" => settings.insert(
+                key("development", &loc),
+                Node::new(Kind::Bool(true), loc.clone()),
+            ),
+            _ => {}
+        }
+    }
+    if matches!(kind, "jobs" | "pipelines")
+        && settings.get("run_as").is_none()
+        && let Some(r) = run_as.filter(|r| !r.is_null())
+    {
+        settings.insert(key("run_as", &loc), r.clone());
+    }
+    if kind == "jobs"
+        && let Some(cluster) = &selected.cluster_id
+        && let Some(Kind::Seq(tasks)) = settings.get_mut("tasks").map(|t| &mut t.kind)
+    {
+        for task in tasks {
+            for gone in ["new_cluster", "job_cluster_key", "environment_key"] {
+                task.remove(gone);
+            }
+            task.insert(key("existing_cluster_id", &loc), cluster.clone());
+        }
+    }
+}
+
+pub fn artifacts(tree: &Node, root: &Path, diags: &mut Diagnostics) -> Vec<Artifact> {
+    let mut out = Vec::new();
+    let Some(section) = tree.get("artifacts").filter(|n| !n.is_null()) else {
+        return out;
+    };
+    let Some(entries) = section.entries() else {
+        diags.push(&section.loc, "artifacts", "must be a map of artifact names");
+        return out;
+    };
+    for (k, a) in entries {
+        let path = format!("artifacts.{}", k.name);
+        let mut art = Artifact {
+            key: k.name.clone(),
+            kind: "whl".into(),
+            build: None,
+            path: k.loc.dir().to_path_buf(),
+            files: Vec::new(),
+            loc: k.loc.clone(),
+        };
+        for (f, v) in a.entries().unwrap_or_default() {
+            let fpath = format!("{path}.{}", f.name);
+            match (f.name.as_str(), &v.kind) {
+                ("type", Kind::Str(t)) if t == "whl" || t == "jar" => art.kind = t.clone(),
+                ("build", Kind::Str(b)) => art.build = Some(b.clone()),
+                ("path", Kind::Str(p)) => match super::paths::inside(v.loc.dir(), p) {
+                    Some(rel) if root.join(&rel).is_dir() => art.path = rel.into(),
+                    Some(rel) => diags.push(&v.loc, fpath, format!("{rel} is not a folder")),
+                    None => diags.push(&v.loc, fpath, "is outside the bundle's folder"),
+                },
+                ("files", Kind::Seq(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        match item.get("source").and_then(Node::as_str).and_then(|s| super::paths::inside(item.loc.dir(), s)) {
+                            Some(rel) => art.files.push(rel),
+                            None => diags.push(&item.loc, format!("{fpath}[{i}].source"), "must be a path inside the bundle's folder"),
+                        }
+                    }
+                }
+                ("executable" | "dynamic_version", _) => {}
+                _ => diags.push(&f.loc, fpath, "unknown or malformed artifact setting (known: type whl|jar, build, path, files[].source)"),
+            }
+        }
+        if art.files.is_empty() {
+            let base = art.path.to_string_lossy().trim_end_matches('/').to_string();
+            let glob = if base.is_empty() {
+                "dist/*.whl".to_string()
+            } else {
+                format!("{base}/dist/*.whl")
+            };
+            art.files.push(glob);
+        }
+        out.push(art);
+    }
+    out
+}
+
+pub fn sync(tree: &Node, diags: &mut Diagnostics) -> (Vec<String>, Vec<String>) {
+    let list = |k: &str, diags: &mut Diagnostics| -> Vec<String> {
+        let Some(n) = tree.get("sync").and_then(|s| s.get(k)) else {
+            return Vec::new();
+        };
+        match n.items() {
+            Some(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
+            None => {
+                diags.push(&n.loc, format!("sync.{k}"), "must be a list of globs");
+                Vec::new()
+            }
+        }
+    };
+    if let Some(s) = tree.get("sync") {
+        for (k, _) in s.entries().unwrap_or_default() {
+            if !matches!(k.name.as_str(), "include" | "exclude" | "paths") {
+                diags.push(
+                    &k.loc,
+                    format!("sync.{}", k.name),
+                    "unknown sync setting (known: include, exclude, paths)",
+                );
+            }
+        }
+    }
+    (list("include", diags), list("exclude", diags))
+}

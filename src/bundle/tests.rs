@@ -1,0 +1,154 @@
+//! Loading whole bundles from folders: includes, targets, variables, paths, errors.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::model::{Identity, LoadOptions, prepare};
+use super::{Bundle, Diagnostics};
+
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (name, text) in files {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+fn me() -> Identity {
+    Identity {
+        user_name: "jane.doe@example.com".into(),
+        display_name: None,
+        id: None,
+    }
+}
+
+pub fn load(
+    dir: &Path,
+    target: Option<&str>,
+    vars: &[(&str, &str)],
+) -> Result<Bundle, Diagnostics> {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let env = BTreeMap::new();
+    let opts = LoadOptions {
+        dir,
+        target,
+        vars: &vars,
+        env: &env,
+    };
+    let prepared = prepare(&opts, me())?;
+    let answers = prepared
+        .lookups
+        .iter()
+        .map(|l| {
+            let answer = if l.name == "missing" {
+                Err(format!("no {} named {:?}", l.kind, l.name))
+            } else {
+                Ok(format!("{}-id-of-{}", l.kind, l.name))
+            };
+            (l.variable.clone(), answer)
+        })
+        .collect();
+    prepared.finish(&answers)
+}
+
+const NB: &str = "# Databricks notebook source\nprint(1)\n";
+
+#[test]
+fn a_full_bundle_resolves_for_each_target() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "databricks.yml",
+                "bundle:\n  name: shop\ninclude:\n  - resources/*.yml\nvariables:\n  catalog:\n    default: dev_cat\n  pool:\n    lookup:\n      instance_pool: ${bundle.target}-pool\ntargets:\n  dev:\n    default: true\n    mode: development\n  prod:\n    mode: production\n    workspace:\n      root_path: /Shared/shop/${bundle.target}\n    variables:\n      catalog: prod_cat\n    resources:\n      jobs:\n        etl:\n          tasks:\n            - task_key: load\n              timeout_seconds: 60\n",
+            ),
+            (
+                "resources/etl.yml",
+                "resources:\n  jobs:\n    etl:\n      name: ETL ${var.catalog}\n      schedule: {quartz_cron_expression: '0 0 * * * ?', timezone_id: UTC}\n      tasks:\n        - task_key: load\n          notebook_task:\n            notebook_path: ../src/load.py\n          new_cluster: {spark_version: 15.4.x-scala2.12, instance_pool_id: '${var.pool}'}\n        - task_key: report\n          depends_on: [{task_key: load}]\n          notebook_task: {notebook_path: ../src/report.ipynb}\n          existing_cluster_id: ${resources.clusters.shared.id}\n  clusters:\n    shared: {spark_version: 15.4.x-scala2.12, num_workers: 1}\n",
+            ),
+            ("src/load.py", NB),
+            ("src/report.ipynb", "{\"cells\": []}"),
+        ],
+    );
+    let dev = load(dir.path(), None, &[]).unwrap();
+    assert_eq!(dev.target, "dev");
+    assert_eq!(
+        dev.workspace.root_path,
+        "/Workspace/Users/jane.doe@example.com/.bundle/shop/dev"
+    );
+    assert_eq!(
+        dev.workspace.file_path,
+        format!("{}/files", dev.workspace.root_path)
+    );
+    let etl = dev.resource("jobs", "etl").unwrap();
+    assert_eq!(etl.settings["name"], "[dev jane_doe] ETL dev_cat");
+    assert_eq!(etl.settings["schedule"]["pause_status"], "PAUSED");
+    assert_eq!(etl.settings["tags"]["dev"], "jane_doe");
+    assert_eq!(
+        etl.settings["tasks"][0]["notebook_task"]["notebook_path"],
+        format!("{}/src/load", dev.workspace.file_path)
+    );
+    assert_eq!(
+        etl.settings["tasks"][1]["notebook_task"]["notebook_path"],
+        format!("{}/src/report", dev.workspace.file_path)
+    );
+    assert_eq!(
+        etl.settings["tasks"][0]["new_cluster"]["instance_pool_id"],
+        "instance_pool-id-of-dev-pool"
+    );
+    assert_eq!(
+        etl.settings["tasks"][1]["existing_cluster_id"],
+        "${resources.clusters.shared.id}"
+    );
+    assert_eq!(dev.referenced.len(), 2);
+
+    let prod = load(dir.path(), Some("prod"), &[]).unwrap();
+    assert_eq!(prod.workspace.state_path, "/Shared/shop/prod/state");
+    let etl = prod.resource("jobs", "etl").unwrap();
+    assert_eq!(etl.settings["name"], "ETL prod_cat");
+    assert!(etl.settings["schedule"].get("pause_status").is_none());
+    assert_eq!(etl.settings["tasks"][0]["timeout_seconds"], 60);
+    assert_eq!(etl.settings["tasks"].as_array().unwrap().len(), 2);
+
+    let cli = load(dir.path(), Some("prod"), &[("catalog", "x")]).unwrap();
+    assert_eq!(
+        cli.resource("jobs", "etl").unwrap().settings["name"],
+        "ETL x"
+    );
+}
+
+#[test]
+fn errors_name_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "databricks.yml",
+                "bundle:\n  name: b\ninclude: [jobs.yml]\nvariables:\n  need: {description: required}\n  pool:\n    lookup: {instance_pool: missing}\n",
+            ),
+            (
+                "jobs.yml",
+                "resources:\n  jobs:\n    j:\n      tasks:\n        - task_key: a\n          notebook_task: {notebook_path: ../outside.py}\n        - task_key: b\n          notebook_task: {notebook_path: ./nope.py}\n",
+            ),
+        ],
+    );
+    let errs = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        errs.contains("databricks.yml:5:3: variables.need: no value assigned"),
+        "{errs}"
+    );
+    let errs = load(dir.path(), None, &[("need", "x")])
+        .unwrap_err()
+        .to_string();
+    assert!(errs.contains("databricks.yml:7:29: variables.pool.lookup.instance_pool: no instance_pool named \"missing\""), "{errs}");
+    let errs = load(dir.path(), None, &[("need", "x"), ("pool", "p")])
+        .unwrap_err()
+        .to_string();
+    assert!(errs.contains("jobs.yml:6:42: resources.jobs.j.tasks[0].notebook_task.notebook_path: ../outside.py is outside the bundle's folder"), "{errs}");
+    assert!(errs.contains("jobs.yml:8:42: resources.jobs.j.tasks[1].notebook_task.notebook_path: ./nope.py does not exist"), "{errs}");
+}

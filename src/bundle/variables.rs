@@ -1,0 +1,219 @@
+//! Variable declarations and where each value comes from: `--var` beats `BUNDLE_VAR_<name>`,
+//! which beats the target's value, which beats the default; a `lookup:` asks the workspace for
+//! the id of an object by its name.
+
+use std::collections::BTreeMap;
+
+use super::error::Diagnostics;
+use super::yaml::{Key, Kind, Loc, Node};
+
+const VARIABLE_KEYS: &[&str] = &["description", "default", "type", "lookup"];
+
+/// Objects a `lookup:` can find by name.
+pub const LOOKUP_KINDS: &[&str] = &[
+    "cluster",
+    "cluster_policy",
+    "instance_pool",
+    "warehouse",
+    "service_principal",
+    "job",
+    "pipeline",
+];
+
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    pub kind: String,
+    pub name: Node,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub struct Variable {
+    pub name: String,
+    pub loc: Loc,
+    pub description: Option<String>,
+    pub complex: bool,
+    pub default: Option<Node>,
+    /// The value chosen by precedence, before interpolation; None until a lookup answers.
+    pub value: Option<Node>,
+    pub lookup: Option<Lookup>,
+}
+
+/// Reads declarations from `tree.variables` and applies target values, env and `--var`.
+pub fn collect(
+    tree: &Node,
+    target_values: &[(Key, Node)],
+    cli: &[(String, String)],
+    env: &BTreeMap<String, String>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, Variable> {
+    let mut vars = BTreeMap::new();
+    let declared = tree.get("variables");
+    if let Some(d) = declared.filter(|d| !matches!(d.kind, Kind::Map(_) | Kind::Null)) {
+        diags.push(
+            &d.loc,
+            "variables",
+            "must be a map of variable declarations",
+        );
+    }
+    for (key, decl) in declared.and_then(Node::entries).unwrap_or_default() {
+        if let Some(v) = declaration(key, decl, diags) {
+            vars.insert(key.name.clone(), v);
+        }
+    }
+    for (key, value) in target_values {
+        let path = format!("variables.{}", key.name);
+        let Some(var) = vars.get_mut(&key.name) else {
+            diags.push(
+                &key.loc,
+                path,
+                "the target sets a variable that is not declared under `variables`",
+            );
+            continue;
+        };
+        match (&value.kind, value.get("lookup"), value.get("default")) {
+            (Kind::Map(_), Some(lookup), _) => {
+                var.lookup = parse_lookup(lookup, &path, diags);
+                var.value = None;
+            }
+            (Kind::Map(_), None, Some(default)) if !var.complex => {
+                var.value = Some(default.clone())
+            }
+            _ => var.value = Some(value.clone()),
+        }
+    }
+    for (name, var) in vars.iter_mut() {
+        let env_name = format!("BUNDLE_VAR_{name}");
+        let given = cli
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| (v.clone(), "--var"))
+            .or_else(|| env.get(&env_name).map(|v| (v.clone(), "environment")));
+        if let Some((v, from)) = given {
+            if var.complex {
+                diags.push(
+                    &var.loc,
+                    format!("variables.{name}"),
+                    format!(
+                        "a complex variable cannot be set from the {from}; set it in the target"
+                    ),
+                );
+            }
+            let loc = Loc::synthetic(if from == "--var" { "--var" } else { &env_name });
+            var.value = Some(Node::new(Kind::Str(v), loc));
+            var.lookup = None;
+        }
+    }
+    for (name, _) in cli {
+        if !vars.contains_key(name) {
+            diags.push(
+                &Loc::synthetic("--var"),
+                name.clone(),
+                "no such variable is declared under `variables`",
+            );
+        }
+    }
+    vars
+}
+
+fn declaration(key: &Key, decl: &Node, diags: &mut Diagnostics) -> Option<Variable> {
+    let path = format!("variables.{}", key.name);
+    let Some(entries) = decl.entries() else {
+        if decl.is_null() {
+            return Some(empty(key));
+        }
+        diags.push(
+            &decl.loc,
+            path,
+            "must be a map with `default`, `description`, `type` or `lookup`",
+        );
+        return None;
+    };
+    let mut var = empty(key);
+    for (k, v) in entries {
+        let kpath = format!("{path}.{}", k.name);
+        match k.name.as_str() {
+            "description" => var.description = v.as_str().map(str::to_string),
+            "default" => var.default = Some(v.clone()),
+            "type" => match v.as_str() {
+                Some("complex") => var.complex = true,
+                _ => diags.push(&v.loc, kpath, "the only variable type is `complex`"),
+            },
+            "lookup" => var.lookup = parse_lookup(v, &kpath, diags),
+            _ => diags.push(
+                &k.loc,
+                kpath,
+                format!(
+                    "unknown variable setting (known: {})",
+                    VARIABLE_KEYS.join(", ")
+                ),
+            ),
+        }
+    }
+    if let Some(d) = &var.default
+        && !var.complex
+        && matches!(d.kind, Kind::Map(_) | Kind::Seq(_))
+    {
+        diags.push(
+            &d.loc,
+            format!("{path}.default"),
+            "a map or list needs `type: complex`",
+        );
+    }
+    if var.default.is_some() && var.lookup.is_some() {
+        diags.push(
+            &key.loc,
+            path,
+            "give either `default` or `lookup`, not both",
+        );
+    }
+    var.value = var.default.clone();
+    Some(var)
+}
+
+fn empty(key: &Key) -> Variable {
+    Variable {
+        name: key.name.clone(),
+        loc: key.loc.clone(),
+        description: None,
+        complex: false,
+        default: None,
+        value: None,
+        lookup: None,
+    }
+}
+
+fn parse_lookup(node: &Node, path: &str, diags: &mut Diagnostics) -> Option<Lookup> {
+    let entries = node.entries().unwrap_or_default();
+    if entries.len() != 1 {
+        diags.push(
+            &node.loc,
+            path,
+            format!("must name exactly one of {}", LOOKUP_KINDS.join(", ")),
+        );
+        return None;
+    }
+    let (kind, name) = &entries[0];
+    if !LOOKUP_KINDS.contains(&kind.name.as_str()) {
+        diags.push(
+            &kind.loc,
+            format!("{path}.{}", kind.name),
+            format!(
+                "cannot look up a {} (can: {})",
+                kind.name,
+                LOOKUP_KINDS.join(", ")
+            ),
+        );
+        return None;
+    }
+    if name.as_str().is_none_or(str::is_empty) {
+        diags.push(&name.loc, format!("{path}.{}", kind.name), "must be a name");
+        return None;
+    }
+    Some(Lookup {
+        kind: kind.name.clone(),
+        name: name.clone(),
+        loc: kind.loc.clone(),
+    })
+}

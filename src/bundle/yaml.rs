@@ -1,0 +1,389 @@
+//! YAML read into a tree that remembers where every key and value came from, so that any
+//! error found later (after includes, target overrides and interpolation) can name
+//! `file:line:column` and the key path.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+/// A place in a source file (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loc {
+    pub file: Arc<PathBuf>,
+    pub line: u64,
+    pub column: u64,
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+impl Loc {
+    /// A place for values that did not come from a file (`--var`, environment, defaults).
+    pub fn synthetic(what: &str) -> Loc {
+        Loc {
+            file: Arc::new(PathBuf::from(what)),
+            line: 0,
+            column: 0,
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.file.parent().unwrap_or(Path::new("."))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Key, Node)>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    pub name: String,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub kind: Kind,
+    pub loc: Loc,
+}
+
+impl Node {
+    pub fn new(kind: Kind, loc: Loc) -> Node {
+        Node { kind, loc }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries()?
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(_, v)| v)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        match &mut self.kind {
+            Kind::Map(entries) => entries
+                .iter_mut()
+                .find(|(k, _)| k.name == key)
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn key(&self, key: &str) -> Option<&Key> {
+        self.entries()?
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(k, _)| k)
+    }
+
+    pub fn entries(&self) -> Option<&[(Key, Node)]> {
+        match &self.kind {
+            Kind::Map(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub fn items(&self) -> Option<&[Node]> {
+        match &self.kind {
+            Kind::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.kind, Kind::Null)
+    }
+
+    /// Sets `key` (replacing an existing entry in place, else appending).
+    pub fn insert(&mut self, key: Key, value: Node) {
+        if let Kind::Map(entries) = &mut self.kind {
+            match entries.iter_mut().find(|(k, _)| k.name == key.name) {
+                Some(slot) => slot.1 = value,
+                None => entries.push((key, value)),
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<Node> {
+        match &mut self.kind {
+            Kind::Map(entries) => {
+                let i = entries.iter().position(|(k, _)| k.name == key)?;
+                Some(entries.remove(i).1)
+            }
+            _ => None,
+        }
+    }
+
+    /// What kind of value this is, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Null => "null",
+            Kind::Bool(_) => "a boolean",
+            Kind::Int(_) | Kind::Float(_) => "a number",
+            Kind::Str(_) => "a string",
+            Kind::Seq(_) => "a sequence",
+            Kind::Map(_) => "a map",
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        match &self.kind {
+            Kind::Null => Value::Null,
+            Kind::Bool(b) => Value::Bool(*b),
+            Kind::Int(i) => Value::from(*i),
+            Kind::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            Kind::Str(s) => Value::String(s.clone()),
+            Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            Kind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A node built from JSON (values that came from `--var` or a lookup), placed at `loc`.
+    pub fn from_json(value: &Value, loc: &Loc) -> Node {
+        let kind = match value {
+            Value::Null => Kind::Null,
+            Value::Bool(b) => Kind::Bool(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Kind::Int(i),
+                None => Kind::Float(n.as_f64().unwrap_or_default()),
+            },
+            Value::String(s) => Kind::Str(s.clone()),
+            Value::Array(a) => Kind::Seq(a.iter().map(|v| Node::from_json(v, loc)).collect()),
+            Value::Object(o) => Kind::Map(
+                o.iter()
+                    .map(|(k, v)| {
+                        let key = Key {
+                            name: k.clone(),
+                            loc: loc.clone(),
+                        };
+                        (key, Node::from_json(v, loc))
+                    })
+                    .collect(),
+            ),
+        };
+        Node::new(kind, loc.clone())
+    }
+}
+
+/// A YAML syntax error with its place.
+#[derive(Debug)]
+pub struct SyntaxError {
+    pub loc: Loc,
+    pub message: String,
+}
+
+/// Parses `text` (the contents of `file`) into a located tree. An empty file is an empty map.
+pub fn parse(file: &Path, text: &str) -> Result<Node, SyntaxError> {
+    let file = Arc::new(file.to_path_buf());
+    let start = Loc {
+        file: file.clone(),
+        line: 1,
+        column: 1,
+    };
+    if text.trim().is_empty() {
+        return Ok(Node::new(Kind::Map(Vec::new()), start));
+    }
+    let raw: Spanned<RawNode> = serde_saphyr::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map_or((1, 1), |l| (l.line().max(1), l.column().max(1)));
+        SyntaxError {
+            loc: Loc {
+                file: file.clone(),
+                line,
+                column,
+            },
+            message: clean_message(&e.to_string()),
+        }
+    })?;
+    Ok(raw.into_node(&file))
+}
+
+/// The parser's message without its own position prefix and tuning hints (we print the place).
+fn clean_message(s: &str) -> String {
+    let first = s.lines().next().unwrap_or(s);
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let body = match first.split_once(": ") {
+        Some((pos, rest)) if pos.starts_with("line ") => rest,
+        _ => first,
+    };
+    body.split(", set ").next().unwrap_or(body).to_string()
+}
+
+/// The shape serde-saphyr gives us, before the file name is attached.
+enum RawNode {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<RawNode>>),
+    Map(Vec<(Spanned<String>, Spanned<RawNode>)>),
+}
+
+trait IntoNode {
+    fn into_node(self, file: &Arc<PathBuf>) -> Node;
+}
+
+fn loc_of(l: &serde_saphyr::Location, file: &Arc<PathBuf>) -> Loc {
+    Loc {
+        file: file.clone(),
+        line: l.line(),
+        column: l.column(),
+    }
+}
+
+impl IntoNode for Spanned<RawNode> {
+    fn into_node(self, file: &Arc<PathBuf>) -> Node {
+        let loc = loc_of(&self.referenced, file);
+        let kind = match self.value {
+            RawNode::Null => Kind::Null,
+            RawNode::Bool(b) => Kind::Bool(b),
+            RawNode::Int(i) => Kind::Int(i),
+            RawNode::Float(f) => Kind::Float(f),
+            RawNode::Str(s) => Kind::Str(s),
+            RawNode::Seq(items) => {
+                Kind::Seq(items.into_iter().map(|i| i.into_node(file)).collect())
+            }
+            RawNode::Map(entries) => Kind::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let key = Key {
+                            loc: loc_of(&k.referenced, file),
+                            name: k.value,
+                        };
+                        (key, v.into_node(file))
+                    })
+                    .collect(),
+            ),
+        };
+        Node::new(kind, loc)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawNode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = RawNode;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<RawNode, E> {
+        Ok(RawNode::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<RawNode, E> {
+        Ok(RawNode::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawNode, D::Error> {
+        RawNode::deserialize(d)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawNode, E> {
+        Ok(RawNode::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawNode, E> {
+        Ok(RawNode::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawNode, E> {
+        Ok(i64::try_from(v).map_or(RawNode::Float(v as f64), RawNode::Int))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawNode, E> {
+        Ok(RawNode::Float(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawNode, E> {
+        Ok(RawNode::Str(v.to_string()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<RawNode, E> {
+        Ok(RawNode::Str(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(RawNode::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
+        let mut entries: Vec<(Spanned<String>, Spanned<RawNode>)> = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            let value = map.next_value()?;
+            entries.push((key, value));
+        }
+        Ok(RawNode::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_values_carry_their_lines() {
+        let text = "bundle:\n  name: demo\nresources:\n  jobs:\n    train:\n      name: \"Train\"\n      tasks: [a, b]\n";
+        let n = parse(Path::new("databricks.yml"), text).unwrap();
+        let jobs = n.get("resources").unwrap().get("jobs").unwrap();
+        let key = jobs.key("train").unwrap();
+        assert_eq!((key.loc.line, key.loc.column), (5, 5));
+        let name = jobs.get("train").unwrap().get("name").unwrap();
+        assert_eq!(name.as_str(), Some("Train"));
+        assert_eq!(name.loc.line, 6);
+        let tasks = jobs.get("train").unwrap().get("tasks").unwrap();
+        assert_eq!(tasks.items().unwrap()[1].as_str(), Some("b"));
+        assert_eq!(n.to_json()["bundle"]["name"], "demo");
+    }
+
+    #[test]
+    fn syntax_errors_and_duplicate_keys_name_the_line() {
+        let e = parse(Path::new("x.yml"), "a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
+        assert!(e.loc.line >= 2, "{e:?}");
+        let e = parse(Path::new("x.yml"), "a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(e.message, "duplicate mapping key: a");
+        assert_eq!(e.loc.line, 3);
+    }
+
+    #[test]
+    fn scalars_keep_their_types() {
+        let n = parse(Path::new("x.yml"), "a: 1\nb: true\nc: 1.5\nd: ~\ne: '1'\n").unwrap();
+        let j = n.to_json();
+        assert_eq!(j["a"], 1);
+        assert_eq!(j["b"], true);
+        assert_eq!(j["c"], 1.5);
+        assert!(j["d"].is_null());
+        assert_eq!(j["e"], "1");
+    }
+}
