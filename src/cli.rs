@@ -22,7 +22,8 @@ pub struct Cli {
     )]
     pub retry_timeout: u64,
     /// Use this Databricks auth method only (pat, oauth-m2m, env-oidc, file-oidc,
-    /// github-oidc, azure-devops-oidc); default: the first that has what it needs.
+    /// github-oidc, azure-devops-oidc, azure-client-secret, azure-devops-service-connection,
+    /// azure-workload-identity, azure-msi); default: the first that has what it needs.
     #[arg(long, global = true, env = "BRICKCI_AUTH_TYPE")]
     pub auth_type: Option<String>,
     #[command(subcommand)]
@@ -34,6 +35,12 @@ pub enum Command {
     /// Authentication: which workspace, which method, which identity.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Check the bundle (databricks.yml) for a target; -o json prints it fully resolved.
+    Validate(BundleArgs),
+    /// What a deploy would create, update or delete, and why (nothing is written).
+    Plan(PlanArgs),
+    /// Deploy the bundle to a target: files, notebooks, artifacts, resources.
+    Deploy(DeployArgs),
     /// Run a notebook once, or a job, and wait for its outcome.
     Run(RunArgs),
     /// Cancel a run (e.g. in a post step after the CI job was cancelled).
@@ -118,6 +125,59 @@ pub struct RunArgs {
     /// Keep the uploaded notebook after the run.
     #[arg(long, env = "BRICKCI_KEEP_UPLOAD")]
     pub keep_upload: bool,
+}
+
+/// Which bundle, target and variables; shared by `validate`, `plan` and `deploy`.
+#[derive(Debug, Clone, Args)]
+pub struct BundleArgs {
+    /// Bundle target (default: the one marked `default: true`, else the only one).
+    #[arg(long, short = 't', env = "BRICKCI_TARGET")]
+    pub target: Option<String>,
+    /// Set a bundle variable, repeatable (beats BUNDLE_VAR_<name>, the target and the default).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// The bundle's folder.
+    #[arg(long, env = "BRICKCI_BUNDLE_DIR", default_value = ".")]
+    pub bundle_dir: std::path::PathBuf,
+    /// Output format.
+    #[arg(long, short = 'o', env = "BRICKCI_OUTPUT", default_value = "text", value_parser = ["text", "json", "markdown"])]
+    pub output: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+    /// Delete what brickci deployed before and the bundle no longer has.
+    #[arg(long, env = "BRICKCI_PRUNE")]
+    pub prune: bool,
+    /// How many API calls run at once.
+    #[arg(long, env = "BRICKCI_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// List unchanged objects too.
+    #[arg(long, short = 'v', env = "BRICKCI_VERBOSE")]
+    pub verbose: bool,
+    /// Stop an artifact build after this many seconds.
+    #[arg(long, env = "BRICKCI_BUILD_TIMEOUT", default_value_t = 1800)]
+    pub build_timeout: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Apply a plan that deletes objects without asking (required when not interactive).
+    #[arg(long, env = "BRICKCI_AUTO_APPROVE")]
+    pub auto_approve: bool,
+    /// Take the deploy lock even if another deploy holds it (for locks left behind).
+    #[arg(long, env = "BRICKCI_FORCE_LOCK")]
+    pub force_lock: bool,
+    /// Wait this many seconds for another deploy to release the lock.
+    #[arg(long, env = "BRICKCI_LOCK_TIMEOUT", default_value_t = 0)]
+    pub lock_timeout: u64,
+    /// Leave clusters running after creating them (by default they are stopped).
+    #[arg(long, env = "BRICKCI_KEEP_CLUSTERS_RUNNING")]
+    pub keep_clusters_running: bool,
 }
 
 /// Where a run happens; shared by `run --notebook` and `test`.

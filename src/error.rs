@@ -26,6 +26,16 @@ pub enum Error {
     Forge { message: String, auth: bool },
     #[error("{0}")]
     Io(String),
+    /// An artifact build command failed.
+    #[error("{0}")]
+    Build(String),
+    /// Applying a deploy plan stopped; what was done is in the deployment state.
+    #[error("{message} ({done} changes were applied and recorded; the next deploy resumes)")]
+    Deploy {
+        message: String,
+        done: usize,
+        source: ClientError,
+    },
 }
 
 impl Error {
@@ -42,6 +52,9 @@ impl Error {
             Error::Auth(_) => ExitCode::Auth,
             Error::Client(e) if e.is_auth() => ExitCode::Auth,
             Error::Client(_) | Error::Io(_) => ExitCode::Api,
+            Error::Build(_) => ExitCode::Failed,
+            Error::Deploy { source, .. } if source.is_auth() => ExitCode::Auth,
+            Error::Deploy { .. } => ExitCode::Api,
             Error::Forge { auth: true, .. } => ExitCode::Auth,
             Error::Secret(e) if e.is_malformed() => ExitCode::BadInput,
             Error::Secret(_) => ExitCode::Auth,

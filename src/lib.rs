@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod databricks;
+pub mod deploy;
 pub mod emulator;
 pub mod error;
 pub mod exit;

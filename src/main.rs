@@ -4,7 +4,7 @@
 use clap::Parser;
 
 use brickci::cli::{AuthCommand, Cli, Command, args_from_inputs};
-use brickci::commands::{auth_check, cancel, connect, demo, report, run, test};
+use brickci::commands::{deploy, auth_check, cancel, connect, demo, report, run, test};
 use brickci::databricks::RetryPolicy;
 use brickci::error::Error;
 use brickci::exit::ExitCode;
@@ -56,6 +56,18 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Auth(AuthCommand::Check) => match connect().await {
             Ok((client, report)) => auth_check::run(platform, &client, Some(&report)).await,
+            Err(e) => Err(e),
+        },
+        Command::Validate(args) => match connect().await {
+            Ok((client, _)) => deploy::validate(platform, &client, &args).await,
+            Err(e) => Err(e),
+        },
+        Command::Plan(args) => match connect().await {
+            Ok((client, _)) => deploy::plan(platform, &client, &args).await,
+            Err(e) => Err(e),
+        },
+        Command::Deploy(args) => match connect().await {
+            Ok((client, _)) => deploy::deploy(platform, &client, &args).await,
             Err(e) => Err(e),
         },
         Command::Run(args) => match connect().await {

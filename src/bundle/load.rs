@@ -43,6 +43,8 @@ pub fn find_root_file(dir: &Path) -> Option<PathBuf> {
 
 pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     let mut diags = Diagnostics::default();
+    // Absolute, so glob matches and the root share one spelling.
+    let dir = &dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let Some(file) = find_root_file(dir) else {
         let loc = super::yaml::Loc::synthetic(&dir.display().to_string());
         diags.push(

@@ -12,6 +12,7 @@ pub mod paths;
 mod resources;
 mod state;
 mod target;
+mod validate_json;
 mod variables;
 pub mod yaml;
 
@@ -23,6 +24,7 @@ pub use model::{
 };
 pub use resources::KINDS;
 pub use state::deployed_job_ids;
+pub use validate_json::render as validate_json;
 pub use variables::Variable;
 #[cfg(test)]
 mod tests;

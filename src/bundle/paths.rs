@@ -61,6 +61,15 @@ const FIELDS: &[(&str, &str, RefKind)] = &[
     ),
 ];
 
+/// How a job names an uploaded library: workspace paths with their `/Workspace` prefix.
+pub fn library_uri(remote: &str) -> String {
+    if remote.starts_with("/Workspace/") || remote.starts_with("/Volumes/") || remote.contains(":/") {
+        remote.to_string()
+    } else {
+        format!("/Workspace{remote}")
+    }
+}
+
 /// True for a path the deploy must upload (not a workspace, DBFS, volume or cloud path,
 /// nor a PyPI requirement).
 pub fn is_local(p: &str) -> bool {

@@ -3,7 +3,9 @@
 pub mod auth_check;
 pub mod cancel;
 pub mod connect;
+pub mod bundle_load;
 pub mod demo;
+pub mod deploy;
 pub mod publish;
 mod publish_azure;
 mod publish_codecommit;

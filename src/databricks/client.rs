@@ -123,6 +123,29 @@ impl ApiRequest {
         }
     }
 
+    /// Any method; reads (GET, HEAD) and PUT/DELETE are safe to resend, POST and PATCH not.
+    pub fn new(method: Method, path: impl Into<String>, object: impl Into<String>) -> Self {
+        let idempotent = matches!(method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE);
+        ApiRequest {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            object: object.into(),
+            idempotent,
+        }
+    }
+
+    pub fn json(mut self, body: serde_json::Value) -> Self {
+        self.body = Some(Body::Json(body));
+        self
+    }
+
+    pub fn bytes(mut self, body: Vec<u8>) -> Self {
+        self.body = Some(Body::Bytes(body));
+        self
+    }
+
     pub fn query(mut self, key: &str, value: impl ToString) -> Self {
         self.query.push((key.to_string(), value.to_string()));
         self

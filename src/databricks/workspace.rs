@@ -28,6 +28,8 @@ pub enum ImportFormat {
     Jupyter,
     /// Let the workspace decide from extension and header.
     Auto,
+    /// A workspace file, never a notebook.
+    Raw,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +91,7 @@ pub async fn import(
         }
         ImportFormat::Jupyter => body["format"] = json!("JUPYTER"),
         ImportFormat::Auto => body["format"] = json!("AUTO"),
+        ImportFormat::Raw => body["format"] = json!("RAW"),
     }
     // With overwrite a repeat is harmless; without, a lost response must not be resent blindly.
     let req = ApiRequest::post(

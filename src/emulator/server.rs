@@ -14,8 +14,9 @@ use serde_json::{Value, json};
 use super::errors::{api_error, throttled};
 use super::faults::{FaultKind, FaultRule};
 use super::{
-    RequestRecord, Shared, handlers_auth as auth, handlers_jobs as jobs,
-    handlers_jobs_crud as jobs_crud, handlers_workspace as ws, lock,
+    RequestRecord, Shared, handlers_auth as auth, handlers_compute as compute,
+    handlers_jobs as jobs, handlers_jobs_crud as jobs_crud, handlers_misc as misc,
+    handlers_storage as storage, handlers_uc as uc, handlers_workspace as ws, lock,
 };
 
 /// Requests with bodies larger than this are refused (workspace import tops out at 10 MB
@@ -43,6 +44,26 @@ pub fn router(state: Shared) -> Router {
         .route("/api/{version}/jobs/runs/get-output", get(jobs::get_output))
         .route("/api/{version}/jobs/runs/cancel", post(jobs::cancel))
         .route("/api/{version}/jobs/runs/list", get(jobs::list))
+        .route("/api/{version}/clusters/create", post(compute::create))
+        .route("/api/{version}/clusters/edit", post(compute::edit))
+        .route("/api/{version}/clusters/get", get(compute::get))
+        .route("/api/{version}/clusters/list", get(compute::list))
+        .route("/api/{version}/clusters/{action}", post(compute::change))
+        .route("/api/2.0/instance-pools/list", get(compute::pools_list))
+        .route("/api/2.0/policies/clusters/list", get(compute::policies_list))
+        .route("/api/2.0/sql/warehouses", get(compute::warehouses_list))
+        .route("/api/2.0/sql/warehouses/{id}", get(compute::warehouse_get))
+        .route("/api/2.0/preview/scim/v2/ServicePrincipals", get(compute::service_principals))
+        .route("/api/2.1/unity-catalog/{kind}", post(uc::create).get(uc::list))
+        .route("/api/2.1/unity-catalog/{kind}/{name}", get(uc::get).patch(uc::update).delete(uc::delete))
+        .route("/api/2.0/fs/files/{*path}", any(storage::files))
+        .route("/api/2.0/fs/directories/{*path}", any(storage::directories))
+        .route("/api/2.0/dbfs/{op}", any(storage::dbfs))
+        .route("/api/2.0/secrets/{*op}", any(misc::secrets))
+        .route("/api/2.0/pipelines", post(misc::pipeline_create).get(misc::pipeline_list))
+        .route("/api/2.0/pipelines/{id}", any(misc::pipeline))
+        .route("/api/2.0/mlflow/experiments/{op}", any(misc::experiments))
+        .route("/api/2.0/permissions/{kind}/{id}", get(misc::permissions).put(misc::permissions))
         .route("/.well-known/databricks-config", get(auth::host_metadata))
         .route(
             "/oidc/.well-known/oauth-authorization-server",

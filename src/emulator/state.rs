@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::clock::Clock;
 use super::faults::FaultRule;
+use super::objects::Objects;
 use super::runs::RunRecord;
 use super::workspace_tree::Tree;
 use super::{EmulatorConfig, RequestRecord};
@@ -34,12 +35,14 @@ pub struct State {
     pub issued: HashMap<String, Issued>,
     pub faults: Vec<FaultRule>,
     pub log: Vec<RequestRecord>,
+    pub objects: Objects,
 }
 
 impl State {
     pub fn new(config: EmulatorConfig, base_url: String) -> State {
         let clock = Clock::new(config.clock_speed);
         let now = clock.now_ms();
+        let user = config.user_name.clone();
         State {
             clock,
             base_url,
@@ -53,6 +56,7 @@ impl State {
             next_id: 1000,
             issued: HashMap::new(),
             log: Vec::new(),
+            objects: Objects::seeded(now, &user),
         }
     }
 

@@ -189,6 +189,14 @@ impl Platform {
         let _ = out.flush();
     }
 
+    /// A command's document output (JSON, a table, markdown) for a pipe: redacted, not
+    /// escaped. Runners only act on lines that start with their command prefixes, which
+    /// JSON and our tables never do.
+    pub fn print(&self, text: &str) {
+        let text = self.redact(text);
+        self.raw(text.trim_end_matches('\n'));
+    }
+
     /// A runner command line built by brickci itself (never user text), printed as is.
     pub fn command(&self, line: &str) {
         let line = self.redact(line);

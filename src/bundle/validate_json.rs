@@ -1,0 +1,73 @@
+//! The resolved configuration in the shape `databricks bundle validate -o json` prints:
+//! `bundle`, `workspace` (with `current_user` and every path), `variables` (each with its
+//! `value`), `resources` after overrides, interpolation and path translation, then the
+//! remaining top-level sections. `targets` is gone: the selected one is folded in.
+
+use serde_json::{Map, Value, json};
+
+use super::interpolate::find;
+use super::model::Bundle;
+
+pub fn render(bundle: &Bundle) -> Value {
+    let mut doc = Map::new();
+    let mut b = find(&bundle.tree, "bundle").map(|n| n.to_json()).unwrap_or_else(|| json!({}));
+    b["name"] = json!(bundle.name);
+    b["target"] = json!(bundle.target);
+    if let Some(mode) = &bundle.mode {
+        b["mode"] = json!(mode);
+    }
+    doc.insert("bundle".into(), b);
+    let mut ws = find(&bundle.tree, "workspace").map(|n| n.to_json()).unwrap_or_else(|| json!({}));
+    let w = &bundle.workspace;
+    for (k, v) in [
+        ("root_path", &w.root_path),
+        ("file_path", &w.file_path),
+        ("artifact_path", &w.artifact_path),
+        ("state_path", &w.state_path),
+        ("resource_path", &w.resource_path),
+    ] {
+        ws[k] = json!(v);
+    }
+    doc.insert("workspace".into(), ws);
+    if !bundle.variables.is_empty() {
+        let mut vars = Map::new();
+        for (name, v) in &bundle.variables {
+            let mut o = Map::new();
+            if let Some(d) = &v.default {
+                o.insert("default".into(), find(&bundle.tree, &format!("variables.{name}.default")).map_or_else(|| d.to_json(), |n| n.to_json()));
+            }
+            if let Some(d) = &v.description {
+                o.insert("description".into(), json!(d));
+            }
+            if let Some(l) = &v.lookup {
+                o.insert("lookup".into(), json!({ l.kind.clone(): l.name.to_json() }));
+            }
+            if v.complex {
+                o.insert("type".into(), json!("complex"));
+            }
+            let value = find(&bundle.tree, &format!("variables.{name}.value")).map(|n| n.to_json());
+            o.insert("value".into(), value.unwrap_or(Value::Null));
+            vars.insert(name.clone(), Value::Object(o));
+        }
+        doc.insert("variables".into(), Value::Object(vars));
+    }
+    if !bundle.resources.is_empty() {
+        let mut res = Map::new();
+        for r in &bundle.resources {
+            let kind = res.entry(r.kind.clone()).or_insert_with(|| json!({}));
+            kind[&r.key] = r.settings.clone();
+        }
+        doc.insert("resources".into(), Value::Object(res));
+    }
+    let mut sync = find(&bundle.tree, "sync").map(|n| n.to_json()).unwrap_or_else(|| json!({}));
+    if sync.get("paths").is_none() {
+        sync["paths"] = json!(["."]);
+    }
+    doc.insert("sync".into(), sync);
+    for k in ["artifacts", "permissions", "run_as", "presets", "experimental"] {
+        if let Some(n) = find(&bundle.tree, k).filter(|n| !n.is_null()) {
+            doc.insert(k.into(), n.to_json());
+        }
+    }
+    Value::Object(doc)
+}

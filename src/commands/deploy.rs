@@ -1,0 +1,185 @@
+//! `brickci validate`, `plan` and `deploy`.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::bundle_load;
+use crate::bundle::Bundle;
+use crate::cli::{BundleArgs, DeployArgs, PlanArgs};
+use crate::databricks::Client;
+use crate::deploy::apply::{ApplyOptions, apply};
+use crate::deploy::artifacts::{self, LibraryFile};
+use crate::deploy::kinds::CreateOptions;
+use crate::deploy::lock::{self, LockError};
+use crate::deploy::plan::{self, Inputs, Op, Plan, PlanError};
+use crate::deploy::sync::{self, LocalFile};
+use crate::deploy::{render, state};
+use crate::error::Error;
+use crate::exit::ExitCode;
+use crate::platform::{Kind, Platform};
+
+pub async fn validate(platform: &Platform, client: &Client, args: &BundleArgs) -> Result<ExitCode, Error> {
+    let bundle = bundle_load::load(platform, client, args).await?;
+    match args.output.as_str() {
+        "json" => platform.print(&serde_json::to_string_pretty(&crate::bundle::validate_json(&bundle)).expect("serialises")),
+        _ => platform.print(&describe(&bundle)),
+    }
+    Ok(ExitCode::Ok)
+}
+
+fn describe(b: &Bundle) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in &b.resources {
+        *counts.entry(r.kind.as_str()).or_default() += 1;
+    }
+    let resources: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    format!(
+        "Name: {}\nTarget: {}{}\nWorkspace:\n  User: {}\n  Path: {}\nResources: {}\n\nValidation OK!",
+        b.name,
+        b.target,
+        b.mode.as_ref().map(|m| format!(" ({m})")).unwrap_or_default(),
+        b.identity.user_name,
+        b.workspace.root_path,
+        if resources.is_empty() { "none".into() } else { resources.join(", ") }
+    )
+}
+
+/// The bundle with artifacts built and the local file set listed.
+async fn prepare(platform: &Platform, client: &Client, args: &PlanArgs) -> Result<(Bundle, Vec<LocalFile>, Vec<LibraryFile>), Error> {
+    let mut bundle = bundle_load::load(platform, client, &args.bundle).await?;
+    if bundle.artifacts.iter().any(|a| a.build.is_some()) {
+        platform.info("building artifacts");
+        artifacts::build(&bundle, Duration::from_secs(args.build_timeout))
+            .await
+            .map_err(|e| Error::Build(e))?;
+    }
+    let libraries = artifacts::libraries(&mut bundle).map_err(Error::bad_input)?;
+    let files = sync::files(&bundle).map_err(Error::bad_input)?;
+    Ok((bundle, files, libraries))
+}
+
+async fn compute(client: &Client, bundle: &Bundle, files: &[LocalFile], libraries: &[LibraryFile], args: &PlanArgs) -> Result<(Plan, state::DeployState), Error> {
+    let st = state::load(client, &bundle.workspace.state_path, &bundle.name, &bundle.target).await?;
+    let inputs = Inputs { bundle, state: &st, files, libraries, prune: args.prune, concurrency: args.concurrency.into() };
+    let plan = plan::compute(client, inputs).await.map_err(|e| match e {
+        PlanError::Config(m) | PlanError::Local(m) => Error::bad_input(m),
+        PlanError::Api(e) => Error::Client(e),
+    })?;
+    Ok((plan, st))
+}
+
+fn show(platform: &Platform, plan: &Plan, output: &str, verbose: bool) {
+    match output {
+        "json" => platform.print(&render::json(plan)),
+        "markdown" => platform.print(&render::markdown(plan)),
+        _ => platform.print(&render::text(plan, verbose)),
+    }
+    if platform.kind() == Kind::GitHubActions {
+        if let Err(e) = platform.summary(&render::markdown(plan)) {
+            platform.warn(&format!("cannot write the step summary: {e}"));
+        }
+    }
+}
+
+pub async fn plan(platform: &Platform, client: &Client, args: &PlanArgs) -> Result<ExitCode, Error> {
+    let (bundle, files, libraries) = prepare(platform, client, args).await?;
+    let (plan, _) = compute(client, &bundle, &files, &libraries, args).await?;
+    show(platform, &plan, &args.bundle.output, args.verbose);
+    let changes = plan.actions.iter().filter(|a| a.action.writes()).count();
+    let _ = platform.set_output("changes", &changes.to_string());
+    Ok(ExitCode::Ok)
+}
+
+pub async fn deploy(platform: &Platform, client: &Client, args: &DeployArgs) -> Result<ExitCode, Error> {
+    let p = &args.plan;
+    let (bundle, files, libraries) = prepare(platform, client, p).await?;
+    // A first plan without the lock: a deploy with nothing to do writes nothing at all.
+    let (first, _) = compute(client, &bundle, &files, &libraries, p).await?;
+    if !first.actions.iter().any(|a| a.action.writes()) {
+        show(platform, &first, &p.bundle.output, p.verbose);
+        platform.info("nothing to deploy");
+        outputs(platform, &bundle, &state::load(client, &bundle.workspace.state_path, &bundle.name, &bundle.target).await?);
+        return Ok(ExitCode::Ok);
+    }
+    approve(platform, &first, args)?;
+    let lock = lock::acquire(client, &bundle.workspace.state_path, &bundle.identity.user_name, args.force_lock, Duration::from_secs(args.lock_timeout))
+        .await
+        .map_err(|e| match e {
+            LockError::Held { .. } => Error::BadInput {
+                message: e.to_string(),
+                help: vec!["wait for that deploy to finish, pass --lock-timeout to wait, or --force-lock if it was left behind".into()],
+            },
+            LockError::Api(e) => Error::Client(e),
+        })?;
+    let result = deploy_locked(platform, client, &bundle, &files, &libraries, args).await;
+    if let Err(e) = lock.release(client).await {
+        platform.warn(&format!("could not release the deploy lock: {e}"));
+    }
+    result
+}
+
+async fn deploy_locked(platform: &Platform, client: &Client, bundle: &Bundle, files: &[LocalFile], libraries: &[LibraryFile], args: &DeployArgs) -> Result<ExitCode, Error> {
+    let p = &args.plan;
+    // Planned again under the lock: another deploy may have finished in between.
+    let (plan, st) = compute(client, bundle, files, libraries, p).await?;
+    approve(platform, &plan, args)?;
+    show(platform, &plan, &p.bundle.output, p.verbose);
+    let opts = ApplyOptions {
+        concurrency: p.concurrency.into(),
+        create: CreateOptions { keep_clusters_running: args.keep_clusters_running },
+    };
+    let started = std::time::Instant::now();
+    let mut st = st;
+    st.serial += 1;
+    let (st, applied, error) = apply(client, &plan, st, &opts).await;
+    // Written whatever happened, so the next deploy resumes from here.
+    state::save(client, &bundle.workspace.state_path, &st).await?;
+    outputs(platform, bundle, &st);
+    match error {
+        Some(e) => Err(Error::Deploy {
+            message: format!("deploying {} failed: {}", e.what, e.error),
+            done: applied.done,
+            source: e.error,
+        }),
+        None => {
+            platform.info(&format!("deployed {} target {} in {:.1}s ({} changes)", bundle.name, bundle.target, started.elapsed().as_secs_f64(), applied.done));
+            Ok(ExitCode::Ok)
+        }
+    }
+}
+
+/// A plan that deletes needs a yes: `--auto-approve`, or an answer at the terminal.
+fn approve(platform: &Platform, plan: &Plan, args: &DeployArgs) -> Result<(), Error> {
+    let deletes = plan.deletes();
+    if deletes == 0 || args.auto_approve {
+        return Ok(());
+    }
+    let listed: Vec<String> = plan.actions.iter().filter(|a| a.action == Op::Delete).map(|a| format!("{} {}", a.kind, a.name)).collect();
+    let interactive = std::io::stdin().is_terminal() && platform.kind() == Kind::Local;
+    if interactive {
+        eprint!("The plan deletes {deletes} object(s): {}. Apply it? [y/N] ", listed.join(", "));
+        let mut answer = String::new();
+        if std::io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "yes" | "Y") {
+            return Ok(());
+        }
+    }
+    Err(Error::BadInput {
+        message: format!("the plan deletes {deletes} object(s): {}", listed.join(", ")),
+        help: vec!["pass --auto-approve to apply a plan that deletes; nothing was written".into()],
+    })
+}
+
+fn outputs(platform: &Platform, bundle: &Bundle, st: &state::DeployState) {
+    let jobs: serde_json::Map<String, serde_json::Value> = st.resources.get("jobs").into_iter().flatten().map(|(k, e)| (k.clone(), json!(e.id))).collect();
+    for (name, value) in [
+        ("job-ids", serde_json::Value::Object(jobs).to_string()),
+        ("root-path", bundle.workspace.root_path.clone()),
+        ("target", bundle.target.clone()),
+    ] {
+        if let Err(e) = platform.set_output(name, &value) {
+            platform.warn(&format!("cannot set output {name}: {e}"));
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Carries out a plan: folders once, then uploads, then resources in dependency order, then
+//! deletions; bounded concurrency throughout. The first failure stops new work; what was
+//! done is recorded in the state either way, so the next deploy resumes.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use super::artifacts;
+use super::files;
+use super::kinds::{self, CreateOptions};
+use super::plan::{Action, Op, Plan, Work, resource_hash};
+use super::refs::fill;
+use super::state::{DeployState, FileEntry, ResourceEntry};
+use crate::bundle::KINDS;
+use crate::databricks::{Client, ClientError};
+
+pub struct ApplyOptions {
+    pub concurrency: usize,
+    pub create: CreateOptions,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Applied {
+    pub done: usize,
+    pub failed: usize,
+}
+
+/// The first error and what it was about.
+#[derive(Debug)]
+pub struct ApplyError {
+    pub what: String,
+    pub error: ClientError,
+}
+
+struct Shared {
+    client: Client,
+    state: Mutex<DeployState>,
+    failed: AtomicBool,
+    first_error: Mutex<Option<ApplyError>>,
+}
+
+impl Shared {
+    fn fail(&self, what: String, error: ClientError) {
+        self.failed.store(true, Ordering::SeqCst);
+        let mut slot = self.first_error.lock().expect("not poisoned");
+        if slot.is_none() {
+            *slot = Some(ApplyError { what, error });
+        }
+    }
+}
+
+/// Applies `plan`, updating `state` as objects are written. Returns the state and the first
+/// error, if any (the state is complete either way).
+pub async fn apply(client: &Client, plan: &Plan, state: DeployState, opts: &ApplyOptions) -> (DeployState, Applied, Option<ApplyError>) {
+    let shared = Arc::new(Shared {
+        client: client.clone(),
+        state: Mutex::new(state),
+        failed: AtomicBool::new(false),
+        first_error: Mutex::new(None),
+    });
+    let mut applied = Applied::default();
+    let uploads: Vec<&Action> = plan.actions.iter().filter(|a| matches!(a.work, Work::Upload { .. }) && matches!(a.action, Op::Create | Op::Update)).collect();
+
+    // Folders: each created once, only the deepest of a chain.
+    let targets: Vec<String> = uploads.iter().filter_map(|a| a.target.clone()).collect();
+    let workspace_targets = targets.iter().filter(|t| matches!(artifacts::store_of(t), artifacts::Store::Workspace)).map(String::as_str);
+    let mut folders: Vec<String> = files::folders_for(workspace_targets).into_iter().map(|d| format!("{d}/x")).collect();
+    folders.extend(targets.iter().filter(|t| !matches!(artifacts::store_of(t), artifacts::Store::Workspace)).cloned());
+    let results = super::pool::run_all(opts.concurrency, folders, |marker| {
+        let s = shared.clone();
+        async move {
+            if s.failed.load(Ordering::SeqCst) {
+                return false;
+            }
+            match artifacts::ensure_folder(&s.client, &marker).await {
+                Ok(()) => true,
+                Err(e) => {
+                    let dir = marker.rsplit_once('/').map_or(marker.clone(), |(d, _)| d.to_string());
+                    s.fail(format!("folder {dir}"), e);
+                    false
+                }
+            }
+        }
+    })
+    .await;
+    tally(&mut applied, &results);
+
+    let jobs: Vec<Action> = uploads.into_iter().cloned().collect();
+    let results = super::pool::run_all(opts.concurrency, jobs, |a| {
+        let s = shared.clone();
+        async move { upload(&s, &a).await }
+    })
+    .await;
+    tally(&mut applied, &results);
+
+    // Resources: the plan lists them in dependency order; each waits for what it refers to,
+    // so independent ones run side by side in waves.
+    let mut pending: Vec<&Action> = plan.actions.iter().filter(|a| matches!(a.work, Work::Resource { .. }) && matches!(a.action, Op::Create | Op::Update)).collect();
+    let mut written: Vec<(String, String)> = Vec::new();
+    while !pending.is_empty() && !shared.failed.load(Ordering::SeqCst) {
+        let (ready, later): (Vec<&Action>, Vec<&Action>) = pending.iter().partition(|a| {
+            let Work::Resource { settings, .. } = &a.work else { return true };
+            super::refs::deps(settings).iter().all(|d| !pending.iter().any(|p| p.kind == d.0 && p.name == d.1))
+        });
+        if ready.is_empty() {
+            break;
+        }
+        let wave: Vec<Action> = ready.into_iter().cloned().collect();
+        written.extend(wave.iter().map(|a| (a.kind.clone(), a.name.clone())));
+        let results = super::pool::run_all(opts.concurrency, wave, |a| {
+            let s = shared.clone();
+            let create = opts.create;
+            async move { resource(&s, &a, create).await }
+        })
+        .await;
+        tally(&mut applied, &results);
+        pending = later;
+    }
+
+    // Deletions last: resources in reverse deploy order, then files.
+    let mut deletes: Vec<&Action> = plan.actions.iter().filter(|a| a.action == Op::Delete).collect();
+    let rank = |k: &str| KINDS.iter().position(|x| *x == k).map_or(-1, |p| p as i64);
+    deletes.sort_by_key(|a| std::cmp::Reverse(rank(&a.kind)));
+    for a in deletes {
+        if shared.failed.load(Ordering::SeqCst) {
+            break;
+        }
+        let ok = remove(&shared, a).await;
+        tally(&mut applied, &[ok]);
+    }
+    let shared = Arc::try_unwrap(shared).ok().expect("all tasks finished");
+    let error = shared.first_error.into_inner().expect("not poisoned");
+    (shared.state.into_inner().expect("not poisoned"), applied, error)
+}
+
+fn tally(applied: &mut Applied, results: &[bool]) {
+    for ok in results {
+        if *ok {
+            applied.done += 1;
+        } else {
+            applied.failed += 1;
+        }
+    }
+}
+
+async fn upload(s: &Shared, a: &Action) -> bool {
+    if s.failed.load(Ordering::SeqCst) {
+        return false;
+    }
+    let Work::Upload { local, notebook, hash, state_kind } = &a.work else { return false };
+    let remote = a.target.clone().unwrap_or_default();
+    let bytes = match tokio::fs::read(local).await {
+        Ok(b) => b,
+        Err(e) => {
+            s.fail(format!("{} {}", a.kind, a.name), ClientError::Decode { method: "READ".into(), path: local.display().to_string(), object: a.name.clone(), message: e.to_string() });
+            return false;
+        }
+    };
+    let result = if *state_kind == "library" {
+        artifacts::upload(&s.client, &remote, bytes).await
+    } else {
+        files::upload(&s.client, &remote, &bytes, files::import_format(&a.name, *notebook)).await
+    };
+    match result {
+        Ok(()) => {
+            let entry = FileEntry { hash: hash.clone(), kind: state_kind.to_string() };
+            s.state.lock().expect("not poisoned").files.insert(remote, entry);
+            true
+        }
+        Err(e) => {
+            s.fail(format!("{} {}", a.kind, a.name), e);
+            false
+        }
+    }
+}
+
+async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
+    if s.failed.load(Ordering::SeqCst) {
+        return false;
+    }
+    let Work::Resource { settings, acl } = &a.work else { return false };
+    let filled = {
+        let state = s.state.lock().expect("not poisoned");
+        fill(settings, &|k, n| state.resource(k, n).map(|e| e.id.clone()))
+    };
+    let hash = resource_hash(&filled, acl);
+    let previous = s.state.lock().expect("not poisoned").resource(&a.kind, &a.name).map(|e| e.settings.clone()).unwrap_or(Value::Null);
+    let created = !matches!((a.action, &a.target), (Op::Update, Some(_)));
+    let result = match (a.action, &a.target) {
+        (Op::Update, Some(id)) => kinds::update(&s.client, &a.kind, &a.name, id, &filled, &previous).await,
+        _ => create(s, a, &filled).await,
+    };
+    let id = match result {
+        Ok(id) => id,
+        Err(e) => {
+            s.fail(format!("{}.{}", a.kind, a.name), e);
+            return false;
+        }
+    };
+    // Record the id before anything else can fail, so a retry never creates it twice.
+    let entry = ResourceEntry { id: id.clone(), hash: String::new(), settings: filled.clone() };
+    s.state.lock().expect("not poisoned").set_resource(&a.kind, &a.name, entry);
+    if created && let Err(e) = kinds::after_create(&s.client, &a.kind, &a.name, &id, opts).await {
+        s.fail(format!("{}.{}", a.kind, a.name), e);
+        return false;
+    }
+    if let Err(e) = kinds::apply_permissions(&s.client, &a.kind, &id, acl).await {
+        s.fail(format!("permissions of {}.{}", a.kind, a.name), e);
+        return false;
+    }
+    let entry = ResourceEntry { id, hash, settings: filled };
+    s.state.lock().expect("not poisoned").set_resource(&a.kind, &a.name, entry);
+    true
+}
+
+/// Creates, but when the answer to a create was lost the object may exist: look for it by
+/// name before sending the create again.
+async fn create(s: &Shared, a: &Action, settings: &Value) -> Result<String, ClientError> {
+    match kinds::create(&s.client, &a.kind, &a.name, settings).await {
+        Err(e @ ClientError::NoResponse { .. }) => {
+            tracing::warn!(resource = %format!("{}.{}", a.kind, a.name), "the create's answer was lost; checking whether it happened");
+            match kinds::find(&s.client, &a.kind, settings).await? {
+                Some(id) => Ok(id),
+                None => kinds::create(&s.client, &a.kind, &a.name, settings).await.map_err(|_| e),
+            }
+        }
+        other => other,
+    }
+}
+
+async fn remove(s: &Shared, a: &Action) -> bool {
+    let target = a.target.clone().unwrap_or_default();
+    let result = match a.kind.as_str() {
+        "notebook" | "file" => files::delete(&s.client, &target).await,
+        "library" => artifacts::delete(&s.client, &target).await,
+        kind => kinds::delete(&s.client, kind, &a.name, &target).await,
+    };
+    match result {
+        Ok(()) => {
+            let mut state = s.state.lock().expect("not poisoned");
+            match a.kind.as_str() {
+                "notebook" | "file" | "library" => {
+                    state.files.remove(&target);
+                }
+                kind => state.remove_resource(kind, &a.name),
+            }
+            true
+        }
+        Err(e) => {
+            s.fail(format!("deleting {} {}", a.kind, a.name), e);
+            false
+        }
+    }
+}

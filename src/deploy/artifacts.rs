@@ -1,0 +1,188 @@
+//! Artifacts: run each build command, find what it built, and put it where the jobs expect
+//! it — a workspace folder, a Unity Catalog volume (Files API, one streamed PUT) or DBFS
+//! (create, 1 MB blocks, close).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::bundle::Bundle;
+use crate::bundle::paths::{RefKind, library_uri};
+use crate::databricks::{ApiRequest, Client, ClientError};
+
+/// DBFS takes at most 1 MB of decoded data per block.
+const DBFS_BLOCK: usize = 1024 * 1024;
+
+/// A built (or referenced) library file and where it goes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LibraryFile {
+    pub local: PathBuf,
+    /// Upload destination (workspace path, `/Volumes/...` or `dbfs:/...`).
+    pub remote: String,
+}
+
+/// Runs the build commands, bounded by `timeout` each; the build's own output is passed on.
+pub async fn build(bundle: &Bundle, timeout: Duration) -> Result<(), String> {
+    for a in &bundle.artifacts {
+        let Some(cmd) = &a.build else { continue };
+        let dir = bundle.root.join(&a.path);
+        let mut child = tokio::process::Command::new("sh");
+        child.arg("-c").arg(cmd).current_dir(&dir).kill_on_drop(true);
+        let status = tokio::time::timeout(timeout, child.status())
+            .await
+            .map_err(|_| format!("artifacts.{}: `{cmd}` did not finish within {}s", a.key, timeout.as_secs()))?
+            .map_err(|e| format!("artifacts.{}: cannot run `{cmd}`: {e}", a.key))?;
+        if !status.success() {
+            return Err(format!("artifacts.{}: `{cmd}` failed ({status}) in {}", a.key, dir.display()));
+        }
+    }
+    Ok(())
+}
+
+fn matches(root: &Path, pattern: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = glob::glob(&root.join(pattern).to_string_lossy())
+        .map(|m| m.filter_map(Result::ok).filter(|p| p.is_file()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn destination(bundle: &Bundle, name: &str) -> String {
+    format!("{}/.internal/{name}", bundle.workspace.artifact_path)
+}
+
+/// The library files to upload (artifact outputs and local wheels the resources name), with
+/// library globs in resource settings replaced by the files they matched.
+pub fn libraries(bundle: &mut Bundle) -> Result<Vec<LibraryFile>, String> {
+    let mut files = Vec::new();
+    for a in &bundle.artifacts {
+        for pattern in &a.files {
+            let found = matches(&bundle.root, pattern);
+            if found.is_empty() {
+                return Err(format!("artifacts.{}: nothing matches {pattern} (did the build run?)", a.key));
+            }
+            files.extend(found);
+        }
+    }
+    let mut replace: Vec<(String, String)> = Vec::new();
+    for r in bundle.referenced.iter().filter(|r| r.kind == RefKind::Library) {
+        let found = matches(&bundle.root, &r.local);
+        match found.as_slice() {
+            [] => return Err(format!("no file matches library {} (build it first, or name it in `artifacts`)", r.local)),
+            [one] => {
+                let name = one.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                replace.push((library_uri(&r.remote), library_uri(&destination(bundle, &name))));
+                files.push(one.clone());
+            }
+            many => return Err(format!("library {} matches {} files; it must match one", r.local, many.len())),
+        }
+    }
+    for res in &mut bundle.resources {
+        swap_strings(&mut res.settings, &replace);
+    }
+    files.sort();
+    files.dedup();
+    Ok(files
+        .into_iter()
+        .map(|local| {
+            let name = local.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            LibraryFile { remote: destination(bundle, &name), local }
+        })
+        .collect())
+}
+
+fn swap_strings(v: &mut Value, pairs: &[(String, String)]) {
+    match v {
+        Value::String(s) => {
+            if let Some((_, to)) = pairs.iter().find(|(from, _)| from == s) {
+                *s = to.clone();
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|i| swap_strings(i, pairs)),
+        Value::Object(o) => o.values_mut().for_each(|i| swap_strings(i, pairs)),
+        _ => {}
+    }
+}
+
+/// Where a destination lives.
+pub enum Store {
+    Workspace,
+    Volume,
+    Dbfs,
+}
+
+pub fn store_of(remote: &str) -> Store {
+    if remote.starts_with("/Volumes/") {
+        Store::Volume
+    } else if remote.starts_with("dbfs:/") {
+        Store::Dbfs
+    } else {
+        Store::Workspace
+    }
+}
+
+/// Uploads one library file to its store.
+pub async fn upload(client: &Client, remote: &str, bytes: Vec<u8>) -> Result<(), ClientError> {
+    match store_of(remote) {
+        Store::Workspace => super::files::put_workspace_file(client, remote, &bytes).await,
+        Store::Volume => {
+            let quoted: String = remote.split('/').map(|seg| url::form_urlencoded::byte_serialize(seg.as_bytes()).collect::<String>()).collect::<Vec<_>>().join("/");
+            let r = ApiRequest::new(Method::PUT, format!("/api/2.0/fs/files{quoted}"), format!("artifact {remote}"))
+                .query("overwrite", "true")
+                .bytes(bytes);
+            client.send(&r).await.map(drop)
+        }
+        Store::Dbfs => dbfs_upload(client, remote.trim_start_matches("dbfs:"), &bytes).await,
+    }
+}
+
+/// Folders a destination needs first (workspace: mkdirs; volume: directories PUT; DBFS: mkdirs).
+pub async fn ensure_folder(client: &Client, remote: &str) -> Result<(), ClientError> {
+    let Some((dir, _)) = remote.rsplit_once('/') else { return Ok(()) };
+    match store_of(remote) {
+        Store::Workspace => super::files::mkdirs(client, dir).await,
+        Store::Volume => {
+            let r = ApiRequest::new(Method::PUT, format!("/api/2.0/fs/directories{dir}"), format!("folder {dir}"));
+            client.send(&r).await.map(drop)
+        }
+        Store::Dbfs => {
+            let r = ApiRequest::post("/api/2.0/dbfs/mkdirs", format!("folder {dir}"), json!({ "path": dir.trim_start_matches("dbfs:") })).idempotent(true);
+            client.call::<Value>(r).await.map(drop)
+        }
+    }
+}
+
+/// Streams a file to DBFS in blocks; a failed upload is closed and started over by the caller.
+async fn dbfs_upload(client: &Client, path: &str, bytes: &[u8]) -> Result<(), ClientError> {
+    let what = format!("artifact dbfs:{path}");
+    let create = ApiRequest::post("/api/2.0/dbfs/create", what.clone(), json!({ "path": path, "overwrite": true })).idempotent(true);
+    let handle: Value = client.call(create).await?;
+    let handle = handle["handle"].clone();
+    for chunk in bytes.chunks(DBFS_BLOCK) {
+        let data = base64::engine::general_purpose::STANDARD.encode(chunk);
+        // A resent block would be appended twice: never resend one blindly.
+        let add = ApiRequest::post("/api/2.0/dbfs/add-block", what.clone(), json!({ "handle": handle, "data": data }));
+        client.call::<Value>(add).await?;
+    }
+    let close = ApiRequest::post("/api/2.0/dbfs/close", what, json!({ "handle": handle }));
+    client.call::<Value>(close).await.map(drop)
+}
+
+/// Deletes an uploaded library; already gone counts as deleted.
+pub async fn delete(client: &Client, remote: &str) -> Result<(), ClientError> {
+    let result = match store_of(remote) {
+        Store::Workspace => return super::files::delete(client, remote).await,
+        Store::Volume => client.send(&ApiRequest::new(Method::DELETE, format!("/api/2.0/fs/files{remote}"), format!("artifact {remote}"))).await.map(drop),
+        Store::Dbfs => client
+            .call::<Value>(ApiRequest::post("/api/2.0/dbfs/delete", format!("artifact {remote}"), json!({ "path": remote.trim_start_matches("dbfs:") })).idempotent(true))
+            .await
+            .map(drop),
+    };
+    match result {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}

@@ -1,0 +1,15 @@
+//! Deploying a bundle natively: the local file set, the plan (data), the lock, the state,
+//! and applying the plan in dependency order with bounded concurrency.
+
+pub mod apply;
+pub mod artifacts;
+pub mod files;
+pub mod kinds;
+pub mod lock;
+pub mod lookup;
+pub mod plan;
+mod pool;
+pub mod refs;
+pub mod render;
+pub mod state;
+pub mod sync;

@@ -1,0 +1,108 @@
+//! Which local files a deploy uploads: everything under the bundle's folder that Git would
+//! keep (`.gitignore`, `.git/info/exclude`), narrowed by `sync.exclude`, widened by
+//! `sync.include` (for build output Git ignores), plus every file a resource points at.
+
+use std::path::Path;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::bundle::Bundle;
+use crate::bundle::paths::{RefKind, is_notebook, strip_extension};
+
+/// A local file and where it goes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LocalFile {
+    /// Relative to the bundle root, `/`-separated.
+    pub local: String,
+    pub remote: String,
+    pub notebook: bool,
+}
+
+fn globset(patterns: &[String]) -> Result<GlobSet, String> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        let p = p.trim_start_matches("./");
+        // A bare folder name means everything in it.
+        for pat in [p.to_string(), format!("{}/**", p.trim_end_matches('/'))] {
+            b.add(Glob::new(&pat).map_err(|e| format!("sync pattern {p:?}: {e}"))?);
+        }
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+/// The files to upload, sorted by local path.
+pub fn files(bundle: &Bundle) -> Result<Vec<LocalFile>, String> {
+    let root = &bundle.root;
+    let include = globset(&bundle.sync_include)?;
+    let exclude = globset(&bundle.sync_exclude)?;
+    let mut out = Vec::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .require_git(false)
+        .filter_entry(|e| e.file_name() != ".git" && e.file_name() != ".databricks")
+        .build();
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in walker {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        if let Some(rel) = relative(root, entry.path()) {
+            if !exclude.is_match(&rel) {
+                seen.insert(rel);
+            }
+        }
+    }
+    // `sync.include` brings back what Git ignores.
+    if !bundle.sync_include.is_empty() {
+        for entry in walkdir(root) {
+            if let Some(rel) = relative(root, &entry) {
+                if include.is_match(&rel) && !exclude.is_match(&rel) {
+                    seen.insert(rel);
+                }
+            }
+        }
+    }
+    for r in &bundle.referenced {
+        if r.kind != RefKind::Library {
+            seen.insert(r.local.clone());
+        }
+    }
+    for rel in seen {
+        let notebook = is_notebook(&root.join(&rel));
+        let remote = if notebook {
+            format!("{}/{}", bundle.workspace.file_path, strip_extension(&rel))
+        } else {
+            format!("{}/{rel}", bundle.workspace.file_path)
+        };
+        out.push(LocalFile { local: rel, remote, notebook });
+    }
+    Ok(out)
+}
+
+fn relative(root: &Path, p: &Path) -> Option<String> {
+    let rel = p.strip_prefix(root).ok()?;
+    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+/// Every file under `root` except `.git`, without ignore rules.
+fn walkdir(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() && e.file_name() != ".git" => stack.push(p),
+                Ok(t) if t.is_file() => out.push(p),
+                _ => {}
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,71 @@
+//! What the emulated workspace holds besides notebooks, jobs and runs: compute, Unity
+//! Catalog, files in volumes and DBFS, secret scopes, pipelines, experiments, permissions.
+//! Read-only directories (pools, policies, warehouses, service principals) are seeded with
+//! one of each so a bundle's `lookup:` finds something.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+#[derive(Default)]
+pub struct Objects {
+    pub clusters: BTreeMap<String, Value>,
+    pub instance_pools: Vec<Value>,
+    pub cluster_policies: Vec<Value>,
+    pub warehouses: Vec<Value>,
+    pub service_principals: Vec<Value>,
+    /// Unity Catalog securables by full name.
+    pub catalogs: BTreeMap<String, Value>,
+    pub schemas: BTreeMap<String, Value>,
+    pub volumes: BTreeMap<String, Value>,
+    pub models: BTreeMap<String, Value>,
+    /// Files in volumes (`/Volumes/c/s/v/...`): bytes and modification time.
+    pub volume_files: BTreeMap<String, (Vec<u8>, u64)>,
+    pub volume_dirs: std::collections::BTreeSet<String>,
+    pub dbfs_files: BTreeMap<String, (Vec<u8>, u64)>,
+    pub dbfs_dirs: std::collections::BTreeSet<String>,
+    /// Open DBFS upload handles: path, bytes so far, overwrite.
+    pub dbfs_handles: BTreeMap<i64, (String, Vec<u8>)>,
+    pub secret_scopes: BTreeMap<String, Scope>,
+    pub pipelines: BTreeMap<String, Value>,
+    pub experiments: BTreeMap<String, Value>,
+    /// Access control lists by `<object type>/<id>`.
+    pub permissions: BTreeMap<String, Value>,
+}
+
+#[derive(Default)]
+pub struct Scope {
+    pub backend: String,
+    pub secrets: BTreeMap<String, u64>,
+    pub acls: BTreeMap<String, String>,
+}
+
+impl Objects {
+    pub fn seeded(now_ms: u64, user: &str) -> Objects {
+        let mut o = Objects::default();
+        o.instance_pools.push(json!({
+            "instance_pool_id": "0101-120000-pool1234", "instance_pool_name": "ci-pool",
+            "node_type_id": "i3.xlarge", "state": "ACTIVE", "min_idle_instances": 0,
+            "max_capacity": 10, "preloaded_spark_versions": ["15.4.x-scala2.12"],
+        }));
+        o.cluster_policies.push(json!({
+            "policy_id": "ABCDEF0123456789", "name": "ci-policy",
+            "definition": "{\"spark_version\": {\"type\": \"unlimited\", \"defaultValue\": \"15.4.x-scala2.12\"}}",
+            "is_default": false, "created_at_timestamp": now_ms, "creator_user_name": user,
+        }));
+        o.warehouses.push(json!({
+            "id": "a1b2c3d4e5f60718", "name": "ci-warehouse", "state": "STOPPED",
+            "cluster_size": "2X-Small", "warehouse_type": "PRO", "enable_serverless_compute": true,
+            "auto_stop_mins": 10, "min_num_clusters": 1, "max_num_clusters": 1, "creator_name": user,
+        }));
+        o.service_principals.push(json!({
+            "id": "7000000000000001", "applicationId": "9f0c6f2e-1d2b-4c8a-9e43-5b1a2c3d4e5f",
+            "displayName": "ci-deployer", "active": true,
+        }));
+        o.catalogs.insert("main".into(), json!({
+            "name": "main", "full_name": "main", "owner": user, "catalog_type": "MANAGED_CATALOG",
+            "created_at": now_ms, "created_by": user, "securable_type": "CATALOG",
+        }));
+        o
+    }
+}
