@@ -98,17 +98,19 @@ pub async fn apply(client: &Client, plan: &Plan, state: DeployState, opts: &Appl
     // Resources: the plan lists them in dependency order; each waits for what it refers to,
     // so independent ones run side by side in waves.
     let mut pending: Vec<&Action> = plan.actions.iter().filter(|a| matches!(a.work, Work::Resource { .. }) && matches!(a.action, Op::Create | Op::Update)).collect();
-    let mut written: Vec<(String, String)> = Vec::new();
+    let rank = |k: &str| KINDS.iter().position(|x| *x == k).unwrap_or(usize::MAX);
     while !pending.is_empty() && !shared.failed.load(Ordering::SeqCst) {
+        // Kinds go in deploy order (a volume needs its schema even when it names it without
+        // an id reference); within a kind, what refers to another waits for it.
+        let first_rank = pending.iter().map(|a| rank(&a.kind)).min().unwrap_or_default();
         let (ready, later): (Vec<&Action>, Vec<&Action>) = pending.iter().partition(|a| {
             let Work::Resource { settings, .. } = &a.work else { return true };
-            super::refs::deps(settings).iter().all(|d| !pending.iter().any(|p| p.kind == d.0 && p.name == d.1))
+            rank(&a.kind) == first_rank && super::refs::deps(settings).iter().all(|d| !pending.iter().any(|p| p.kind == d.0 && p.name == d.1))
         });
         if ready.is_empty() {
             break;
         }
         let wave: Vec<Action> = ready.into_iter().cloned().collect();
-        written.extend(wave.iter().map(|a| (a.kind.clone(), a.name.clone())));
         let results = super::pool::run_all(opts.concurrency, wave, |a| {
             let s = shared.clone();
             let create = opts.create;
@@ -121,8 +123,7 @@ pub async fn apply(client: &Client, plan: &Plan, state: DeployState, opts: &Appl
 
     // Deletions last: resources in reverse deploy order, then files.
     let mut deletes: Vec<&Action> = plan.actions.iter().filter(|a| a.action == Op::Delete).collect();
-    let rank = |k: &str| KINDS.iter().position(|x| *x == k).map_or(-1, |p| p as i64);
-    deletes.sort_by_key(|a| std::cmp::Reverse(rank(&a.kind)));
+    deletes.sort_by_key(|a| std::cmp::Reverse(KINDS.iter().position(|x| *x == a.kind).map_or(-1, |p| p as i64)));
     for a in deletes {
         if shared.failed.load(Ordering::SeqCst) {
             break;

@@ -177,8 +177,8 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
         let (op, reason) = match recorded {
             None => (Op::Create, "new".to_string()),
             Some(e) if !is_alive => (Op::Create, format!("recorded id {} no longer exists; created again", e.id)),
-            Some(_) if !pending.is_empty() => (Op::Update, format!("refers to {}, created in this deploy", pending.join(", "))),
             Some(e) if e.hash.is_empty() => (Op::Update, "adopted from the Databricks CLI's deployment state; full settings sent once".into()),
+            Some(_) if !pending.is_empty() => (Op::Update, format!("refers to {}, created in this deploy", pending.join(", "))),
             Some(e) if e.hash == hash => (Op::Unchanged, "same settings".into()),
             Some(e) => {
                 let diff = differences(&e.settings, &filled, 6);

@@ -124,6 +124,10 @@ impl EmulatorHandle {
         lock(&self.state).faults.push(rule);
     }
 
+    pub fn clear_faults(&self) {
+        lock(&self.state).faults.clear();
+    }
+
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(());
         let _ = self.task.await;
