@@ -4,7 +4,7 @@
 use clap::Parser;
 
 use brickci::cli::{AuthCommand, Cli, Command, args_from_inputs};
-use brickci::commands::{deploy, auth_check, cancel, connect, demo, report, run, test};
+use brickci::commands::{auth_check, cancel, connect, demo, deploy, report, run, test};
 use brickci::databricks::RetryPolicy;
 use brickci::error::Error;
 use brickci::exit::ExitCode;

@@ -44,7 +44,11 @@ fn is_write(r: &brickci::emulator::RequestRecord) -> bool {
 
 /// Writes since request number `since`.
 fn writes_since(emu: &TestEmulator, since: usize) -> Vec<brickci::emulator::RequestRecord> {
-    emu.requests().into_iter().skip(since).filter(is_write).collect()
+    emu.requests()
+        .into_iter()
+        .skip(since)
+        .filter(is_write)
+        .collect()
 }
 
 /// Workspace imports of bundle content (not the lock or the state file).
@@ -64,7 +68,10 @@ fn root(emu: &TestEmulator) -> String {
 
 fn state(emu: &TestEmulator) -> serde_json::Value {
     let path = format!("{}/state/brickci-state.json", root(emu));
-    let q: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("path", &path).append_pair("direct_download", "true").finish();
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("path", &path)
+        .append_pair("direct_download", "true")
+        .finish();
     emu.get_json(&format!("/api/2.0/workspace/export?{q}"))
 }
 
@@ -75,35 +82,85 @@ fn first_deploy_creates_everything_and_a_second_sends_no_writes() {
     let out = deploy(&emu, dir.path(), &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
     let st = state(&emu);
-    let job_id: i64 = st["resources"]["jobs"]["nightly"]["id"].as_str().unwrap().parse().unwrap();
+    let job_id: i64 = st["resources"]["jobs"]["nightly"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let job = emu.get_json(&format!("/api/2.2/jobs/get?job_id={job_id}"));
     let s = &job["settings"];
     assert_eq!(s["name"], "[dev ci_bot] shop nightly");
     assert_eq!(s["schedule"]["pause_status"], "PAUSED");
-    assert_eq!(s["job_clusters"][0]["new_cluster"]["instance_pool_id"], "0101-120000-pool1234", "lookup: of the pool");
-    let cluster_id = st["resources"]["clusters"]["interactive"]["id"].as_str().unwrap();
-    assert_eq!(s["tasks"][2]["existing_cluster_id"], cluster_id, "${{resources.clusters.interactive.id}} filled in");
-    assert_eq!(s["tasks"][1]["libraries"][0]["whl"], format!("{}/artifacts/.internal/shop_utils-0.1.0-py3-none-any.whl", root(&emu)));
-    assert_eq!(s["tasks"][0]["notebook_task"]["notebook_path"], format!("{}/files/src/ingest", root(&emu)));
+    assert_eq!(
+        s["job_clusters"][0]["new_cluster"]["instance_pool_id"], "0101-120000-pool1234",
+        "lookup: of the pool"
+    );
+    let cluster_id = st["resources"]["clusters"]["interactive"]["id"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        s["tasks"][2]["existing_cluster_id"], cluster_id,
+        "${{resources.clusters.interactive.id}} filled in"
+    );
+    assert_eq!(
+        s["tasks"][1]["libraries"][0]["whl"],
+        format!(
+            "{}/artifacts/.internal/shop_utils-0.1.0-py3-none-any.whl",
+            root(&emu)
+        )
+    );
+    assert_eq!(
+        s["tasks"][0]["notebook_task"]["notebook_path"],
+        format!("{}/files/src/ingest", root(&emu))
+    );
     // The cluster was stopped after create; the schema and volume exist; the wheel was uploaded.
-    assert_eq!(emu.get_json(&format!("/api/2.1/clusters/get?cluster_id={cluster_id}"))["state"], "TERMINATED");
-    assert_eq!(emu.get_json("/api/2.1/unity-catalog/volumes/main.sales_dev.landing")["volume_type"], "MANAGED");
+    assert_eq!(
+        emu.get_json(&format!("/api/2.1/clusters/get?cluster_id={cluster_id}"))["state"],
+        "TERMINATED"
+    );
+    assert_eq!(
+        emu.get_json("/api/2.1/unity-catalog/volumes/main.sales_dev.landing")["volume_type"],
+        "MANAGED"
+    );
     let whl = emu.get_json(&format!("/api/2.0/workspace/get-status?path={}/artifacts/.internal/shop_utils-0.1.0-py3-none-any.whl", root(&emu)));
     assert_eq!(whl["object_type"], "FILE");
-    let nb = emu.get_json(&format!("/api/2.0/workspace/get-status?path={}/files/src/train", root(&emu)));
+    let nb = emu.get_json(&format!(
+        "/api/2.0/workspace/get-status?path={}/files/src/train",
+        root(&emu)
+    ));
     assert_eq!(nb["object_type"], "NOTEBOOK");
     let perms = emu.get_json(&format!("/api/2.0/permissions/jobs/{job_id}"));
     assert_eq!(perms["access_control_list"][0]["group_name"], "users");
     // No lock left behind.
-    let lock = emu.requests().into_iter().filter(|r| r.path == "/api/2.0/workspace/delete" && r.body["path"].as_str().is_some_and(|p| p.ends_with("deploy.lock"))).count();
+    let lock = emu
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.path == "/api/2.0/workspace/delete"
+                && r.body["path"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with("deploy.lock"))
+        })
+        .count();
     assert_eq!(lock, 1);
 
     let before = emu.requests().len();
     let out = deploy(&emu, dir.path(), &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert!(text(&out).contains("0 to create, 0 to update, 0 to delete, 15 unchanged"), "{}", text(&out));
+    assert!(
+        text(&out).contains("0 to create, 0 to update, 0 to delete, 15 unchanged"),
+        "{}",
+        text(&out)
+    );
     let writes = writes_since(&emu, before);
-    assert!(writes.is_empty(), "a no-op redeploy wrote: {:?}", writes.iter().map(|w| format!("{} {}", w.method, w.path)).collect::<Vec<_>>());
+    assert!(
+        writes.is_empty(),
+        "a no-op redeploy wrote: {:?}",
+        writes
+            .iter()
+            .map(|w| format!("{} {}", w.method, w.path))
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -111,13 +168,31 @@ fn a_changed_notebook_sends_exactly_its_import_and_prune_deletes_only_what_left(
     let emu = TestEmulator::fast();
     let dir = example();
     assert_eq!(code(&deploy(&emu, dir.path(), &[])), 0);
-    std::fs::write(dir.path().join("src/report.py"), "# Databricks notebook source\ndbutils.notebook.exit('v2')\n").unwrap();
+    std::fs::write(
+        dir.path().join("src/report.py"),
+        "# Databricks notebook source\ndbutils.notebook.exit('v2')\n",
+    )
+    .unwrap();
     let before = emu.requests().len();
     let out = deploy(&emu, dir.path(), &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
     let writes = writes_since(&emu, before);
-    assert_eq!(content_imports(&writes), vec![format!("{}/files/src/report", root(&emu))]);
-    let other: Vec<String> = writes.iter().filter(|w| !(w.path == "/api/2.0/workspace/import" || (w.path.ends_with("/delete") && w.body["path"].as_str().is_some_and(|p| p.contains("/state/"))) || w.path.ends_with("/mkdirs"))).map(|w| format!("{} {}", w.method, w.path)).collect();
+    assert_eq!(
+        content_imports(&writes),
+        vec![format!("{}/files/src/report", root(&emu))]
+    );
+    let other: Vec<String> = writes
+        .iter()
+        .filter(|w| {
+            !(w.path == "/api/2.0/workspace/import"
+                || (w.path.ends_with("/delete")
+                    && w.body["path"]
+                        .as_str()
+                        .is_some_and(|p| p.contains("/state/")))
+                || w.path.ends_with("/mkdirs"))
+        })
+        .map(|w| format!("{} {}", w.method, w.path))
+        .collect();
     assert!(other.is_empty(), "unexpected writes: {other:?}");
 
     // Gone from the bundle: kept without --prune, deleted (only it) with it.
@@ -128,13 +203,26 @@ fn a_changed_notebook_sends_exactly_its_import_and_prune_deletes_only_what_left(
     assert!(text(&out).contains("orphaned"), "{}", text(&out));
     assert!(writes_since(&emu, before).is_empty());
     let out = deploy(&emu, dir.path(), &["--prune"]);
-    assert_eq!(code(&out), 2, "a destructive plan needs --auto-approve when not interactive: {}", text(&out));
+    assert_eq!(
+        code(&out),
+        2,
+        "a destructive plan needs --auto-approve when not interactive: {}",
+        text(&out)
+    );
     assert!(text(&out).contains("--auto-approve"));
     let before = emu.requests().len();
     let out = deploy(&emu, dir.path(), &["--prune", "--auto-approve"]);
     assert_eq!(code(&out), 0, "{}", text(&out));
-    let deletes: Vec<String> = writes_since(&emu, before).into_iter().filter(|w| w.path == "/api/2.0/workspace/delete").filter_map(|w| w.body["path"].as_str().map(str::to_string)).filter(|p| !p.ends_with("deploy.lock")).collect();
-    assert_eq!(deletes, vec![format!("{}/files/src/settings.json", root(&emu))]);
+    let deletes: Vec<String> = writes_since(&emu, before)
+        .into_iter()
+        .filter(|w| w.path == "/api/2.0/workspace/delete")
+        .filter_map(|w| w.body["path"].as_str().map(str::to_string))
+        .filter(|p| !p.ends_with("deploy.lock"))
+        .collect();
+    assert_eq!(
+        deletes,
+        vec![format!("{}/files/src/settings.json", root(&emu))]
+    );
 }
 
 #[test]
@@ -145,20 +233,38 @@ fn an_interrupted_deploy_is_completed_by_the_next_without_duplicates() {
     emu.fault("POST /api/2.2/jobs/create=500*20");
     let out = deploy(&emu, dir.path(), &["--retry-timeout", "1"]);
     assert_eq!(code(&out), 4, "{}", text(&out));
-    assert!(text(&out).contains("the next deploy resumes"), "{}", text(&out));
+    assert!(
+        text(&out).contains("the next deploy resumes"),
+        "{}",
+        text(&out)
+    );
     let st = state(&emu);
-    assert!(st["resources"]["clusters"]["interactive"]["id"].is_string(), "{st}");
+    assert!(
+        st["resources"]["clusters"]["interactive"]["id"].is_string(),
+        "{st}"
+    );
     assert!(st["resources"]["jobs"].get("nightly").is_none());
     emu.handle.as_ref().unwrap().clear_faults();
     // The second create's answer is lost after the job was made: found by name, not repeated.
     emu.fault("POST /api/2.2/jobs/create=drop-after-apply*1");
     let out = deploy(&emu, dir.path(), &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert_eq!(emu.calls("POST", "/clusters/create").len(), 1, "the cluster was not created twice");
+    assert_eq!(
+        emu.calls("POST", "/clusters/create").len(),
+        1,
+        "the cluster was not created twice"
+    );
     assert_eq!(emu.calls("POST", "/unity-catalog/schemas").len(), 1);
     let jobs = emu.get_json("/api/2.2/jobs/list");
-    assert_eq!(jobs["jobs"].as_array().map_or(0, Vec::len), 1, "exactly one job: {jobs}");
-    assert_eq!(state(&emu)["resources"]["jobs"]["nightly"]["id"], json!(jobs["jobs"][0]["job_id"].to_string()));
+    assert_eq!(
+        jobs["jobs"].as_array().map_or(0, Vec::len),
+        1,
+        "exactly one job: {jobs}"
+    );
+    assert_eq!(
+        state(&emu)["resources"]["jobs"]["nightly"]["id"],
+        json!(jobs["jobs"][0]["job_id"].to_string())
+    );
 }
 
 #[test]
@@ -172,7 +278,11 @@ fn the_lock_is_honoured_and_forced_only_on_request() {
     emu.post_json("/api/2.0/workspace/import", json!({ "path": format!("{state_dir}/deploy.lock"), "format": "RAW", "content": base64::engine::general_purpose::STANDARD.encode(held.to_string()) }));
     let out = deploy(&emu, dir.path(), &[]);
     assert_eq!(code(&out), 2, "{}", text(&out));
-    assert!(text(&out).contains("held by someone@example.com since 2026-11-24T10:00:00Z"), "{}", text(&out));
+    assert!(
+        text(&out).contains("held by someone@example.com since 2026-11-24T10:00:00Z"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(emu.calls("POST", "/jobs/create").len(), 0);
     let out = deploy(&emu, dir.path(), &["--force-lock"]);
     assert_eq!(code(&out), 0, "{}", text(&out));
@@ -183,7 +293,10 @@ fn the_lock_is_honoured_and_forced_only_on_request() {
 fn ids_from_a_databricks_cli_deployment_are_adopted() {
     let emu = TestEmulator::fast();
     let dir = example();
-    let existing = emu.post_json("/api/2.2/jobs/create", json!({ "name": "made by the databricks cli" }));
+    let existing = emu.post_json(
+        "/api/2.2/jobs/create",
+        json!({ "name": "made by the databricks cli" }),
+    );
     let id = existing["job_id"].as_i64().unwrap();
     let state_dir = format!("{}/state", root(&emu));
     emu.post_json("/api/2.0/workspace/mkdirs", json!({ "path": state_dir }));
@@ -192,10 +305,21 @@ fn ids_from_a_databricks_cli_deployment_are_adopted() {
     emu.post_json("/api/2.0/workspace/import", json!({ "path": format!("{state_dir}/terraform.tfstate"), "format": "RAW", "content": base64::engine::general_purpose::STANDARD.encode(tf.to_string()) }));
     let out = deploy(&emu, dir.path(), &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert!(text(&out).contains("adopted from the Databricks CLI"), "{}", text(&out));
-    assert_eq!(emu.calls("POST", "/jobs/create").len(), 1, "only the test's own create");
+    assert!(
+        text(&out).contains("adopted from the Databricks CLI"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        emu.calls("POST", "/jobs/create").len(),
+        1,
+        "only the test's own create"
+    );
     assert_eq!(emu.calls("POST", "/jobs/reset").len(), 1);
-    assert_eq!(emu.get_json(&format!("/api/2.2/jobs/get?job_id={id}"))["settings"]["name"], "[dev ci_bot] shop nightly");
+    assert_eq!(
+        emu.get_json(&format!("/api/2.2/jobs/get?job_id={id}"))["settings"]["name"],
+        "[dev ci_bot] shop nightly"
+    );
 }
 
 #[test]
@@ -209,18 +333,40 @@ fn plan_is_data_in_three_forms_and_writes_nothing() {
     let json_start = stdout.find("{\n").unwrap();
     let plan: serde_json::Value = serde_json::from_str(&stdout[json_start..]).unwrap();
     assert_eq!(plan["summary"]["create"], 15);
-    let job = plan["actions"].as_array().unwrap().iter().find(|a| a["kind"] == "jobs").unwrap();
+    let job = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "jobs")
+        .unwrap();
     assert_eq!(job["action"], "create");
     assert_eq!(job["name"], "nightly");
     let out = brickci(&["plan", "-o", "markdown"], &as_refs(&env), dir.path());
-    assert!(text(&out).contains("| ➕ create | jobs | `nightly` | new |"), "{}", text(&out));
-    assert!(emu.requests().iter().all(|r| !is_write(r)), "plan wrote something");
+    assert!(
+        text(&out).contains("| ➕ create | jobs | `nightly` | new |"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        emu.requests().iter().all(|r| !is_write(r)),
+        "plan wrote something"
+    );
     // Changes show the settings paths that differ.
     assert_eq!(code(&deploy(&emu, dir.path(), &[])), 0);
-    let out = brickci(&["plan", "-t", "dev", "--var", "notify=ops@example.com"], &as_refs(&env), dir.path());
+    let out = brickci(
+        &["plan", "-t", "dev", "--var", "notify=ops@example.com"],
+        &as_refs(&env),
+        dir.path(),
+    );
     let all = text(&out);
-    let line = all.lines().find(|l| l.contains("nightly")).unwrap_or_default();
-    assert!(line.starts_with("update") && line.ends_with("changed: email_notifications.on_failure[0]"), "{all}");
+    let line = all
+        .lines()
+        .find(|l| l.contains("nightly"))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with("update") && line.ends_with("changed: email_notifications.on_failure[0]"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -228,18 +374,40 @@ fn validate_prints_the_resolved_configuration() {
     let emu = TestEmulator::fast();
     let dir = example();
     let env = run_env(&emu);
-    let out = brickci(&["validate", "-t", "prod", "-o", "json"], &as_refs(&env), dir.path());
+    let out = brickci(
+        &["validate", "-t", "prod", "-o", "json"],
+        &as_refs(&env),
+        dir.path(),
+    );
     assert_eq!(code(&out), 0, "{}", text(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["bundle"], json!({"name": "shop", "target": "prod", "mode": "production"}));
-    assert_eq!(v["workspace"]["root_path"], "/Workspace/Shared/.bundle/shop/prod");
-    assert_eq!(v["workspace"]["file_path"], "/Workspace/Shared/.bundle/shop/prod/files");
+    assert_eq!(
+        v["bundle"],
+        json!({"name": "shop", "target": "prod", "mode": "production"})
+    );
+    assert_eq!(
+        v["workspace"]["root_path"],
+        "/Workspace/Shared/.bundle/shop/prod"
+    );
+    assert_eq!(
+        v["workspace"]["file_path"],
+        "/Workspace/Shared/.bundle/shop/prod/files"
+    );
     assert_eq!(v["variables"]["notify"]["value"], "oncall@example.com");
-    assert_eq!(v["variables"]["deployer"]["lookup"], json!({"service_principal": "ci-deployer"}));
+    assert_eq!(
+        v["variables"]["deployer"]["lookup"],
+        json!({"service_principal": "ci-deployer"})
+    );
     let job = &v["resources"]["jobs"]["nightly"];
     assert_eq!(job["name"], "shop nightly");
-    assert_eq!(job["run_as"]["service_principal_name"], "9f0c6f2e-1d2b-4c8a-9e43-5b1a2c3d4e5f");
-    assert_eq!(job["tasks"][1]["timeout_seconds"], 7200, "the target's task override merged by task_key");
+    assert_eq!(
+        job["run_as"]["service_principal_name"],
+        "9f0c6f2e-1d2b-4c8a-9e43-5b1a2c3d4e5f"
+    );
+    assert_eq!(
+        job["tasks"][1]["timeout_seconds"], 7200,
+        "the target's task override merged by task_key"
+    );
     assert_eq!(job["tasks"].as_array().unwrap().len(), 3);
     assert!(v.get("targets").is_none());
 }
@@ -249,7 +417,9 @@ fn validate_prints_the_resolved_configuration() {
 fn a_failed_lookup_names_the_variable_and_writes_nothing() {
     let emu = TestEmulator::fast();
     let dir = example();
-    let yml = std::fs::read_to_string(dir.path().join("databricks.yml")).unwrap().replace("instance_pool: ci-pool", "instance_pool: no-such-pool");
+    let yml = std::fs::read_to_string(dir.path().join("databricks.yml"))
+        .unwrap()
+        .replace("instance_pool: ci-pool", "instance_pool: no-such-pool");
     std::fs::write(dir.path().join("databricks.yml"), yml).unwrap();
     let out = deploy(&emu, dir.path(), &[]);
     assert_eq!(code(&out), 2, "{}", text(&out));

@@ -57,6 +57,15 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// Records an error; a variable's value is named as the variable the user wrote.
+    fn report(&mut self, loc: &Loc, path: &str, message: String) {
+        let path = path
+            .strip_suffix(".value")
+            .filter(|p| p.starts_with("variables."))
+            .unwrap_or(path);
+        self.diags.push(loc, path, message);
+    }
+
     /// A copy of `node` (found at `path`) with every reference resolved.
     pub fn resolve(&mut self, node: &Node, path: &str) -> Node {
         match &node.kind {
@@ -108,7 +117,7 @@ impl<'a> Resolver<'a> {
                 Some(n) => match scalar_text(&n) {
                     Some(t) => out.push_str(&t),
                     None => {
-                        self.diags.push(
+                        self.report(
                             loc,
                             path,
                             format!(
@@ -127,7 +136,7 @@ impl<'a> Resolver<'a> {
     /// The resolved value of a reference; None leaves it in place (deferred or reported).
     fn lookup(&mut self, reference: &str, loc: &Loc, path: &str) -> Option<Node> {
         if !valid_reference(reference) {
-            self.diags.push(
+            self.report(
                 loc,
                 path,
                 format!("${{{reference}}} is not a valid reference"),
@@ -155,7 +164,7 @@ impl<'a> Resolver<'a> {
                 .and_then(|k| k.get(key[2]))
                 .is_some();
             if !exists {
-                self.diags.push(
+                self.report(
                     loc,
                     path,
                     format!(
@@ -170,12 +179,16 @@ impl<'a> Resolver<'a> {
             return Some(done.clone());
         }
         if self.stack.contains(&target) {
-            let mut chain = self.stack.clone();
-            chain.push(target.clone());
-            self.diags.push(
+            let start = self.stack.iter().position(|s| *s == target).unwrap_or(0);
+            let mut chain: Vec<String> = self.stack[start..].iter().map(|s| short(s)).collect();
+            chain.push(short(&target));
+            self.report(
                 loc,
                 path,
-                format!("${{{reference}}} refers to itself: {}", chain.join(" -> ")),
+                format!(
+                    "${{{reference}}} is part of a reference loop: {}",
+                    chain.join(" -> ")
+                ),
             );
             return None;
         }
@@ -196,7 +209,7 @@ impl<'a> Resolver<'a> {
                 ),
                 None => "no such setting".to_string(),
             };
-            self.diags.push(
+            self.report(
                 loc,
                 path,
                 format!("${{{reference}}} cannot be resolved: {why}"),
@@ -208,6 +221,17 @@ impl<'a> Resolver<'a> {
         self.stack.pop();
         self.memo.insert(target, resolved.clone());
         Some(resolved)
+    }
+}
+
+/// `variables.x.value` back to the `var.x` the user wrote.
+fn short(path: &str) -> String {
+    match path
+        .strip_prefix("variables.")
+        .and_then(|p| p.strip_suffix(".value"))
+    {
+        Some(name) => format!("var.{name}"),
+        None => path.to_string(),
     }
 }
 
@@ -266,7 +290,10 @@ mod tests {
         let (_, errs) = resolve(
             "variables:\n  a: {value: '${var.b}'}\n  b: {value: '${var.a}'}\nx: ${var.a}\ny: ${var.nope}\nz: ${resources.jobs.gone.id}\nw: ${bundle.nothing}\n",
         );
-        assert!(errs.contains("refers to itself"), "{errs}");
+        assert!(
+            errs.contains("is part of a reference loop: var.a -> var.b -> var.a"),
+            "{errs}"
+        );
         assert!(errs.contains("variable nope is not declared"), "{errs}");
         assert!(
             errs.contains("resources.jobs.gone, which is not defined"),

@@ -128,6 +128,7 @@ impl Bundle {
 pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagnostics> {
     let loaded = load::load(opts.dir)?;
     let mut tree = loaded.tree;
+    check_name(&tree)?;
     let selected = target::select(&mut tree, opts.target)?;
     let mut diags = Diagnostics::default();
     let variables = collect(&tree, &selected.variables, opts.vars, opts.env, &mut diags);
@@ -156,6 +157,26 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         identity,
         lookups,
     })
+}
+
+/// `bundle.name` names everything else (paths, state); it must be there before anything
+/// refers to it.
+fn check_name(tree: &Node) -> Result<(), Diagnostics> {
+    let mut diags = Diagnostics::default();
+    match (
+        tree.key("bundle"),
+        tree.get("bundle").and_then(|b| b.get("name")),
+    ) {
+        (_, Some(n)) if n.as_str().is_some_and(|s| !s.trim().is_empty()) => {}
+        (_, Some(n)) => diags.push(&n.loc, "bundle.name", "must be a non-empty string"),
+        (Some(k), None) => diags.push(&k.loc, "bundle.name", "is required"),
+        (None, None) => diags.push(
+            &tree.loc,
+            "bundle.name",
+            "is required (add `bundle: {name: ...}`)",
+        ),
+    }
+    diags.check()
 }
 
 /// Puts `bundle.target`, the current user, workspace defaults and variable values into the
@@ -341,6 +362,14 @@ fn workspace(tree: &Node, identity: &Identity, diags: &mut Diagnostics) -> Works
         let Some(node) = find(tree, &format!("workspace.{k}")) else {
             return String::new();
         };
+        // Defaults derive from root_path: a mistake there is reported once, at root_path.
+        if node.loc.line == 0 {
+            let s = node.as_str().unwrap_or_default();
+            return s.strip_prefix('~').map_or_else(
+                || s.to_string(),
+                |rest| format!("/Workspace/Users/{}{rest}", identity.user_name),
+            );
+        }
         let Some(s) = node.as_str() else {
             diags.push(&node.loc, format!("workspace.{k}"), "must be a string");
             return String::new();

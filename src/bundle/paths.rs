@@ -63,7 +63,8 @@ const FIELDS: &[(&str, &str, RefKind)] = &[
 
 /// How a job names an uploaded library: workspace paths with their `/Workspace` prefix.
 pub fn library_uri(remote: &str) -> String {
-    if remote.starts_with("/Workspace/") || remote.starts_with("/Volumes/") || remote.contains(":/") {
+    if remote.starts_with("/Workspace/") || remote.starts_with("/Volumes/") || remote.contains(":/")
+    {
         remote.to_string()
     } else {
         format!("/Workspace{remote}")

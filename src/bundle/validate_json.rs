@@ -10,14 +10,18 @@ use super::model::Bundle;
 
 pub fn render(bundle: &Bundle) -> Value {
     let mut doc = Map::new();
-    let mut b = find(&bundle.tree, "bundle").map(|n| n.to_json()).unwrap_or_else(|| json!({}));
+    let mut b = find(&bundle.tree, "bundle")
+        .map(|n| n.to_json())
+        .unwrap_or_else(|| json!({}));
     b["name"] = json!(bundle.name);
     b["target"] = json!(bundle.target);
     if let Some(mode) = &bundle.mode {
         b["mode"] = json!(mode);
     }
     doc.insert("bundle".into(), b);
-    let mut ws = find(&bundle.tree, "workspace").map(|n| n.to_json()).unwrap_or_else(|| json!({}));
+    let mut ws = find(&bundle.tree, "workspace")
+        .map(|n| n.to_json())
+        .unwrap_or_else(|| json!({}));
     let w = &bundle.workspace;
     for (k, v) in [
         ("root_path", &w.root_path),
@@ -34,7 +38,11 @@ pub fn render(bundle: &Bundle) -> Value {
         for (name, v) in &bundle.variables {
             let mut o = Map::new();
             if let Some(d) = &v.default {
-                o.insert("default".into(), find(&bundle.tree, &format!("variables.{name}.default")).map_or_else(|| d.to_json(), |n| n.to_json()));
+                o.insert(
+                    "default".into(),
+                    find(&bundle.tree, &format!("variables.{name}.default"))
+                        .map_or_else(|| d.to_json(), |n| n.to_json()),
+                );
             }
             if let Some(d) = &v.description {
                 o.insert("description".into(), json!(d));
@@ -59,12 +67,20 @@ pub fn render(bundle: &Bundle) -> Value {
         }
         doc.insert("resources".into(), Value::Object(res));
     }
-    let mut sync = find(&bundle.tree, "sync").map(|n| n.to_json()).unwrap_or_else(|| json!({}));
+    let mut sync = find(&bundle.tree, "sync")
+        .map(|n| n.to_json())
+        .unwrap_or_else(|| json!({}));
     if sync.get("paths").is_none() {
         sync["paths"] = json!(["."]);
     }
     doc.insert("sync".into(), sync);
-    for k in ["artifacts", "permissions", "run_as", "presets", "experimental"] {
+    for k in [
+        "artifacts",
+        "permissions",
+        "run_as",
+        "presets",
+        "experimental",
+    ] {
         if let Some(n) = find(&bundle.tree, k).filter(|n| !n.is_null()) {
             doc.insert(k.into(), n.to_json());
         }

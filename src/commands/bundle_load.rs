@@ -24,7 +24,11 @@ pub async fn identity(client: &Client) -> Result<Identity, Error> {
     })
 }
 
-pub async fn load(platform: &Platform, client: &Client, args: &BundleArgs) -> Result<Bundle, Error> {
+pub async fn load(
+    platform: &Platform,
+    client: &Client,
+    args: &BundleArgs,
+) -> Result<Bundle, Error> {
     let vars = args
         .vars
         .iter()
@@ -37,7 +41,14 @@ pub async fn load(platform: &Platform, client: &Client, args: &BundleArgs) -> Re
         env: platform.env().map(),
     };
     // Everything local is checked before the first call, so a broken bundle costs nothing.
-    let local = prepare(&opts, Identity { user_name: "placeholder@localhost".into(), display_name: None, id: None });
+    let local = prepare(
+        &opts,
+        Identity {
+            user_name: "placeholder@localhost".into(),
+            display_name: None,
+            id: None,
+        },
+    );
     if let Err(diags) = local {
         return Err(invalid(&diags));
     }
@@ -46,8 +57,11 @@ pub async fn load(platform: &Platform, client: &Client, args: &BundleArgs) -> Re
     let answers = crate::deploy::lookup::answer(client, &prepared.lookups).await?;
     let bundle = prepared.finish(&answers).map_err(|d| invalid(&d))?;
     if let Some(host) = &bundle.workspace.host {
-        let want = crate::auth::normalize_host(host).map_err(|e| Error::bad_input(format!("workspace.host: {e}")))?;
-        if want.host_str() != client.host().host_str() || want.port_or_known_default() != client.host().port_or_known_default() {
+        let want = crate::auth::normalize_host(host)
+            .map_err(|e| Error::bad_input(format!("workspace.host: {e}")))?;
+        if want.host_str() != client.host().host_str()
+            || want.port_or_known_default() != client.host().port_or_known_default()
+        {
             return Err(Error::bad_input(format!(
                 "target {} deploys to {} (workspace.host) but DATABRICKS_HOST is {}",
                 bundle.target,

@@ -20,10 +20,17 @@ use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::{Kind, Platform};
 
-pub async fn validate(platform: &Platform, client: &Client, args: &BundleArgs) -> Result<ExitCode, Error> {
+pub async fn validate(
+    platform: &Platform,
+    client: &Client,
+    args: &BundleArgs,
+) -> Result<ExitCode, Error> {
     let bundle = bundle_load::load(platform, client, args).await?;
     match args.output.as_str() {
-        "json" => platform.print(&serde_json::to_string_pretty(&crate::bundle::validate_json(&bundle)).expect("serialises")),
+        "json" => platform.print(
+            &serde_json::to_string_pretty(&crate::bundle::validate_json(&bundle))
+                .expect("serialises"),
+        ),
         _ => platform.print(&describe(&bundle)),
     }
     Ok(ExitCode::Ok)
@@ -39,30 +46,60 @@ fn describe(b: &Bundle) -> String {
         "Name: {}\nTarget: {}{}\nWorkspace:\n  User: {}\n  Path: {}\nResources: {}\n\nValidation OK!",
         b.name,
         b.target,
-        b.mode.as_ref().map(|m| format!(" ({m})")).unwrap_or_default(),
+        b.mode
+            .as_ref()
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default(),
         b.identity.user_name,
         b.workspace.root_path,
-        if resources.is_empty() { "none".into() } else { resources.join(", ") }
+        if resources.is_empty() {
+            "none".into()
+        } else {
+            resources.join(", ")
+        }
     )
 }
 
 /// The bundle with artifacts built and the local file set listed.
-async fn prepare(platform: &Platform, client: &Client, args: &PlanArgs) -> Result<(Bundle, Vec<LocalFile>, Vec<LibraryFile>), Error> {
+async fn prepare(
+    platform: &Platform,
+    client: &Client,
+    args: &PlanArgs,
+) -> Result<(Bundle, Vec<LocalFile>, Vec<LibraryFile>), Error> {
     let mut bundle = bundle_load::load(platform, client, &args.bundle).await?;
     if bundle.artifacts.iter().any(|a| a.build.is_some()) {
         platform.info("building artifacts");
         artifacts::build(&bundle, Duration::from_secs(args.build_timeout))
             .await
-            .map_err(|e| Error::Build(e))?;
+            .map_err(Error::Build)?;
     }
     let libraries = artifacts::libraries(&mut bundle).map_err(Error::bad_input)?;
     let files = sync::files(&bundle).map_err(Error::bad_input)?;
     Ok((bundle, files, libraries))
 }
 
-async fn compute(client: &Client, bundle: &Bundle, files: &[LocalFile], libraries: &[LibraryFile], args: &PlanArgs) -> Result<(Plan, state::DeployState), Error> {
-    let st = state::load(client, &bundle.workspace.state_path, &bundle.name, &bundle.target).await?;
-    let inputs = Inputs { bundle, state: &st, files, libraries, prune: args.prune, concurrency: args.concurrency.into() };
+async fn compute(
+    client: &Client,
+    bundle: &Bundle,
+    files: &[LocalFile],
+    libraries: &[LibraryFile],
+    args: &PlanArgs,
+) -> Result<(Plan, state::DeployState), Error> {
+    let st = state::load(
+        client,
+        &bundle.workspace.state_path,
+        &bundle.name,
+        &bundle.target,
+    )
+    .await?;
+    let inputs = Inputs {
+        bundle,
+        state: &st,
+        files,
+        libraries,
+        prune: args.prune,
+        concurrency: args.concurrency.into(),
+    };
     let plan = plan::compute(client, inputs).await.map_err(|e| match e {
         PlanError::Config(m) | PlanError::Local(m) => Error::bad_input(m),
         PlanError::Api(e) => Error::Client(e),
@@ -76,14 +113,18 @@ fn show(platform: &Platform, plan: &Plan, output: &str, verbose: bool) {
         "markdown" => platform.print(&render::markdown(plan)),
         _ => platform.print(&render::text(plan, verbose)),
     }
-    if platform.kind() == Kind::GitHubActions {
-        if let Err(e) = platform.summary(&render::markdown(plan)) {
-            platform.warn(&format!("cannot write the step summary: {e}"));
-        }
+    if platform.kind() == Kind::GitHubActions
+        && let Err(e) = platform.summary(&render::markdown(plan))
+    {
+        platform.warn(&format!("cannot write the step summary: {e}"));
     }
 }
 
-pub async fn plan(platform: &Platform, client: &Client, args: &PlanArgs) -> Result<ExitCode, Error> {
+pub async fn plan(
+    platform: &Platform,
+    client: &Client,
+    args: &PlanArgs,
+) -> Result<ExitCode, Error> {
     let (bundle, files, libraries) = prepare(platform, client, args).await?;
     let (plan, _) = compute(client, &bundle, &files, &libraries, args).await?;
     show(platform, &plan, &args.bundle.output, args.verbose);
@@ -92,7 +133,11 @@ pub async fn plan(platform: &Platform, client: &Client, args: &PlanArgs) -> Resu
     Ok(ExitCode::Ok)
 }
 
-pub async fn deploy(platform: &Platform, client: &Client, args: &DeployArgs) -> Result<ExitCode, Error> {
+pub async fn deploy(
+    platform: &Platform,
+    client: &Client,
+    args: &DeployArgs,
+) -> Result<ExitCode, Error> {
     let p = &args.plan;
     let (bundle, files, libraries) = prepare(platform, client, p).await?;
     // A first plan without the lock: a deploy with nothing to do writes nothing at all.
@@ -100,7 +145,17 @@ pub async fn deploy(platform: &Platform, client: &Client, args: &DeployArgs) -> 
     if !first.actions.iter().any(|a| a.action.writes()) {
         show(platform, &first, &p.bundle.output, p.verbose);
         platform.info("nothing to deploy");
-        outputs(platform, &bundle, &state::load(client, &bundle.workspace.state_path, &bundle.name, &bundle.target).await?);
+        outputs(
+            platform,
+            &bundle,
+            &state::load(
+                client,
+                &bundle.workspace.state_path,
+                &bundle.name,
+                &bundle.target,
+            )
+            .await?,
+        );
         return Ok(ExitCode::Ok);
     }
     approve(platform, &first, args)?;
@@ -120,7 +175,14 @@ pub async fn deploy(platform: &Platform, client: &Client, args: &DeployArgs) -> 
     result
 }
 
-async fn deploy_locked(platform: &Platform, client: &Client, bundle: &Bundle, files: &[LocalFile], libraries: &[LibraryFile], args: &DeployArgs) -> Result<ExitCode, Error> {
+async fn deploy_locked(
+    platform: &Platform,
+    client: &Client,
+    bundle: &Bundle,
+    files: &[LocalFile],
+    libraries: &[LibraryFile],
+    args: &DeployArgs,
+) -> Result<ExitCode, Error> {
     let p = &args.plan;
     // Planned again under the lock: another deploy may have finished in between.
     let (plan, st) = compute(client, bundle, files, libraries, p).await?;
@@ -128,7 +190,9 @@ async fn deploy_locked(platform: &Platform, client: &Client, bundle: &Bundle, fi
     show(platform, &plan, &p.bundle.output, p.verbose);
     let opts = ApplyOptions {
         concurrency: p.concurrency.into(),
-        create: CreateOptions { keep_clusters_running: args.keep_clusters_running },
+        create: CreateOptions {
+            keep_clusters_running: args.keep_clusters_running,
+        },
     };
     let started = std::time::Instant::now();
     let mut st = st;
@@ -144,7 +208,13 @@ async fn deploy_locked(platform: &Platform, client: &Client, bundle: &Bundle, fi
             source: e.error,
         }),
         None => {
-            platform.info(&format!("deployed {} target {} in {:.1}s ({} changes)", bundle.name, bundle.target, started.elapsed().as_secs_f64(), applied.done));
+            platform.info(&format!(
+                "deployed {} target {} in {:.1}s ({} changes)",
+                bundle.name,
+                bundle.target,
+                started.elapsed().as_secs_f64(),
+                applied.done
+            ));
             Ok(ExitCode::Ok)
         }
     }
@@ -156,23 +226,42 @@ fn approve(platform: &Platform, plan: &Plan, args: &DeployArgs) -> Result<(), Er
     if deletes == 0 || args.auto_approve {
         return Ok(());
     }
-    let listed: Vec<String> = plan.actions.iter().filter(|a| a.action == Op::Delete).map(|a| format!("{} {}", a.kind, a.name)).collect();
+    let listed: Vec<String> = plan
+        .actions
+        .iter()
+        .filter(|a| a.action == Op::Delete)
+        .map(|a| format!("{} {}", a.kind, a.name))
+        .collect();
     let interactive = std::io::stdin().is_terminal() && platform.kind() == Kind::Local;
     if interactive {
-        eprint!("The plan deletes {deletes} object(s): {}. Apply it? [y/N] ", listed.join(", "));
+        eprint!(
+            "The plan deletes {deletes} object(s): {}. Apply it? [y/N] ",
+            listed.join(", ")
+        );
         let mut answer = String::new();
-        if std::io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "yes" | "Y") {
+        if std::io::stdin().read_line(&mut answer).is_ok()
+            && matches!(answer.trim(), "y" | "yes" | "Y")
+        {
             return Ok(());
         }
     }
     Err(Error::BadInput {
-        message: format!("the plan deletes {deletes} object(s): {}", listed.join(", ")),
+        message: format!(
+            "the plan deletes {deletes} object(s): {}",
+            listed.join(", ")
+        ),
         help: vec!["pass --auto-approve to apply a plan that deletes; nothing was written".into()],
     })
 }
 
 fn outputs(platform: &Platform, bundle: &Bundle, st: &state::DeployState) {
-    let jobs: serde_json::Map<String, serde_json::Value> = st.resources.get("jobs").into_iter().flatten().map(|(k, e)| (k.clone(), json!(e.id))).collect();
+    let jobs: serde_json::Map<String, serde_json::Value> = st
+        .resources
+        .get("jobs")
+        .into_iter()
+        .flatten()
+        .map(|(k, e)| (k.clone(), json!(e.id)))
+        .collect();
     for (name, value) in [
         ("job-ids", serde_json::Value::Object(jobs).to_string()),
         ("root-path", bundle.workspace.root_path.clone()),

@@ -1,9 +1,9 @@
 //! One file per subcommand: turn flags into library calls and speak through the platform.
 
 pub mod auth_check;
+pub mod bundle_load;
 pub mod cancel;
 pub mod connect;
-pub mod bundle_load;
 pub mod demo;
 pub mod deploy;
 pub mod publish;

@@ -125,7 +125,10 @@ impl ApiRequest {
 
     /// Any method; reads (GET, HEAD) and PUT/DELETE are safe to resend, POST and PATCH not.
     pub fn new(method: Method, path: impl Into<String>, object: impl Into<String>) -> Self {
-        let idempotent = matches!(method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE);
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE
+        );
         ApiRequest {
             method,
             path: path.into(),

@@ -53,7 +53,12 @@ impl Shared {
 
 /// Applies `plan`, updating `state` as objects are written. Returns the state and the first
 /// error, if any (the state is complete either way).
-pub async fn apply(client: &Client, plan: &Plan, state: DeployState, opts: &ApplyOptions) -> (DeployState, Applied, Option<ApplyError>) {
+pub async fn apply(
+    client: &Client,
+    plan: &Plan,
+    state: DeployState,
+    opts: &ApplyOptions,
+) -> (DeployState, Applied, Option<ApplyError>) {
     let shared = Arc::new(Shared {
         client: client.clone(),
         state: Mutex::new(state),
@@ -61,13 +66,30 @@ pub async fn apply(client: &Client, plan: &Plan, state: DeployState, opts: &Appl
         first_error: Mutex::new(None),
     });
     let mut applied = Applied::default();
-    let uploads: Vec<&Action> = plan.actions.iter().filter(|a| matches!(a.work, Work::Upload { .. }) && matches!(a.action, Op::Create | Op::Update)).collect();
+    let uploads: Vec<&Action> = plan
+        .actions
+        .iter()
+        .filter(|a| {
+            matches!(a.work, Work::Upload { .. }) && matches!(a.action, Op::Create | Op::Update)
+        })
+        .collect();
 
     // Folders: each created once, only the deepest of a chain.
     let targets: Vec<String> = uploads.iter().filter_map(|a| a.target.clone()).collect();
-    let workspace_targets = targets.iter().filter(|t| matches!(artifacts::store_of(t), artifacts::Store::Workspace)).map(String::as_str);
-    let mut folders: Vec<String> = files::folders_for(workspace_targets).into_iter().map(|d| format!("{d}/x")).collect();
-    folders.extend(targets.iter().filter(|t| !matches!(artifacts::store_of(t), artifacts::Store::Workspace)).cloned());
+    let workspace_targets = targets
+        .iter()
+        .filter(|t| matches!(artifacts::store_of(t), artifacts::Store::Workspace))
+        .map(String::as_str);
+    let mut folders: Vec<String> = files::folders_for(workspace_targets)
+        .into_iter()
+        .map(|d| format!("{d}/x"))
+        .collect();
+    folders.extend(
+        targets
+            .iter()
+            .filter(|t| !matches!(artifacts::store_of(t), artifacts::Store::Workspace))
+            .cloned(),
+    );
     let results = super::pool::run_all(opts.concurrency, folders, |marker| {
         let s = shared.clone();
         async move {
@@ -77,7 +99,9 @@ pub async fn apply(client: &Client, plan: &Plan, state: DeployState, opts: &Appl
             match artifacts::ensure_folder(&s.client, &marker).await {
                 Ok(()) => true,
                 Err(e) => {
-                    let dir = marker.rsplit_once('/').map_or(marker.clone(), |(d, _)| d.to_string());
+                    let dir = marker
+                        .rsplit_once('/')
+                        .map_or(marker.clone(), |(d, _)| d.to_string());
                     s.fail(format!("folder {dir}"), e);
                     false
                 }
@@ -97,15 +121,30 @@ pub async fn apply(client: &Client, plan: &Plan, state: DeployState, opts: &Appl
 
     // Resources: the plan lists them in dependency order; each waits for what it refers to,
     // so independent ones run side by side in waves.
-    let mut pending: Vec<&Action> = plan.actions.iter().filter(|a| matches!(a.work, Work::Resource { .. }) && matches!(a.action, Op::Create | Op::Update)).collect();
+    let mut pending: Vec<&Action> = plan
+        .actions
+        .iter()
+        .filter(|a| {
+            matches!(a.work, Work::Resource { .. }) && matches!(a.action, Op::Create | Op::Update)
+        })
+        .collect();
     let rank = |k: &str| KINDS.iter().position(|x| *x == k).unwrap_or(usize::MAX);
     while !pending.is_empty() && !shared.failed.load(Ordering::SeqCst) {
         // Kinds go in deploy order (a volume needs its schema even when it names it without
         // an id reference); within a kind, what refers to another waits for it.
-        let first_rank = pending.iter().map(|a| rank(&a.kind)).min().unwrap_or_default();
+        let first_rank = pending
+            .iter()
+            .map(|a| rank(&a.kind))
+            .min()
+            .unwrap_or_default();
         let (ready, later): (Vec<&Action>, Vec<&Action>) = pending.iter().partition(|a| {
-            let Work::Resource { settings, .. } = &a.work else { return true };
-            rank(&a.kind) == first_rank && super::refs::deps(settings).iter().all(|d| !pending.iter().any(|p| p.kind == d.0 && p.name == d.1))
+            let Work::Resource { settings, .. } = &a.work else {
+                return true;
+            };
+            rank(&a.kind) == first_rank
+                && super::refs::deps(settings)
+                    .iter()
+                    .all(|d| !pending.iter().any(|p| p.kind == d.0 && p.name == d.1))
         });
         if ready.is_empty() {
             break;
@@ -122,8 +161,19 @@ pub async fn apply(client: &Client, plan: &Plan, state: DeployState, opts: &Appl
     }
 
     // Deletions last: resources in reverse deploy order, then files.
-    let mut deletes: Vec<&Action> = plan.actions.iter().filter(|a| a.action == Op::Delete).collect();
-    deletes.sort_by_key(|a| std::cmp::Reverse(KINDS.iter().position(|x| *x == a.kind).map_or(-1, |p| p as i64)));
+    let mut deletes: Vec<&Action> = plan
+        .actions
+        .iter()
+        .filter(|a| a.action == Op::Delete)
+        .collect();
+    deletes.sort_by_key(|a| {
+        std::cmp::Reverse(
+            KINDS
+                .iter()
+                .position(|x| *x == a.kind)
+                .map_or(-1, |p| p as i64),
+        )
+    });
     for a in deletes {
         if shared.failed.load(Ordering::SeqCst) {
             break;
@@ -133,7 +183,11 @@ pub async fn apply(client: &Client, plan: &Plan, state: DeployState, opts: &Appl
     }
     let shared = Arc::try_unwrap(shared).ok().expect("all tasks finished");
     let error = shared.first_error.into_inner().expect("not poisoned");
-    (shared.state.into_inner().expect("not poisoned"), applied, error)
+    (
+        shared.state.into_inner().expect("not poisoned"),
+        applied,
+        error,
+    )
 }
 
 fn tally(applied: &mut Applied, results: &[bool]) {
@@ -150,24 +204,53 @@ async fn upload(s: &Shared, a: &Action) -> bool {
     if s.failed.load(Ordering::SeqCst) {
         return false;
     }
-    let Work::Upload { local, notebook, hash, state_kind } = &a.work else { return false };
+    let Work::Upload {
+        local,
+        notebook,
+        hash,
+        state_kind,
+    } = &a.work
+    else {
+        return false;
+    };
     let remote = a.target.clone().unwrap_or_default();
     let bytes = match tokio::fs::read(local).await {
         Ok(b) => b,
         Err(e) => {
-            s.fail(format!("{} {}", a.kind, a.name), ClientError::Decode { method: "READ".into(), path: local.display().to_string(), object: a.name.clone(), message: e.to_string() });
+            s.fail(
+                format!("{} {}", a.kind, a.name),
+                ClientError::Decode {
+                    method: "READ".into(),
+                    path: local.display().to_string(),
+                    object: a.name.clone(),
+                    message: e.to_string(),
+                },
+            );
             return false;
         }
     };
     let result = if *state_kind == "library" {
         artifacts::upload(&s.client, &remote, bytes).await
     } else {
-        files::upload(&s.client, &remote, &bytes, files::import_format(&a.name, *notebook)).await
+        files::upload(
+            &s.client,
+            &remote,
+            &bytes,
+            files::import_format(&a.name, *notebook),
+        )
+        .await
     };
     match result {
         Ok(()) => {
-            let entry = FileEntry { hash: hash.clone(), kind: state_kind.to_string() };
-            s.state.lock().expect("not poisoned").files.insert(remote, entry);
+            let entry = FileEntry {
+                hash: hash.clone(),
+                kind: state_kind.to_string(),
+            };
+            s.state
+                .lock()
+                .expect("not poisoned")
+                .files
+                .insert(remote, entry);
             true
         }
         Err(e) => {
@@ -181,16 +264,26 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
     if s.failed.load(Ordering::SeqCst) {
         return false;
     }
-    let Work::Resource { settings, acl } = &a.work else { return false };
+    let Work::Resource { settings, acl } = &a.work else {
+        return false;
+    };
     let filled = {
         let state = s.state.lock().expect("not poisoned");
         fill(settings, &|k, n| state.resource(k, n).map(|e| e.id.clone()))
     };
     let hash = resource_hash(&filled, acl);
-    let previous = s.state.lock().expect("not poisoned").resource(&a.kind, &a.name).map(|e| e.settings.clone()).unwrap_or(Value::Null);
+    let previous = s
+        .state
+        .lock()
+        .expect("not poisoned")
+        .resource(&a.kind, &a.name)
+        .map(|e| e.settings.clone())
+        .unwrap_or(Value::Null);
     let created = !matches!((a.action, &a.target), (Op::Update, Some(_)));
     let result = match (a.action, &a.target) {
-        (Op::Update, Some(id)) => kinds::update(&s.client, &a.kind, &a.name, id, &filled, &previous).await,
+        (Op::Update, Some(id)) => {
+            kinds::update(&s.client, &a.kind, &a.name, id, &filled, &previous).await
+        }
         _ => create(s, a, &filled).await,
     };
     let id = match result {
@@ -201,8 +294,15 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
         }
     };
     // Record the id before anything else can fail, so a retry never creates it twice.
-    let entry = ResourceEntry { id: id.clone(), hash: String::new(), settings: filled.clone() };
-    s.state.lock().expect("not poisoned").set_resource(&a.kind, &a.name, entry);
+    let entry = ResourceEntry {
+        id: id.clone(),
+        hash: String::new(),
+        settings: filled.clone(),
+    };
+    s.state
+        .lock()
+        .expect("not poisoned")
+        .set_resource(&a.kind, &a.name, entry);
     if created && let Err(e) = kinds::after_create(&s.client, &a.kind, &a.name, &id, opts).await {
         s.fail(format!("{}.{}", a.kind, a.name), e);
         return false;
@@ -211,8 +311,15 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
         s.fail(format!("permissions of {}.{}", a.kind, a.name), e);
         return false;
     }
-    let entry = ResourceEntry { id, hash, settings: filled };
-    s.state.lock().expect("not poisoned").set_resource(&a.kind, &a.name, entry);
+    let entry = ResourceEntry {
+        id,
+        hash,
+        settings: filled,
+    };
+    s.state
+        .lock()
+        .expect("not poisoned")
+        .set_resource(&a.kind, &a.name, entry);
     true
 }
 
@@ -224,7 +331,9 @@ async fn create(s: &Shared, a: &Action, settings: &Value) -> Result<String, Clie
             tracing::warn!(resource = %format!("{}.{}", a.kind, a.name), "the create's answer was lost; checking whether it happened");
             match kinds::find(&s.client, &a.kind, settings).await? {
                 Some(id) => Ok(id),
-                None => kinds::create(&s.client, &a.kind, &a.name, settings).await.map_err(|_| e),
+                None => kinds::create(&s.client, &a.kind, &a.name, settings)
+                    .await
+                    .map_err(|_| e),
             }
         }
         other => other,

@@ -30,13 +30,27 @@ pub async fn build(bundle: &Bundle, timeout: Duration) -> Result<(), String> {
         let Some(cmd) = &a.build else { continue };
         let dir = bundle.root.join(&a.path);
         let mut child = tokio::process::Command::new("sh");
-        child.arg("-c").arg(cmd).current_dir(&dir).kill_on_drop(true);
+        child
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(&dir)
+            .kill_on_drop(true);
         let status = tokio::time::timeout(timeout, child.status())
             .await
-            .map_err(|_| format!("artifacts.{}: `{cmd}` did not finish within {}s", a.key, timeout.as_secs()))?
+            .map_err(|_| {
+                format!(
+                    "artifacts.{}: `{cmd}` did not finish within {}s",
+                    a.key,
+                    timeout.as_secs()
+                )
+            })?
             .map_err(|e| format!("artifacts.{}: cannot run `{cmd}`: {e}", a.key))?;
         if !status.success() {
-            return Err(format!("artifacts.{}: `{cmd}` failed ({status}) in {}", a.key, dir.display()));
+            return Err(format!(
+                "artifacts.{}: `{cmd}` failed ({status}) in {}",
+                a.key,
+                dir.display()
+            ));
         }
     }
     Ok(())
@@ -62,22 +76,46 @@ pub fn libraries(bundle: &mut Bundle) -> Result<Vec<LibraryFile>, String> {
         for pattern in &a.files {
             let found = matches(&bundle.root, pattern);
             if found.is_empty() {
-                return Err(format!("artifacts.{}: nothing matches {pattern} (did the build run?)", a.key));
+                return Err(format!(
+                    "artifacts.{}: nothing matches {pattern} (did the build run?)",
+                    a.key
+                ));
             }
             files.extend(found);
         }
     }
     let mut replace: Vec<(String, String)> = Vec::new();
-    for r in bundle.referenced.iter().filter(|r| r.kind == RefKind::Library) {
+    for r in bundle
+        .referenced
+        .iter()
+        .filter(|r| r.kind == RefKind::Library)
+    {
         let found = matches(&bundle.root, &r.local);
         match found.as_slice() {
-            [] => return Err(format!("no file matches library {} (build it first, or name it in `artifacts`)", r.local)),
+            [] => {
+                return Err(format!(
+                    "no file matches library {} (build it first, or name it in `artifacts`)",
+                    r.local
+                ));
+            }
             [one] => {
-                let name = one.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                replace.push((library_uri(&r.remote), library_uri(&destination(bundle, &name))));
+                let name = one
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                replace.push((
+                    library_uri(&r.remote),
+                    library_uri(&destination(bundle, &name)),
+                ));
                 files.push(one.clone());
             }
-            many => return Err(format!("library {} matches {} files; it must match one", r.local, many.len())),
+            many => {
+                return Err(format!(
+                    "library {} matches {} files; it must match one",
+                    r.local,
+                    many.len()
+                ));
+            }
         }
     }
     for res in &mut bundle.resources {
@@ -88,8 +126,14 @@ pub fn libraries(bundle: &mut Bundle) -> Result<Vec<LibraryFile>, String> {
     Ok(files
         .into_iter()
         .map(|local| {
-            let name = local.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            LibraryFile { remote: destination(bundle, &name), local }
+            let name = local
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            LibraryFile {
+                remote: destination(bundle, &name),
+                local,
+            }
         })
         .collect())
 }
@@ -129,10 +173,18 @@ pub async fn upload(client: &Client, remote: &str, bytes: Vec<u8>) -> Result<(),
     match store_of(remote) {
         Store::Workspace => super::files::put_workspace_file(client, remote, &bytes).await,
         Store::Volume => {
-            let quoted: String = remote.split('/').map(|seg| url::form_urlencoded::byte_serialize(seg.as_bytes()).collect::<String>()).collect::<Vec<_>>().join("/");
-            let r = ApiRequest::new(Method::PUT, format!("/api/2.0/fs/files{quoted}"), format!("artifact {remote}"))
-                .query("overwrite", "true")
-                .bytes(bytes);
+            let quoted: String = remote
+                .split('/')
+                .map(|seg| url::form_urlencoded::byte_serialize(seg.as_bytes()).collect::<String>())
+                .collect::<Vec<_>>()
+                .join("/");
+            let r = ApiRequest::new(
+                Method::PUT,
+                format!("/api/2.0/fs/files{quoted}"),
+                format!("artifact {remote}"),
+            )
+            .query("overwrite", "true")
+            .bytes(bytes);
             client.send(&r).await.map(drop)
         }
         Store::Dbfs => dbfs_upload(client, remote.trim_start_matches("dbfs:"), &bytes).await,
@@ -141,15 +193,26 @@ pub async fn upload(client: &Client, remote: &str, bytes: Vec<u8>) -> Result<(),
 
 /// Folders a destination needs first (workspace: mkdirs; volume: directories PUT; DBFS: mkdirs).
 pub async fn ensure_folder(client: &Client, remote: &str) -> Result<(), ClientError> {
-    let Some((dir, _)) = remote.rsplit_once('/') else { return Ok(()) };
+    let Some((dir, _)) = remote.rsplit_once('/') else {
+        return Ok(());
+    };
     match store_of(remote) {
         Store::Workspace => super::files::mkdirs(client, dir).await,
         Store::Volume => {
-            let r = ApiRequest::new(Method::PUT, format!("/api/2.0/fs/directories{dir}"), format!("folder {dir}"));
+            let r = ApiRequest::new(
+                Method::PUT,
+                format!("/api/2.0/fs/directories{dir}"),
+                format!("folder {dir}"),
+            );
             client.send(&r).await.map(drop)
         }
         Store::Dbfs => {
-            let r = ApiRequest::post("/api/2.0/dbfs/mkdirs", format!("folder {dir}"), json!({ "path": dir.trim_start_matches("dbfs:") })).idempotent(true);
+            let r = ApiRequest::post(
+                "/api/2.0/dbfs/mkdirs",
+                format!("folder {dir}"),
+                json!({ "path": dir.trim_start_matches("dbfs:") }),
+            )
+            .idempotent(true);
             client.call::<Value>(r).await.map(drop)
         }
     }
@@ -158,13 +221,22 @@ pub async fn ensure_folder(client: &Client, remote: &str) -> Result<(), ClientEr
 /// Streams a file to DBFS in blocks; a failed upload is closed and started over by the caller.
 async fn dbfs_upload(client: &Client, path: &str, bytes: &[u8]) -> Result<(), ClientError> {
     let what = format!("artifact dbfs:{path}");
-    let create = ApiRequest::post("/api/2.0/dbfs/create", what.clone(), json!({ "path": path, "overwrite": true })).idempotent(true);
+    let create = ApiRequest::post(
+        "/api/2.0/dbfs/create",
+        what.clone(),
+        json!({ "path": path, "overwrite": true }),
+    )
+    .idempotent(true);
     let handle: Value = client.call(create).await?;
     let handle = handle["handle"].clone();
     for chunk in bytes.chunks(DBFS_BLOCK) {
         let data = base64::engine::general_purpose::STANDARD.encode(chunk);
         // A resent block would be appended twice: never resend one blindly.
-        let add = ApiRequest::post("/api/2.0/dbfs/add-block", what.clone(), json!({ "handle": handle, "data": data }));
+        let add = ApiRequest::post(
+            "/api/2.0/dbfs/add-block",
+            what.clone(),
+            json!({ "handle": handle, "data": data }),
+        );
         client.call::<Value>(add).await?;
     }
     let close = ApiRequest::post("/api/2.0/dbfs/close", what, json!({ "handle": handle }));
@@ -175,9 +247,23 @@ async fn dbfs_upload(client: &Client, path: &str, bytes: &[u8]) -> Result<(), Cl
 pub async fn delete(client: &Client, remote: &str) -> Result<(), ClientError> {
     let result = match store_of(remote) {
         Store::Workspace => return super::files::delete(client, remote).await,
-        Store::Volume => client.send(&ApiRequest::new(Method::DELETE, format!("/api/2.0/fs/files{remote}"), format!("artifact {remote}"))).await.map(drop),
+        Store::Volume => client
+            .send(&ApiRequest::new(
+                Method::DELETE,
+                format!("/api/2.0/fs/files{remote}"),
+                format!("artifact {remote}"),
+            ))
+            .await
+            .map(drop),
         Store::Dbfs => client
-            .call::<Value>(ApiRequest::post("/api/2.0/dbfs/delete", format!("artifact {remote}"), json!({ "path": remote.trim_start_matches("dbfs:") })).idempotent(true))
+            .call::<Value>(
+                ApiRequest::post(
+                    "/api/2.0/dbfs/delete",
+                    format!("artifact {remote}"),
+                    json!({ "path": remote.trim_start_matches("dbfs:") }),
+                )
+                .idempotent(true),
+            )
             .await
             .map(drop),
     };

@@ -22,11 +22,20 @@ pub fn import_format(local: &str, notebook: bool) -> ImportFormat {
     Language::from_extension(ext).map_or(ImportFormat::Auto, ImportFormat::Source)
 }
 
-pub async fn upload(client: &Client, remote: &str, content: &[u8], format: ImportFormat) -> Result<(), ClientError> {
+pub async fn upload(
+    client: &Client,
+    remote: &str,
+    content: &[u8],
+    format: ImportFormat,
+) -> Result<(), ClientError> {
     workspace::import(client, remote, content, format, true).await
 }
 
-pub async fn put_workspace_file(client: &Client, path: &str, bytes: &[u8]) -> Result<(), ClientError> {
+pub async fn put_workspace_file(
+    client: &Client,
+    path: &str,
+    bytes: &[u8],
+) -> Result<(), ClientError> {
     workspace::import(client, path, bytes, ImportFormat::Raw, true).await
 }
 
@@ -36,8 +45,12 @@ pub async fn mkdirs(client: &Client, path: &str) -> Result<(), ClientError> {
 
 /// Deletes one workspace object; already gone counts as deleted.
 pub async fn delete(client: &Client, path: &str) -> Result<(), ClientError> {
-    let req = ApiRequest::post("/api/2.0/workspace/delete", format!("workspace path {path}"), json!({ "path": path, "recursive": false }))
-        .idempotent(true);
+    let req = ApiRequest::post(
+        "/api/2.0/workspace/delete",
+        format!("workspace path {path}"),
+        json!({ "path": path, "recursive": false }),
+    )
+    .idempotent(true);
     match client.call::<serde_json::Value>(req).await {
         Ok(_) => Ok(()),
         Err(e) if e.is_not_found() => Ok(()),
@@ -55,7 +68,11 @@ pub fn folders_for<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<String> {
     dirs.sort();
     dirs.dedup();
     let all = dirs.clone();
-    dirs.retain(|d| !all.iter().any(|o| o.len() > d.len() && o.starts_with(d.as_str()) && o.as_bytes()[d.len()] == b'/'));
+    dirs.retain(|d| {
+        !all.iter().any(|o| {
+            o.len() > d.len() && o.starts_with(d.as_str()) && o.as_bytes()[d.len()] == b'/'
+        })
+    });
     dirs
 }
 
@@ -65,7 +82,15 @@ mod tests {
 
     #[test]
     fn only_the_deepest_folders_are_created() {
-        let dirs = folders_for(["/r/files/a/x.py", "/r/files/a/b/y.py", "/r/files/c.py", "/r/files/ab/z"].into_iter());
+        let dirs = folders_for(
+            [
+                "/r/files/a/x.py",
+                "/r/files/a/b/y.py",
+                "/r/files/c.py",
+                "/r/files/ab/z",
+            ]
+            .into_iter(),
+        );
         assert_eq!(dirs, vec!["/r/files/a/b", "/r/files/ab"]);
     }
 }

@@ -45,65 +45,119 @@ pub fn api_settings(settings: &Value) -> Value {
 }
 
 fn full_name(parts: &[&Value]) -> String {
-    parts.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(".")
+    parts
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// What follows a create once its id is recorded: a new cluster starts, and a deploy should
 /// not leave it running unless asked to.
-pub async fn after_create(client: &Client, kind: &str, key: &str, id: &str, opts: CreateOptions) -> Result<(), ClientError> {
+pub async fn after_create(
+    client: &Client,
+    kind: &str,
+    key: &str,
+    id: &str,
+    opts: CreateOptions,
+) -> Result<(), ClientError> {
     if kind == "clusters" && !opts.keep_clusters_running {
-        let stop = req(Method::POST, "/api/2.1/clusters/delete", &format!("{kind}.{key} ({id})")).json(json!({ "cluster_id": id })).idempotent(true);
+        let stop = req(
+            Method::POST,
+            "/api/2.1/clusters/delete",
+            &format!("{kind}.{key} ({id})"),
+        )
+        .json(json!({ "cluster_id": id }))
+        .idempotent(true);
         client.call::<Value>(stop).await?;
     }
     Ok(())
 }
 
 /// Creates the object; its id.
-pub async fn create(client: &Client, kind: &str, key: &str, settings: &Value) -> Result<String, ClientError> {
+pub async fn create(
+    client: &Client,
+    kind: &str,
+    key: &str,
+    settings: &Value,
+) -> Result<String, ClientError> {
     let what = format!("{kind}.{key}");
     let body = api_settings(settings);
     match kind {
         "jobs" => {
-            let r: Value = client.call(req(Method::POST, "/api/2.2/jobs/create", &what).json(body)).await?;
+            let r: Value = client
+                .call(req(Method::POST, "/api/2.2/jobs/create", &what).json(body))
+                .await?;
             str_field(&r, "job_id")
         }
         "pipelines" => {
-            let r: Value = client.call(req(Method::POST, "/api/2.0/pipelines", &what).json(body)).await?;
+            let r: Value = client
+                .call(req(Method::POST, "/api/2.0/pipelines", &what).json(body))
+                .await?;
             str_field(&r, "pipeline_id")
         }
         "clusters" => {
-            let r: Value = client.call(req(Method::POST, "/api/2.1/clusters/create", &what).json(body)).await?;
+            let r: Value = client
+                .call(req(Method::POST, "/api/2.1/clusters/create", &what).json(body))
+                .await?;
             str_field(&r, "cluster_id")
         }
         "schemas" => {
-            let r: Value = client.call(req(Method::POST, "/api/2.1/unity-catalog/schemas", &what).json(body)).await?;
-            str_field(&r, "full_name").or_else(|_| Ok(full_name(&[&settings["catalog_name"], &settings["name"]])))
+            let r: Value = client
+                .call(req(Method::POST, "/api/2.1/unity-catalog/schemas", &what).json(body))
+                .await?;
+            str_field(&r, "full_name")
+                .or_else(|_| Ok(full_name(&[&settings["catalog_name"], &settings["name"]])))
         }
         "volumes" => {
             let mut body = body;
             if body.get("volume_type").is_none() {
                 body["volume_type"] = json!("MANAGED");
             }
-            let r: Value = client.call(req(Method::POST, "/api/2.1/unity-catalog/volumes", &what).json(body)).await?;
-            str_field(&r, "full_name").or_else(|_| Ok(full_name(&[&settings["catalog_name"], &settings["schema_name"], &settings["name"]])))
+            let r: Value = client
+                .call(req(Method::POST, "/api/2.1/unity-catalog/volumes", &what).json(body))
+                .await?;
+            str_field(&r, "full_name").or_else(|_| {
+                Ok(full_name(&[
+                    &settings["catalog_name"],
+                    &settings["schema_name"],
+                    &settings["name"],
+                ]))
+            })
         }
         "registered_models" => {
-            let r: Value = client.call(req(Method::POST, "/api/2.1/unity-catalog/models", &what).json(body)).await?;
-            str_field(&r, "full_name").or_else(|_| Ok(full_name(&[&settings["catalog_name"], &settings["schema_name"], &settings["name"]])))
+            let r: Value = client
+                .call(req(Method::POST, "/api/2.1/unity-catalog/models", &what).json(body))
+                .await?;
+            str_field(&r, "full_name").or_else(|_| {
+                Ok(full_name(&[
+                    &settings["catalog_name"],
+                    &settings["schema_name"],
+                    &settings["name"],
+                ]))
+            })
         }
         "experiments" => {
-            let r: Value = client.call(req(Method::POST, "/api/2.0/mlflow/experiments/create", &what).json(body)).await?;
+            let r: Value = client
+                .call(req(Method::POST, "/api/2.0/mlflow/experiments/create", &what).json(body))
+                .await?;
             str_field(&r, "experiment_id")
         }
         "secret_scopes" => {
             let name = settings["name"].as_str().unwrap_or(key).to_string();
             let mut b = json!({ "scope": name });
-            for k in ["initial_manage_principal", "scope_backend_type", "backend_azure_keyvault"] {
+            for k in [
+                "initial_manage_principal",
+                "scope_backend_type",
+                "backend_azure_keyvault",
+            ] {
                 if let Some(v) = body.get(k) {
                     b[k] = v.clone();
                 }
             }
-            client.call::<Value>(req(Method::POST, "/api/2.0/secrets/scopes/create", &what).json(b)).await?;
+            client
+                .call::<Value>(req(Method::POST, "/api/2.0/secrets/scopes/create", &what).json(b))
+                .await?;
             Ok(name)
         }
         _ => unreachable!("kinds are checked when the bundle loads"),
@@ -111,31 +165,53 @@ pub async fn create(client: &Client, kind: &str, key: &str, settings: &Value) ->
 }
 
 /// Brings the object in line with `settings`; its id afterwards (renames change UC ids).
-pub async fn update(client: &Client, kind: &str, key: &str, id: &str, settings: &Value, previous: &Value) -> Result<String, ClientError> {
+pub async fn update(
+    client: &Client,
+    kind: &str,
+    key: &str,
+    id: &str,
+    settings: &Value,
+    previous: &Value,
+) -> Result<String, ClientError> {
     let what = format!("{kind}.{key} ({id})");
     let body = api_settings(settings);
-    let renamed = |field: &str| previous.get(field).is_some() && previous.get(field) != settings.get(field);
+    let renamed =
+        |field: &str| previous.get(field).is_some() && previous.get(field) != settings.get(field);
     match kind {
         "jobs" => {
             let job_id: i64 = id.parse().unwrap_or_default();
-            let r = req(Method::POST, "/api/2.2/jobs/reset", &what).json(json!({ "job_id": job_id, "new_settings": body })).idempotent(true);
+            let r = req(Method::POST, "/api/2.2/jobs/reset", &what)
+                .json(json!({ "job_id": job_id, "new_settings": body }))
+                .idempotent(true);
             client.call::<Value>(r).await?;
             Ok(id.to_string())
         }
         "pipelines" => {
             let mut b = body;
             b["id"] = json!(id);
-            client.call::<Value>(req(Method::PUT, format!("/api/2.0/pipelines/{id}"), &what).json(b)).await?;
+            client
+                .call::<Value>(req(Method::PUT, format!("/api/2.0/pipelines/{id}"), &what).json(b))
+                .await?;
             Ok(id.to_string())
         }
         "clusters" => {
             let mut b = body;
             b["cluster_id"] = json!(id);
-            client.call::<Value>(req(Method::POST, "/api/2.1/clusters/edit", &what).json(b).idempotent(true)).await?;
+            client
+                .call::<Value>(
+                    req(Method::POST, "/api/2.1/clusters/edit", &what)
+                        .json(b)
+                        .idempotent(true),
+                )
+                .await?;
             Ok(id.to_string())
         }
         "schemas" | "volumes" | "registered_models" => {
-            let path_kind = if kind == "registered_models" { "models" } else { kind };
+            let path_kind = if kind == "registered_models" {
+                "models"
+            } else {
+                kind
+            };
             let mut patch = json!({});
             for k in ["comment", "properties", "owner"] {
                 if let Some(v) = body.get(k) {
@@ -145,13 +221,27 @@ pub async fn update(client: &Client, kind: &str, key: &str, id: &str, settings: 
             if renamed("name") {
                 patch["new_name"] = settings["name"].clone();
             }
-            let r: Value = client.call(req(Method::PATCH, uc_path(path_kind, id), &what).json(patch).idempotent(true)).await?;
-            Ok(r["full_name"].as_str().map_or_else(|| id.to_string(), str::to_string))
+            let r: Value = client
+                .call(
+                    req(Method::PATCH, uc_path(path_kind, id), &what)
+                        .json(patch)
+                        .idempotent(true),
+                )
+                .await?;
+            Ok(r["full_name"]
+                .as_str()
+                .map_or_else(|| id.to_string(), str::to_string))
         }
         "experiments" => {
             if renamed("name") {
                 let b = json!({ "experiment_id": id, "new_name": settings["name"] });
-                client.call::<Value>(req(Method::POST, "/api/2.0/mlflow/experiments/update", &what).json(b).idempotent(true)).await?;
+                client
+                    .call::<Value>(
+                        req(Method::POST, "/api/2.0/mlflow/experiments/update", &what)
+                            .json(b)
+                            .idempotent(true),
+                    )
+                    .await?;
             }
             Ok(id.to_string())
         }
@@ -164,14 +254,19 @@ pub async fn update(client: &Client, kind: &str, key: &str, id: &str, settings: 
 pub async fn delete(client: &Client, kind: &str, key: &str, id: &str) -> Result<(), ClientError> {
     let what = format!("{kind}.{key} ({id})");
     let r = match kind {
-        "jobs" => req(Method::POST, "/api/2.2/jobs/delete", &what).json(json!({ "job_id": id.parse::<i64>().unwrap_or_default() })),
+        "jobs" => req(Method::POST, "/api/2.2/jobs/delete", &what)
+            .json(json!({ "job_id": id.parse::<i64>().unwrap_or_default() })),
         "pipelines" => req(Method::DELETE, format!("/api/2.0/pipelines/{id}"), &what),
-        "clusters" => req(Method::POST, "/api/2.1/clusters/permanent-delete", &what).json(json!({ "cluster_id": id })),
+        "clusters" => req(Method::POST, "/api/2.1/clusters/permanent-delete", &what)
+            .json(json!({ "cluster_id": id })),
         "schemas" => req(Method::DELETE, uc_path("schemas", id), &what),
         "volumes" => req(Method::DELETE, uc_path("volumes", id), &what),
         "registered_models" => req(Method::DELETE, uc_path("models", id), &what),
-        "experiments" => req(Method::POST, "/api/2.0/mlflow/experiments/delete", &what).json(json!({ "experiment_id": id })),
-        "secret_scopes" => req(Method::POST, "/api/2.0/secrets/scopes/delete", &what).json(json!({ "scope": id })),
+        "experiments" => req(Method::POST, "/api/2.0/mlflow/experiments/delete", &what)
+            .json(json!({ "experiment_id": id })),
+        "secret_scopes" => {
+            req(Method::POST, "/api/2.0/secrets/scopes/delete", &what).json(json!({ "scope": id }))
+        }
         _ => unreachable!("kinds are checked when the bundle loads"),
     }
     .idempotent(true);
@@ -192,7 +287,9 @@ pub async fn exists(client: &Client, kind: &str, key: &str, id: &str) -> Result<
         "schemas" => req(Method::GET, uc_path("schemas", id), &what),
         "volumes" => req(Method::GET, uc_path("volumes", id), &what),
         "registered_models" => req(Method::GET, uc_path("models", id), &what),
-        "experiments" => req(Method::GET, "/api/2.0/mlflow/experiments/get", &what).query("experiment_id", id),
+        "experiments" => {
+            req(Method::GET, "/api/2.0/mlflow/experiments/get", &what).query("experiment_id", id)
+        }
         "secret_scopes" => return Ok(scope_names(client).await?.iter().any(|n| n == id)),
         _ => unreachable!("kinds are checked when the bundle loads"),
     };
@@ -206,16 +303,35 @@ pub async fn exists(client: &Client, kind: &str, key: &str, id: &str) -> Result<
 
 /// The clusters API answers an unknown id with 400 INVALID_PARAMETER_VALUE.
 fn missing_cluster(kind: &str, e: &ClientError) -> bool {
-    kind == "clusters" && e.api().is_some_and(|a| a.error_code.as_deref() == Some("INVALID_PARAMETER_VALUE") && a.message.contains("does not exist"))
+    kind == "clusters"
+        && e.api().is_some_and(|a| {
+            a.error_code.as_deref() == Some("INVALID_PARAMETER_VALUE")
+                && a.message.contains("does not exist")
+        })
 }
 
 async fn scope_names(client: &Client) -> Result<Vec<String>, ClientError> {
-    let v: Value = client.call(req(Method::GET, "/api/2.0/secrets/scopes/list", "secret scopes")).await?;
-    Ok(v["scopes"].as_array().into_iter().flatten().filter_map(|s| s["name"].as_str().map(str::to_string)).collect())
+    let v: Value = client
+        .call(req(
+            Method::GET,
+            "/api/2.0/secrets/scopes/list",
+            "secret scopes",
+        ))
+        .await?;
+    Ok(v["scopes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str().map(str::to_string))
+        .collect())
 }
 
 /// The id of an object matching these settings by name, if exactly one exists.
-pub async fn find(client: &Client, kind: &str, settings: &Value) -> Result<Option<String>, ClientError> {
+pub async fn find(
+    client: &Client,
+    kind: &str,
+    settings: &Value,
+) -> Result<Option<String>, ClientError> {
     let name = settings["name"].as_str().unwrap_or_default();
     match kind {
         "jobs" => {
@@ -228,18 +344,43 @@ pub async fn find(client: &Client, kind: &str, settings: &Value) -> Result<Optio
         "clusters" => {
             let wanted = settings["cluster_name"].as_str().unwrap_or_default();
             let ids = super::lookup::clusters_named(client, wanted).await?;
-            Ok(if ids.len() == 1 { ids.into_iter().next() } else { None })
+            Ok(if ids.len() == 1 {
+                ids.into_iter().next()
+            } else {
+                None
+            })
         }
         "pipelines" => {
             let filter = format!("name LIKE '{}'", name.replace('\'', "''"));
-            let v: Value = client.call(req(Method::GET, "/api/2.0/pipelines", "pipelines").query("filter", filter)).await?;
-            let ids: Vec<String> = v["statuses"].as_array().into_iter().flatten().filter(|p| p["name"] == name).filter_map(|p| p["pipeline_id"].as_str().map(str::to_string)).collect();
-            Ok(if ids.len() == 1 { ids.into_iter().next() } else { None })
+            let v: Value = client
+                .call(req(Method::GET, "/api/2.0/pipelines", "pipelines").query("filter", filter))
+                .await?;
+            let ids: Vec<String> = v["statuses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["name"] == name)
+                .filter_map(|p| p["pipeline_id"].as_str().map(str::to_string))
+                .collect();
+            Ok(if ids.len() == 1 {
+                ids.into_iter().next()
+            } else {
+                None
+            })
         }
         "experiments" => {
-            let r = req(Method::GET, "/api/2.0/mlflow/experiments/get-by-name", "experiment").query("experiment_name", name);
+            let r = req(
+                Method::GET,
+                "/api/2.0/mlflow/experiments/get-by-name",
+                "experiment",
+            )
+            .query("experiment_name", name);
             match client.call::<Value>(r).await {
-                Ok(v) if v["experiment"]["lifecycle_stage"] != "deleted" => Ok(v["experiment"]["experiment_id"].as_str().map(str::to_string)),
+                Ok(v) if v["experiment"]["lifecycle_stage"] != "deleted" => {
+                    Ok(v["experiment"]["experiment_id"]
+                        .as_str()
+                        .map(str::to_string))
+                }
                 Ok(_) => Ok(None),
                 Err(e) if e.is_not_found() => Ok(None),
                 Err(e) => Err(e),
@@ -249,7 +390,11 @@ pub async fn find(client: &Client, kind: &str, settings: &Value) -> Result<Optio
         "schemas" | "volumes" | "registered_models" => {
             let id = match kind {
                 "schemas" => full_name(&[&settings["catalog_name"], &settings["name"]]),
-                _ => full_name(&[&settings["catalog_name"], &settings["schema_name"], &settings["name"]]),
+                _ => full_name(&[
+                    &settings["catalog_name"],
+                    &settings["schema_name"],
+                    &settings["name"],
+                ]),
             };
             Ok(exists(client, kind, "", &id).await?.then_some(id))
         }
@@ -289,7 +434,12 @@ pub fn access_list(kind: &str, settings: &Value, top: &[Value]) -> Vec<Value> {
 }
 
 /// Sets the object's permissions (jobs, pipelines, clusters, experiments) or ACLs (scopes).
-pub async fn apply_permissions(client: &Client, kind: &str, id: &str, acl: &[Value]) -> Result<(), ClientError> {
+pub async fn apply_permissions(
+    client: &Client,
+    kind: &str,
+    id: &str,
+    acl: &[Value],
+) -> Result<(), ClientError> {
     if acl.is_empty() {
         return Ok(());
     }
@@ -302,7 +452,17 @@ pub async fn apply_permissions(client: &Client, kind: &str, id: &str, acl: &[Val
         for p in acl {
             if let (Some((_, who)), Some(level)) = (principal(p), p["level"].as_str()) {
                 let b = json!({ "scope": id, "principal": who, "permission": level });
-                client.call::<Value>(req(Method::POST, "/api/2.0/secrets/acls/put", &format!("ACL of scope {id}")).json(b).idempotent(true)).await?;
+                client
+                    .call::<Value>(
+                        req(
+                            Method::POST,
+                            "/api/2.0/secrets/acls/put",
+                            &format!("ACL of scope {id}"),
+                        )
+                        .json(b)
+                        .idempotent(true),
+                    )
+                    .await?;
             }
         }
         return Ok(());
@@ -318,6 +478,11 @@ pub async fn apply_permissions(client: &Client, kind: &str, id: &str, acl: &[Val
             Some(json!({ k: who, "permission_level": p["level"] }))
         })
         .collect();
-    let r = req(Method::PUT, format!("/api/2.0/permissions/{object_type}/{id}"), &format!("permissions of {kind} {id}")).json(json!({ "access_control_list": list }));
+    let r = req(
+        Method::PUT,
+        format!("/api/2.0/permissions/{object_type}/{id}"),
+        &format!("permissions of {kind} {id}"),
+    )
+    .json(json!({ "access_control_list": list }));
     client.call::<Value>(r).await.map(drop)
 }

@@ -26,19 +26,31 @@ pub struct LockInfo {
 
 #[derive(Debug)]
 pub enum LockError {
-    Held { holder: LockInfo, path: String, waited: Duration },
+    Held {
+        holder: LockInfo,
+        path: String,
+        waited: Duration,
+    },
     Api(ClientError),
 }
 
 impl std::fmt::Display for LockError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            LockError::Held { holder, path, waited } => write!(
+            LockError::Held {
+                holder,
+                path,
+                waited,
+            } => write!(
                 f,
                 "the deploy lock {path} is held by {} since {}{}",
                 holder.user,
                 holder.acquisition_time,
-                if waited.is_zero() { String::new() } else { format!(" (waited {}s)", waited.as_secs()) }
+                if waited.is_zero() {
+                    String::new()
+                } else {
+                    format!(" (waited {}s)", waited.as_secs())
+                }
             ),
             LockError::Api(e) => write!(f, "deploy lock: {e}"),
         }
@@ -51,12 +63,17 @@ pub struct Lock {
 }
 
 fn now_rfc3339() -> String {
-    let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
     crate::util::rfc3339(secs)
 }
 
 async fn read(client: &Client, path: &str) -> Result<Option<LockInfo>, ClientError> {
-    let req = ApiRequest::get("/api/2.0/workspace/export", format!("deploy lock {path}")).query("path", path).query("direct_download", "true");
+    let req = ApiRequest::get("/api/2.0/workspace/export", format!("deploy lock {path}"))
+        .query("path", path)
+        .query("direct_download", "true");
     match client.send(&req).await {
         Ok(r) => Ok(serde_json::from_slice(&r.body).ok()),
         Err(e) if e.is_not_found() => Ok(None),
@@ -65,10 +82,23 @@ async fn read(client: &Client, path: &str) -> Result<Option<LockInfo>, ClientErr
 }
 
 /// Takes the lock, waiting up to `wait` for another holder to release it.
-pub async fn acquire(client: &Client, state_path: &str, user: &str, force: bool, wait: Duration) -> Result<Lock, LockError> {
+pub async fn acquire(
+    client: &Client,
+    state_path: &str,
+    user: &str,
+    force: bool,
+    wait: Duration,
+) -> Result<Lock, LockError> {
     let path = format!("{state_path}/{LOCK_FILE}");
-    workspace::mkdirs(client, state_path).await.map_err(LockError::Api)?;
-    let info = LockInfo { id: uuid::Uuid::new_v4().to_string(), acquisition_time: now_rfc3339(), is_forced: force, user: user.into() };
+    workspace::mkdirs(client, state_path)
+        .await
+        .map_err(LockError::Api)?;
+    let info = LockInfo {
+        id: uuid::Uuid::new_v4().to_string(),
+        acquisition_time: now_rfc3339(),
+        is_forced: force,
+        user: user.into(),
+    };
     let body = serde_json::to_vec(&info).expect("lock info serialises");
     let started = Instant::now();
     let mut pause = Duration::from_millis(250);
@@ -85,7 +115,11 @@ pub async fn acquire(client: &Client, state_path: &str, user: &str, force: bool,
             Some(holder) => {
                 let waited = started.elapsed();
                 if waited >= wait {
-                    return Err(LockError::Held { holder, path, waited });
+                    return Err(LockError::Held {
+                        holder,
+                        path,
+                        waited,
+                    });
                 }
                 tokio::time::sleep(pause.min(wait - waited)).await;
                 pause = (pause * 2).min(Duration::from_secs(5));
@@ -94,7 +128,12 @@ pub async fn acquire(client: &Client, state_path: &str, user: &str, force: bool,
             None => {}
         }
         if started.elapsed() > wait + Duration::from_secs(60) {
-            return Err(LockError::Api(ClientError::Decode { method: "GET".into(), path: path.clone(), object: "deploy lock".into(), message: "the lock file keeps vanishing".into() }));
+            return Err(LockError::Api(ClientError::Decode {
+                method: "GET".into(),
+                path: path.clone(),
+                object: "deploy lock".into(),
+                message: "the lock file keeps vanishing".into(),
+            }));
         }
     }
 }
@@ -103,7 +142,9 @@ impl Lock {
     /// Removes the lock if it is still ours (someone may have forced it away).
     pub async fn release(self, client: &Client) -> Result<(), ClientError> {
         match read(client, &self.path).await? {
-            Some(holder) if holder.id == self.info.id => workspace::delete(client, &self.path, false).await,
+            Some(holder) if holder.id == self.info.id => {
+                workspace::delete(client, &self.path, false).await
+            }
             _ => Ok(()),
         }
     }

@@ -12,7 +12,13 @@ use crate::databricks::{ApiRequest, Client, ClientError};
 /// Upper bound on pages read for one list, so a misbehaving server cannot loop us forever.
 const MAX_PAGES: usize = 1000;
 
-async fn paged(client: &Client, path: &str, key: &str, token_param: &str, extra: &[(&str, &str)]) -> Result<Vec<Value>, ClientError> {
+async fn paged(
+    client: &Client,
+    path: &str,
+    key: &str,
+    token_param: &str,
+    extra: &[(&str, &str)],
+) -> Result<Vec<Value>, ClientError> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
@@ -46,7 +52,14 @@ fn ids_named(items: &[Value], name_field: &str, id_field: &str, name: &str) -> V
 }
 
 pub async fn clusters_named(client: &Client, name: &str) -> Result<Vec<String>, ClientError> {
-    let all = paged(client, "/api/2.1/clusters/list", "clusters", "page_token", &[("page_size", "100")]).await?;
+    let all = paged(
+        client,
+        "/api/2.1/clusters/list",
+        "clusters",
+        "page_token",
+        &[("page_size", "100")],
+    )
+    .await?;
     Ok(ids_named(&all, "cluster_name", "cluster_id", name))
 }
 
@@ -55,20 +68,46 @@ async fn ids(client: &Client, kind: &str, name: &str) -> Result<Vec<String>, Cli
     Ok(match kind {
         "cluster" => clusters_named(client, name).await?,
         "cluster_policy" => {
-            let v = paged(client, "/api/2.0/policies/clusters/list", "policies", "page_token", &[]).await?;
+            let v = paged(
+                client,
+                "/api/2.0/policies/clusters/list",
+                "policies",
+                "page_token",
+                &[],
+            )
+            .await?;
             ids_named(&v, "name", "policy_id", name)
         }
         "instance_pool" => {
-            let v = paged(client, "/api/2.0/instance-pools/list", "instance_pools", "page_token", &[]).await?;
+            let v = paged(
+                client,
+                "/api/2.0/instance-pools/list",
+                "instance_pools",
+                "page_token",
+                &[],
+            )
+            .await?;
             ids_named(&v, "instance_pool_name", "instance_pool_id", name)
         }
         "warehouse" => {
-            let v = paged(client, "/api/2.0/sql/warehouses", "warehouses", "page_token", &[("page_size", "100")]).await?;
+            let v = paged(
+                client,
+                "/api/2.0/sql/warehouses",
+                "warehouses",
+                "page_token",
+                &[("page_size", "100")],
+            )
+            .await?;
             ids_named(&v, "name", "id", name)
         }
         "service_principal" => {
             let filter = format!("displayName eq \"{}\"", name.replace('"', "\\\""));
-            let r = ApiRequest::new(Method::GET, "/api/2.0/preview/scim/v2/ServicePrincipals", "service principals").query("filter", filter);
+            let r = ApiRequest::new(
+                Method::GET,
+                "/api/2.0/preview/scim/v2/ServicePrincipals",
+                "service principals",
+            )
+            .query("filter", filter);
             let v: Value = client.call(r).await?;
             let all = v["Resources"].as_array().cloned().unwrap_or_default();
             ids_named(&all, "displayName", "applicationId", name)
@@ -80,7 +119,14 @@ async fn ids(client: &Client, kind: &str, name: &str) -> Result<Vec<String>, Cli
             .collect(),
         "pipeline" => {
             let filter = format!("name LIKE '{}'", name.replace('\'', "''"));
-            let v = paged(client, "/api/2.0/pipelines", "statuses", "page_token", &[("filter", &filter)]).await?;
+            let v = paged(
+                client,
+                "/api/2.0/pipelines",
+                "statuses",
+                "page_token",
+                &[("filter", &filter)],
+            )
+            .await?;
             ids_named(&v, "name", "pipeline_id", name)
         }
         _ => Vec::new(),
@@ -88,7 +134,10 @@ async fn ids(client: &Client, kind: &str, name: &str) -> Result<Vec<String>, Cli
 }
 
 /// One answer per lookup: the id, or why there is none. API failures are not answers.
-pub async fn answer(client: &Client, lookups: &[LookupRequest]) -> Result<BTreeMap<String, Result<String, String>>, ClientError> {
+pub async fn answer(
+    client: &Client,
+    lookups: &[LookupRequest],
+) -> Result<BTreeMap<String, Result<String, String>>, ClientError> {
     let mut out = BTreeMap::new();
     for l in lookups {
         let found = ids(client, &l.kind, &l.name).await?;
@@ -96,7 +145,12 @@ pub async fn answer(client: &Client, lookups: &[LookupRequest]) -> Result<BTreeM
         let answer = match found.as_slice() {
             [one] => Ok(one.clone()),
             [] => Err(format!("no {kind} named {:?} in the workspace", l.name)),
-            many => Err(format!("{} {kind}s are named {:?} (ids {}); names must be unique to be looked up", many.len(), l.name, many.join(", "))),
+            many => Err(format!(
+                "{} {kind}s are named {:?} (ids {}); names must be unique to be looked up",
+                many.len(),
+                l.name,
+                many.join(", ")
+            )),
         };
         out.insert(l.variable.clone(), answer);
     }

@@ -46,8 +46,16 @@ impl Op {
 /// What applying an action needs.
 #[derive(Debug, Clone)]
 pub enum Work {
-    Upload { local: std::path::PathBuf, notebook: bool, hash: String, state_kind: &'static str },
-    Resource { settings: Value, acl: Vec<Value> },
+    Upload {
+        local: std::path::PathBuf,
+        notebook: bool,
+        hash: String,
+        state_kind: &'static str,
+    },
+    Resource {
+        settings: Value,
+        acl: Vec<Value>,
+    },
     Remove,
 }
 
@@ -96,13 +104,21 @@ impl Plan {
 
 /// Hash of what a resource sends: settings with known ids, and its access list.
 pub fn resource_hash(settings: &Value, acl: &[Value]) -> String {
-    sha256(canonical(&json!({ "settings": settings, "acl": acl })).to_string().as_bytes())
+    sha256(
+        canonical(&json!({ "settings": settings, "acl": acl }))
+            .to_string()
+            .as_bytes(),
+    )
 }
 
 /// Resource (kind, key) pairs in an order where each comes after what it refers to.
 pub fn ordered(bundle: &Bundle) -> Result<Vec<(String, String)>, String> {
     let rank = |k: &str| KINDS.iter().position(|x| *x == k).unwrap_or(usize::MAX);
-    let mut pending: Vec<(String, String)> = bundle.resources.iter().map(|r| (r.kind.clone(), r.key.clone())).collect();
+    let mut pending: Vec<(String, String)> = bundle
+        .resources
+        .iter()
+        .map(|r| (r.kind.clone(), r.key.clone()))
+        .collect();
     pending.sort_by_key(|(k, key)| (rank(k), key.clone()));
     let mut done: BTreeSet<(String, String)> = BTreeSet::new();
     let mut out = Vec::new();
@@ -118,8 +134,14 @@ pub fn ordered(bundle: &Bundle) -> Result<Vec<(String, String)>, String> {
                 out.push(next);
             }
             None => {
-                let names: Vec<String> = pending.iter().map(|(k, key)| format!("resources.{k}.{key}")).collect();
-                return Err(format!("these resources refer to each other's ids in a loop: {}", names.join(", ")));
+                let names: Vec<String> = pending
+                    .iter()
+                    .map(|(k, key)| format!("resources.{k}.{key}"))
+                    .collect();
+                return Err(format!(
+                    "these resources refer to each other's ids in a loop: {}",
+                    names.join(", ")
+                ));
             }
         }
     }
@@ -139,18 +161,41 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
     let mut actions = Vec::new();
     let mut wanted_paths: BTreeSet<String> = BTreeSet::new();
     for f in inp.files {
-        let bytes = std::fs::read(inp.bundle.root.join(&f.local)).map_err(|e| PlanError::Local(format!("{}: {e}", f.local)))?;
+        let bytes = std::fs::read(inp.bundle.root.join(&f.local))
+            .map_err(|e| PlanError::Local(format!("{}: {e}", f.local)))?;
         let kind = if f.notebook { "notebook" } else { "file" };
         let hash = format!("{kind}:{}", sha256(&bytes));
         wanted_paths.insert(f.remote.clone());
-        actions.push(upload_action(inp.state, kind, &f.local, &f.remote, hash, inp.bundle.root.join(&f.local), f.notebook));
+        actions.push(upload_action(
+            inp.state,
+            kind,
+            &f.local,
+            &f.remote,
+            hash,
+            inp.bundle.root.join(&f.local),
+            f.notebook,
+        ));
     }
     for l in inp.libraries {
-        let bytes = std::fs::read(&l.local).map_err(|e| PlanError::Local(format!("{}: {e}", l.local.display())))?;
+        let bytes = std::fs::read(&l.local)
+            .map_err(|e| PlanError::Local(format!("{}: {e}", l.local.display())))?;
         let hash = format!("library:{}", sha256(&bytes));
         wanted_paths.insert(l.remote.clone());
-        let name = l.local.strip_prefix(&inp.bundle.root).unwrap_or(&l.local).to_string_lossy().into_owned();
-        actions.push(upload_action(inp.state, "library", &name, &l.remote, hash, l.local.clone(), false));
+        let name = l
+            .local
+            .strip_prefix(&inp.bundle.root)
+            .unwrap_or(&l.local)
+            .to_string_lossy()
+            .into_owned();
+        actions.push(upload_action(
+            inp.state,
+            "library",
+            &name,
+            &l.remote,
+            hash,
+            l.local.clone(),
+            false,
+        ));
     }
     for (remote, entry) in &inp.state.files {
         if !wanted_paths.contains(remote) {
@@ -161,28 +206,63 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
     let alive = check_alive(client, inp.state, inp.concurrency).await?;
     let mut fresh: BTreeSet<(String, String)> = BTreeSet::new();
     for (kind, key) in &order {
-        let r = inp.bundle.resource(kind, key).expect("ordered from the bundle");
+        let r = inp
+            .bundle
+            .resource(kind, key)
+            .expect("ordered from the bundle");
         let acl = kinds::access_list(kind, &r.settings, &inp.bundle.permissions);
         let id_of = |k: &str, n: &str| {
             if fresh.contains(&(k.to_string(), n.to_string())) {
                 return None;
             }
-            inp.state.resource(k, n).filter(|_| alive.get(&(k.to_string(), n.to_string())).copied().unwrap_or(false)).map(|e| e.id.clone())
+            inp.state
+                .resource(k, n)
+                .filter(|_| {
+                    alive
+                        .get(&(k.to_string(), n.to_string()))
+                        .copied()
+                        .unwrap_or(false)
+                })
+                .map(|e| e.id.clone())
         };
         let filled = fill(&r.settings, &id_of);
         let hash = resource_hash(&filled, &acl);
         let recorded = inp.state.resource(kind, key);
-        let is_alive = alive.get(&(kind.clone(), key.clone())).copied().unwrap_or(false);
-        let pending: Vec<String> = deps(&r.settings).into_iter().filter(|d| fresh.contains(d)).map(|(k, n)| format!("resources.{k}.{n}")).collect();
+        let is_alive = alive
+            .get(&(kind.clone(), key.clone()))
+            .copied()
+            .unwrap_or(false);
+        let pending: Vec<String> = deps(&r.settings)
+            .into_iter()
+            .filter(|d| fresh.contains(d))
+            .map(|(k, n)| format!("resources.{k}.{n}"))
+            .collect();
         let (op, reason) = match recorded {
             None => (Op::Create, "new".to_string()),
-            Some(e) if !is_alive => (Op::Create, format!("recorded id {} no longer exists; created again", e.id)),
-            Some(e) if e.hash.is_empty() => (Op::Update, "adopted from the Databricks CLI's deployment state; full settings sent once".into()),
-            Some(_) if !pending.is_empty() => (Op::Update, format!("refers to {}, created in this deploy", pending.join(", "))),
+            Some(e) if !is_alive => (
+                Op::Create,
+                format!("recorded id {} no longer exists; created again", e.id),
+            ),
+            Some(e) if e.hash.is_empty() => (
+                Op::Update,
+                "adopted from the Databricks CLI's deployment state; full settings sent once"
+                    .into(),
+            ),
+            Some(_) if !pending.is_empty() => (
+                Op::Update,
+                format!("refers to {}, created in this deploy", pending.join(", ")),
+            ),
             Some(e) if e.hash == hash => (Op::Unchanged, "same settings".into()),
             Some(e) => {
                 let diff = differences(&e.settings, &filled, 6);
-                (Op::Update, if diff.is_empty() { "permissions changed".into() } else { format!("changed: {}", diff.join(", ")) })
+                (
+                    Op::Update,
+                    if diff.is_empty() {
+                        "permissions changed".into()
+                    } else {
+                        format!("changed: {}", diff.join(", "))
+                    },
+                )
             }
         };
         if op == Op::Create {
@@ -194,7 +274,10 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
             name: key.clone(),
             target: recorded.filter(|_| is_alive).map(|e| e.id.clone()),
             reason,
-            work: Work::Resource { settings: r.settings.clone(), acl },
+            work: Work::Resource {
+                settings: r.settings.clone(),
+                acl,
+            },
         });
     }
     for (kind, entries) in &inp.state.resources {
@@ -212,7 +295,15 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
     })
 }
 
-fn upload_action(state: &DeployState, kind: &str, name: &str, remote: &str, hash: String, local: std::path::PathBuf, notebook: bool) -> Action {
+fn upload_action(
+    state: &DeployState,
+    kind: &str,
+    name: &str,
+    remote: &str,
+    hash: String,
+    local: std::path::PathBuf,
+    notebook: bool,
+) -> Action {
     let (op, reason) = match state.files.get(remote) {
         None => (Op::Create, "new".to_string()),
         Some(e) if e.hash == hash => (Op::Unchanged, "same content".into()),
@@ -229,7 +320,12 @@ fn upload_action(state: &DeployState, kind: &str, name: &str, remote: &str, hash
         name: name.into(),
         target: Some(remote.into()),
         reason,
-        work: Work::Upload { local, notebook, hash, state_kind },
+        work: Work::Upload {
+            local,
+            notebook,
+            hash,
+            state_kind,
+        },
     }
 }
 
@@ -237,17 +333,34 @@ fn gone(prune: bool, kind: &str, name: &str, target: Option<String>) -> Action {
     let (op, reason) = if prune {
         (Op::Delete, "no longer in the bundle".to_string())
     } else {
-        (Op::Orphaned, "no longer in the bundle; kept (--prune deletes it)".to_string())
+        (
+            Op::Orphaned,
+            "no longer in the bundle; kept (--prune deletes it)".to_string(),
+        )
     };
-    Action { action: op, kind: kind.into(), name: name.into(), target, reason, work: Work::Remove }
+    Action {
+        action: op,
+        kind: kind.into(),
+        name: name.into(),
+        target,
+        reason,
+        work: Work::Remove,
+    }
 }
 
 /// Whether each recorded resource still exists (reads only, bounded concurrency).
-async fn check_alive(client: &Client, state: &DeployState, concurrency: usize) -> Result<BTreeMap<(String, String), bool>, PlanError> {
+async fn check_alive(
+    client: &Client,
+    state: &DeployState,
+    concurrency: usize,
+) -> Result<BTreeMap<(String, String), bool>, PlanError> {
     let items: Vec<(String, String, String)> = state
         .resources
         .iter()
-        .flat_map(|(k, m)| m.iter().map(move |(key, e)| (k.clone(), key.clone(), e.id.clone())))
+        .flat_map(|(k, m)| {
+            m.iter()
+                .map(move |(key, e)| (k.clone(), key.clone(), e.id.clone()))
+        })
         .filter(|(k, _, _)| KINDS.contains(&k.as_str()))
         .collect();
     let results = super::pool::run_all(concurrency, items, |(k, key, id)| {

@@ -16,7 +16,11 @@ where
     let mut set = JoinSet::new();
     let n = items.len();
     for (i, item) in items.into_iter().enumerate() {
-        let permit = sem.clone().acquire_owned().await.expect("the semaphore is never closed");
+        let permit = sem
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
         let fut = f(item);
         set.spawn(async move {
             let r = fut.await;
@@ -29,5 +33,7 @@ where
         let (i, r) = done.expect("deploy tasks do not panic");
         out[i] = Some(r);
     }
-    out.into_iter().map(|r| r.expect("every task reported")).collect()
+    out.into_iter()
+        .map(|r| r.expect("every task reported"))
+        .collect()
 }

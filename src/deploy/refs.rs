@@ -36,15 +36,19 @@ pub fn fill(settings: &Value, id_of: &dyn Fn(&str, &str) -> Option<String>) -> V
     match settings {
         Value::String(s) if s.contains("${") => {
             let refs = references(s);
-            if let [(range, r)] = refs.as_slice() {
-                if range.start == 0 && range.end == s.len() && is_deferred(r) {
-                    let p: Vec<&str> = r.split('.').collect();
-                    return match id_of(p[1], p[2]) {
-                        Some(id) if p[1] == "jobs" => id.parse::<i64>().map_or(Value::String(id), Value::from),
-                        Some(id) => Value::String(id),
-                        None => Value::String("(pending)".into()),
-                    };
-                }
+            if let [(range, r)] = refs.as_slice()
+                && range.start == 0
+                && range.end == s.len()
+                && is_deferred(r)
+            {
+                let p: Vec<&str> = r.split('.').collect();
+                return match id_of(p[1], p[2]) {
+                    Some(id) if p[1] == "jobs" => {
+                        id.parse::<i64>().map_or(Value::String(id), Value::from)
+                    }
+                    Some(id) => Value::String(id),
+                    None => Value::String("(pending)".into()),
+                };
             }
             let mut out = String::new();
             let mut last = 0;
@@ -62,7 +66,9 @@ pub fn fill(settings: &Value, id_of: &dyn Fn(&str, &str) -> Option<String>) -> V
             Value::String(out)
         }
         Value::Array(a) => Value::Array(a.iter().map(|i| fill(i, id_of)).collect()),
-        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), fill(v, id_of))).collect()),
+        Value::Object(o) => {
+            Value::Object(o.iter().map(|(k, v)| (k.clone(), fill(v, id_of))).collect())
+        }
         other => other.clone(),
     }
 }
@@ -74,7 +80,11 @@ pub fn canonical(v: &Value) -> Value {
         Value::Object(o) => {
             let mut keys: Vec<&String> = o.keys().collect();
             keys.sort();
-            Value::Object(keys.into_iter().map(|k| (k.clone(), canonical(&o[k]))).collect())
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), canonical(&o[k])))
+                    .collect(),
+            )
         }
         other => other.clone(),
     }
@@ -97,8 +107,18 @@ fn diff(old: &Value, new: &Value, path: String, out: &mut Vec<String>, limit: us
             keys.sort();
             keys.dedup();
             for k in keys {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                diff(a.get(k).unwrap_or(&Value::Null), b.get(k).unwrap_or(&Value::Null), p, out, limit);
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                diff(
+                    a.get(k).unwrap_or(&Value::Null),
+                    b.get(k).unwrap_or(&Value::Null),
+                    p,
+                    out,
+                    limit,
+                );
             }
         }
         (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
@@ -106,7 +126,11 @@ fn diff(old: &Value, new: &Value, path: String, out: &mut Vec<String>, limit: us
                 diff(x, y, format!("{path}[{i}]"), out, limit);
             }
         }
-        _ => out.push(if path.is_empty() { "(all)".into() } else { path }),
+        _ => out.push(if path.is_empty() {
+            "(all)".into()
+        } else {
+            path
+        }),
     }
 }
 
@@ -118,11 +142,33 @@ mod tests {
     #[test]
     fn references_become_ids_and_dependencies() {
         let s = json!({"tasks": [{"run_job_task": {"job_id": "${resources.jobs.a.id}"}, "existing_cluster_id": "${resources.clusters.c.id}"}], "x": "p-${resources.schemas.s.id}"});
-        assert_eq!(deps(&s), vec![("clusters".into(), "c".into()), ("jobs".into(), "a".into()), ("schemas".into(), "s".into())]);
-        let filled = fill(&s, &|k, _| (k != "schemas").then(|| if k == "jobs" { "12".to_string() } else { "0101-abc".to_string() }));
+        assert_eq!(
+            deps(&s),
+            vec![
+                ("clusters".into(), "c".into()),
+                ("jobs".into(), "a".into()),
+                ("schemas".into(), "s".into())
+            ]
+        );
+        let filled = fill(&s, &|k, _| {
+            (k != "schemas").then(|| {
+                if k == "jobs" {
+                    "12".to_string()
+                } else {
+                    "0101-abc".to_string()
+                }
+            })
+        });
         assert_eq!(filled["tasks"][0]["run_job_task"]["job_id"], 12);
         assert_eq!(filled["tasks"][0]["existing_cluster_id"], "0101-abc");
         assert_eq!(filled["x"], "p-(pending)");
-        assert_eq!(differences(&json!({"a": 1, "b": [1, 2]}), &json!({"a": 1, "b": [1, 3], "c": 0}), 5), vec!["b[1]", "c"]);
+        assert_eq!(
+            differences(
+                &json!({"a": 1, "b": [1, 2]}),
+                &json!({"a": 1, "b": [1, 3], "c": 0}),
+                5
+            ),
+            vec!["b[1]", "c"]
+        );
     }
 }

@@ -6,16 +6,42 @@ use super::plan::{Op, Plan};
 
 /// One line per change, unchanged objects counted but not listed.
 pub fn text(plan: &Plan, verbose: bool) -> String {
-    let rows: Vec<_> = plan.actions.iter().filter(|a| verbose || a.action != Op::Unchanged).collect();
-    let mut out = format!("Plan for bundle {} target {} ({})\n", plan.bundle, plan.target, plan.root_path);
-    let w_op = rows.iter().map(|a| a.action.as_str().len()).max().unwrap_or(0).max(6);
+    let rows: Vec<_> = plan
+        .actions
+        .iter()
+        .filter(|a| verbose || a.action != Op::Unchanged)
+        .collect();
+    let mut out = format!(
+        "Plan for bundle {} target {} ({})\n",
+        plan.bundle, plan.target, plan.root_path
+    );
+    let w_op = rows
+        .iter()
+        .map(|a| a.action.as_str().len())
+        .max()
+        .unwrap_or(0)
+        .max(6);
     let w_kind = rows.iter().map(|a| a.kind.len()).max().unwrap_or(0).max(4);
-    let w_name = rows.iter().map(|a| a.name.len()).max().unwrap_or(0).clamp(4, 60);
+    let w_name = rows
+        .iter()
+        .map(|a| a.name.len())
+        .max()
+        .unwrap_or(0)
+        .clamp(4, 60);
     if !rows.is_empty() {
-        out.push_str(&format!("{:w_op$}  {:w_kind$}  {:w_name$}  {}\n", "ACTION", "KIND", "NAME", "REASON"));
+        out.push_str(&format!(
+            "{:w_op$}  {:w_kind$}  {:w_name$}  {}\n",
+            "ACTION", "KIND", "NAME", "REASON"
+        ));
     }
     for a in rows {
-        out.push_str(&format!("{:w_op$}  {:w_kind$}  {:w_name$}  {}\n", a.action.as_str(), a.kind, a.name, a.reason));
+        out.push_str(&format!(
+            "{:w_op$}  {:w_kind$}  {:w_name$}  {}\n",
+            a.action.as_str(),
+            a.kind,
+            a.name,
+            a.reason
+        ));
     }
     out.push_str(&summary_line(plan));
     out.push('\n');
@@ -60,18 +86,40 @@ pub fn markdown(plan: &Plan) -> String {
         Op::Unchanged => "unchanged",
         Op::Orphaned => "⚠️ orphaned",
     };
-    let mut out = format!("### Deploy plan: `{}` → `{}`\n\n{}\n\n", cell(&plan.bundle), cell(&plan.target), summary_line(plan));
-    let changes: Vec<_> = plan.actions.iter().filter(|a| a.action != Op::Unchanged).collect();
+    let mut out = format!(
+        "### Deploy plan: `{}` → `{}`\n\n{}\n\n",
+        cell(&plan.bundle),
+        cell(&plan.target),
+        summary_line(plan)
+    );
+    let changes: Vec<_> = plan
+        .actions
+        .iter()
+        .filter(|a| a.action != Op::Unchanged)
+        .collect();
     if !changes.is_empty() {
         out.push_str("| Action | Kind | Name | Why |\n|---|---|---|---|\n");
         for a in changes {
-            out.push_str(&format!("| {} | {} | `{}` | {} |\n", icon(a.action), cell(&a.kind), cell(&a.name), cell(&a.reason)));
+            out.push_str(&format!(
+                "| {} | {} | `{}` | {} |\n",
+                icon(a.action),
+                cell(&a.kind),
+                cell(&a.name),
+                cell(&a.reason)
+            ));
         }
         out.push('\n');
     }
-    let same: Vec<_> = plan.actions.iter().filter(|a| a.action == Op::Unchanged).collect();
+    let same: Vec<_> = plan
+        .actions
+        .iter()
+        .filter(|a| a.action == Op::Unchanged)
+        .collect();
     if !same.is_empty() {
-        out.push_str(&format!("<details><summary>{} unchanged</summary>\n\n", same.len()));
+        out.push_str(&format!(
+            "<details><summary>{} unchanged</summary>\n\n",
+            same.len()
+        ));
         for a in same.iter().take(200) {
             out.push_str(&format!("- {} `{}`\n", cell(&a.kind), cell(&a.name)));
         }

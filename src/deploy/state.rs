@@ -77,9 +77,12 @@ impl DeployState {
 }
 
 async fn read_file(client: &Client, path: &str) -> Result<Option<Vec<u8>>, ClientError> {
-    let req = ApiRequest::get("/api/2.0/workspace/export", format!("deployment state {path}"))
-        .query("path", path)
-        .query("direct_download", "true");
+    let req = ApiRequest::get(
+        "/api/2.0/workspace/export",
+        format!("deployment state {path}"),
+    )
+    .query("path", path)
+    .query("direct_download", "true");
     match client.send(&req).await {
         Ok(r) => Ok(Some(r.body)),
         Err(e) if e.is_not_found() => Ok(None),
@@ -97,7 +100,12 @@ fn decode_error(path: &str, e: impl std::fmt::Display) -> ClientError {
 }
 
 /// Reads brickci's state, else adopts the Databricks CLI's, else starts empty.
-pub async fn load(client: &Client, state_path: &str, bundle: &str, target: &str) -> Result<DeployState, ClientError> {
+pub async fn load(
+    client: &Client,
+    state_path: &str,
+    bundle: &str,
+    target: &str,
+) -> Result<DeployState, ClientError> {
     let own = format!("{state_path}/{STATE_FILE}");
     if let Some(bytes) = read_file(client, &own).await? {
         return serde_json::from_slice(&bytes).map_err(|e| decode_error(&own, e));
@@ -140,9 +148,20 @@ fn adopt_terraform(state: &mut DeployState, doc: &Value) {
             continue;
         };
         let id = &r["instances"][0]["attributes"]["id"];
-        let id = id.as_str().map(str::to_string).or_else(|| id.as_i64().map(|i| i.to_string()));
+        let id = id
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| id.as_i64().map(|i| i.to_string()));
         if let (Some(key), Some(id)) = (r["name"].as_str(), id) {
-            state.set_resource(kind, key, ResourceEntry { id, hash: String::new(), settings: Value::Null });
+            state.set_resource(
+                kind,
+                key,
+                ResourceEntry {
+                    id,
+                    hash: String::new(),
+                    settings: Value::Null,
+                },
+            );
         }
     }
 }
@@ -153,13 +172,25 @@ fn adopt_direct(state: &mut DeployState, doc: &Value) {
         let parts: Vec<&str> = name.split('.').collect();
         let id = entry["__id__"].as_str().or_else(|| entry["id"].as_str());
         if let (["resources", kind, key], Some(id)) = (parts.as_slice(), id) {
-            state.set_resource(kind, key, ResourceEntry { id: id.into(), hash: String::new(), settings: Value::Null });
+            state.set_resource(
+                kind,
+                key,
+                ResourceEntry {
+                    id: id.into(),
+                    hash: String::new(),
+                    settings: Value::Null,
+                },
+            );
         }
     }
 }
 
 /// Writes the state (workspace file, overwrite). Called after apply, also after a failure.
-pub async fn save(client: &Client, state_path: &str, state: &DeployState) -> Result<(), ClientError> {
+pub async fn save(
+    client: &Client,
+    state_path: &str,
+    state: &DeployState,
+) -> Result<(), ClientError> {
     let path = format!("{state_path}/{STATE_FILE}");
     let bytes = serde_json::to_vec_pretty(state).expect("state serialises");
     super::files::put_workspace_file(client, &path, &bytes).await
@@ -186,7 +217,10 @@ mod tests {
         assert_eq!(s.resource("schemas", "s").unwrap().id, "main.s");
         assert!(s.resource("jobs", "x").is_none());
         let mut d = DeployState::new("b", "t");
-        adopt_direct(&mut d, &json!({"state": {"resources.jobs.etl": {"__id__": "5"}}}));
+        adopt_direct(
+            &mut d,
+            &json!({"state": {"resources.jobs.etl": {"__id__": "5"}}}),
+        );
         assert_eq!(d.resource("jobs", "etl").unwrap().id, "5");
     }
 }

@@ -50,19 +50,20 @@ pub fn files(bundle: &Bundle) -> Result<Vec<LocalFile>, String> {
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        if let Some(rel) = relative(root, entry.path()) {
-            if !exclude.is_match(&rel) {
-                seen.insert(rel);
-            }
+        if let Some(rel) = relative(root, entry.path())
+            && !exclude.is_match(&rel)
+        {
+            seen.insert(rel);
         }
     }
     // `sync.include` brings back what Git ignores.
     if !bundle.sync_include.is_empty() {
         for entry in walkdir(root) {
-            if let Some(rel) = relative(root, &entry) {
-                if include.is_match(&rel) && !exclude.is_match(&rel) {
-                    seen.insert(rel);
-                }
+            if let Some(rel) = relative(root, &entry)
+                && include.is_match(&rel)
+                && !exclude.is_match(&rel)
+            {
+                seen.insert(rel);
             }
         }
     }
@@ -78,14 +79,21 @@ pub fn files(bundle: &Bundle) -> Result<Vec<LocalFile>, String> {
         } else {
             format!("{}/{rel}", bundle.workspace.file_path)
         };
-        out.push(LocalFile { local: rel, remote, notebook });
+        out.push(LocalFile {
+            local: rel,
+            remote,
+            notebook,
+        });
     }
     Ok(out)
 }
 
 fn relative(root: &Path, p: &Path) -> Option<String> {
     let rel = p.strip_prefix(root).ok()?;
-    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     (!parts.is_empty()).then(|| parts.join("/"))
 }
 
@@ -94,7 +102,9 @@ fn walkdir(root: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             match e.file_type() {

@@ -20,7 +20,10 @@ fn no_cluster(id: &str) -> Response {
 }
 
 fn cluster_id_of(v: &Value) -> Result<String, Response> {
-    v["cluster_id"].as_str().map(str::to_string).ok_or_else(|| invalid_parameter("Missing required field: cluster_id"))
+    v["cluster_id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| invalid_parameter("Missing required field: cluster_id"))
 }
 
 pub async fn create(AxState(state): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response {
@@ -32,7 +35,11 @@ pub async fn create(AxState(state): AxState<Shared>, headers: HeaderMap, body: B
     let creator = s.principal(bearer(&headers)).unwrap_or_default();
     let n = s.next_id();
     let now = s.clock.now_ms();
-    let id = format!("1124-{:06}-{:08x}", n % 1_000_000, (n as u64).wrapping_mul(2_654_435_761) as u32);
+    let id = format!(
+        "1124-{:06}-{:08x}",
+        n % 1_000_000,
+        (n as u64).wrapping_mul(2_654_435_761) as u32
+    );
     let mut details = spec.clone();
     details["cluster_id"] = json!(id);
     details["state"] = json!("RUNNING");
@@ -51,13 +58,25 @@ pub async fn edit(AxState(state): AxState<Shared>, body: Bytes) -> Response {
         return invalid_parameter("Missing required field: spark_version");
     }
     let mut s = lock(&state);
-    let Some(old) = s.objects.clusters.get(&id).cloned() else { return no_cluster(&id) };
+    let Some(old) = s.objects.clusters.get(&id).cloned() else {
+        return no_cluster(&id);
+    };
     let st = old["state"].as_str().unwrap_or("");
     if !matches!(st, "RUNNING" | "TERMINATED") {
-        return super::errors::api_error(400, "INVALID_STATE", format!("Cluster {id} is in unexpected state {st}."));
+        return super::errors::api_error(
+            400,
+            "INVALID_STATE",
+            format!("Cluster {id} is in unexpected state {st}."),
+        );
     }
     let mut details = spec.clone();
-    for k in ["cluster_id", "state", "creator_user_name", "cluster_source", "start_time"] {
+    for k in [
+        "cluster_id",
+        "state",
+        "creator_user_name",
+        "cluster_source",
+        "start_time",
+    ] {
         details[k] = old[k].clone();
     }
     details["spec"] = spec;
@@ -65,7 +84,10 @@ pub async fn edit(AxState(state): AxState<Shared>, body: Bytes) -> Response {
     Json(json!({})).into_response()
 }
 
-pub async fn get(AxState(state): AxState<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn get(
+    AxState(state): AxState<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let id = q.get("cluster_id").cloned().unwrap_or_default();
     match lock(&state).objects.clusters.get(&id) {
         Some(c) => Json(c.clone()).into_response(),
@@ -73,7 +95,10 @@ pub async fn get(AxState(state): AxState<Shared>, Query(q): Query<HashMap<String
     }
 }
 
-pub async fn list(AxState(state): AxState<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn list(
+    AxState(state): AxState<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let size = match q.get("page_size").map(|p| p.parse::<usize>()) {
         None => 100,
         Some(Ok(n)) if (1..=100).contains(&n) => n,
@@ -99,7 +124,11 @@ pub async fn list(AxState(state): AxState<Shared>, Query(q): Query<HashMap<Strin
 }
 
 /// `delete` terminates; `permanent-delete` removes; `start` starts a terminated cluster.
-pub async fn change(AxState(state): AxState<Shared>, Path((_, action)): Path<(String, String)>, body: Bytes) -> Response {
+pub async fn change(
+    AxState(state): AxState<Shared>,
+    Path((_, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     let v = or_respond!(json_body(&body));
     let id = or_respond!(cluster_id_of(&v));
     let mut s = lock(&state);
@@ -107,28 +136,63 @@ pub async fn change(AxState(state): AxState<Shared>, Path((_, action)): Path<(St
         return no_cluster(&id);
     }
     match action.as_str() {
-        "delete" => s.objects.clusters.get_mut(&id).map(|c| c["state"] = json!("TERMINATED")),
-        "start" => s.objects.clusters.get_mut(&id).map(|c| c["state"] = json!("RUNNING")),
+        "delete" => s
+            .objects
+            .clusters
+            .get_mut(&id)
+            .map(|c| c["state"] = json!("TERMINATED")),
+        "start" => s
+            .objects
+            .clusters
+            .get_mut(&id)
+            .map(|c| c["state"] = json!("RUNNING")),
         "permanent-delete" => s.objects.clusters.remove(&id).map(drop),
-        _ => return super::errors::api_error(404, "ENDPOINT_NOT_FOUND", format!("No API found for 'POST /api/2.1/clusters/{action}'")),
+        _ => {
+            return super::errors::api_error(
+                404,
+                "ENDPOINT_NOT_FOUND",
+                format!("No API found for 'POST /api/2.1/clusters/{action}'"),
+            );
+        }
     };
     Json(json!({})).into_response()
 }
 
 pub async fn pools_list(AxState(state): AxState<Shared>) -> Response {
     let pools = lock(&state).objects.instance_pools.clone();
-    Json(if pools.is_empty() { json!({}) } else { json!({ "instance_pools": pools }) }).into_response()
+    Json(if pools.is_empty() {
+        json!({})
+    } else {
+        json!({ "instance_pools": pools })
+    })
+    .into_response()
 }
 
 pub async fn policies_list(AxState(state): AxState<Shared>) -> Response {
     let p = lock(&state).objects.cluster_policies.clone();
-    Json(if p.is_empty() { json!({}) } else { json!({ "policies": p }) }).into_response()
+    Json(if p.is_empty() {
+        json!({})
+    } else {
+        json!({ "policies": p })
+    })
+    .into_response()
 }
 
-pub async fn warehouses_list(AxState(state): AxState<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn warehouses_list(
+    AxState(state): AxState<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let w = lock(&state).objects.warehouses.clone();
-    let size: usize = q.get("page_size").and_then(|p| p.parse().ok()).filter(|n| *n > 0).unwrap_or(1000);
-    let offset: usize = q.get("page_token").and_then(|t| t.strip_prefix("wh:")).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let size: usize = q
+        .get("page_size")
+        .and_then(|p| p.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1000);
+    let offset: usize = q
+        .get("page_token")
+        .and_then(|t| t.strip_prefix("wh:"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     let page: Vec<Value> = w.iter().skip(offset).take(size).cloned().collect();
     let mut resp = json!({ "warehouses": page });
     if offset + size < w.len() {
@@ -138,14 +202,22 @@ pub async fn warehouses_list(AxState(state): AxState<Shared>, Query(q): Query<Ha
 }
 
 pub async fn warehouse_get(AxState(state): AxState<Shared>, Path(id): Path<String>) -> Response {
-    match lock(&state).objects.warehouses.iter().find(|w| w["id"] == id.as_str()) {
+    match lock(&state)
+        .objects
+        .warehouses
+        .iter()
+        .find(|w| w["id"] == id.as_str())
+    {
         Some(w) => Json(w.clone()).into_response(),
         None => not_found(format!("Unable to find SQL warehouse {id}")),
     }
 }
 
 /// SCIM list with the one filter form clients use: `displayName eq "name"`.
-pub async fn service_principals(AxState(state): AxState<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn service_principals(
+    AxState(state): AxState<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let all = lock(&state).objects.service_principals.clone();
     let wanted = q.get("filter").and_then(|f| {
         let rest = f.trim().strip_prefix("displayName eq ")?;
@@ -154,7 +226,14 @@ pub async fn service_principals(AxState(state): AxState<Shared>, Query(q): Query
     if q.contains_key("filter") && wanted.is_none() {
         return super::errors::api_error(400, "INVALID_PARAMETER_VALUE", "Unsupported filter");
     }
-    let hits: Vec<Value> = all.into_iter().filter(|sp| wanted.as_ref().is_none_or(|w| sp["displayName"] == w.as_str())).collect();
+    let hits: Vec<Value> = all
+        .into_iter()
+        .filter(|sp| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| sp["displayName"] == w.as_str())
+        })
+        .collect();
     Json(json!({
         "totalResults": hits.len(),
         "startIndex": 1,

@@ -16,32 +16,69 @@ use super::objects::Scope;
 use super::{Shared, lock};
 
 fn valid_name(n: &str) -> bool {
-    !n.is_empty() && n.len() <= 128 && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    !n.is_empty()
+        && n.len() <= 128
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn no_scope(name: &str) -> Response {
     not_found(format!("Scope {name} does not exist!"))
 }
 
-pub async fn secrets(AxState(state): AxState<Shared>, Path(op): Path<String>, Query(q): Query<HashMap<String, String>>, body: Bytes) -> Response {
-    let v = if body.is_empty() { json!(q) } else { or_respond!(json_body(&body)) };
+pub async fn secrets(
+    AxState(state): AxState<Shared>,
+    Path(op): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let v = if body.is_empty() {
+        json!(q)
+    } else {
+        or_respond!(json_body(&body))
+    };
     let scope = v["scope"].as_str().unwrap_or("").to_string();
     let mut s = lock(&state);
     let now = s.clock.now_ms();
     match op.as_str() {
         "scopes/create" => {
             if !valid_name(&scope) {
-                return invalid_parameter(format!("Scope name {scope:?} is invalid: use letters, digits, '-', '_' and '.' (at most 128)"));
+                return invalid_parameter(format!(
+                    "Scope name {scope:?} is invalid: use letters, digits, '-', '_' and '.' (at most 128)"
+                ));
             }
             if s.objects.secret_scopes.contains_key(&scope) {
-                return api_error(400, "RESOURCE_ALREADY_EXISTS", format!("Scope {scope} already exists!"));
+                return api_error(
+                    400,
+                    "RESOURCE_ALREADY_EXISTS",
+                    format!("Scope {scope} already exists!"),
+                );
             }
-            let backend = v["scope_backend_type"].as_str().unwrap_or("DATABRICKS").to_string();
-            s.objects.secret_scopes.insert(scope, Scope { backend, ..Scope::default() });
+            let backend = v["scope_backend_type"]
+                .as_str()
+                .unwrap_or("DATABRICKS")
+                .to_string();
+            s.objects.secret_scopes.insert(
+                scope,
+                Scope {
+                    backend,
+                    ..Scope::default()
+                },
+            );
         }
         "scopes/list" => {
-            let scopes: Vec<Value> = s.objects.secret_scopes.iter().map(|(n, sc)| json!({ "name": n, "backend_type": sc.backend })).collect();
-            return Json(if scopes.is_empty() { json!({}) } else { json!({ "scopes": scopes }) }).into_response();
+            let scopes: Vec<Value> = s
+                .objects
+                .secret_scopes
+                .iter()
+                .map(|(n, sc)| json!({ "name": n, "backend_type": sc.backend }))
+                .collect();
+            return Json(if scopes.is_empty() {
+                json!({})
+            } else {
+                json!({ "scopes": scopes })
+            })
+            .into_response();
         }
         "scopes/delete" => {
             if s.objects.secret_scopes.remove(&scope).is_none() {
@@ -49,12 +86,16 @@ pub async fn secrets(AxState(state): AxState<Shared>, Path(op): Path<String>, Qu
             }
         }
         "put" | "delete" | "list" | "acls/put" | "acls/list" | "acls/delete" => {
-            let Some(sc) = s.objects.secret_scopes.get_mut(&scope) else { return no_scope(&scope) };
+            let Some(sc) = s.objects.secret_scopes.get_mut(&scope) else {
+                return no_scope(&scope);
+            };
             let key = v["key"].as_str().unwrap_or("").to_string();
             match op.as_str() {
                 "put" => {
                     if v.get("string_value").is_some() == v.get("bytes_value").is_some() {
-                        return invalid_parameter("Exactly one of string_value and bytes_value must be given");
+                        return invalid_parameter(
+                            "Exactly one of string_value and bytes_value must be given",
+                        );
                     }
                     if !valid_name(&key) {
                         return invalid_parameter(format!("Secret key {key:?} is invalid"));
@@ -67,11 +108,17 @@ pub async fn secrets(AxState(state): AxState<Shared>, Path(op): Path<String>, Qu
                     }
                 }
                 "list" => {
-                    let list: Vec<Value> = sc.secrets.iter().map(|(k, t)| json!({ "key": k, "last_updated_timestamp": t })).collect();
+                    let list: Vec<Value> = sc
+                        .secrets
+                        .iter()
+                        .map(|(k, t)| json!({ "key": k, "last_updated_timestamp": t }))
+                        .collect();
                     return Json(json!({ "secrets": list })).into_response();
                 }
                 "acls/put" => {
-                    let (Some(p), Some(level)) = (v["principal"].as_str(), v["permission"].as_str()) else {
+                    let (Some(p), Some(level)) =
+                        (v["principal"].as_str(), v["permission"].as_str())
+                    else {
                         return invalid_parameter("principal and permission are required");
                     };
                     if !matches!(level, "READ" | "WRITE" | "MANAGE") {
@@ -83,12 +130,22 @@ pub async fn secrets(AxState(state): AxState<Shared>, Path(op): Path<String>, Qu
                     sc.acls.remove(v["principal"].as_str().unwrap_or(""));
                 }
                 _ => {
-                    let items: Vec<Value> = sc.acls.iter().map(|(p, l)| json!({ "principal": p, "permission": l })).collect();
+                    let items: Vec<Value> = sc
+                        .acls
+                        .iter()
+                        .map(|(p, l)| json!({ "principal": p, "permission": l }))
+                        .collect();
                     return Json(json!({ "items": items })).into_response();
                 }
             }
         }
-        _ => return api_error(404, "ENDPOINT_NOT_FOUND", format!("No API found for '/api/2.0/secrets/{op}'")),
+        _ => {
+            return api_error(
+                404,
+                "ENDPOINT_NOT_FOUND",
+                format!("No API found for '/api/2.0/secrets/{op}'"),
+            );
+        }
     }
     Json(json!({})).into_response()
 }
@@ -97,25 +154,51 @@ fn pipeline_json(id: &str, spec: &Value, creator: &str) -> Value {
     json!({ "pipeline_id": id, "name": spec["name"], "spec": spec, "state": "IDLE", "creator_user_name": creator })
 }
 
-pub async fn pipeline_create(AxState(state): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn pipeline_create(
+    AxState(state): AxState<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let mut spec = or_respond!(json_body(&body));
-    let Some(name) = spec["name"].as_str().filter(|n| !n.is_empty()).map(str::to_string) else {
+    let Some(name) = spec["name"]
+        .as_str()
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+    else {
         return invalid_parameter("Pipeline name must be specified.");
     };
     let mut s = lock(&state);
-    if spec["allow_duplicate_names"] != json!(true) && s.objects.pipelines.values().any(|p| p["name"] == name.as_str()) {
-        return api_error(409, "RESOURCE_CONFLICT", format!("Pipeline with name '{name}' already exists."));
+    if spec["allow_duplicate_names"] != json!(true)
+        && s.objects
+            .pipelines
+            .values()
+            .any(|p| p["name"] == name.as_str())
+    {
+        return api_error(
+            409,
+            "RESOURCE_CONFLICT",
+            format!("Pipeline with name '{name}' already exists."),
+        );
     }
     let id = uuid::Uuid::new_v4().to_string();
     spec["id"] = json!(id);
     let creator = s.principal(bearer(&headers)).unwrap_or_default();
-    s.objects.pipelines.insert(id.clone(), pipeline_json(&id, &spec, &creator));
+    s.objects
+        .pipelines
+        .insert(id.clone(), pipeline_json(&id, &spec, &creator));
     Json(json!({ "pipeline_id": id })).into_response()
 }
 
-pub async fn pipeline_list(AxState(state): AxState<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn pipeline_list(
+    AxState(state): AxState<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     // The one filter form used for lookups: `name LIKE '<name>'` (exact, no wildcards).
-    let wanted = q.get("filter").and_then(|f| f.strip_prefix("name LIKE '")?.strip_suffix('\'').map(|n| n.replace("''", "'")));
+    let wanted = q.get("filter").and_then(|f| {
+        f.strip_prefix("name LIKE '")?
+            .strip_suffix('\'')
+            .map(|n| n.replace("''", "'"))
+    });
     let all: Vec<Value> = lock(&state)
         .objects
         .pipelines
@@ -123,10 +206,20 @@ pub async fn pipeline_list(AxState(state): AxState<Shared>, Query(q): Query<Hash
         .filter(|p| wanted.as_ref().is_none_or(|w| p["name"] == w.as_str()))
         .map(|p| json!({ "pipeline_id": p["pipeline_id"], "name": p["name"], "state": p["state"], "creator_user_name": p["creator_user_name"] }))
         .collect();
-    Json(if all.is_empty() { json!({}) } else { json!({ "statuses": all }) }).into_response()
+    Json(if all.is_empty() {
+        json!({})
+    } else {
+        json!({ "statuses": all })
+    })
+    .into_response()
 }
 
-pub async fn pipeline(AxState(state): AxState<Shared>, method: axum::http::Method, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn pipeline(
+    AxState(state): AxState<Shared>,
+    method: axum::http::Method,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let mut s = lock(&state);
     let Some(existing) = s.objects.pipelines.get(&id).cloned() else {
         return not_found(format!("The specified pipeline {id} was not found."));
@@ -140,39 +233,74 @@ pub async fn pipeline(AxState(state): AxState<Shared>, method: axum::http::Metho
         axum::http::Method::PUT => {
             let mut spec = or_respond!(json_body(&body));
             spec["id"] = json!(id);
-            let creator = existing["creator_user_name"].as_str().unwrap_or_default().to_string();
-            s.objects.pipelines.insert(id.clone(), pipeline_json(&id, &spec, &creator));
+            let creator = existing["creator_user_name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            s.objects
+                .pipelines
+                .insert(id.clone(), pipeline_json(&id, &spec, &creator));
             Json(json!({})).into_response()
         }
         _ => api_error(405, "NOT_IMPLEMENTED", "Method not allowed"),
     }
 }
 
-pub async fn experiments(AxState(state): AxState<Shared>, Path(op): Path<String>, Query(q): Query<HashMap<String, String>>, body: Bytes) -> Response {
-    let v = if body.is_empty() { json!(q) } else { or_respond!(json_body(&body)) };
+pub async fn experiments(
+    AxState(state): AxState<Shared>,
+    Path(op): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let v = if body.is_empty() {
+        json!(q)
+    } else {
+        or_respond!(json_body(&body))
+    };
     let mut s = lock(&state);
     let now = s.clock.now_ms();
     let missing = |what: &str| not_found(format!("Could not find experiment with {what}"));
     match op.as_str() {
         "create" => {
-            let Some(name) = v["name"].as_str().filter(|n| !n.is_empty()).map(str::to_string) else {
+            let Some(name) = v["name"]
+                .as_str()
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+            else {
                 return invalid_parameter("Missing required field: name");
             };
-            if s.objects.experiments.values().any(|e| e["name"] == name.as_str() && e["lifecycle_stage"] == "active") {
-                return api_error(400, "RESOURCE_ALREADY_EXISTS", format!("Experiment '{name}' already exists."));
+            if s.objects
+                .experiments
+                .values()
+                .any(|e| e["name"] == name.as_str() && e["lifecycle_stage"] == "active")
+            {
+                return api_error(
+                    400,
+                    "RESOURCE_ALREADY_EXISTS",
+                    format!("Experiment '{name}' already exists."),
+                );
             }
             let id = s.next_id().to_string();
             let exp = json!({ "experiment_id": id, "name": name, "artifact_location": v["artifact_location"].as_str().map_or_else(|| format!("dbfs:/databricks/mlflow-tracking/{id}"), str::to_string), "lifecycle_stage": "active", "creation_time": now, "last_update_time": now, "tags": v["tags"] });
             s.objects.experiments.insert(id.clone(), exp);
             Json(json!({ "experiment_id": id })).into_response()
         }
-        "get" => match s.objects.experiments.get(v["experiment_id"].as_str().unwrap_or("")) {
+        "get" => match s
+            .objects
+            .experiments
+            .get(v["experiment_id"].as_str().unwrap_or(""))
+        {
             Some(e) => Json(json!({ "experiment": e })).into_response(),
             None => missing("the given id"),
         },
         "get-by-name" => {
             let name = v["experiment_name"].as_str().unwrap_or("");
-            let mut hits: Vec<&Value> = s.objects.experiments.values().filter(|e| e["name"] == name).collect();
+            let mut hits: Vec<&Value> = s
+                .objects
+                .experiments
+                .values()
+                .filter(|e| e["name"] == name)
+                .collect();
             hits.sort_by_key(|e| e["lifecycle_stage"] != "active");
             match hits.first() {
                 Some(e) => Json(json!({ "experiment": e })).into_response(),
@@ -181,7 +309,9 @@ pub async fn experiments(AxState(state): AxState<Shared>, Path(op): Path<String>
         }
         "update" | "delete" => {
             let id = v["experiment_id"].as_str().unwrap_or("").to_string();
-            let Some(e) = s.objects.experiments.get_mut(&id) else { return missing("the given id") };
+            let Some(e) = s.objects.experiments.get_mut(&id) else {
+                return missing("the given id");
+            };
             if op == "delete" {
                 e["lifecycle_stage"] = json!("deleted");
             } else if let Some(n) = v["new_name"].as_str() {
@@ -190,12 +320,21 @@ pub async fn experiments(AxState(state): AxState<Shared>, Path(op): Path<String>
             e["last_update_time"] = json!(now);
             Json(json!({})).into_response()
         }
-        _ => api_error(404, "ENDPOINT_NOT_FOUND", format!("No API found for '/api/2.0/mlflow/experiments/{op}'")),
+        _ => api_error(
+            404,
+            "ENDPOINT_NOT_FOUND",
+            format!("No API found for '/api/2.0/mlflow/experiments/{op}'"),
+        ),
     }
 }
 
 /// `PUT` replaces an object's access list, `GET` reads it.
-pub async fn permissions(AxState(state): AxState<Shared>, method: axum::http::Method, Path((kind, id)): Path<(String, String)>, body: Bytes) -> Response {
+pub async fn permissions(
+    AxState(state): AxState<Shared>,
+    method: axum::http::Method,
+    Path((kind, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     let mut s = lock(&state);
     let exists = match kind.as_str() {
         "jobs" => id.parse::<i64>().is_ok_and(|j| s.jobs.contains_key(&j)),
@@ -220,6 +359,11 @@ pub async fn permissions(AxState(state): AxState<Shared>, method: axum::http::Me
         }
         s.objects.permissions.insert(key.clone(), json!(list));
     }
-    let acl = s.objects.permissions.get(&key).cloned().unwrap_or(json!([]));
+    let acl = s
+        .objects
+        .permissions
+        .get(&key)
+        .cloned()
+        .unwrap_or(json!([]));
     Json(json!({ "object_id": format!("/{kind}/{id}"), "object_type": kind.trim_end_matches('s'), "access_control_list": acl })).into_response()
 }

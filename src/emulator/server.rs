@@ -50,20 +50,38 @@ pub fn router(state: Shared) -> Router {
         .route("/api/{version}/clusters/list", get(compute::list))
         .route("/api/{version}/clusters/{action}", post(compute::change))
         .route("/api/2.0/instance-pools/list", get(compute::pools_list))
-        .route("/api/2.0/policies/clusters/list", get(compute::policies_list))
+        .route(
+            "/api/2.0/policies/clusters/list",
+            get(compute::policies_list),
+        )
         .route("/api/2.0/sql/warehouses", get(compute::warehouses_list))
         .route("/api/2.0/sql/warehouses/{id}", get(compute::warehouse_get))
-        .route("/api/2.0/preview/scim/v2/ServicePrincipals", get(compute::service_principals))
-        .route("/api/2.1/unity-catalog/{kind}", post(uc::create).get(uc::list))
-        .route("/api/2.1/unity-catalog/{kind}/{name}", get(uc::get).patch(uc::update).delete(uc::delete))
+        .route(
+            "/api/2.0/preview/scim/v2/ServicePrincipals",
+            get(compute::service_principals),
+        )
+        .route(
+            "/api/2.1/unity-catalog/{kind}",
+            post(uc::create).get(uc::list),
+        )
+        .route(
+            "/api/2.1/unity-catalog/{kind}/{name}",
+            get(uc::get).patch(uc::update).delete(uc::delete),
+        )
         .route("/api/2.0/fs/files/{*path}", any(storage::files))
         .route("/api/2.0/fs/directories/{*path}", any(storage::directories))
         .route("/api/2.0/dbfs/{op}", any(storage::dbfs))
         .route("/api/2.0/secrets/{*op}", any(misc::secrets))
-        .route("/api/2.0/pipelines", post(misc::pipeline_create).get(misc::pipeline_list))
+        .route(
+            "/api/2.0/pipelines",
+            post(misc::pipeline_create).get(misc::pipeline_list),
+        )
         .route("/api/2.0/pipelines/{id}", any(misc::pipeline))
         .route("/api/2.0/mlflow/experiments/{op}", any(misc::experiments))
-        .route("/api/2.0/permissions/{kind}/{id}", get(misc::permissions).put(misc::permissions))
+        .route(
+            "/api/2.0/permissions/{kind}/{id}",
+            get(misc::permissions).put(misc::permissions),
+        )
         .route("/.well-known/databricks-config", get(auth::host_metadata))
         .route(
             "/oidc/.well-known/oauth-authorization-server",
