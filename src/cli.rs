@@ -77,6 +77,9 @@ pub struct RunArgs {
     /// Bundle variable, repeatable (for paths that use `${var.*}`).
     #[arg(long = "var", value_name = "NAME=VALUE", requires = "key")]
     pub vars: Vec<String>,
+    /// The bundle's folder, for KEY.
+    #[arg(long, env = "BRICKCI_BUNDLE_DIR", default_value = ".")]
+    pub bundle_dir: std::path::PathBuf,
     /// Local notebook to upload and run once (.py, .sql, .scala, .r, .ipynb).
     #[arg(long, env = "BRICKCI_NOTEBOOK", value_name = "PATH")]
     pub notebook: Option<std::path::PathBuf>,

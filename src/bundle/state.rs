@@ -1,34 +1,30 @@
-//! The deployment state the Databricks CLI keeps in the workspace
-//! (`<state_path>/terraform.tfstate`): which job each resource key became.
+//! Which job each resource key became, from the deployment state in the workspace:
+//! brickci's `brickci-state.json`, else the Databricks CLI's `terraform.tfstate`.
 
 use std::collections::BTreeMap;
 
 use crate::databricks::{ApiRequest, Client, ClientError};
 
-/// Job ids by resource key, or None when nothing was deployed there.
+/// Job ids by resource key, or None when nothing was deployed there: from brickci's own
+/// state, else the Databricks CLI's.
 pub async fn deployed_job_ids(
     client: &Client,
     state_path: &str,
 ) -> Result<Option<BTreeMap<String, i64>>, ClientError> {
+    let own = format!("{}/brickci-state.json", state_path.trim_end_matches('/'));
+    if let Some(state) = read_json(client, &own).await? {
+        let jobs = state["resources"]["jobs"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v["id"].as_str()?.parse().ok()?)))
+            .collect();
+        return Ok(Some(jobs));
+    }
     let path = format!("{}/terraform.tfstate", state_path.trim_end_matches('/'));
-    let req = ApiRequest::get(
-        "/api/2.0/workspace/export",
-        format!("deployment state {path}"),
-    )
-    .query("path", &path)
-    .query("direct_download", "true");
-    let resp = match client.send(&req).await {
-        Ok(r) => r,
-        Err(e) if e.is_not_found() => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(state) = read_json(client, &path).await? else {
+        return Ok(None);
     };
-    let state: serde_json::Value =
-        serde_json::from_slice(&resp.body).map_err(|e| ClientError::Decode {
-            method: "GET".into(),
-            path: req.path.clone(),
-            object: req.object.clone(),
-            message: e.to_string(),
-        })?;
     let mut jobs = BTreeMap::new();
     for r in state["resources"]
         .as_array()
@@ -44,4 +40,26 @@ pub async fn deployed_job_ids(
         }
     }
     Ok(Some(jobs))
+}
+
+async fn read_json(client: &Client, path: &str) -> Result<Option<serde_json::Value>, ClientError> {
+    let req = ApiRequest::get(
+        "/api/2.0/workspace/export",
+        format!("deployment state {path}"),
+    )
+    .query("path", path)
+    .query("direct_download", "true");
+    let resp = match client.send(&req).await {
+        Ok(r) => r,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    serde_json::from_slice(&resp.body)
+        .map(Some)
+        .map_err(|e| ClientError::Decode {
+            method: "GET".into(),
+            path: req.path.clone(),
+            object: req.object.clone(),
+            message: e.to_string(),
+        })
 }

@@ -146,9 +146,13 @@ async fn bundle_job_id(platform: &Platform, client: &Client, args: &RunArgs) -> 
         .iter()
         .map(|v| parse_key_value("--var", v).map_err(Error::bad_input))
         .collect::<Result<Vec<_>, _>>()?;
-    let dir = std::env::current_dir().map_err(|e| Error::Io(e.to_string()))?;
-    let location = crate::bundle::locate(&dir, args.target.as_deref(), &vars, platform.env().map())
-        .map_err(|e| Error::bad_input(e.to_string()))?;
+    let location = crate::bundle::locate(
+        &args.bundle_dir,
+        args.target.as_deref(),
+        &vars,
+        platform.env().map(),
+    )
+    .map_err(|e| Error::bad_input(e.to_string()))?;
     let me = crate::databricks::scim::me(client).await?.me;
     let state_path = location.state_path_for(me.user_name.as_deref().unwrap_or_default());
     let jobs = crate::bundle::deployed_job_ids(client, &state_path)
