@@ -181,6 +181,13 @@ pub struct DeployArgs {
     /// Leave clusters running after creating them (by default they are stopped).
     #[arg(long, env = "BRICKCI_KEEP_CLUSTERS_RUNNING")]
     pub keep_clusters_running: bool,
+    /// Without a bundle: deploy the job JSON files in this folder (matched by name; an
+    /// `existing_cluster_id` may hold a cluster name).
+    #[arg(long, env = "BRICKCI_JOBS_DIR", value_name = "DIR")]
+    pub jobs_dir: Option<std::path::PathBuf>,
+    /// With --jobs-dir: cluster JSON files to create or edit (matched by cluster_name) first.
+    #[arg(long, env = "BRICKCI_CLUSTERS_DIR", value_name = "DIR", requires = "jobs_dir")]
+    pub clusters_dir: Option<std::path::PathBuf>,
 }
 
 /// Where a run happens; shared by `run --notebook` and `test`.

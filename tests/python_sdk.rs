@@ -76,3 +76,28 @@ fn official_sdk_with_oauth_m2m_through_discovery() {
     );
     assert_eq!(emu.calls("POST", "/oidc/v1/token").len(), 1);
 }
+
+#[test]
+fn official_sdk_across_the_deploy_surface() {
+    if venv_python().is_none() {
+        return;
+    }
+    let emu = TestEmulator::start(EmulatorConfig {
+        clock_speed: 100.0,
+        ..EmulatorConfig::default()
+    });
+    let python = venv_python().unwrap();
+    let out = Command::new(python)
+        .arg(repo().join("tests/python/sdk_deploy_surface.py"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABRICKS_HOST", emu.url())
+        .env("DATABRICKS_TOKEN", TOKEN)
+        .env("DATABRICKS_CONFIG_FILE", "/dev/null")
+        .env("NO_PROXY", "*")
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("sdk deploy-surface checks passed"), "{all}");
+}

@@ -291,7 +291,7 @@ mod tests {
             "variables:\n  a: {value: '${var.b}'}\n  b: {value: '${var.a}'}\nx: ${var.a}\ny: ${var.nope}\nz: ${resources.jobs.gone.id}\nw: ${bundle.nothing}\n",
         );
         assert!(
-            errs.contains("is part of a reference loop: var.a -> var.b -> var.a"),
+            errs.contains("is part of a reference loop: var.b -> var.a -> var.b"),
             "{errs}"
         );
         assert!(errs.contains("variable nope is not declared"), "{errs}");

@@ -139,6 +139,8 @@ async fn bundle_flow(
         force_lock: false,
         lock_timeout: 30,
         keep_clusters_running: false,
+        jobs_dir: None,
+        clusters_dir: None,
     };
     platform.group_start("brickci validate -t dev");
     let r = super::deploy::validate(platform, client, &plan.bundle).await;

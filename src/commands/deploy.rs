@@ -138,6 +138,9 @@ pub async fn deploy(
     client: &Client,
     args: &DeployArgs,
 ) -> Result<ExitCode, Error> {
+    if let Some(jobs) = &args.jobs_dir {
+        return legacy(platform, client, args, jobs).await;
+    }
     let p = &args.plan;
     let (bundle, files, libraries) = prepare(platform, client, p).await?;
     // A first plan without the lock: a deploy with nothing to do writes nothing at all.
@@ -218,6 +221,21 @@ async fn deploy_locked(
             Ok(ExitCode::Ok)
         }
     }
+}
+
+/// A folder of job JSON (and cluster JSON), without a bundle.
+async fn legacy(platform: &Platform, client: &Client, args: &DeployArgs, jobs: &std::path::Path) -> Result<ExitCode, Error> {
+    use crate::deploy::legacy::{self, LegacyError};
+    let done = legacy::deploy(client, args.clusters_dir.as_deref(), jobs, args.keep_clusters_running)
+        .await
+        .map_err(|e| match e {
+            LegacyError::Input(m) => Error::BadInput { message: m, help: vec!["nothing was deployed".into()] },
+            LegacyError::Api(e) => Error::Client(e),
+        })?;
+    for line in &done.lines {
+        platform.info(line);
+    }
+    Ok(ExitCode::Ok)
 }
 
 /// A plan that deletes needs a yes: `--auto-approve`, or an answer at the terminal.

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod artifacts;
 pub mod files;
 pub mod kinds;
+pub mod legacy;
 pub mod lock;
 pub mod lookup;
 pub mod plan;
