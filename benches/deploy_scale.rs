@@ -26,16 +26,26 @@ fn write_bundle(dir: &Path) {
     for n in 0..NOTEBOOKS {
         let sub = dir.join(format!("src/area_{:02}", n % 25));
         std::fs::create_dir_all(&sub).unwrap();
-        std::fs::write(sub.join(format!("nb_{n:04}.py")), format!("# Databricks notebook source\nprint({n})\n")).unwrap();
+        std::fs::write(
+            sub.join(format!("nb_{n:04}.py")),
+            format!("# Databricks notebook source\nprint({n})\n"),
+        )
+        .unwrap();
     }
     for j in 0..JOBS {
-        jobs.push_str(&format!("    job_{j:02}:\n      name: job {j}\n      tasks:\n"));
+        jobs.push_str(&format!(
+            "    job_{j:02}:\n      name: job {j}\n      tasks:\n"
+        ));
         for t in 0..5 {
             let n = j * 50 + t;
             jobs.push_str(&format!("        - task_key: t{t}\n          notebook_task:\n            notebook_path: ./src/area_{:02}/nb_{n:04}.py\n", n % 25));
         }
     }
-    std::fs::write(dir.join("databricks.yml"), format!("bundle:\n  name: scale\n{jobs}")).unwrap();
+    std::fs::write(
+        dir.join("databricks.yml"),
+        format!("bundle:\n  name: scale\n{jobs}"),
+    )
+    .unwrap();
 }
 
 async fn emulator() -> EmulatorHandle {
@@ -56,7 +66,11 @@ fn deploy(bin: &str, dir: &Path, url: &str) -> (Duration, std::process::Output) 
         .env("DATABRICKS_TOKEN", TOKEN)
         .output()
         .unwrap();
-    assert!(out.status.success(), "deploy failed: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "deploy failed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     (started.elapsed(), out)
 }
 
@@ -69,15 +83,22 @@ async fn baseline(url: &str) -> (Duration, usize) {
     let sem = Arc::new(Semaphore::new(CONCURRENCY));
     let mut calls = Vec::new();
     for a in 0..25 {
-        calls.push(("/api/2.0/workspace/mkdirs".to_string(), json!({ "path": format!("{root}/src/area_{a:02}") })));
+        calls.push((
+            "/api/2.0/workspace/mkdirs".to_string(),
+            json!({ "path": format!("{root}/src/area_{a:02}") }),
+        ));
     }
     let mkdirs: Vec<_> = calls.drain(..).collect();
     for n in 0..NOTEBOOKS {
-        let content = base64::engine::general_purpose::STANDARD.encode(format!("# Databricks notebook source\nprint({n})\n"));
+        let content = base64::engine::general_purpose::STANDARD
+            .encode(format!("# Databricks notebook source\nprint({n})\n"));
         calls.push(("/api/2.0/workspace/import".into(), json!({ "path": format!("{root}/src/area_{:02}/nb_{n:04}", n % 25), "format": "SOURCE", "language": "PYTHON", "content": content, "overwrite": true })));
     }
     for j in 0..JOBS {
-        calls.push(("/api/2.2/jobs/create".into(), json!({ "name": format!("baseline {j}") })));
+        calls.push((
+            "/api/2.2/jobs/create".into(),
+            json!({ "name": format!("baseline {j}") }),
+        ));
     }
     let count = mkdirs.len() + calls.len();
     for batch in [mkdirs, calls] {
@@ -87,7 +108,13 @@ async fn baseline(url: &str) -> (Duration, usize) {
             let http = http.clone();
             let url = format!("{url}{path}");
             set.spawn(async move {
-                let r = http.post(url).bearer_auth(TOKEN).json(&body).send().await.unwrap();
+                let r = http
+                    .post(url)
+                    .bearer_auth(TOKEN)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
                 assert!(r.status().is_success(), "{}", r.status());
                 drop(permit);
             });
@@ -98,7 +125,11 @@ async fn baseline(url: &str) -> (Duration, usize) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let bin = env!("CARGO_BIN_EXE_brickci");
     let dir = tempfile::tempdir().unwrap();
     write_bundle(dir.path());
@@ -116,8 +147,22 @@ fn main() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to deploy"));
     rt.block_on(emu.shutdown());
 
-    println!("deploy of {NOTEBOOKS} notebooks + {JOBS} jobs, 50 ms per API call, concurrency {CONCURRENCY}:");
-    println!("  baseline (bare reqwest, same writes): {:>6.2} s, {base_calls} requests", base.as_secs_f64());
-    println!("  brickci full deploy:                 {:>6.2} s, {full_calls} requests, ratio {:.2}", full.as_secs_f64(), full.as_secs_f64() / base.as_secs_f64());
-    println!("  brickci no-op redeploy:              {:>6.2} s, {} requests ({noop_writes} writes), ratio {:.2}", noop.as_secs_f64(), noop_log.len(), noop.as_secs_f64() / base.as_secs_f64());
+    println!(
+        "deploy of {NOTEBOOKS} notebooks + {JOBS} jobs, 50 ms per API call, concurrency {CONCURRENCY}:"
+    );
+    println!(
+        "  baseline (bare reqwest, same writes): {:>6.2} s, {base_calls} requests",
+        base.as_secs_f64()
+    );
+    println!(
+        "  brickci full deploy:                 {:>6.2} s, {full_calls} requests, ratio {:.2}",
+        full.as_secs_f64(),
+        full.as_secs_f64() / base.as_secs_f64()
+    );
+    println!(
+        "  brickci no-op redeploy:              {:>6.2} s, {} requests ({noop_writes} writes), ratio {:.2}",
+        noop.as_secs_f64(),
+        noop_log.len(),
+        noop.as_secs_f64() / base.as_secs_f64()
+    );
 }

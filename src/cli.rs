@@ -186,7 +186,12 @@ pub struct DeployArgs {
     #[arg(long, env = "BRICKCI_JOBS_DIR", value_name = "DIR")]
     pub jobs_dir: Option<std::path::PathBuf>,
     /// With --jobs-dir: cluster JSON files to create or edit (matched by cluster_name) first.
-    #[arg(long, env = "BRICKCI_CLUSTERS_DIR", value_name = "DIR", requires = "jobs_dir")]
+    #[arg(
+        long,
+        env = "BRICKCI_CLUSTERS_DIR",
+        value_name = "DIR",
+        requires = "jobs_dir"
+    )]
     pub clusters_dir: Option<std::path::PathBuf>,
 }
 

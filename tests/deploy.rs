@@ -437,19 +437,43 @@ fn a_folder_of_job_json_deploys_by_name_with_cluster_names_resolved() {
     let out = brickci(&args, &as_refs(&env), &legacy);
     assert_eq!(code(&out), 0, "{}", text(&out));
     let clusters = emu.get_json("/api/2.1/clusters/list");
-    let small = clusters["clusters"][0]["cluster_id"].as_str().unwrap().to_string();
+    let small = clusters["clusters"][0]["cluster_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let jobs = emu.get_json("/api/2.2/jobs/list?expand_tasks=true");
-    let by_name = |n: &str| jobs["jobs"].as_array().unwrap().iter().find(|j| j["settings"]["name"] == n).cloned().unwrap();
+    let by_name = |n: &str| {
+        jobs["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["settings"]["name"] == n)
+            .cloned()
+            .unwrap()
+    };
     let single = by_name("Test-DevOps-Job-Interactive-Cluster");
     let single = emu.get_json(&format!("/api/2.2/jobs/get?job_id={}", single["job_id"]));
     assert_eq!(single["settings"]["existing_cluster_id"], small.as_str());
-    let multi = emu.get_json(&format!("/api/2.2/jobs/get?job_id={}", by_name("Nightly-Multi-Task")["job_id"]));
-    assert_eq!(multi["settings"]["tasks"][0]["existing_cluster_id"], small.as_str());
-    assert_eq!(multi["settings"]["tasks"][1]["existing_cluster_id"], "0923-164208-meows279", "an id stays an id");
+    let multi = emu.get_json(&format!(
+        "/api/2.2/jobs/get?job_id={}",
+        by_name("Nightly-Multi-Task")["job_id"]
+    ));
+    assert_eq!(
+        multi["settings"]["tasks"][0]["existing_cluster_id"],
+        small.as_str()
+    );
+    assert_eq!(
+        multi["settings"]["tasks"][1]["existing_cluster_id"], "0923-164208-meows279",
+        "an id stays an id"
+    );
     // Again: found by name, so edited and reset, never duplicated.
     let out = brickci(&args, &as_refs(&env), &legacy);
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert!(text(&out).contains("updated job Nightly-Multi-Task"), "{}", text(&out));
+    assert!(
+        text(&out).contains("updated job Nightly-Multi-Task"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(emu.calls("POST", "/jobs/create").len(), 2);
     assert_eq!(emu.calls("POST", "/jobs/reset").len(), 2);
     assert_eq!(emu.calls("POST", "/clusters/create").len(), 1);
@@ -458,14 +482,38 @@ fn a_folder_of_job_json_deploys_by_name_with_cluster_names_resolved() {
     // A cluster name nobody defines: exit 2 naming the file and key, nothing written.
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("jobs")).unwrap();
-    std::fs::write(dir.path().join("jobs/j.json"), r#"{"name": "x", "tasks": [{"task_key": "a", "existing_cluster_id": "Huge"}]}"#).unwrap();
+    std::fs::write(
+        dir.path().join("jobs/j.json"),
+        r#"{"name": "x", "tasks": [{"task_key": "a", "existing_cluster_id": "Huge"}]}"#,
+    )
+    .unwrap();
     let before = emu.requests().len();
-    let out = brickci(&["deploy", "--jobs-dir", "jobs"], &as_refs(&env), dir.path());
+    let out = brickci(
+        &["deploy", "--jobs-dir", "jobs"],
+        &as_refs(&env),
+        dir.path(),
+    );
     assert_eq!(code(&out), 2, "{}", text(&out));
-    assert!(text(&out).contains("j.json: tasks.0.existing_cluster_id: no cluster named \"Huge\""), "{}", text(&out));
+    assert!(
+        text(&out).contains("j.json: tasks.0.existing_cluster_id: no cluster named \"Huge\""),
+        "{}",
+        text(&out)
+    );
     assert!(writes_since(&emu, before).is_empty());
-    std::fs::write(dir.path().join("jobs/j.json"), "{\"name\": \"x\",\n \"tasks\": [}\n").unwrap();
-    let out = brickci(&["deploy", "--jobs-dir", "jobs"], &as_refs(&env), dir.path());
+    std::fs::write(
+        dir.path().join("jobs/j.json"),
+        "{\"name\": \"x\",\n \"tasks\": [}\n",
+    )
+    .unwrap();
+    let out = brickci(
+        &["deploy", "--jobs-dir", "jobs"],
+        &as_refs(&env),
+        dir.path(),
+    );
     assert_eq!(code(&out), 2, "{}", text(&out));
-    assert!(text(&out).contains("j.json:2:12: invalid JSON"), "{}", text(&out));
+    assert!(
+        text(&out).contains("j.json:2:12: invalid JSON"),
+        "{}",
+        text(&out)
+    );
 }

@@ -87,7 +87,7 @@ fn official_sdk_across_the_deploy_surface() {
         ..EmulatorConfig::default()
     });
     let python = venv_python().unwrap();
-    let out = Command::new(python)
+    let mut out = Command::new(python)
         .arg(repo().join("tests/python/sdk_deploy_surface.py"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -95,8 +95,27 @@ fn official_sdk_across_the_deploy_surface() {
         .env("DATABRICKS_TOKEN", TOKEN)
         .env("DATABRICKS_CONFIG_FILE", "/dev/null")
         .env("NO_PROXY", "*")
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    // The SDK pages until the server says stop: a paging bug would loop forever.
+    let started = std::time::Instant::now();
+    while out.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = out.kill();
+            let log: Vec<String> = emu
+                .requests()
+                .iter()
+                .rev()
+                .take(5)
+                .map(|r| format!("{} {}?{}", r.method, r.path, r.query))
+                .collect();
+            panic!("the SDK script did not finish in 120 s; last requests: {log:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = out.wait_with_output().unwrap();
     let all = text(&out);
     assert!(out.status.success(), "{all}");
     assert!(all.contains("sdk deploy-surface checks passed"), "{all}");

@@ -224,14 +224,27 @@ async fn deploy_locked(
 }
 
 /// A folder of job JSON (and cluster JSON), without a bundle.
-async fn legacy(platform: &Platform, client: &Client, args: &DeployArgs, jobs: &std::path::Path) -> Result<ExitCode, Error> {
+async fn legacy(
+    platform: &Platform,
+    client: &Client,
+    args: &DeployArgs,
+    jobs: &std::path::Path,
+) -> Result<ExitCode, Error> {
     use crate::deploy::legacy::{self, LegacyError};
-    let done = legacy::deploy(client, args.clusters_dir.as_deref(), jobs, args.keep_clusters_running)
-        .await
-        .map_err(|e| match e {
-            LegacyError::Input(m) => Error::BadInput { message: m, help: vec!["nothing was deployed".into()] },
-            LegacyError::Api(e) => Error::Client(e),
-        })?;
+    let done = legacy::deploy(
+        client,
+        args.clusters_dir.as_deref(),
+        jobs,
+        args.keep_clusters_running,
+    )
+    .await
+    .map_err(|e| match e {
+        LegacyError::Input(m) => Error::BadInput {
+            message: m,
+            help: vec!["nothing was deployed".into()],
+        },
+        LegacyError::Api(e) => Error::Client(e),
+    })?;
     for line in &done.lines {
         platform.info(line);
     }

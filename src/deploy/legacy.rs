@@ -46,20 +46,48 @@ fn read_dir(dir: &Path) -> Result<Vec<Item>, LegacyError> {
     files.sort();
     let mut out = Vec::new();
     for file in files {
-        let text = std::fs::read_to_string(&file).map_err(|e| LegacyError::Input(format!("{}: {e}", file.display())))?;
-        let v: Value = serde_json::from_str(&text)
-            .map_err(|e| LegacyError::Input(format!("{}:{}:{}: invalid JSON: {e}", file.display(), e.line(), e.column())))?;
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| LegacyError::Input(format!("{}: {e}", file.display())))?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| {
+            LegacyError::Input(format!(
+                "{}:{}:{}: invalid JSON: {e}",
+                file.display(),
+                e.line(),
+                e.column()
+            ))
+        })?;
         // `jobs/list` and `jobs/get` print `{job_id, settings: {...}}`.
         let settings = match v.get("settings") {
             Some(s) if v.get("job_id").is_some() => s.clone(),
             _ => v,
         };
         if !settings.is_object() {
-            return Err(LegacyError::Input(format!("{}: must hold a JSON object", file.display())));
+            return Err(LegacyError::Input(format!(
+                "{}: must hold a JSON object",
+                file.display()
+            )));
         }
-        let key = if settings.get("cluster_name").is_some() || settings.get("spark_version").is_some() && settings.get("tasks").is_none() { "cluster_name" } else { "name" };
-        let name = settings[key].as_str().filter(|n| !n.is_empty()).ok_or_else(|| LegacyError::Input(format!("{}: `{key}` is required (objects are matched by name)", file.display())))?;
-        out.push(Item { file, name: name.to_string(), settings: settings.clone() });
+        let key = if settings.get("cluster_name").is_some()
+            || settings.get("spark_version").is_some() && settings.get("tasks").is_none()
+        {
+            "cluster_name"
+        } else {
+            "name"
+        };
+        let name = settings[key]
+            .as_str()
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| {
+                LegacyError::Input(format!(
+                    "{}: `{key}` is required (objects are matched by name)",
+                    file.display()
+                ))
+            })?;
+        out.push(Item {
+            file,
+            name: name.to_string(),
+            settings: settings.clone(),
+        });
     }
     Ok(out)
 }
@@ -67,22 +95,42 @@ fn read_dir(dir: &Path) -> Result<Vec<Item>, LegacyError> {
 /// A cluster id looks like `0123-456789-abcdefgh`; anything else is taken for a name.
 fn looks_like_cluster_id(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 3 && parts[0].len() == 4 && parts[1].len() == 6 && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_alphanumeric())) && parts[0].chars().all(|c| c.is_ascii_digit())
+    parts.len() == 3
+        && parts[0].len() == 4
+        && parts[1].len() == 6
+        && parts
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_alphanumeric()))
+        && parts[0].chars().all(|c| c.is_ascii_digit())
 }
 
 /// Every `existing_cluster_id` (job level, or per task) that names a cluster, replaced by its id.
-async fn resolve_clusters(client: &Client, job: &mut Item, planned: &[String]) -> Result<(), LegacyError> {
+async fn resolve_clusters(
+    client: &Client,
+    job: &mut Item,
+    planned: &[String],
+) -> Result<(), LegacyError> {
     let mut slots: Vec<String> = Vec::new();
     if job.settings.get("existing_cluster_id").is_some() {
         slots.push("/existing_cluster_id".into());
     }
-    for (i, t) in job.settings["tasks"].as_array().into_iter().flatten().enumerate() {
+    for (i, t) in job.settings["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         if t.get("existing_cluster_id").is_some() {
             slots.push(format!("/tasks/{i}/existing_cluster_id"));
         }
     }
     for slot in slots {
-        let value = job.settings.pointer(&slot).and_then(Value::as_str).unwrap_or_default().to_string();
+        let value = job
+            .settings
+            .pointer(&slot)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         if looks_like_cluster_id(&value) {
             continue;
         }
@@ -90,8 +138,21 @@ async fn resolve_clusters(client: &Client, job: &mut Item, planned: &[String]) -
         let id = match ids.as_slice() {
             [one] => one.clone(),
             [] if planned.contains(&value) => format!("${{cluster:{value}}}"),
-            [] => return Err(LegacyError::Input(format!("{}: {}: no cluster named {value:?} in the workspace or the clusters folder", job.file.display(), slot.trim_start_matches('/').replace('/', ".")))),
-            many => return Err(LegacyError::Input(format!("{}: {}: {} clusters are named {value:?}; names must be unique", job.file.display(), slot.trim_start_matches('/').replace('/', "."), many.len()))),
+            [] => {
+                return Err(LegacyError::Input(format!(
+                    "{}: {}: no cluster named {value:?} in the workspace or the clusters folder",
+                    job.file.display(),
+                    slot.trim_start_matches('/').replace('/', ".")
+                )));
+            }
+            many => {
+                return Err(LegacyError::Input(format!(
+                    "{}: {}: {} clusters are named {value:?}; names must be unique",
+                    job.file.display(),
+                    slot.trim_start_matches('/').replace('/', "."),
+                    many.len()
+                )));
+            }
         };
         if let Some(v) = job.settings.pointer_mut(&slot) {
             *v = json!(id);
@@ -100,7 +161,12 @@ async fn resolve_clusters(client: &Client, job: &mut Item, planned: &[String]) -
     Ok(())
 }
 
-pub async fn deploy(client: &Client, clusters_dir: Option<&Path>, jobs_dir: &Path, keep_running: bool) -> Result<Done, LegacyError> {
+pub async fn deploy(
+    client: &Client,
+    clusters_dir: Option<&Path>,
+    jobs_dir: &Path,
+    keep_running: bool,
+) -> Result<Done, LegacyError> {
     let clusters = match clusters_dir {
         Some(d) => read_dir(d)?,
         None => Vec::new(),
@@ -114,7 +180,12 @@ pub async fn deploy(client: &Client, clusters_dir: Option<&Path>, jobs_dir: &Pat
     for job in &jobs {
         let found = crate::databricks::jobs::find_jobs_by_name(client, &job.name).await?;
         if found.len() > 1 {
-            return Err(LegacyError::Input(format!("{}: {} jobs are named {:?}; remove the duplicates or rename", job.file.display(), found.len(), job.name)));
+            return Err(LegacyError::Input(format!(
+                "{}: {} jobs are named {:?}; remove the duplicates or rename",
+                job.file.display(),
+                found.len(),
+                job.name
+            )));
         }
         existing_jobs.push(found.first().map(|j| j.job_id));
     }
@@ -127,17 +198,45 @@ pub async fn deploy(client: &Client, clusters_dir: Option<&Path>, jobs_dir: &Pat
             [id] => {
                 let mut body = c.settings.clone();
                 body["cluster_id"] = json!(id);
-                client.call::<Value>(ApiRequest::new(Method::POST, "/api/2.1/clusters/edit", format!("cluster {}", c.name)).json(body).idempotent(true)).await?;
-                done.lines.push(format!("updated cluster {} ({id})", c.name));
+                client
+                    .call::<Value>(
+                        ApiRequest::new(
+                            Method::POST,
+                            "/api/2.1/clusters/edit",
+                            format!("cluster {}", c.name),
+                        )
+                        .json(body)
+                        .idempotent(true),
+                    )
+                    .await?;
+                done.lines
+                    .push(format!("updated cluster {} ({id})", c.name));
                 id.clone()
             }
             [] => {
                 let id = super::kinds::create(client, "clusters", &c.name, &c.settings).await?;
-                super::kinds::after_create(client, "clusters", &c.name, &id, super::kinds::CreateOptions { keep_clusters_running: keep_running }).await?;
-                done.lines.push(format!("created cluster {} ({id})", c.name));
+                super::kinds::after_create(
+                    client,
+                    "clusters",
+                    &c.name,
+                    &id,
+                    super::kinds::CreateOptions {
+                        keep_clusters_running: keep_running,
+                    },
+                )
+                .await?;
+                done.lines
+                    .push(format!("created cluster {} ({id})", c.name));
                 id
             }
-            many => return Err(LegacyError::Input(format!("{}: {} clusters are named {:?}", c.file.display(), many.len(), c.name))),
+            many => {
+                return Err(LegacyError::Input(format!(
+                    "{}: {} clusters are named {:?}",
+                    c.file.display(),
+                    many.len(),
+                    c.name
+                )));
+            }
         };
         cluster_ids.push((c.name.clone(), id));
     }
@@ -148,7 +247,12 @@ pub async fn deploy(client: &Client, clusters_dir: Option<&Path>, jobs_dir: &Pat
         match existing {
             Some(id) => {
                 let body = json!({ "job_id": id, "new_settings": job.settings });
-                client.call::<Value>(ApiRequest::post("/api/2.2/jobs/reset", format!("job {}", job.name), body).idempotent(true)).await?;
+                client
+                    .call::<Value>(
+                        ApiRequest::post("/api/2.2/jobs/reset", format!("job {}", job.name), body)
+                            .idempotent(true),
+                    )
+                    .await?;
                 done.lines.push(format!("updated job {} ({id})", job.name));
             }
             None => {

@@ -234,12 +234,26 @@ pub async fn service_principals(
                 .is_none_or(|w| sp["displayName"] == w.as_str())
         })
         .collect();
-    Json(json!({
+    // SCIM pages are 1-based (`startIndex`) with a `count`; past the end, no `Resources`.
+    let start: usize = q
+        .get("startIndex")
+        .and_then(|s| s.parse().ok())
+        .filter(|s| *s >= 1)
+        .unwrap_or(1);
+    let count: usize = q
+        .get("count")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100)
+        .min(10_000);
+    let page: Vec<Value> = hits.iter().skip(start - 1).take(count).cloned().collect();
+    let mut resp = json!({
         "totalResults": hits.len(),
-        "startIndex": 1,
-        "itemsPerPage": hits.len(),
+        "startIndex": start,
+        "itemsPerPage": page.len(),
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-        "Resources": hits,
-    }))
-    .into_response()
+    });
+    if !page.is_empty() {
+        resp["Resources"] = json!(page);
+    }
+    Json(resp).into_response()
 }
