@@ -88,7 +88,7 @@ async fn baseline(url: &str) -> (Duration, usize) {
             json!({ "path": format!("{root}/src/area_{a:02}") }),
         ));
     }
-    let mkdirs: Vec<_> = calls.drain(..).collect();
+    let mkdirs = std::mem::take(&mut calls);
     for n in 0..NOTEBOOKS {
         let content = base64::engine::general_purpose::STANDARD
             .encode(format!("# Databricks notebook source\nprint({n})\n"));

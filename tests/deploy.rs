@@ -92,6 +92,14 @@ fn first_deploy_creates_everything_and_a_second_sends_no_writes() {
     assert_eq!(s["name"], "[dev ci_bot] shop nightly");
     assert_eq!(s["schedule"]["pause_status"], "PAUSED");
     assert_eq!(
+        s["max_concurrent_runs"], 4,
+        "development mode runs four at once"
+    );
+    assert_eq!(
+        s["max_concurrent_runs"], 4,
+        "development mode runs four at once"
+    );
+    assert_eq!(
         s["job_clusters"][0]["new_cluster"]["instance_pool_id"], "0101-120000-pool1234",
         "lookup: of the pool"
     );
@@ -99,11 +107,11 @@ fn first_deploy_creates_everything_and_a_second_sends_no_writes() {
         .as_str()
         .unwrap();
     assert_eq!(
-        s["tasks"][2]["existing_cluster_id"], cluster_id,
+        s["tasks"][1]["existing_cluster_id"], cluster_id,
         "${{resources.clusters.interactive.id}} filled in"
     );
     assert_eq!(
-        s["tasks"][1]["libraries"][0]["whl"],
+        s["tasks"][2]["libraries"][0]["whl"],
         format!(
             "{}/artifacts/.internal/shop_utils-0.1.0-py3-none-any.whl",
             root(&emu)
@@ -119,7 +127,7 @@ fn first_deploy_creates_everything_and_a_second_sends_no_writes() {
         "TERMINATED"
     );
     assert_eq!(
-        emu.get_json("/api/2.1/unity-catalog/volumes/main.sales_dev.landing")["volume_type"],
+        emu.get_json("/api/2.1/unity-catalog/volumes/main.dev_ci_bot_sales_dev.landing")["volume_type"],
         "MANAGED"
     );
     let whl = emu.get_json(&format!("/api/2.0/workspace/get-status?path={}/artifacts/.internal/shop_utils-0.1.0-py3-none-any.whl", root(&emu)));
@@ -383,7 +391,14 @@ fn validate_prints_the_resolved_configuration() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v["bundle"],
-        json!({"name": "shop", "target": "prod", "mode": "production"})
+        json!({"environment": "prod", "git": {"bundle_root_path": "."}, "mode": "production", "name": "shop", "target": "prod"})
+    );
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(
+        keys, sorted,
+        "keys print sorted, as the Databricks CLI prints them"
     );
     assert_eq!(
         v["workspace"]["root_path"],
@@ -405,8 +420,29 @@ fn validate_prints_the_resolved_configuration() {
         "9f0c6f2e-1d2b-4c8a-9e43-5b1a2c3d4e5f"
     );
     assert_eq!(
-        job["tasks"][1]["timeout_seconds"], 7200,
+        job["tasks"][2]["task_key"], "train",
+        "tasks in task_key order"
+    );
+    assert_eq!(
+        job["tasks"][2]["timeout_seconds"], 7200,
         "the target's task override merged by task_key"
+    );
+    assert_eq!(
+        job["deployment"],
+        json!({"kind": "BUNDLE", "metadata_file_path": "/Workspace/Shared/.bundle/shop/prod/state/metadata.json"})
+    );
+    assert_eq!(
+        (
+            job["edit_mode"].as_str(),
+            job["format"].as_str(),
+            job["max_concurrent_runs"].as_i64()
+        ),
+        (Some("UI_LOCKED"), Some("MULTI_TASK"), Some(1))
+    );
+    assert_eq!(job["schedule"]["pause_status"], "UNPAUSED");
+    assert_eq!(
+        v["resources"]["clusters"]["interactive"]["autotermination_minutes"], 30,
+        "a user value beats the default"
     );
     assert_eq!(job["tasks"].as_array().unwrap().len(), 3);
     assert!(v.get("targets").is_none());

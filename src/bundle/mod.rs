@@ -3,12 +3,14 @@
 //! `brickci run -t T KEY` uses to find a deployed job.
 
 mod error;
+mod git;
 mod interpolate;
 mod load;
 mod location;
 mod merge;
 mod model;
 pub mod paths;
+mod presets;
 mod resources;
 mod state;
 mod target;

@@ -23,18 +23,33 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// The user name's local part made safe for names and paths (`jane.doe@x` -> `jane_doe`).
+    /// The user name's local part made safe for names and paths, as the Databricks CLI makes
+    /// it: lower case, every run of other characters one `_`, none at the ends
+    /// (`John.Doe+x@corp.com` -> `john_doe_x`). Service principals (a UUID user name) use
+    /// their display name.
     pub fn short_name(&self) -> String {
-        let local = self.user_name.split('@').next().unwrap_or(&self.user_name);
-        local
+        let is_uuid = uuid::Uuid::parse_str(&self.user_name).is_ok();
+        let base = match &self.display_name {
+            Some(d) if is_uuid && !d.is_empty() => d.as_str(),
+            _ => &self.user_name,
+        };
+        let local = base.split('@').next().unwrap_or(base);
+        let mut out = String::new();
+        for c in local.chars().flat_map(char::to_lowercase) {
+            if c.is_alphanumeric() {
+                out.push(c);
+            } else if !out.ends_with('_') {
+                out.push('_');
+            }
+        }
+        out.trim_matches('_').to_string()
+    }
+
+    /// The short name for hosts and tags: other characters become `-`.
+    pub fn domain_friendly_name(&self) -> String {
+        self.short_name()
             .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect()
     }
 }
@@ -129,6 +144,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     let loaded = load::load(opts.dir)?;
     let mut tree = loaded.tree;
     check_name(&tree)?;
+    add_git(&mut tree, &loaded.root);
     let selected = target::select(&mut tree, opts.target)?;
     let mut diags = Diagnostics::default();
     let variables = collect(&tree, &selected.variables, opts.vars, opts.env, &mut diags);
@@ -157,6 +173,44 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         identity,
         lookups,
     })
+}
+
+/// `bundle.git`: what the checkout says, under anything the user set.
+fn add_git(tree: &mut Node, root: &std::path::Path) {
+    let info = super::git::read(root);
+    let here = Loc::synthetic("(git)");
+    let mut git = Node::new(Kind::Map(Vec::new()), here.clone());
+    let fields = [
+        ("bundle_root_path", Some(info.bundle_root_path)),
+        ("branch", info.branch.clone()),
+        ("actual_branch", info.branch),
+        ("commit", info.commit),
+        ("origin_url", info.origin_url),
+    ];
+    for (k, v) in fields {
+        if let Some(v) = v {
+            let key = Key {
+                name: k.into(),
+                loc: here.clone(),
+            };
+            git.insert(key, Node::new(Kind::Str(v), here.clone()));
+        }
+    }
+    let bundle = ensure_map(tree, "bundle", &here);
+    match bundle.get_mut("git") {
+        Some(user) if matches!(user.kind, Kind::Map(_)) => {
+            let mut merged = git;
+            super::merge::merge(&mut merged, user.clone(), "git");
+            *user = merged;
+        }
+        _ => bundle.insert(
+            Key {
+                name: "git".into(),
+                loc: here.clone(),
+            },
+            git,
+        ),
+    }
 }
 
 /// `bundle.name` names everything else (paths, state); it must be there before anything
@@ -198,6 +252,10 @@ fn fill_builtins(
     let mut user = Node::new(Kind::Map(Vec::new()), here.clone());
     user.insert(key("userName"), text(&identity.user_name));
     user.insert(key("short_name"), text(&identity.short_name()));
+    user.insert(
+        key("domain_friendly_name"),
+        text(&identity.domain_friendly_name()),
+    );
     if let Some(d) = &identity.display_name {
         user.insert(key("displayName"), text(d));
     }
@@ -294,6 +352,7 @@ impl Prepared {
             &self.identity,
             &self.variables,
         );
+        super::presets::apply(&mut self.tree, &self.selected, &self.identity);
         let mut resolver = Resolver::new(&self.tree);
         let mut tree = resolver.resolve(&self.tree, "");
         let mut diags = std::mem::take(&mut resolver.diags);
@@ -310,14 +369,8 @@ impl Prepared {
         };
         let workspace = workspace(&tree, &self.identity, &mut diags);
         let mode = self.selected.mode.clone();
-        let (resources, referenced) = resources::collect(
-            &mut tree,
-            &self.root,
-            &workspace,
-            &self.selected,
-            &self.identity,
-            &mut diags,
-        );
+        let (resources, referenced) =
+            resources::collect(&mut tree, &self.root, &workspace, &mut diags);
         let artifacts = resources::artifacts(&tree, &self.root, &mut diags);
         let (sync_include, sync_exclude) = resources::sync(&tree, &mut diags);
         let permissions = find(&tree, "permissions").map(Node::to_json);

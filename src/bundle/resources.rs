@@ -1,14 +1,13 @@
-//! The `resources` section: which kinds brickci deploys, what each needs, development-mode
-//! changes, `run_as`, the target's `cluster_id`, and local paths made workspace paths.
+//! The `resources` section after interpolation: which kinds brickci deploys, what each needs,
+//! tasks in key order, and local paths made workspace paths.
 //! Fields brickci does not model pass through untouched.
 
 use std::path::Path;
 
 use super::error::Diagnostics;
-use super::model::{Artifact, Identity, Resource, Workspace};
+use super::model::{Artifact, Resource, Workspace};
 use super::paths::{Referenced, translate};
-use super::target::Selected;
-use super::yaml::{Key, Kind, Loc, Node};
+use super::yaml::{Key, Kind, Node};
 
 /// Kinds in deploy order (a later kind may refer to an earlier one's id).
 pub const KINDS: &[&str] = &[
@@ -52,11 +51,8 @@ pub fn collect(
     tree: &mut Node,
     root: &Path,
     ws: &Workspace,
-    selected: &Selected,
-    identity: &Identity,
     diags: &mut Diagnostics,
 ) -> (Vec<Resource>, Vec<Referenced>) {
-    let run_as = tree.get("run_as").cloned();
     let mut out = Vec::new();
     let mut referenced = Vec::new();
     let Some(resources) = tree.get_mut("resources") else {
@@ -128,7 +124,7 @@ pub fn collect(
                 continue;
             }
             check_required(kind, key, settings, &path, diags);
-            shape(kind, key, settings, selected, identity, run_as.as_ref());
+            sort_tasks(settings);
             translate(kind, &key.name, settings, root, ws, &mut referenced, diags);
             out.push(Resource {
                 kind: kind.to_string(),
@@ -139,6 +135,22 @@ pub fn collect(
         }
     }
     (out, referenced)
+}
+
+/// Tasks in `task_key` order, as the Databricks CLI sends and prints them (after a target's
+/// tasks were merged in by key).
+fn sort_tasks(settings: &mut Node) {
+    if let Some(Kind::Seq(tasks)) = settings.get_mut("tasks").map(|t| &mut t.kind) {
+        tasks.sort_by(|a, b| {
+            let k = |n: &Node| {
+                n.get("task_key")
+                    .and_then(Node::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            k(a).cmp(&k(b))
+        });
+    }
 }
 
 fn check_required(kind: &str, key: &Key, settings: &Node, path: &str, diags: &mut Diagnostics) {
@@ -176,96 +188,6 @@ fn check_required(kind: &str, key: &Key, settings: &Node, path: &str, diags: &mu
                     "is required",
                 );
             }
-        }
-    }
-}
-
-fn text(s: &str, loc: &Loc) -> Node {
-    Node::new(Kind::Str(s.to_string()), loc.clone())
-}
-
-fn key(name: &str, loc: &Loc) -> Key {
-    Key {
-        name: name.to_string(),
-        loc: loc.clone(),
-    }
-}
-
-/// Defaults and target-driven changes: names, development mode, `run_as`, `cluster_id`.
-fn shape(
-    kind: &str,
-    k: &Key,
-    settings: &mut Node,
-    selected: &Selected,
-    identity: &Identity,
-    run_as: Option<&Node>,
-) {
-    let loc = k.loc.clone();
-    let named = matches!(kind, "jobs" | "pipelines" | "clusters");
-    let name_field = if kind == "clusters" {
-        "cluster_name"
-    } else {
-        "name"
-    };
-    if named && settings.get(name_field).is_none() {
-        settings.insert(key(name_field, &loc), text(&k.name, &loc));
-    }
-    if selected.mode.as_deref() == Some("development") {
-        let prefix = format!("[dev {}] ", identity.short_name());
-        if let Some(n) = settings
-            .get_mut(name_field)
-            .filter(|_| named || kind == "experiments")
-            && let Kind::Str(s) = &mut n.kind
-        {
-            if kind == "experiments" {
-                // Experiment names are workspace paths: prefix the last part.
-                if let Some((dir, base)) = s.rsplit_once('/') {
-                    *s = format!("{dir}/{prefix}{base}");
-                }
-            } else if !s.starts_with(&prefix) {
-                *s = format!("{prefix}{s}");
-            }
-        }
-        match kind {
-            "jobs" => {
-                for trigger in ["schedule", "trigger", "continuous"] {
-                    if let Some(t) = settings.get_mut(trigger) {
-                        t.insert(key("pause_status", &loc), text("PAUSED", &loc));
-                    }
-                }
-                let tag = Node::new(
-                    Kind::Map(vec![(key("dev", &loc), text(&identity.short_name(), &loc))]),
-                    loc.clone(),
-                );
-                match settings.get_mut("tags") {
-                    Some(tags) if matches!(tags.kind, Kind::Map(_)) => {
-                        tags.insert(key("dev", &loc), text(&identity.short_name(), &loc));
-                    }
-                    _ => settings.insert(key("tags", &loc), tag),
-                }
-            }
-            "pipelines" => settings.insert(
-                key("development", &loc),
-                Node::new(Kind::Bool(true), loc.clone()),
-            ),
-            _ => {}
-        }
-    }
-    if matches!(kind, "jobs" | "pipelines")
-        && settings.get("run_as").is_none()
-        && let Some(r) = run_as.filter(|r| !r.is_null())
-    {
-        settings.insert(key("run_as", &loc), r.clone());
-    }
-    if kind == "jobs"
-        && let Some(cluster) = &selected.cluster_id
-        && let Some(Kind::Seq(tasks)) = settings.get_mut("tasks").map(|t| &mut t.kind)
-    {
-        for task in tasks {
-            for gone in ["new_cluster", "job_cluster_key", "environment_key"] {
-                task.remove(gone);
-            }
-            task.insert(key("existing_cluster_id", &loc), cluster.clone());
         }
     }
 }

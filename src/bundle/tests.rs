@@ -110,7 +110,7 @@ fn a_full_bundle_resolves_for_each_target() {
     assert_eq!(prod.workspace.state_path, "/Shared/shop/prod/state");
     let etl = prod.resource("jobs", "etl").unwrap();
     assert_eq!(etl.settings["name"], "ETL prod_cat");
-    assert!(etl.settings["schedule"].get("pause_status").is_none());
+    assert_eq!(etl.settings["schedule"]["pause_status"], "UNPAUSED");
     assert_eq!(etl.settings["tasks"][0]["timeout_seconds"], 60);
     assert_eq!(etl.settings["tasks"].as_array().unwrap().len(), 2);
 
@@ -118,6 +118,21 @@ fn a_full_bundle_resolves_for_each_target() {
     assert_eq!(
         cli.resource("jobs", "etl").unwrap().settings["name"],
         "ETL x"
+    );
+}
+
+#[test]
+fn short_names_follow_the_cli() {
+    let id = |u: &str, d: Option<&str>| Identity {
+        user_name: u.into(),
+        display_name: d.map(str::to_string),
+        id: None,
+    };
+    assert_eq!(id("John.Doe+x@corp.com", None).short_name(), "john_doe_x");
+    assert_eq!(id("__a..b__@x", None).short_name(), "a_b");
+    assert_eq!(
+        id("9f0c6f2e-1d2b-4c8a-9e43-5b1a2c3d4e5f", Some("CI Deployer")).short_name(),
+        "ci_deployer"
     );
 }
 

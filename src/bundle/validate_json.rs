@@ -1,7 +1,8 @@
 //! The resolved configuration in the shape `databricks bundle validate -o json` prints:
 //! `bundle`, `workspace` (with `current_user` and every path), `variables` (each with its
 //! `value`), `resources` after overrides, interpolation and path translation, then the
-//! remaining top-level sections. `targets` is gone: the selected one is folded in.
+//! remaining top-level sections, every object's keys sorted. `targets` is gone: the selected
+//! one is folded in.
 
 use serde_json::{Map, Value, json};
 
@@ -15,6 +16,8 @@ pub fn render(bundle: &Bundle) -> Value {
         .unwrap_or_else(|| json!({}));
     b["name"] = json!(bundle.name);
     b["target"] = json!(bundle.target);
+    // The CLI's older name for the target, still printed.
+    b["environment"] = json!(bundle.target);
     if let Some(mode) = &bundle.mode {
         b["mode"] = json!(mode);
     }
@@ -85,5 +88,6 @@ pub fn render(bundle: &Bundle) -> Value {
             doc.insert(k.into(), n.to_json());
         }
     }
-    Value::Object(doc)
+    // Keys in sorted order at every level, as the Databricks CLI prints them.
+    crate::deploy::refs::canonical(&Value::Object(doc))
 }

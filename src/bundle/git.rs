@@ -1,0 +1,127 @@
+//! What `bundle.git` says about the checkout the bundle lives in, read from `.git` directly
+//! (no git binary needed in a container): the bundle's path inside the repository, branch,
+//! commit and origin URL. Outside a repository only `bundle_root_path: "."`.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct GitInfo {
+    pub bundle_root_path: String,
+    pub branch: Option<String>,
+    pub commit: Option<String>,
+    pub origin_url: Option<String>,
+}
+
+/// The folder holding `.git` (a directory, or a file pointing to one for worktrees).
+fn repo_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+fn git_dir(root: &Path) -> PathBuf {
+    let dot = root.join(".git");
+    match std::fs::read_to_string(&dot) {
+        Ok(text) => match text.trim().strip_prefix("gitdir:") {
+            Some(p) => root.join(p.trim()),
+            None => dot,
+        },
+        Err(_) => dot,
+    }
+}
+
+fn resolve_ref(dir: &Path, name: &str) -> Option<String> {
+    if let Ok(id) = std::fs::read_to_string(dir.join(name)) {
+        return Some(id.trim().to_string());
+    }
+    // Worktrees keep shared refs in the common dir.
+    let common = std::fs::read_to_string(dir.join("commondir"))
+        .ok()
+        .map(|c| dir.join(c.trim()));
+    for d in [Some(dir.to_path_buf()), common].into_iter().flatten() {
+        if let Ok(id) = std::fs::read_to_string(d.join(name)) {
+            return Some(id.trim().to_string());
+        }
+        let packed = std::fs::read_to_string(d.join("packed-refs")).unwrap_or_default();
+        if let Some(line) = packed.lines().find(|l| l.ends_with(&format!(" {name}"))) {
+            return line.split_whitespace().next().map(str::to_string);
+        }
+    }
+    None
+}
+
+fn origin(dir: &Path) -> Option<String> {
+    let common = std::fs::read_to_string(dir.join("commondir"))
+        .ok()
+        .map(|c| dir.join(c.trim()));
+    let config =
+        std::fs::read_to_string(common.unwrap_or_else(|| dir.to_path_buf()).join("config")).ok()?;
+    let mut in_origin = false;
+    for line in config.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_origin = line == "[remote \"origin\"]";
+        } else if in_origin && let Some(url) = line.strip_prefix("url") {
+            return Some(url.trim_start().trim_start_matches('=').trim().to_string());
+        }
+    }
+    None
+}
+
+pub fn read(bundle_root: &Path) -> GitInfo {
+    let Some(root) = repo_root(bundle_root) else {
+        return GitInfo {
+            bundle_root_path: ".".into(),
+            ..GitInfo::default()
+        };
+    };
+    let rel = bundle_root
+        .strip_prefix(&root)
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let dir = git_dir(&root);
+    let head = std::fs::read_to_string(dir.join("HEAD")).unwrap_or_default();
+    let head = head.trim();
+    let (branch, commit) = match head.strip_prefix("ref: ") {
+        Some(r) => (
+            r.strip_prefix("refs/heads/").map(str::to_string),
+            resolve_ref(&dir, r),
+        ),
+        None if !head.is_empty() => (None, Some(head.to_string())),
+        None => (None, None),
+    };
+    GitInfo {
+        bundle_root_path: if rel.is_empty() { ".".into() } else { rel },
+        branch,
+        commit,
+        origin_url: origin(&dir),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_branch_commit_and_origin_without_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = dir.path().join(".git");
+        std::fs::create_dir_all(git.join("refs/heads")).unwrap();
+        std::fs::write(git.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+        std::fs::write(
+            git.join("packed-refs"),
+            "# pack-refs\n0123abcd refs/heads/main\n",
+        )
+        .unwrap();
+        std::fs::write(git.join("config"), "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = https://github.com/acme/shop.git\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("bundles/shop")).unwrap();
+        let info = read(&dir.path().join("bundles/shop"));
+        assert_eq!(info.bundle_root_path, "bundles/shop");
+        assert_eq!(info.branch.as_deref(), Some("main"));
+        assert_eq!(info.commit.as_deref(), Some("0123abcd"));
+        assert_eq!(
+            info.origin_url.as_deref(),
+            Some("https://github.com/acme/shop.git")
+        );
+    }
+}
