@@ -19,7 +19,7 @@ mod variables;
 pub mod yaml;
 
 pub use error::{ConfigError, Diagnostics};
-pub use interpolate::{is_deferred, references};
+pub use interpolate::{find as find_setting, is_deferred, references};
 pub use location::{BundleError, Location, locate};
 pub use model::{
     Artifact, Bundle, Identity, LoadOptions, LookupRequest, Prepared, Resource, Workspace, prepare,

@@ -203,6 +203,7 @@ async fn deploy_locked(
     let (st, applied, error) = apply(client, &plan, st, &opts).await;
     // Written whatever happened, so the next deploy resumes from here.
     state::save(client, &bundle.workspace.state_path, &st).await?;
+    state::save_metadata(client, bundle, &st).await?;
     outputs(platform, bundle, &st);
     match error {
         Some(e) => Err(Error::Deploy {

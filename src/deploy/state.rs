@@ -196,6 +196,50 @@ pub async fn save(
     super::files::put_workspace_file(client, &path, &bytes).await
 }
 
+/// `<state_path>/metadata.json`, which deployed jobs and pipelines point at
+/// (`deployment.metadata_file_path`): the bundle, where its files are, and each job's and
+/// pipeline's id and defining file, so the workspace can link an object back to its source.
+pub async fn save_metadata(
+    client: &Client,
+    bundle: &crate::bundle::Bundle,
+    state: &DeployState,
+) -> Result<(), ClientError> {
+    let git = crate::bundle::find_setting(&bundle.tree, "bundle.git")
+        .map_or(Value::Null, |n| n.to_json());
+    let mut resources = serde_json::Map::new();
+    for kind in ["jobs", "pipelines"] {
+        let mut m = serde_json::Map::new();
+        for (key, e) in state.resources.get(kind).into_iter().flatten() {
+            let file = bundle
+                .resource(kind, key)
+                .map(|r| r.loc.file.display().to_string())
+                .unwrap_or_default();
+            m.insert(
+                key.clone(),
+                serde_json::json!({ "id": e.id, "relative_path": file }),
+            );
+        }
+        if !m.is_empty() {
+            resources.insert(kind.into(), Value::Object(m));
+        }
+    }
+    let doc = serde_json::json!({
+        "version": 1,
+        "config": {
+            "bundle": { "name": bundle.name, "target": bundle.target, "git": git },
+            "workspace": { "file_path": bundle.workspace.file_path },
+            "resources": resources,
+        },
+    });
+    let path = format!("{}/metadata.json", bundle.workspace.state_path);
+    super::files::put_workspace_file(
+        client,
+        &path,
+        &serde_json::to_vec_pretty(&doc).expect("serialises"),
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
