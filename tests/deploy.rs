@@ -152,6 +152,17 @@ fn first_deploy_creates_everything_and_a_second_sends_no_writes() {
         .count();
     assert_eq!(lock, 1);
 
+    let path = format!("{}/state/metadata.json", root(&emu));
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("path", &path)
+        .append_pair("direct_download", "true")
+        .finish();
+    let meta = emu.get_json(&format!("/api/2.0/workspace/export?{q}"));
+    assert_eq!(
+        meta["config"]["resources"]["jobs"]["nightly"],
+        json!({"id": job_id.to_string(), "relative_path": "resources/jobs.yml"})
+    );
+
     let before = emu.requests().len();
     let out = deploy(&emu, dir.path(), &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
