@@ -9,6 +9,7 @@ mod load;
 mod location;
 mod merge;
 mod model;
+mod modes;
 pub mod paths;
 mod presets;
 mod resources;

@@ -389,6 +389,14 @@ impl Prepared {
                 Vec::new()
             }
         };
+        super::modes::check(
+            &self.selected,
+            &tree,
+            &workspace,
+            &self.identity,
+            &resources,
+            &mut diags,
+        );
         let referenced = paths::referenced(&referenced);
         diags.check()?;
         Ok(Bundle {

@@ -32,6 +32,8 @@ pub struct Selected {
     pub variables: Vec<(Key, Node)>,
     /// `cluster_id` / `compute_id`: run every job task on this cluster.
     pub cluster_id: Option<Node>,
+    /// Whether the target itself sets `workspace.root_path` (production mode wants it).
+    pub sets_root_path: bool,
 }
 
 pub fn select(tree: &mut Node, wanted: Option<&str>) -> Result<Selected, Diagnostics> {
@@ -89,6 +91,9 @@ pub fn select(tree: &mut Node, wanted: Option<&str>) -> Result<Selected, Diagnos
     };
     for (key, value) in settings {
         let path = format!("targets.{name}.{}", key.name);
+        if key.name == "workspace" && value.get("root_path").is_some() {
+            selected.sets_root_path = true;
+        }
         match key.name.as_str() {
             "default" => {}
             "mode" => match value.as_str() {
