@@ -23,8 +23,8 @@ pub struct ApplyOptions {
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Applied {
+    /// Planned changes carried out.
     pub done: usize,
-    pub failed: usize,
 }
 
 /// The first error and what it was about.
@@ -90,7 +90,8 @@ pub async fn apply(
             .filter(|t| !matches!(artifacts::store_of(t), artifacts::Store::Workspace))
             .cloned(),
     );
-    let results = super::pool::run_all(opts.concurrency, folders, |marker| {
+    // Folders are a means, not a planned change: not counted (a failure lands in `first_error`).
+    super::pool::run_all(opts.concurrency, folders, |marker| {
         let s = shared.clone();
         async move {
             if s.failed.load(Ordering::SeqCst) {
@@ -109,7 +110,6 @@ pub async fn apply(
         }
     })
     .await;
-    tally(&mut applied, &results);
 
     let jobs: Vec<Action> = uploads.into_iter().cloned().collect();
     let results = super::pool::run_all(opts.concurrency, jobs, |a| {
@@ -191,13 +191,7 @@ pub async fn apply(
 }
 
 fn tally(applied: &mut Applied, results: &[bool]) {
-    for ok in results {
-        if *ok {
-            applied.done += 1;
-        } else {
-            applied.failed += 1;
-        }
-    }
+    applied.done += results.iter().filter(|ok| **ok).count();
 }
 
 async fn upload(s: &Shared, a: &Action) -> bool {
