@@ -113,9 +113,8 @@ fn show(platform: &Platform, plan: &Plan, output: &str, verbose: bool) {
         "markdown" => platform.print(&render::markdown(plan)),
         _ => platform.print(&render::text(plan, verbose)),
     }
-    if platform.kind() == Kind::GitHubActions
-        && let Err(e) = platform.summary(&render::markdown(plan))
-    {
+    // The step summary, where the platform has one (GitHub Actions, Azure DevOps).
+    if let Err(e) = platform.summary(&render::markdown(plan)) {
         platform.warn(&format!("cannot write the step summary: {e}"));
     }
 }
