@@ -131,17 +131,7 @@ fn job(settings: &mut Node, name: &str, loc: &Loc, dev: bool, short: &str) {
             loc,
         ),
     );
-    let metadata = text("${workspace.state_path}/metadata.json", loc);
-    settings.insert(
-        key("deployment", loc),
-        map(
-            vec![
-                ("kind", text("BUNDLE", loc)),
-                ("metadata_file_path", metadata),
-            ],
-            loc,
-        ),
-    );
+    deployment(settings, loc);
     settings.insert(key("edit_mode", loc), text("UI_LOCKED", loc));
     settings.insert(key("format", loc), text("MULTI_TASK", loc));
     for trigger in ["schedule", "trigger", "continuous"] {
@@ -171,6 +161,19 @@ fn pipeline(settings: &mut Node, name: &str, loc: &Loc, dev: bool, short: &str) 
     default(settings, "name", text(name, loc));
     default(settings, "edition", text("ADVANCED", loc));
     default(settings, "channel", text("CURRENT", loc));
+    deployment(settings, loc);
+    if dev {
+        prefix(settings, "name", &format!("[dev {short}] "));
+        default(
+            settings,
+            "development",
+            Node::new(Kind::Bool(true), loc.clone()),
+        );
+    }
+}
+
+/// Jobs and pipelines say which bundle deployed them, and where its metadata is.
+fn deployment(settings: &mut Node, loc: &Loc) {
     let metadata = text("${workspace.state_path}/metadata.json", loc);
     settings.insert(
         key("deployment", loc),
@@ -182,12 +185,4 @@ fn pipeline(settings: &mut Node, name: &str, loc: &Loc, dev: bool, short: &str) 
             loc,
         ),
     );
-    if dev {
-        prefix(settings, "name", &format!("[dev {short}] "));
-        default(
-            settings,
-            "development",
-            Node::new(Kind::Bool(true), loc.clone()),
-        );
-    }
 }

@@ -83,85 +83,47 @@ pub async fn create(
 ) -> Result<String, ClientError> {
     let what = format!("{kind}.{key}");
     let body = api_settings(settings);
-    match kind {
-        "jobs" => {
-            let r: Value = client
-                .call(req(Method::POST, "/api/2.2/jobs/create", &what).json(body))
-                .await?;
-            str_field(&r, "job_id")
-        }
-        "pipelines" => {
-            let r: Value = client
-                .call(req(Method::POST, "/api/2.0/pipelines", &what).json(body))
-                .await?;
-            str_field(&r, "pipeline_id")
-        }
-        "clusters" => {
-            let r: Value = client
-                .call(req(Method::POST, "/api/2.1/clusters/create", &what).json(body))
-                .await?;
-            str_field(&r, "cluster_id")
-        }
-        "schemas" => {
-            let r: Value = client
-                .call(req(Method::POST, "/api/2.1/unity-catalog/schemas", &what).json(body))
-                .await?;
-            str_field(&r, "full_name")
-                .or_else(|_| Ok(full_name(&[&settings["catalog_name"], &settings["name"]])))
-        }
-        "volumes" => {
-            let mut body = body;
-            if body.get("volume_type").is_none() {
-                body["volume_type"] = json!("MANAGED");
+    if kind == "secret_scopes" {
+        // A scope has no id but its name, and takes only these settings.
+        let name = settings["name"].as_str().unwrap_or(key).to_string();
+        let mut b = json!({ "scope": name });
+        for k in [
+            "initial_manage_principal",
+            "scope_backend_type",
+            "backend_azure_keyvault",
+        ] {
+            if let Some(v) = body.get(k) {
+                b[k] = v.clone();
             }
-            let r: Value = client
-                .call(req(Method::POST, "/api/2.1/unity-catalog/volumes", &what).json(body))
-                .await?;
-            str_field(&r, "full_name").or_else(|_| {
-                Ok(full_name(&[
-                    &settings["catalog_name"],
-                    &settings["schema_name"],
-                    &settings["name"],
-                ]))
-            })
         }
-        "registered_models" => {
-            let r: Value = client
-                .call(req(Method::POST, "/api/2.1/unity-catalog/models", &what).json(body))
-                .await?;
-            str_field(&r, "full_name").or_else(|_| {
-                Ok(full_name(&[
-                    &settings["catalog_name"],
-                    &settings["schema_name"],
-                    &settings["name"],
-                ]))
-            })
-        }
-        "experiments" => {
-            let r: Value = client
-                .call(req(Method::POST, "/api/2.0/mlflow/experiments/create", &what).json(body))
-                .await?;
-            str_field(&r, "experiment_id")
-        }
-        "secret_scopes" => {
-            let name = settings["name"].as_str().unwrap_or(key).to_string();
-            let mut b = json!({ "scope": name });
-            for k in [
-                "initial_manage_principal",
-                "scope_backend_type",
-                "backend_azure_keyvault",
-            ] {
-                if let Some(v) = body.get(k) {
-                    b[k] = v.clone();
-                }
-            }
-            client
-                .call::<Value>(req(Method::POST, "/api/2.0/secrets/scopes/create", &what).json(b))
-                .await?;
-            Ok(name)
-        }
-        _ => unreachable!("kinds are checked when the bundle loads"),
+        client
+            .call::<Value>(req(Method::POST, "/api/2.0/secrets/scopes/create", &what).json(b))
+            .await?;
+        return Ok(name);
     }
+    // Where each kind is created, and the answer's field that is its id.
+    let (path, id_field) = match kind {
+        "jobs" => ("/api/2.2/jobs/create", "job_id"),
+        "pipelines" => ("/api/2.0/pipelines", "pipeline_id"),
+        "clusters" => ("/api/2.1/clusters/create", "cluster_id"),
+        "schemas" => ("/api/2.1/unity-catalog/schemas", "full_name"),
+        "volumes" => ("/api/2.1/unity-catalog/volumes", "full_name"),
+        "registered_models" => ("/api/2.1/unity-catalog/models", "full_name"),
+        "experiments" => ("/api/2.0/mlflow/experiments/create", "experiment_id"),
+        _ => unreachable!("kinds are checked when the bundle loads"),
+    };
+    let r: Value = client
+        .call(req(Method::POST, path, &what).json(body))
+        .await?;
+    str_field(&r, id_field).or_else(|e| match id_field {
+        // A Unity Catalog name is its id: built from the settings if not echoed.
+        "full_name" => Ok(full_name(&[
+            &settings["catalog_name"],
+            &settings["schema_name"],
+            &settings["name"],
+        ])),
+        _ => Err(e),
+    })
 }
 
 /// Brings the object in line with `settings`; its id afterwards (renames change UC ids).

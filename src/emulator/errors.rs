@@ -70,3 +70,16 @@ pub fn json_body(bytes: &[u8]) -> Result<serde_json::Value, Response> {
     serde_json::from_slice(bytes)
         .map_err(|e| malformed(format!("Could not parse request object: {e}")))
 }
+
+/// A request's arguments: the JSON body, or for a bodiless call (a GET) the query string —
+/// the 2.0 APIs (secrets, DBFS, experiments) take either.
+pub fn body_or_query(
+    query: &std::collections::HashMap<String, String>,
+    body: &[u8],
+) -> Result<serde_json::Value, Response> {
+    if body.is_empty() {
+        Ok(json!(query))
+    } else {
+        json_body(body)
+    }
+}

@@ -10,7 +10,9 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::errors::{api_error, invalid_parameter, json_body, not_found, or_respond};
+use super::errors::{
+    api_error, body_or_query, invalid_parameter, json_body, not_found, or_respond,
+};
 use super::handlers_jobs::bearer;
 use super::objects::Scope;
 use super::{Shared, lock};
@@ -32,11 +34,7 @@ pub async fn secrets(
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let v = if body.is_empty() {
-        json!(q)
-    } else {
-        or_respond!(json_body(&body))
-    };
+    let v = or_respond!(body_or_query(&q, &body));
     let scope = v["scope"].as_str().unwrap_or("").to_string();
     let mut s = lock(&state);
     let now = s.clock.now_ms();
@@ -252,11 +250,7 @@ pub async fn experiments(
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let v = if body.is_empty() {
-        json!(q)
-    } else {
-        or_respond!(json_body(&body))
-    };
+    let v = or_respond!(body_or_query(&q, &body));
     let mut s = lock(&state);
     let now = s.clock.now_ms();
     let missing = |what: &str| not_found(format!("Could not find experiment with {what}"));

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Value, json};
 
-use super::errors::{api_error, invalid_parameter, json_body, not_found, or_respond};
+use super::errors::{api_error, body_or_query, invalid_parameter, not_found, or_respond};
 use super::state::State;
 use super::{Shared, lock};
 
@@ -237,11 +237,7 @@ pub async fn dbfs(
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let v = if body.is_empty() {
-        json!(q)
-    } else {
-        or_respond!(json_body(&body))
-    };
+    let v = or_respond!(body_or_query(&q, &body));
     let mut s = lock(&state);
     let now = s.clock.now_ms();
     match op.as_str() {
