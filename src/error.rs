@@ -34,7 +34,8 @@ pub enum Error {
     Deploy {
         message: String,
         done: usize,
-        source: ClientError,
+        /// The failure was the workspace refusing our credentials.
+        auth: bool,
     },
 }
 
@@ -53,7 +54,7 @@ impl Error {
             Error::Client(e) if e.is_auth() => ExitCode::Auth,
             Error::Client(_) | Error::Io(_) => ExitCode::Api,
             Error::Build(_) => ExitCode::Failed,
-            Error::Deploy { source, .. } if source.is_auth() => ExitCode::Auth,
+            Error::Deploy { auth: true, .. } => ExitCode::Auth,
             Error::Deploy { .. } => ExitCode::Api,
             Error::Forge { auth: true, .. } => ExitCode::Auth,
             Error::Secret(e) if e.is_malformed() => ExitCode::BadInput,

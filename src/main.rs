@@ -53,21 +53,40 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
     };
     let auth_type = cli.auth_type.clone();
     let connect = || connect::client_from_env(platform, retry.clone(), auth_type.clone());
+    // Commands that leave nothing behind stop at once on a signal; run, test, deploy and
+    // demo take the interrupt and wind down themselves (cancel the run, save the state).
+    let quick = interrupt.clone();
     let result = match cli.command {
-        Command::Auth(AuthCommand::Check) => match connect().await {
-            Ok((client, report)) => auth_check::run(platform, &client, Some(&report)).await,
-            Err(e) => Err(e),
-        },
-        Command::Validate(args) => match connect().await {
-            Ok((client, _)) => deploy::validate(platform, &client, &args).await,
-            Err(e) => Err(e),
-        },
-        Command::Plan(args) => match connect().await {
-            Ok((client, _)) => deploy::plan(platform, &client, &args).await,
-            Err(e) => Err(e),
-        },
+        Command::Auth(AuthCommand::Check) => {
+            stop_on_signal(platform, quick, async {
+                let (client, report) = connect().await?;
+                auth_check::run(platform, &client, Some(&report)).await
+            })
+            .await
+        }
+        Command::Validate(args) => {
+            stop_on_signal(platform, quick, async {
+                deploy::validate(platform, &connect().await?.0, &args).await
+            })
+            .await
+        }
+        Command::Plan(args) => {
+            stop_on_signal(platform, quick, async {
+                deploy::plan(platform, &connect().await?.0, &args).await
+            })
+            .await
+        }
+        Command::Cancel(args) => {
+            stop_on_signal(platform, quick, async {
+                cancel::run(platform, &connect().await?.0, &args).await
+            })
+            .await
+        }
+        Command::Report(args) => {
+            stop_on_signal(platform, quick, report::run(platform, &args)).await
+        }
         Command::Deploy(args) => match connect().await {
-            Ok((client, _)) => deploy::deploy(platform, &client, &args).await,
+            Ok((client, _)) => deploy::deploy(platform, &client, &args, interrupt).await,
             Err(e) => Err(e),
         },
         Command::Run(args) => match connect().await {
@@ -78,11 +97,6 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
             Ok((client, _)) => test::run(platform, &client, &args, interrupt).await,
             Err(e) => Err(e),
         },
-        Command::Report(args) => report::run(platform, &args).await,
-        Command::Cancel(args) => match connect().await {
-            Ok((client, _)) => cancel::run(platform, &client, &args).await,
-            Err(e) => Err(e),
-        },
         Command::Emulator(args) => brickci::emulator::serve(args)
             .await
             .map(|()| ExitCode::Ok)
@@ -90,6 +104,21 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
         Command::Demo(args) => demo::run(platform, &args, interrupt).await,
     };
     result.unwrap_or_else(|e| render(platform, &e))
+}
+
+/// Runs `work` unless a signal comes first; then exits 130/143 without waiting for it.
+async fn stop_on_signal(
+    platform: &Platform,
+    mut interrupt: Interrupt,
+    work: impl std::future::Future<Output = Result<ExitCode, Error>>,
+) -> Result<ExitCode, Error> {
+    tokio::select! {
+        r = work => r,
+        signal = interrupt.wait() => {
+            platform.warn(&format!("{}: stopped", signal.name()));
+            Ok(signal.exit_code())
+        }
+    }
 }
 
 fn render(platform: &Platform, error: &Error) -> ExitCode {

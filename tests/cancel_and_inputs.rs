@@ -10,17 +10,6 @@ use std::time::{Duration, Instant};
 use brickci::emulator::EmulatorConfig;
 use common::*;
 
-fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
-}
-
 #[test]
 fn sigterm_during_a_wait_cancels_the_run_and_exits_143() {
     let emu = TestEmulator::start(EmulatorConfig {

@@ -287,6 +287,95 @@ fn an_interrupted_deploy_is_completed_by_the_next_without_duplicates() {
 }
 
 #[test]
+fn sigterm_stops_a_deploy_that_saves_its_state_releases_the_lock_and_exits_143() {
+    let emu = TestEmulator::fast();
+    let dir = example();
+    // The job create is slow, so the signal lands while the deploy is under way.
+    emu.fault("POST /api/2.2/jobs/create=latency:2000*1");
+    let mut cmd = std::process::Command::new(common::bin());
+    cmd.arg("deploy")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in run_env(&emu) {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    assert!(
+        common::wait_until(std::time::Duration::from_secs(60), || !emu
+            .calls("POST", "/clusters/create")
+            .is_empty()),
+        "the deploy reached the cluster"
+    );
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 143, "{}", text(&out));
+    assert!(
+        text(&out).contains("SIGTERM: deploy stopped after"),
+        "{}",
+        text(&out)
+    );
+    // What was done is recorded, and the lock is gone.
+    let st = state(&emu);
+    assert!(
+        st["resources"]["clusters"]["interactive"]["id"].is_string(),
+        "{st}"
+    );
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("path", &format!("{}/state/deploy.lock", root(&emu)))
+        .finish();
+    let lock = emu.get_json(&format!("/api/2.0/workspace/get-status?{q}"));
+    assert_eq!(
+        lock["error_code"], "RESOURCE_DOES_NOT_EXIST",
+        "the lock was left behind: {lock}"
+    );
+    // The next deploy finishes the job without making anything twice.
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(emu.calls("POST", "/clusters/create").len(), 1);
+    let jobs = emu.get_json("/api/2.2/jobs/list");
+    assert_eq!(
+        jobs["jobs"].as_array().map_or(0, Vec::len),
+        1,
+        "exactly one job: {jobs}"
+    );
+}
+
+#[test]
+fn a_resource_refering_to_a_later_kind_waits_for_it_instead_of_being_skipped() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    // Clusters deploy before experiments, but this cluster needs the experiment's id.
+    std::fs::write(
+        dir.path().join("databricks.yml"),
+        "bundle:\n  name: refs\nresources:\n  experiments:\n    runs:\n      name: /Shared/refs-runs\n  clusters:\n    c:\n      cluster_name: c\n      spark_version: 15.4.x-scala2.12\n      node_type_id: i3.xlarge\n      num_workers: 1\n      spark_env_vars:\n        EXPERIMENT_ID: ${resources.experiments.runs.id}\n",
+    )
+    .unwrap();
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let created = emu.calls("POST", "/clusters/create");
+    assert_eq!(created.len(), 1, "{}", text(&out));
+    let experiment = emu.calls("POST", "/mlflow/experiments/create");
+    assert_eq!(experiment.len(), 1);
+    let st = emu.get_json(&format!(
+        "/api/2.0/workspace/export?direct_download=true&path={}",
+        "/Workspace/Users/ci-bot@example.com/.bundle/refs/default/state/brickci-state.json"
+    ));
+    assert_eq!(
+        created[0].body["spark_env_vars"]["EXPERIMENT_ID"],
+        st["resources"]["experiments"]["runs"]["id"],
+        "{st}"
+    );
+}
+
+#[test]
 fn the_lock_is_honoured_and_forced_only_on_request() {
     let emu = TestEmulator::fast();
     let dir = example();

@@ -151,7 +151,7 @@ async fn bundle_flow(
         "brickci deploy -t dev (again: nothing changed)",
     ] {
         platform.group_start(title);
-        let r = super::deploy::deploy(platform, client, &deploy_args).await;
+        let r = super::deploy::deploy(platform, client, &deploy_args, interrupt.clone()).await;
         platform.group_end();
         r?;
     }

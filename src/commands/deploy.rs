@@ -9,7 +9,7 @@ use super::bundle_load;
 use crate::bundle::Bundle;
 use crate::cli::{BundleArgs, DeployArgs, PlanArgs};
 use crate::databricks::Client;
-use crate::deploy::apply::{ApplyOptions, apply};
+use crate::deploy::apply::{ApplyOptions, Failure, apply};
 use crate::deploy::artifacts::{self, LibraryFile};
 use crate::deploy::kinds::CreateOptions;
 use crate::deploy::lock::{self, LockError};
@@ -19,6 +19,7 @@ use crate::deploy::{render, state};
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::{Kind, Platform};
+use crate::signal::Interrupt;
 
 pub async fn validate(
     platform: &Platform,
@@ -127,8 +128,7 @@ pub async fn plan(
     let (bundle, files, libraries) = prepare(platform, client, args).await?;
     let (plan, _) = compute(client, &bundle, &files, &libraries, args).await?;
     show(platform, &plan, &args.bundle.output, args.verbose);
-    let changes = plan.actions.iter().filter(|a| a.action.writes()).count();
-    let _ = platform.set_output("changes", &changes.to_string());
+    let _ = platform.set_output("changes", &plan.changes().to_string());
     Ok(ExitCode::Ok)
 }
 
@@ -136,6 +136,7 @@ pub async fn deploy(
     platform: &Platform,
     client: &Client,
     args: &DeployArgs,
+    interrupt: Interrupt,
 ) -> Result<ExitCode, Error> {
     if let Some(jobs) = &args.jobs_dir {
         return legacy(platform, client, args, jobs).await;
@@ -143,40 +144,40 @@ pub async fn deploy(
     let p = &args.plan;
     let (bundle, files, libraries) = prepare(platform, client, p).await?;
     // A first plan without the lock: a deploy with nothing to do writes nothing at all.
-    let (first, _) = compute(client, &bundle, &files, &libraries, p).await?;
+    let (first, st) = compute(client, &bundle, &files, &libraries, p).await?;
+    show(platform, &first, &p.bundle.output, p.verbose);
     if !first.actions.iter().any(|a| a.action.writes()) {
-        show(platform, &first, &p.bundle.output, p.verbose);
         platform.info("nothing to deploy");
-        outputs(
-            platform,
-            &bundle,
-            &state::load(
-                client,
-                &bundle.workspace.state_path,
-                &bundle.name,
-                &bundle.target,
-            )
-            .await?,
-        );
+        outputs(platform, &bundle, &st);
         return Ok(ExitCode::Ok);
     }
     approve(platform, &first, args)?;
-    let lock = lock::acquire(client, &bundle.workspace.state_path, &bundle.identity.user_name, args.force_lock, Duration::from_secs(args.lock_timeout))
-        .await
-        .map_err(|e| match e {
-            LockError::Held { .. } => Error::BadInput {
-                message: e.to_string(),
-                help: vec!["wait for that deploy to finish, pass --lock-timeout to wait, or --force-lock if it was left behind".into()],
-            },
-            LockError::Api(e) => Error::Client(e),
-        })?;
-    let result = deploy_locked(platform, client, &bundle, &files, &libraries, args).await;
+    let mut waiting = interrupt.clone();
+    let acquired = tokio::select! {
+        r = lock::acquire(client, &bundle.workspace.state_path, &bundle.identity.user_name, args.force_lock, Duration::from_secs(args.lock_timeout)) => r,
+        signal = waiting.wait() => {
+            platform.warn(&format!("{}: stopped while waiting for the deploy lock; nothing was deployed", signal.name()));
+            return Ok(signal.exit_code());
+        }
+    };
+    let lock = acquired.map_err(|e| match e {
+        LockError::Held { .. } => Error::BadInput {
+            message: e.to_string(),
+            help: vec!["wait for that deploy to finish, pass --lock-timeout to wait, or --force-lock if it was left behind".into()],
+        },
+        LockError::Api(e) => Error::Client(e),
+    })?;
+    let result = deploy_locked(
+        platform, client, &bundle, &files, &libraries, args, &first, interrupt,
+    )
+    .await;
     if let Err(e) = lock.release(client).await {
         platform.warn(&format!("could not release the deploy lock: {e}"));
     }
     result
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn deploy_locked(
     platform: &Platform,
     client: &Client,
@@ -184,43 +185,91 @@ async fn deploy_locked(
     files: &[LocalFile],
     libraries: &[LibraryFile],
     args: &DeployArgs,
+    approved: &Plan,
+    interrupt: Interrupt,
 ) -> Result<ExitCode, Error> {
     let p = &args.plan;
-    // Planned again under the lock: another deploy may have finished in between.
+    // Planned again under the lock: another deploy may have finished in between. Shown and
+    // approved again only if it differs from the plan already shown.
     let (plan, st) = compute(client, bundle, files, libraries, p).await?;
-    approve(platform, &plan, args)?;
-    show(platform, &plan, &p.bundle.output, p.verbose);
+    if !plan.same_changes(approved) {
+        platform.warn("the workspace changed while waiting for the lock; the plan now is:");
+        show(platform, &plan, &p.bundle.output, p.verbose);
+        approve(platform, &plan, args)?;
+    }
     let opts = ApplyOptions {
         concurrency: p.concurrency.into(),
         create: CreateOptions {
             keep_clusters_running: args.keep_clusters_running,
         },
+        interrupt: interrupt.clone(),
     };
     let started = std::time::Instant::now();
     let mut st = st;
     st.serial += 1;
     let (st, applied, error) = apply(client, &plan, st, &opts).await;
     // Written whatever happened, so the next deploy resumes from here.
-    state::save(client, &bundle.workspace.state_path, &st).await?;
-    state::save_metadata(client, bundle, &st).await?;
+    save_state(platform, client, bundle, &st).await?;
+    if let Err(e) = state::save_metadata(client, bundle, &st).await {
+        platform.warn(&format!("could not write metadata.json: {e}"));
+    }
     outputs(platform, bundle, &st);
-    match error {
-        Some(e) => Err(Error::Deploy {
+    if let Some(e) = error {
+        return Err(Error::Deploy {
             message: format!("deploying {} failed: {}", e.what, e.error),
             done: applied.done,
-            source: e.error,
-        }),
-        None => {
-            platform.info(&format!(
-                "deployed {} target {} in {:.1}s ({} changes)",
-                bundle.name,
-                bundle.target,
-                started.elapsed().as_secs_f64(),
-                applied.done
-            ));
-            Ok(ExitCode::Ok)
-        }
+            auth: matches!(&e.error, Failure::Api(c) if c.is_auth()),
+        });
     }
+    if let Some(signal) = interrupt.received() {
+        platform.warn(&format!(
+            "{}: deploy stopped after {} of {} changes; they are recorded and the next deploy continues",
+            signal.name(),
+            applied.done,
+            plan.changes()
+        ));
+        return Ok(signal.exit_code());
+    }
+    platform.info(&format!(
+        "deployed {} target {} in {:.1}s ({} changes)",
+        bundle.name,
+        bundle.target,
+        started.elapsed().as_secs_f64(),
+        applied.done
+    ));
+    Ok(ExitCode::Ok)
+}
+
+/// Saves the state; when the workspace refuses it, a local copy keeps the ids of what was
+/// just created, so they can be restored instead of created twice.
+async fn save_state(
+    platform: &Platform,
+    client: &Client,
+    bundle: &Bundle,
+    st: &state::DeployState,
+) -> Result<(), Error> {
+    let Err(e) = state::save(client, &bundle.workspace.state_path, st).await else {
+        return Ok(());
+    };
+    let local = bundle
+        .root
+        .join(".databricks")
+        .join(format!("brickci-state.{}.json", bundle.target));
+    let kept = std::fs::create_dir_all(local.parent().unwrap_or(&bundle.root))
+        .and_then(|()| std::fs::write(&local, serde_json::to_vec_pretty(st).expect("serialises")));
+    let copy = match kept {
+        Ok(()) => format!(
+            "a copy is at {}: import it there before the next deploy, or that deploy creates these objects again",
+            local.display()
+        ),
+        Err(io) => format!("no local copy either ({}: {io})", local.display()),
+    };
+    platform.error(&format!(
+        "the deployment state could not be written to {}/{}: {e}; {copy}",
+        bundle.workspace.state_path,
+        state::STATE_FILE
+    ));
+    Err(Error::Client(e))
 }
 
 /// A folder of job JSON (and cluster JSON), without a bundle.

@@ -15,10 +15,13 @@ use super::refs::fill;
 use super::state::{DeployState, FileEntry, ResourceEntry};
 use crate::bundle::KINDS;
 use crate::databricks::{Client, ClientError};
+use crate::signal::Interrupt;
 
 pub struct ApplyOptions {
     pub concurrency: usize,
     pub create: CreateOptions,
+    /// A signal stops new work like a failure does; what is under way finishes and is recorded.
+    pub interrupt: Interrupt,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -27,11 +30,21 @@ pub struct Applied {
     pub done: usize,
 }
 
+/// Why an object could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Api(#[from] ClientError),
+    /// Something on this side: a local file, an ambiguous outcome, an impossible order.
+    #[error("{0}")]
+    Local(String),
+}
+
 /// The first error and what it was about.
 #[derive(Debug)]
 pub struct ApplyError {
     pub what: String,
-    pub error: ClientError,
+    pub error: Failure,
 }
 
 struct Shared {
@@ -39,15 +52,24 @@ struct Shared {
     state: Mutex<DeployState>,
     failed: AtomicBool,
     first_error: Mutex<Option<ApplyError>>,
+    interrupt: Interrupt,
 }
 
 impl Shared {
-    fn fail(&self, what: String, error: ClientError) {
+    fn fail(&self, what: String, error: impl Into<Failure>) {
         self.failed.store(true, Ordering::SeqCst);
         let mut slot = self.first_error.lock().expect("not poisoned");
         if slot.is_none() {
-            *slot = Some(ApplyError { what, error });
+            *slot = Some(ApplyError {
+                what,
+                error: error.into(),
+            });
         }
+    }
+
+    /// No new work starts after a failure or a signal.
+    fn stopped(&self) -> bool {
+        self.failed.load(Ordering::SeqCst) || self.interrupt.received().is_some()
     }
 }
 
@@ -64,6 +86,7 @@ pub async fn apply(
         state: Mutex::new(state),
         failed: AtomicBool::new(false),
         first_error: Mutex::new(None),
+        interrupt: opts.interrupt.clone(),
     });
     let mut applied = Applied::default();
     let uploads: Vec<&Action> = plan
@@ -94,7 +117,7 @@ pub async fn apply(
     super::pool::run_all(opts.concurrency, folders, |marker| {
         let s = shared.clone();
         async move {
-            if s.failed.load(Ordering::SeqCst) {
+            if s.stopped() {
                 return false;
             }
             match artifacts::ensure_folder(&s.client, &marker).await {
@@ -129,26 +152,35 @@ pub async fn apply(
         })
         .collect();
     let rank = |k: &str| KINDS.iter().position(|x| *x == k).unwrap_or(usize::MAX);
-    while !pending.is_empty() && !shared.failed.load(Ordering::SeqCst) {
-        // Kinds go in deploy order (a volume needs its schema even when it names it without
-        // an id reference); within a kind, what refers to another waits for it.
-        let first_rank = pending
+    while !pending.is_empty() && !shared.stopped() {
+        // What refers to another waits for it; of what is free to go, the earliest kind goes
+        // first (a volume needs its schema even when it names it without an id reference).
+        let free = |a: &Action| match &a.work {
+            Work::Resource { settings, .. } => super::refs::deps(settings)
+                .iter()
+                .all(|d| !pending.iter().any(|p| p.kind == d.0 && p.name == d.1)),
+            _ => true,
+        };
+        let Some(first_rank) = pending
             .iter()
+            .filter(|a| free(a))
             .map(|a| rank(&a.kind))
             .min()
-            .unwrap_or_default();
-        let (ready, later): (Vec<&Action>, Vec<&Action>) = pending.iter().partition(|a| {
-            let Work::Resource { settings, .. } = &a.work else {
-                return true;
-            };
-            rank(&a.kind) == first_rank
-                && super::refs::deps(settings)
-                    .iter()
-                    .all(|d| !pending.iter().any(|p| p.kind == d.0 && p.name == d.1))
-        });
-        if ready.is_empty() {
+        else {
+            // The plan orders references, so this is a loop it missed: say so, never skip.
+            let names: Vec<String> = pending
+                .iter()
+                .map(|a| format!("{}.{}", a.kind, a.name))
+                .collect();
+            shared.fail(
+                names.join(", "),
+                Failure::Local("these resources refer to each other in a loop".into()),
+            );
             break;
-        }
+        };
+        let (ready, later): (Vec<&Action>, Vec<&Action>) = pending
+            .iter()
+            .partition(|a| free(a) && rank(&a.kind) == first_rank);
         let wave: Vec<Action> = ready.into_iter().cloned().collect();
         let results = super::pool::run_all(opts.concurrency, wave, |a| {
             let s = shared.clone();
@@ -175,7 +207,7 @@ pub async fn apply(
         )
     });
     for a in deletes {
-        if shared.failed.load(Ordering::SeqCst) {
+        if shared.stopped() {
             break;
         }
         let ok = remove(&shared, a).await;
@@ -195,7 +227,7 @@ fn tally(applied: &mut Applied, results: &[bool]) {
 }
 
 async fn upload(s: &Shared, a: &Action) -> bool {
-    if s.failed.load(Ordering::SeqCst) {
+    if s.stopped() {
         return false;
     }
     let Work::Upload {
@@ -213,12 +245,7 @@ async fn upload(s: &Shared, a: &Action) -> bool {
         Err(e) => {
             s.fail(
                 format!("{} {}", a.kind, a.name),
-                ClientError::Decode {
-                    method: "READ".into(),
-                    path: local.display().to_string(),
-                    object: a.name.clone(),
-                    message: e.to_string(),
-                },
+                Failure::Local(format!("cannot read {}: {e}", local.display())),
             );
             return false;
         }
@@ -255,7 +282,7 @@ async fn upload(s: &Shared, a: &Action) -> bool {
 }
 
 async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
-    if s.failed.load(Ordering::SeqCst) {
+    if s.stopped() {
         return false;
     }
     let Work::Resource { settings, acl } = &a.work else {
@@ -276,7 +303,9 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
     let created = !matches!((a.action, &a.target), (Op::Update, Some(_)));
     let result = match (a.action, &a.target) {
         (Op::Update, Some(id)) => {
-            kinds::update(&s.client, &a.kind, &a.name, id, &filled, &previous).await
+            kinds::update(&s.client, &a.kind, &a.name, id, &filled, &previous)
+                .await
+                .map_err(Failure::from)
         }
         _ => create(s, a, &filled).await,
     };
@@ -318,19 +347,29 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
 }
 
 /// Creates, but when the answer to a create was lost the object may exist: look for it by
-/// name before sending the create again.
-async fn create(s: &Shared, a: &Action, settings: &Value) -> Result<String, ClientError> {
+/// name before sending the create again. Only an object that was not there before the
+/// create counts, so a namesake made by someone else is never taken over.
+async fn create(s: &Shared, a: &Action, settings: &Value) -> Result<String, Failure> {
+    let before = kinds::named(&s.client, &a.kind, settings).await?;
     match kinds::create(&s.client, &a.kind, &a.name, settings).await {
-        Err(e @ ClientError::NoResponse { .. }) => {
+        Err(ClientError::NoResponse { .. }) => {
             tracing::warn!(resource = %format!("{}.{}", a.kind, a.name), "the create's answer was lost; checking whether it happened");
-            match kinds::find(&s.client, &a.kind, settings).await? {
-                Some(id) => Ok(id),
-                None => kinds::create(&s.client, &a.kind, &a.name, settings)
-                    .await
-                    .map_err(|_| e),
+            let after = kinds::named(&s.client, &a.kind, settings).await?;
+            let new: Vec<String> = after
+                .into_iter()
+                .filter(|id| !before.contains(id))
+                .collect();
+            match new.as_slice() {
+                [] => Ok(kinds::create(&s.client, &a.kind, &a.name, settings).await?),
+                [id] => Ok(id.clone()),
+                many => Err(Failure::Local(format!(
+                    "the create's answer was lost and {} objects of that name appeared since ({}); not guessing which is ours",
+                    many.len(),
+                    many.join(", ")
+                ))),
             }
         }
-        other => other,
+        other => Ok(other?),
     }
 }
 

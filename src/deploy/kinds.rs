@@ -288,47 +288,21 @@ async fn scope_names(client: &Client) -> Result<Vec<String>, ClientError> {
         .collect())
 }
 
-/// The id of an object matching these settings by name, if exactly one exists.
-pub async fn find(
+/// The ids of every object of `kind` that bears the name `settings` give it (several for
+/// kinds whose names are not unique). Taken before a create and again when its answer was
+/// lost, so only an object that appeared in between is taken for ours.
+pub async fn named(
     client: &Client,
     kind: &str,
     settings: &Value,
-) -> Result<Option<String>, ClientError> {
+) -> Result<Vec<String>, ClientError> {
     let name = settings["name"].as_str().unwrap_or_default();
     match kind {
-        "jobs" => {
-            let jobs = crate::databricks::jobs::find_jobs_by_name(client, name).await?;
-            Ok(match jobs.as_slice() {
-                [one] => Some(one.job_id.to_string()),
-                _ => None,
-            })
-        }
+        "jobs" => super::lookup::named(client, "job", name).await,
+        "pipelines" => super::lookup::named(client, "pipeline", name).await,
         "clusters" => {
             let wanted = settings["cluster_name"].as_str().unwrap_or_default();
-            let ids = super::lookup::clusters_named(client, wanted).await?;
-            Ok(if ids.len() == 1 {
-                ids.into_iter().next()
-            } else {
-                None
-            })
-        }
-        "pipelines" => {
-            let filter = format!("name LIKE '{}'", name.replace('\'', "''"));
-            let v: Value = client
-                .call(req(Method::GET, "/api/2.0/pipelines", "pipelines").query("filter", filter))
-                .await?;
-            let ids: Vec<String> = v["statuses"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|p| p["name"] == name)
-                .filter_map(|p| p["pipeline_id"].as_str().map(str::to_string))
-                .collect();
-            Ok(if ids.len() == 1 {
-                ids.into_iter().next()
-            } else {
-                None
-            })
+            super::lookup::named(client, "cluster", wanted).await
         }
         "experiments" => {
             let r = req(
@@ -341,26 +315,33 @@ pub async fn find(
                 Ok(v) if v["experiment"]["lifecycle_stage"] != "deleted" => {
                     Ok(v["experiment"]["experiment_id"]
                         .as_str()
-                        .map(str::to_string))
+                        .map(str::to_string)
+                        .into_iter()
+                        .collect())
                 }
-                Ok(_) => Ok(None),
-                Err(e) if e.is_not_found() => Ok(None),
+                Ok(_) => Ok(Vec::new()),
+                Err(e) if e.is_not_found() => Ok(Vec::new()),
                 Err(e) => Err(e),
             }
         }
-        "secret_scopes" => Ok(scope_names(client).await?.into_iter().find(|n| n == name)),
+        "secret_scopes" => Ok(scope_names(client)
+            .await?
+            .into_iter()
+            .filter(|n| n == name)
+            .collect()),
         "schemas" | "volumes" | "registered_models" => {
-            let id = match kind {
-                "schemas" => full_name(&[&settings["catalog_name"], &settings["name"]]),
-                _ => full_name(&[
-                    &settings["catalog_name"],
-                    &settings["schema_name"],
-                    &settings["name"],
-                ]),
-            };
-            Ok(exists(client, kind, "", &id).await?.then_some(id))
+            let id = full_name(&[
+                &settings["catalog_name"],
+                &settings["schema_name"],
+                &settings["name"],
+            ]);
+            Ok(exists(client, kind, "", &id)
+                .await?
+                .then_some(id)
+                .into_iter()
+                .collect())
         }
-        _ => Ok(None),
+        _ => Ok(Vec::new()),
     }
 }
 

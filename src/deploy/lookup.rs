@@ -63,8 +63,8 @@ pub async fn clusters_named(client: &Client, name: &str) -> Result<Vec<String>, 
     Ok(ids_named(&all, "cluster_name", "cluster_id", name))
 }
 
-/// The ids of the objects of `kind` named `name`.
-async fn ids(client: &Client, kind: &str, name: &str) -> Result<Vec<String>, ClientError> {
+/// The ids of the objects of `kind` (a lookup kind: `job`, `cluster`, ...) named `name`.
+pub async fn named(client: &Client, kind: &str, name: &str) -> Result<Vec<String>, ClientError> {
     Ok(match kind {
         "cluster" => clusters_named(client, name).await?,
         "cluster_policy" => {
@@ -140,7 +140,7 @@ pub async fn answer(
 ) -> Result<BTreeMap<String, Result<String, String>>, ClientError> {
     let mut out = BTreeMap::new();
     for l in lookups {
-        let found = ids(client, &l.kind, &l.name).await?;
+        let found = named(client, &l.kind, &l.name).await?;
         let kind = l.kind.replace('_', " ");
         let answer = match found.as_slice() {
             [one] => Ok(one.clone()),

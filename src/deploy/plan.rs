@@ -87,6 +87,23 @@ impl Plan {
         self.actions.iter().filter(|a| a.action == op).count()
     }
 
+    /// How many objects the plan writes (creates, updates, deletes).
+    pub fn changes(&self) -> usize {
+        self.actions.iter().filter(|a| a.action.writes()).count()
+    }
+
+    /// Whether two plans write the same objects the same way.
+    pub fn same_changes(&self, other: &Plan) -> bool {
+        let writes = |p: &Plan| -> Vec<(Op, String, String)> {
+            p.actions
+                .iter()
+                .filter(|a| a.action.writes())
+                .map(|a| (a.action, a.kind.clone(), a.name.clone()))
+                .collect()
+        };
+        writes(self) == writes(other)
+    }
+
     pub fn deletes(&self) -> usize {
         self.count(Op::Delete)
     }

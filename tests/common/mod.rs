@@ -216,3 +216,15 @@ pub fn venv_python() -> Option<PathBuf> {
     );
     None
 }
+
+/// Polls `f` until it holds or `limit` passes; whether it held.
+pub fn wait_until(limit: std::time::Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
