@@ -376,6 +376,36 @@ fn a_resource_refering_to_a_later_kind_waits_for_it_instead_of_being_skipped() {
 }
 
 #[test]
+fn permissions_dropped_from_the_bundle_are_revoked() {
+    let emu = TestEmulator::fast();
+    let dir = example();
+    assert_eq!(code(&deploy(&emu, dir.path(), &[])), 0);
+    let job_id = state(&emu)["resources"]["jobs"]["nightly"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let perms = emu.get_json(&format!("/api/2.0/permissions/jobs/{job_id}"));
+    assert_eq!(perms["access_control_list"][0]["group_name"], "users");
+    let yml = dir.path().join("databricks.yml");
+    let text_before = std::fs::read_to_string(&yml).unwrap();
+    let without = text_before.replace(
+        "permissions:\n  - level: CAN_VIEW\n    group_name: users\n",
+        "",
+    );
+    assert_ne!(without, text_before, "the example grants CAN_VIEW to users");
+    std::fs::write(&yml, without).unwrap();
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(text(&out).contains("permissions changed"), "{}", text(&out));
+    let perms = emu.get_json(&format!("/api/2.0/permissions/jobs/{job_id}"));
+    assert_eq!(
+        perms["access_control_list"].as_array().map(Vec::len),
+        Some(0),
+        "{perms}"
+    );
+}
+
+#[test]
 fn the_lock_is_honoured_and_forced_only_on_request() {
     let emu = TestEmulator::fast();
     let dir = example();

@@ -293,13 +293,13 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
         fill(settings, &|k, n| state.resource(k, n).map(|e| e.id.clone()))
     };
     let hash = resource_hash(&filled, acl);
-    let previous = s
+    let (previous, previous_acl) = s
         .state
         .lock()
         .expect("not poisoned")
         .resource(&a.kind, &a.name)
-        .map(|e| e.settings.clone())
-        .unwrap_or(Value::Null);
+        .map(|e| (e.settings.clone(), e.acl.clone()))
+        .unwrap_or_default();
     let created = !matches!((a.action, &a.target), (Op::Update, Some(_)));
     let result = match (a.action, &a.target) {
         (Op::Update, Some(id)) => {
@@ -321,6 +321,7 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
         id: id.clone(),
         hash: String::new(),
         settings: filled.clone(),
+        acl: previous_acl.clone(),
     };
     s.state
         .lock()
@@ -330,7 +331,7 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
         s.fail(format!("{}.{}", a.kind, a.name), e);
         return false;
     }
-    if let Err(e) = kinds::apply_permissions(&s.client, &a.kind, &id, acl).await {
+    if let Err(e) = kinds::apply_permissions(&s.client, &a.kind, &id, acl, &previous_acl).await {
         s.fail(format!("permissions of {}.{}", a.kind, a.name), e);
         return false;
     }
@@ -338,6 +339,7 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
         id,
         hash,
         settings: filled,
+        acl: acl.clone(),
     };
     s.state
         .lock()

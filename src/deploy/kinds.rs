@@ -376,14 +376,16 @@ pub fn access_list(kind: &str, settings: &Value, top: &[Value]) -> Vec<Value> {
     out
 }
 
-/// Sets the object's permissions (jobs, pipelines, clusters, experiments) or ACLs (scopes).
+/// Sets the object's permissions (jobs, pipelines, clusters, experiments) or ACLs (scopes) to
+/// `acl`; what `previous` granted and `acl` no longer does is revoked.
 pub async fn apply_permissions(
     client: &Client,
     kind: &str,
     id: &str,
     acl: &[Value],
+    previous: &[Value],
 ) -> Result<(), ClientError> {
-    if acl.is_empty() {
+    if acl.is_empty() && previous.is_empty() {
         return Ok(());
     }
     let principal = |p: &Value| -> Option<(String, String)> {
@@ -392,20 +394,34 @@ pub async fn apply_permissions(
             .find_map(|k| p[*k].as_str().map(|v| (k.to_string(), v.to_string())))
     };
     if kind == "secret_scopes" {
+        let what = format!("ACL of scope {id}");
         for p in acl {
             if let (Some((_, who)), Some(level)) = (principal(p), p["level"].as_str()) {
                 let b = json!({ "scope": id, "principal": who, "permission": level });
                 client
                     .call::<Value>(
-                        req(
-                            Method::POST,
-                            "/api/2.0/secrets/acls/put",
-                            &format!("ACL of scope {id}"),
-                        )
-                        .json(b)
-                        .idempotent(true),
+                        req(Method::POST, "/api/2.0/secrets/acls/put", &what)
+                            .json(b)
+                            .idempotent(true),
                     )
                     .await?;
+            }
+        }
+        let wanted: Vec<String> = acl
+            .iter()
+            .filter_map(|p| principal(p).map(|x| x.1))
+            .collect();
+        for (_, who) in previous.iter().filter_map(principal) {
+            if wanted.contains(&who) {
+                continue;
+            }
+            let b = json!({ "scope": id, "principal": who });
+            match client
+                .call::<Value>(req(Method::POST, "/api/2.0/secrets/acls/delete", &what).json(b))
+                .await
+            {
+                Err(e) if !e.is_not_found() => return Err(e),
+                _ => {}
             }
         }
         return Ok(());

@@ -262,8 +262,12 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
             ),
             Some(e) if e.hash.is_empty() => (
                 Op::Update,
-                "adopted from the Databricks CLI's deployment state; full settings sent once"
-                    .into(),
+                if e.settings.is_null() {
+                    "adopted from the Databricks CLI's deployment state; full settings sent once"
+                } else {
+                    "the last deploy stopped before finishing it; sent again"
+                }
+                .into(),
             ),
             Some(_) if !pending.is_empty() => (
                 Op::Update,

@@ -46,6 +46,9 @@ pub struct ResourceEntry {
     /// The settings last sent, for a readable diff in the plan.
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub settings: Value,
+    /// The permissions last set, so that one dropped from the bundle is revoked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acl: Vec<Value>,
 }
 
 impl DeployState {
@@ -160,6 +163,7 @@ fn adopt_terraform(state: &mut DeployState, doc: &Value) {
                     id,
                     hash: String::new(),
                     settings: Value::Null,
+                    acl: Vec::new(),
                 },
             );
         }
@@ -179,6 +183,7 @@ fn adopt_direct(state: &mut DeployState, doc: &Value) {
                     id: id.into(),
                     hash: String::new(),
                     settings: Value::Null,
+                    acl: Vec::new(),
                 },
             );
         }
