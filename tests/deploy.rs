@@ -406,6 +406,24 @@ fn permissions_dropped_from_the_bundle_are_revoked() {
 }
 
 #[test]
+fn moving_a_schema_to_another_catalog_is_refused_before_any_write() {
+    let emu = TestEmulator::fast();
+    let dir = example();
+    assert_eq!(code(&deploy(&emu, dir.path(), &[])), 0);
+    let before = emu.requests().len();
+    let out = deploy(&emu, dir.path(), &["--var", "catalog=archive"]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "resources.schemas.sales.catalog_name changes from \"main\" to \"archive\", which Unity Catalog cannot change in place"
+        ),
+        "{}",
+        text(&out)
+    );
+    assert!(writes_since(&emu, before).is_empty());
+}
+
+#[test]
 fn the_lock_is_honoured_and_forced_only_on_request() {
     let emu = TestEmulator::fast();
     let dir = example();

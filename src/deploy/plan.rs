@@ -275,6 +275,12 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
             ),
             Some(e) if e.hash == hash => (Op::Unchanged, "same settings".into()),
             Some(e) => {
+                if let Some(field) = fixed_field_changed(kind, &e.settings, &filled) {
+                    return Err(PlanError::Config(format!(
+                        "resources.{kind}.{key}.{field} changes from {} to {}, which Unity Catalog cannot change in place: give the resource a new key to create it anew (--prune deletes the old one), or keep the old value",
+                        e.settings[field], filled[field]
+                    )));
+                }
                 let diff = differences(&e.settings, &filled, 6);
                 (
                     Op::Update,
@@ -314,6 +320,30 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
         root_path: inp.bundle.workspace.root_path.clone(),
         actions,
     })
+}
+
+/// A Unity Catalog setting that an update cannot change (where the object lives, how it
+/// is stored), when it differs from what was deployed.
+fn fixed_field_changed(kind: &str, before: &Value, now: &Value) -> Option<&'static str> {
+    let fixed: &[&'static str] = match kind {
+        "schemas" => &["catalog_name", "storage_root"],
+        "volumes" => &[
+            "catalog_name",
+            "schema_name",
+            "volume_type",
+            "storage_location",
+        ],
+        "registered_models" => &["catalog_name", "schema_name", "storage_location"],
+        _ => &[],
+    };
+    // Only against recorded settings: ids adopted from another tool have none.
+    if before.is_null() {
+        return None;
+    }
+    fixed
+        .iter()
+        .copied()
+        .find(|f| before.get(*f) != now.get(*f))
 }
 
 fn upload_action(
