@@ -424,6 +424,36 @@ fn moving_a_schema_to_another_catalog_is_refused_before_any_write() {
 }
 
 #[test]
+fn two_files_bound_for_one_workspace_path_are_refused() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("databricks.yml"),
+        "bundle:\n  name: twins\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/load.py"),
+        "# Databricks notebook source\nprint(1)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/load.sql"),
+        "-- Databricks notebook source\nSELECT 1\n",
+    )
+    .unwrap();
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        text(&out).contains("src/load.py and src/load.sql would both be uploaded to"),
+        "{}",
+        text(&out)
+    );
+    assert!(writes_since(&emu, 0).is_empty());
+}
+
+#[test]
 fn the_lock_is_honoured_and_forced_only_on_request() {
     let emu = TestEmulator::fast();
     let dir = example();

@@ -176,13 +176,24 @@ pub struct Inputs<'a> {
 
 pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError> {
     let mut actions = Vec::new();
-    let mut wanted_paths: BTreeSet<String> = BTreeSet::new();
+    // Remote path -> the local file that goes there: two files must not land on one path
+    // (notebooks lose their extension: `a.py` and `a.sql` would both be `a`).
+    let mut wanted_paths: BTreeMap<String, String> = BTreeMap::new();
+    let mut claim = |remote: &str, local: String| match wanted_paths.get(remote) {
+        Some(first) => Err(PlanError::Config(format!(
+            "{first} and {local} would both be uploaded to {remote}; rename one or exclude it from sync"
+        ))),
+        None => {
+            wanted_paths.insert(remote.to_string(), local);
+            Ok(())
+        }
+    };
     for f in inp.files {
         let bytes = std::fs::read(inp.bundle.root.join(&f.local))
             .map_err(|e| PlanError::Local(format!("{}: {e}", f.local)))?;
         let kind = if f.notebook { "notebook" } else { "file" };
         let hash = format!("{kind}:{}", sha256(&bytes));
-        wanted_paths.insert(f.remote.clone());
+        claim(&f.remote, f.local.clone())?;
         actions.push(upload_action(
             inp.state,
             kind,
@@ -197,7 +208,7 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
         let bytes = std::fs::read(&l.local)
             .map_err(|e| PlanError::Local(format!("{}: {e}", l.local.display())))?;
         let hash = format!("library:{}", sha256(&bytes));
-        wanted_paths.insert(l.remote.clone());
+        claim(&l.remote, l.local.display().to_string())?;
         let name = l
             .local
             .strip_prefix(&inp.bundle.root)
@@ -215,7 +226,7 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
         ));
     }
     for (remote, entry) in &inp.state.files {
-        if !wanted_paths.contains(remote) {
+        if !wanted_paths.contains_key(remote) {
             actions.push(gone(inp.prune, &entry.kind, remote, Some(remote.clone())));
         }
     }
