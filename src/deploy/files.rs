@@ -1,10 +1,9 @@
 //! Workspace files and notebooks: content hashes, folders, uploads, deletes.
 
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::databricks::workspace::{self, ImportFormat, Language};
-use crate::databricks::{ApiRequest, Client, ClientError};
+use crate::databricks::{Client, ClientError};
 
 pub fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -45,17 +44,7 @@ pub async fn mkdirs(client: &Client, path: &str) -> Result<(), ClientError> {
 
 /// Deletes one workspace object; already gone counts as deleted.
 pub async fn delete(client: &Client, path: &str) -> Result<(), ClientError> {
-    let req = ApiRequest::post(
-        "/api/2.0/workspace/delete",
-        format!("workspace path {path}"),
-        json!({ "path": path, "recursive": false }),
-    )
-    .idempotent(true);
-    match client.call::<serde_json::Value>(req).await {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e),
-    }
+    workspace::delete(client, path, false).await
 }
 
 /// The folders to create before writing `paths`: each parent once, only the deepest (mkdirs
