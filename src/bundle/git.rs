@@ -62,10 +62,28 @@ fn origin(dir: &Path) -> Option<String> {
         if line.starts_with('[') {
             in_origin = line == "[remote \"origin\"]";
         } else if in_origin && let Some(url) = line.strip_prefix("url") {
-            return Some(url.trim_start().trim_start_matches('=').trim().to_string());
+            let url = url.trim_start().trim_start_matches('=').trim();
+            return Some(strip_userinfo(url));
         }
     }
     None
+}
+
+/// The origin without `user:password@`: CI checkouts carry tokens there
+/// (`https://x-access-token:<t>@github.com/...`) and the URL is published in validate
+/// output and the deployment metadata. scp-form `git@host:o/r.git` has no secret and no
+/// `://`, so it is left as is.
+fn strip_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    // The authority ends at the first `/`, `?` or `#` (RFC 3986); the userinfo is what
+    // precedes its last `@`.
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
 }
 
 pub fn read(bundle_root: &Path) -> GitInfo {
@@ -122,6 +140,52 @@ mod tests {
         assert_eq!(
             info.origin_url.as_deref(),
             Some("https://github.com/acme/shop.git")
+        );
+    }
+
+    #[test]
+    fn origin_loses_credentials_but_keeps_the_rest() {
+        let cases = [
+            (
+                "https://gitlab-ci-token:glcbt-64_abc@gitlab.com/g/p.git",
+                "https://gitlab.com/g/p.git",
+            ),
+            (
+                "https://x-access-token:ghs_secret@github.com/o/r",
+                "https://github.com/o/r",
+            ),
+            (
+                "https://org@dev.azure.com/org/proj/_git/repo",
+                "https://dev.azure.com/org/proj/_git/repo",
+            ),
+            ("ssh://git@host:2222/o/r.git", "ssh://host:2222/o/r.git"),
+            ("https://tok@host", "https://host"),
+            // An `@` after the host is part of the path, not a userinfo.
+            ("https://host/o/r@v1.git", "https://host/o/r@v1.git"),
+            ("git@github.com:o/r.git", "git@github.com:o/r.git"),
+            ("https://github.com/o/r.git", "https://github.com/o/r.git"),
+            ("/srv/git/r.git", "/srv/git/r.git"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(strip_userinfo(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn origin_read_from_config_has_no_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = dir.path().join(".git");
+        std::fs::create_dir_all(&git).unwrap();
+        std::fs::write(git.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+        std::fs::write(
+            git.join("config"),
+            "[remote \"origin\"]\n\turl = https://gitlab-ci-token:secret@gitlab.com/g/p.git\n",
+        )
+        .unwrap();
+        let info = read(dir.path());
+        assert_eq!(
+            info.origin_url.as_deref(),
+            Some("https://gitlab.com/g/p.git")
         );
     }
 }
