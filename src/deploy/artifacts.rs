@@ -218,7 +218,8 @@ pub async fn ensure_folder(client: &Client, remote: &str) -> Result<(), ClientEr
     }
 }
 
-/// Streams a file to DBFS in blocks; a failed upload is closed and started over by the caller.
+/// Streams a file to DBFS in blocks. If a block or the close fails, the handle is closed
+/// here (best effort) so it does not linger open; starting over is up to the caller.
 async fn dbfs_upload(client: &Client, path: &str, bytes: &[u8]) -> Result<(), ClientError> {
     let what = format!("artifact dbfs:{path}");
     let create = ApiRequest::post(
@@ -229,18 +230,32 @@ async fn dbfs_upload(client: &Client, path: &str, bytes: &[u8]) -> Result<(), Cl
     .idempotent(true);
     let handle: Value = client.call(create).await?;
     let handle = handle["handle"].clone();
-    for chunk in bytes.chunks(DBFS_BLOCK) {
-        let data = base64::engine::general_purpose::STANDARD.encode(chunk);
-        // A resent block would be appended twice: never resend one blindly.
-        let add = ApiRequest::post(
-            "/api/2.0/dbfs/add-block",
-            what.clone(),
-            json!({ "handle": handle, "data": data }),
-        );
-        client.call::<Value>(add).await?;
+    let close = ApiRequest::post(
+        "/api/2.0/dbfs/close",
+        what.clone(),
+        json!({ "handle": handle }),
+    );
+    let written = async {
+        for chunk in bytes.chunks(DBFS_BLOCK) {
+            let data = base64::engine::general_purpose::STANDARD.encode(chunk);
+            // A resent block would be appended twice: never resend one blindly.
+            let add = ApiRequest::post(
+                "/api/2.0/dbfs/add-block",
+                what.clone(),
+                json!({ "handle": handle, "data": data }),
+            );
+            client.call::<Value>(add).await?;
+        }
+        client.call::<Value>(close.clone()).await.map(drop)
     }
-    let close = ApiRequest::post("/api/2.0/dbfs/close", what, json!({ "handle": handle }));
-    client.call::<Value>(close).await.map(drop)
+    .await;
+    if written.is_err() {
+        // The upload's error is the one to report; a failed close here changes nothing.
+        if let Err(e) = client.call::<Value>(close).await {
+            tracing::debug!(error = %e, "closing dbfs:{path} after a failed upload");
+        }
+    }
+    written
 }
 
 /// Deletes an uploaded library; already gone counts as deleted.
@@ -270,5 +285,70 @@ pub async fn delete(client: &Client, remote: &str) -> Result<(), ClientError> {
     match result {
         Err(e) if e.is_not_found() => Ok(()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::Router;
+    use axum::http::StatusCode;
+    use axum::routing::post;
+
+    use super::*;
+    use crate::auth::{PatCredentials, Secret};
+    use crate::databricks::RetryPolicy;
+
+    /// A DBFS that accepts `create`, fails every `add-block` and records `close` calls.
+    async fn failing_dbfs(closed: Arc<Mutex<Vec<Value>>>) -> url::Url {
+        let app = Router::new()
+            .route(
+                "/api/2.0/dbfs/create",
+                post(|| async { axum::Json(json!({ "handle": 7 })) }),
+            )
+            .route(
+                "/api/2.0/dbfs/add-block",
+                post(|| async {
+                    (
+                        StatusCode::BAD_REQUEST,
+                        axum::Json(json!({
+                            "error_code": "MAX_BLOCK_SIZE_EXCEEDED",
+                            "message": "block too big",
+                        })),
+                    )
+                }),
+            )
+            .route(
+                "/api/2.0/dbfs/close",
+                post(move |axum::Json(body): axum::Json<Value>| async move {
+                    closed.lock().unwrap().push(body);
+                    axum::Json(json!({}))
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url::Url::parse(&format!("http://{addr}")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_failed_dbfs_upload_closes_its_handle() {
+        let closed = Arc::new(Mutex::new(Vec::new()));
+        let host = failing_dbfs(closed.clone()).await;
+        let client = Client::new(
+            crate::http::client(&crate::http::HttpOptions::default()).unwrap(),
+            host,
+            Arc::new(PatCredentials::new(Secret::new("t"))),
+            RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            },
+        );
+        let err = upload(&client, "dbfs:/FileStore/libs/a.whl", vec![1, 2, 3])
+            .await
+            .expect_err("add-block fails");
+        assert!(err.to_string().contains("block too big"), "{err}");
+        assert_eq!(*closed.lock().unwrap(), vec![json!({ "handle": 7 })]);
     }
 }
