@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -173,14 +174,9 @@ pub async fn upload(client: &Client, remote: &str, bytes: Vec<u8>) -> Result<(),
     match store_of(remote) {
         Store::Workspace => super::files::put_workspace_file(client, remote, &bytes).await,
         Store::Volume => {
-            let quoted: String = remote
-                .split('/')
-                .map(|seg| url::form_urlencoded::byte_serialize(seg.as_bytes()).collect::<String>())
-                .collect::<Vec<_>>()
-                .join("/");
             let r = ApiRequest::new(
                 Method::PUT,
-                format!("/api/2.0/fs/files{quoted}"),
+                format!("/api/2.0/fs/files{}", url_path(remote)),
                 format!("artifact {remote}"),
             )
             .query("overwrite", "true")
@@ -189,6 +185,22 @@ pub async fn upload(client: &Client, remote: &str, bytes: Vec<u8>) -> Result<(),
         }
         Store::Dbfs => dbfs_upload(client, remote.trim_start_matches("dbfs:"), &bytes).await,
     }
+}
+
+/// Bytes a path segment may keep as they are: RFC 3986 unreserved characters. Everything
+/// else is percent-encoded, so a space is `%20` (not `+`) and `#` or `?` cannot cut the URL.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A Files API path (`/Volumes/...`) as a URL path: each segment encoded, slashes kept.
+fn url_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| utf8_percent_encode(seg, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Folders a destination needs first (workspace: mkdirs; volume: directories PUT; DBFS: mkdirs).
@@ -201,7 +213,7 @@ pub async fn ensure_folder(client: &Client, remote: &str) -> Result<(), ClientEr
         Store::Volume => {
             let r = ApiRequest::new(
                 Method::PUT,
-                format!("/api/2.0/fs/directories{dir}"),
+                format!("/api/2.0/fs/directories{}", url_path(dir)),
                 format!("folder {dir}"),
             );
             client.send(&r).await.map(drop)
@@ -265,7 +277,7 @@ pub async fn delete(client: &Client, remote: &str) -> Result<(), ClientError> {
         Store::Volume => client
             .send(&ApiRequest::new(
                 Method::DELETE,
-                format!("/api/2.0/fs/files{remote}"),
+                format!("/api/2.0/fs/files{}", url_path(remote)),
                 format!("artifact {remote}"),
             ))
             .await
@@ -299,6 +311,19 @@ mod tests {
     use super::*;
     use crate::auth::{PatCredentials, Secret};
     use crate::databricks::RetryPolicy;
+
+    #[test]
+    fn volume_paths_are_percent_encoded_per_segment() {
+        assert_eq!(
+            url_path("/Volumes/main/default/libs/.internal/my_lib-1.0.whl"),
+            "/Volumes/main/default/libs/.internal/my_lib-1.0.whl"
+        );
+        assert_eq!(
+            url_path("/Volumes/c/s/my vol/a+b#1?x=%.jar"),
+            "/Volumes/c/s/my%20vol/a%2Bb%231%3Fx%3D%25.jar"
+        );
+        assert_eq!(url_path("/Volumes/c/s/v/é"), "/Volumes/c/s/v/%C3%A9");
+    }
 
     /// A DBFS that accepts `create`, fails every `add-block` and records `close` calls.
     async fn failing_dbfs(closed: Arc<Mutex<Vec<Value>>>) -> url::Url {
