@@ -88,6 +88,8 @@ pub struct ApiRequest {
     /// Safe to send again after a response was lost (reads, or writes made idempotent by
     /// a token or by overwrite semantics). Otherwise a lost response is reported, not retried.
     pub idempotent: bool,
+    /// Overrides the HTTP client's whole-request timeout (large uploads need longer).
+    pub timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +107,7 @@ impl ApiRequest {
             body: None,
             object: object.into(),
             idempotent: true,
+            timeout: None,
         }
     }
 
@@ -120,6 +123,7 @@ impl ApiRequest {
             body: Some(Body::Json(body)),
             object: object.into(),
             idempotent: false,
+            timeout: None,
         }
     }
 
@@ -136,6 +140,7 @@ impl ApiRequest {
             body: None,
             object: object.into(),
             idempotent,
+            timeout: None,
         }
     }
 
@@ -156,6 +161,12 @@ impl ApiRequest {
 
     pub fn idempotent(mut self, yes: bool) -> Self {
         self.idempotent = yes;
+        self
+    }
+
+    /// A time limit for this request instead of the client's default.
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
         self
     }
 
@@ -294,6 +305,9 @@ impl Client {
         if !req.query.is_empty() {
             builder = builder.query(&req.query);
         }
+        if let Some(limit) = req.timeout {
+            builder = builder.timeout(limit);
+        }
         for (name, value) in self.credentials.headers(&self.http).await? {
             builder = builder.header(name, value);
         }
@@ -374,4 +388,65 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{PatCredentials, Secret};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server that answers every request with `{}` after `delay`.
+    async fn slow_server(delay: Duration) -> Url {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    tokio::time::sleep(delay).await;
+                    let _ = sock
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+                        )
+                        .await;
+                });
+            }
+        });
+        Url::parse(&format!("http://{addr}")).unwrap()
+    }
+
+    fn client(host: Url) -> Client {
+        let http = crate::http::client(&crate::http::HttpOptions {
+            request_timeout: Duration::from_millis(200),
+            ..Default::default()
+        })
+        .unwrap();
+        let retry = RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        };
+        Client::new(
+            http,
+            host,
+            Arc::new(PatCredentials::new(Secret::new("t"))),
+            retry,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_request_timeout_overrides_the_clients() {
+        let client = client(slow_server(Duration::from_millis(600)).await);
+        let short = ApiRequest::get("/api/2.0/slow", "slow thing");
+        let err = client
+            .send(&short)
+            .await
+            .err()
+            .expect("the default times out");
+        assert!(matches!(err, ClientError::NoResponse { .. }), "{err}");
+        let long = short.clone().timeout(Duration::from_secs(10));
+        let resp = client.send(&long).await.expect("the longer limit is used");
+        assert_eq!(resp.body, b"{}");
+    }
 }

@@ -174,12 +174,14 @@ pub async fn upload(client: &Client, remote: &str, bytes: Vec<u8>) -> Result<(),
     match store_of(remote) {
         Store::Workspace => super::files::put_workspace_file(client, remote, &bytes).await,
         Store::Volume => {
+            let limit = upload_timeout(bytes.len());
             let r = ApiRequest::new(
                 Method::PUT,
                 format!("/api/2.0/fs/files{}", url_path(remote)),
                 format!("artifact {remote}"),
             )
             .query("overwrite", "true")
+            .timeout(limit)
             .bytes(bytes);
             client.send(&r).await.map(drop)
         }
@@ -201,6 +203,13 @@ fn url_path(path: &str) -> String {
         .map(|seg| utf8_percent_encode(seg, SEGMENT).to_string())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// Whole-file uploads outlast the client's 60 s default on a slow link: allow 60 s plus
+/// 1 s per started MB (a 100 MB wheel gets 160 s).
+fn upload_timeout(len: usize) -> Duration {
+    let mb = len.div_ceil(1024 * 1024) as u64;
+    Duration::from_secs(60 + mb)
 }
 
 /// Folders a destination needs first (workspace: mkdirs; volume: directories PUT; DBFS: mkdirs).
@@ -323,6 +332,13 @@ mod tests {
             "/Volumes/c/s/my%20vol/a%2Bb%231%3Fx%3D%25.jar"
         );
         assert_eq!(url_path("/Volumes/c/s/v/é"), "/Volumes/c/s/v/%C3%A9");
+    }
+
+    #[test]
+    fn upload_timeout_grows_with_size() {
+        assert_eq!(upload_timeout(0), Duration::from_secs(60));
+        assert_eq!(upload_timeout(1), Duration::from_secs(61));
+        assert_eq!(upload_timeout(150 * 1024 * 1024), Duration::from_secs(210));
     }
 
     /// A DBFS that accepts `create`, fails every `add-block` and records `close` calls.
