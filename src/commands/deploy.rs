@@ -161,7 +161,7 @@ pub async fn deploy(
         }
     };
     let lock = acquired.map_err(|e| match e {
-        LockError::Held { .. } => Error::BadInput {
+        LockError::Held { .. } | LockError::Unusable { .. } => Error::BadInput {
             message: e.to_string(),
             help: vec!["wait for that deploy to finish, pass --lock-timeout to wait, or --force-lock if it was left behind".into()],
         },

@@ -31,6 +31,12 @@ pub enum LockError {
         path: String,
         waited: Duration,
     },
+    /// The lock path holds something we cannot take: not a lock, or a lock that keeps
+    /// changing hands. What it is and what to do is in the message.
+    Unusable {
+        path: String,
+        message: String,
+    },
     Api(ClientError),
 }
 
@@ -52,6 +58,7 @@ impl std::fmt::Display for LockError {
                     format!(" (waited {}s)", waited.as_secs())
                 }
             ),
+            LockError::Unusable { path, message } => write!(f, "the deploy lock {path}: {message}"),
             LockError::Api(e) => write!(f, "deploy lock: {e}"),
         }
     }
@@ -97,33 +104,26 @@ async fn read(client: &Client, path: &str) -> Result<LockFile, ClientError> {
     }
 }
 
-// These two are carried as `Api` errors: the command maps `LockError` variants
-// exhaustively, and both name the path and what to do in their message.
-
 /// A file at the lock path that is not a lock: treated as held, since we cannot tell whose.
 fn unparsable(path: &str, reason: &str) -> LockError {
-    LockError::Api(ClientError::Decode {
-        method: "GET".into(),
+    LockError::Unusable {
         path: path.to_string(),
-        object: "deploy lock".into(),
         message: format!(
             "the file is there but is not a deploy lock ({reason}); if no deploy is running, \
              pass --force-lock to overwrite it"
         ),
-    })
+    }
 }
 
 fn unstable(path: &str, attempts: u32, waited: Duration) -> LockError {
-    LockError::Api(ClientError::Decode {
-        method: "GET".into(),
+    LockError::Unusable {
         path: path.to_string(),
-        object: "deploy lock".into(),
         message: format!(
             "the lock file vanished or was replaced after each of {attempts} attempts to take \
              it ({}s); another deploy may be racing for it",
             waited.as_secs()
         ),
-    })
+    }
 }
 
 /// Retries not explained by a live holder (the file vanished, or a forced overwrite was
