@@ -209,7 +209,7 @@ async fn deploy_locked(
     st.serial += 1;
     let (st, applied, error) = apply(client, &plan, st, &opts).await;
     // Written whatever happened, so the next deploy resumes from here.
-    save_state(platform, client, bundle, &st).await?;
+    save_state(client, bundle, &st).await?;
     if let Err(e) = state::save_metadata(client, bundle, &st).await {
         platform.warn(&format!("could not write metadata.json: {e}"));
     }
@@ -243,7 +243,6 @@ async fn deploy_locked(
 /// Saves the state; when the workspace refuses it, a local copy keeps the ids of what was
 /// just created, so they can be restored instead of created twice.
 async fn save_state(
-    platform: &Platform,
     client: &Client,
     bundle: &Bundle,
     st: &state::DeployState,
@@ -264,12 +263,11 @@ async fn save_state(
         ),
         Err(io) => format!("no local copy either ({}: {io})", local.display()),
     };
-    platform.error(&format!(
+    Err(Error::Io(format!(
         "the deployment state could not be written to {}/{}: {e}; {copy}",
         bundle.workspace.state_path,
         state::STATE_FILE
-    ));
-    Err(Error::Client(e))
+    )))
 }
 
 /// A folder of job JSON (and cluster JSON), without a bundle.
