@@ -1,5 +1,6 @@
 //! Reads `databricks.yml` and the files its `include:` globs name into one tree, checking
-//! top-level keys and that no resource, variable or target is defined twice.
+//! top-level keys and that no resource is defined in two files. Everything else (variables,
+//! targets, artifacts, ...) merges, as the Databricks CLI merges included files into the root.
 
 use std::path::{Path, PathBuf};
 
@@ -25,9 +26,6 @@ const TOP_LEVEL: &[&str] = &[
     "presets",
     "experimental",
 ];
-
-/// Sections whose second-level keys name things that may be defined once only.
-const ONCE: &[&str] = &["variables", "targets", "artifacts"];
 
 /// The merged configuration and where it came from.
 pub struct Loaded {
@@ -165,11 +163,10 @@ fn check_top_level(doc: &Node, included: bool, diags: &mut Diagnostics) {
     }
 }
 
-/// Reports resources, variables, targets and artifacts that `doc` defines again.
+/// Reports resources that `doc` defines again (`resources.<kind>.<key>` must be unique
+/// across files; the CLI's unique_resource_keys). Variables, targets and artifacts defined
+/// in several files merge key by key, as in the CLI.
 fn check_duplicates(tree: &Node, doc: &Node, diags: &mut Diagnostics) {
-    let pairs = ONCE
-        .iter()
-        .filter_map(|s| Some((s.to_string(), tree.get(s)?, doc.get(s)?)));
     let kinds = doc
         .get("resources")
         .and_then(Node::entries)
@@ -179,7 +176,7 @@ fn check_duplicates(tree: &Node, doc: &Node, diags: &mut Diagnostics) {
             let have = tree.get("resources")?.get(&k.name)?;
             Some((format!("resources.{}", k.name), have, v))
         });
-    for (section, have, add) in pairs.chain(kinds) {
+    for (section, have, add) in kinds {
         for (key, _) in add.entries().unwrap_or_default() {
             if let Some(first) = have.key(&key.name) {
                 diags.push(

@@ -167,3 +167,45 @@ fn errors_name_file_line_and_key() {
     assert!(errs.contains("jobs.yml:6:42: resources.jobs.j.tasks[0].notebook_task.notebook_path: ../outside.py is outside the bundle's folder"), "{errs}");
     assert!(errs.contains("jobs.yml:8:42: resources.jobs.j.tasks[1].notebook_task.notebook_path: ./nope.py does not exist"), "{errs}");
 }
+
+#[test]
+fn included_files_add_variables_targets_and_artifacts() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "databricks.yml",
+                "bundle:\n  name: b\ninclude: [more/*.yml]\nvariables:\n  a: {default: one}\ntargets:\n  dev:\n    default: true\n",
+            ),
+            (
+                "more/vars.yml",
+                "variables:\n  b: {default: two}\ntargets:\n  dev:\n    variables: {a: uno}\n  prod:\n    variables: {b: dos}\nartifacts:\n  whl: {type: whl, path: ., build: 'true'}\nresources:\n  jobs:\n    j: {name: '${var.a}-${var.b}'}\n",
+            ),
+        ],
+    );
+    let dev = load(dir.path(), None, &[]).unwrap();
+    assert_eq!(
+        dev.resource("jobs", "j").unwrap().settings["name"],
+        "uno-two"
+    );
+    assert_eq!(dev.artifacts.len(), 1);
+    let prod = load(dir.path(), Some("prod"), &[]).unwrap();
+    assert_eq!(
+        prod.resource("jobs", "j").unwrap().settings["name"],
+        "one-dos"
+    );
+
+    // A resource key still belongs to one file.
+    write(
+        dir.path(),
+        &[("more/again.yml", "resources:\n  jobs:\n    j: {name: x}\n")],
+    );
+    let errs = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        errs.contains(
+            "more/vars.yml:12:5: resources.jobs.j: defined twice; first at more/again.yml:3:5"
+        ),
+        "{errs}"
+    );
+}
