@@ -69,7 +69,7 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
         };
         check_top_level(&doc, true, &mut diags);
         check_duplicates(&tree, &doc, &mut diags);
-        merge(&mut tree, doc, "");
+        merge(&mut tree, doc, "", &mut diags);
     }
     diags.check()?;
     Ok(Loaded {

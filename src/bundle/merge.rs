@@ -1,8 +1,11 @@
 //! How two pieces of configuration combine: an included file into the root, a target's
 //! overrides into the top level. Maps merge key by key (the later value wins), sequences
 //! append, except the lists whose items have a key (`tasks` by `task_key`, ...), where an
-//! item with a known key merges into the existing one.
+//! item with a known key merges into the existing one. A null override keeps the base (an
+//! entry whose settings are all commented out changes nothing); a map or list cannot be
+//! overridden by another kind of value.
 
+use super::error::Diagnostics;
 use super::yaml::{Kind, Node};
 
 /// Sequences whose items are identified by a field, merged by that field.
@@ -13,25 +16,50 @@ const KEYED_LISTS: &[(&str, &str)] = &[
     ("parameters", "name"),
 ];
 
-/// Merges `from` into `into`. `name` is the key `into` sits under.
-pub fn merge(into: &mut Node, from: Node, name: &str) {
+/// Merges `from` into `into`. `path` is the dotted key path `into` sits at (its last
+/// segment picks the keyed lists); a kind mismatch is reported there.
+pub fn merge(into: &mut Node, from: Node, path: &str, diags: &mut Diagnostics) {
+    if from.is_null() {
+        return;
+    }
+    if into.is_null() {
+        *into = from;
+        return;
+    }
+    let into_kind = into.type_name();
     match (&mut into.kind, from.kind) {
         (Kind::Map(_), Kind::Map(entries)) => {
             for (key, value) in entries {
                 match into.get_mut(&key.name) {
                     Some(existing) => {
-                        let name = key.name.clone();
-                        merge(existing, value, &name);
+                        let sub = join(path, &key.name);
+                        merge(existing, value, &sub, diags);
                     }
                     None => into.insert(key, value),
                 }
             }
         }
         (Kind::Seq(items), Kind::Seq(more)) => {
+            let name = last_segment(path);
             match KEYED_LISTS.iter().find(|(list, _)| *list == name) {
-                Some((_, field)) => merge_keyed(items, more, field),
+                Some((_, field)) => merge_keyed(items, more, field, path, diags),
                 None => items.extend(more),
             }
+        }
+        (base, kind)
+            if matches!(base, Kind::Map(_) | Kind::Seq(_))
+                || matches!(kind, Kind::Map(_) | Kind::Seq(_)) =>
+        {
+            let from = Node::new(kind, from.loc);
+            diags.push(
+                &from.loc,
+                path,
+                format!(
+                    "cannot override {into_kind} with {} (first set at {})",
+                    from.type_name(),
+                    into.loc
+                ),
+            );
         }
         (_, kind) => {
             into.kind = kind;
@@ -40,16 +68,36 @@ pub fn merge(into: &mut Node, from: Node, name: &str) {
     }
 }
 
-fn merge_keyed(items: &mut Vec<Node>, more: Vec<Node>, field: &str) {
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// `resources.jobs.j.tasks` -> `tasks`; `...tasks[0]` -> `` (an item is not a list name).
+fn last_segment(path: &str) -> &str {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    if last.ends_with(']') { "" } else { last }
+}
+
+fn merge_keyed(
+    items: &mut Vec<Node>,
+    more: Vec<Node>,
+    field: &str,
+    path: &str,
+    diags: &mut Diagnostics,
+) {
     for item in more {
         let id = item.get(field).and_then(Node::as_str).map(str::to_string);
         let existing = id.as_deref().and_then(|id| {
             items
-                .iter_mut()
-                .find(|i| i.get(field).and_then(Node::as_str) == Some(id))
+                .iter()
+                .position(|i| i.get(field).and_then(Node::as_str) == Some(id))
         });
         match existing {
-            Some(e) => merge(e, item, ""),
+            Some(i) => merge(&mut items[i], item, &format!("{path}[{i}]"), diags),
             None => items.push(item),
         }
     }
@@ -73,7 +121,9 @@ mod tests {
         let over = yaml(
             "job:\n  name: b\n  tags: {y: 2}\n  tasks:\n    - task_key: t1\n      timeout_seconds: 9\n    - task_key: t2\n  email: [b]\n",
         );
-        merge(&mut base, over, "");
+        let mut diags = Diagnostics::default();
+        merge(&mut base, over, "", &mut diags);
+        assert!(diags.is_empty());
         let j = base.to_json();
         assert_eq!(j["job"]["name"], "b");
         assert_eq!(j["job"]["tags"], serde_json::json!({"x": 1, "y": 2}));
@@ -82,5 +132,29 @@ mod tests {
         assert_eq!(j["job"]["email"], serde_json::json!(["a", "b"]));
         // The overriding value's place is kept, so errors point at the override.
         assert_eq!(base.get("job").unwrap().get("name").unwrap().loc.line, 2);
+    }
+
+    #[test]
+    fn a_null_override_keeps_the_base_and_kind_mismatches_are_errors() {
+        let mut base = yaml("resources:\n  jobs:\n    j: {name: a}\n");
+        let over = yaml("resources:\n  jobs:\n    j:\n");
+        let mut diags = Diagnostics::default();
+        merge(&mut base, over, "", &mut diags);
+        assert!(diags.is_empty());
+        assert_eq!(base.to_json()["resources"]["jobs"]["j"]["name"], "a");
+        let mut again = base.clone();
+        merge(&mut again, yaml("resources:\n"), "", &mut diags);
+        assert_eq!(again, base);
+
+        merge(
+            &mut base,
+            yaml("resources:\n  jobs:\n    j: oops\n"),
+            "",
+            &mut diags,
+        );
+        assert_eq!(
+            diags.to_string(),
+            "t.yml:3:8: resources.jobs.j: cannot override a map with a string (first set at t.yml:3:8)"
+        );
     }
 }

@@ -200,7 +200,9 @@ fn add_git(tree: &mut Node, root: &std::path::Path) {
     match bundle.get_mut("git") {
         Some(user) if matches!(user.kind, Kind::Map(_)) => {
             let mut merged = git;
-            super::merge::merge(&mut merged, user.clone(), "git");
+            // Both are maps of strings: nothing to report.
+            let mut ignored = Diagnostics::default();
+            super::merge::merge(&mut merged, user.clone(), "bundle.git", &mut ignored);
             *user = merged;
         }
         _ => bundle.insert(

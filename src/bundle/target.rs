@@ -110,7 +110,7 @@ pub fn select(tree: &mut Node, wanted: Option<&str>) -> Result<Selected, Diagnos
             },
             "cluster_id" | "compute_id" => selected.cluster_id = Some(value),
             k if TARGET_KEYS.contains(&k) => match tree.get_mut(k) {
-                Some(existing) => merge(existing, value, k),
+                Some(existing) => merge(existing, value, k, &mut diags),
                 None => tree.insert(key, value),
             },
             _ => diags.push(
