@@ -209,3 +209,22 @@ fn included_files_add_variables_targets_and_artifacts() {
         "{errs}"
     );
 }
+
+#[test]
+fn a_target_value_replaces_a_declared_lookup() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "databricks.yml",
+            "bundle:\n  name: b\nvariables:\n  pool:\n    lookup: {instance_pool: missing}\ntargets:\n  dev:\n    default: true\n    variables:\n      pool: pool-1\n  prod:\n    variables:\n      pool: {default: pool-2}\n  qa: {}\nresources:\n  jobs:\n    j: {name: '${var.pool}'}\n",
+        )],
+    );
+    for (target, want) in [("dev", "pool-1"), ("prod", "pool-2")] {
+        let b = load(dir.path(), Some(target), &[]).unwrap();
+        assert_eq!(b.resource("jobs", "j").unwrap().settings["name"], want);
+        assert!(b.variables["pool"].lookup.is_none());
+    }
+    let errs = load(dir.path(), Some("qa"), &[]).unwrap_err().to_string();
+    assert!(errs.contains("no instance_pool named"), "{errs}");
+}

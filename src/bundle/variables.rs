@@ -76,10 +76,16 @@ pub fn collect(
                 var.lookup = parse_lookup(lookup, &path, diags);
                 var.value = None;
             }
+            // A value (plain or `{default: ...}`) replaces a declared lookup, as the CLI's
+            // MergeTargetOverrides drops `lookup` when a target gives a default.
             (Kind::Map(_), None, Some(default)) if !var.complex => {
-                var.value = Some(default.clone())
+                var.value = Some(default.clone());
+                var.lookup = None;
             }
-            _ => var.value = Some(value.clone()),
+            _ => {
+                var.value = Some(value.clone());
+                var.lookup = None;
+            }
         }
     }
     for (name, var) in vars.iter_mut() {
