@@ -109,6 +109,24 @@ pub fn select(tree: &mut Node, wanted: Option<&str>) -> Result<Selected, Diagnos
                 _ => diags.push(&value.loc, path, "must be a map of variable values"),
             },
             "cluster_id" | "compute_id" => selected.cluster_id = Some(value),
+            // Replaced, not merged: a target runs as its own identity.
+            "run_as" => tree.insert(key, value),
+            // A target's `git` overrides what the checkout says, under `bundle.git`.
+            "git" => {
+                if tree.get("bundle").is_none_or(Node::is_null) {
+                    let empty = Node::new(Kind::Map(Vec::new()), key.loc.clone());
+                    let bundle = Key {
+                        name: "bundle".into(),
+                        loc: key.loc.clone(),
+                    };
+                    tree.insert(bundle, empty);
+                }
+                let bundle = tree.get_mut("bundle").expect("inserted above");
+                match bundle.get_mut("git") {
+                    Some(existing) => merge(existing, value, "bundle.git", &mut diags),
+                    None => bundle.insert(key, value),
+                }
+            }
             k if TARGET_KEYS.contains(&k) => match tree.get_mut(k) {
                 Some(existing) => merge(existing, value, k, &mut diags),
                 None => tree.insert(key, value),

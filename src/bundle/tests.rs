@@ -228,3 +228,24 @@ fn a_target_value_replaces_a_declared_lookup() {
     let errs = load(dir.path(), Some("qa"), &[]).unwrap_err().to_string();
     assert!(errs.contains("no instance_pool named"), "{errs}");
 }
+
+#[test]
+fn a_target_replaces_run_as_and_merges_git_into_bundle_git() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "databricks.yml",
+            "bundle:\n  name: b\n  git: {origin_url: 'https://a/x.git'}\nrun_as: {user_name: a@example.com}\ntargets:\n  dev:\n    default: true\n    run_as: {service_principal_name: 1234}\n    git: {branch: main}\n",
+        )],
+    );
+    let b = load(dir.path(), None, &[]).unwrap();
+    let tree = b.tree.to_json();
+    assert_eq!(
+        tree["run_as"],
+        serde_json::json!({"service_principal_name": 1234})
+    );
+    assert_eq!(tree["bundle"]["git"]["branch"], "main");
+    assert_eq!(tree["bundle"]["git"]["origin_url"], "https://a/x.git");
+    assert!(tree.get("git").is_none(), "{tree}");
+}
