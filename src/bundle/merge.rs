@@ -103,6 +103,58 @@ fn merge_keyed(
     }
 }
 
+/// Pipeline clusters with the same `label` (case-insensitive; none is `default`) merge into
+/// the first, which gets the lower-cased label, as the CLI's MergePipelineClusters: a
+/// target's `clusters: [{label: default, ...}]` adds to the base cluster, not a second one.
+pub fn merge_pipeline_clusters(tree: &mut Node, diags: &mut Diagnostics) {
+    let Some(Kind::Map(pipelines)) = tree
+        .get_mut("resources")
+        .and_then(|r| r.get_mut("pipelines"))
+        .map(|p| &mut p.kind)
+    else {
+        return;
+    };
+    for (key, pipeline) in pipelines.iter_mut() {
+        let Some(Node {
+            kind: Kind::Seq(clusters),
+            ..
+        }) = pipeline.get_mut("clusters")
+        else {
+            continue;
+        };
+        let path = format!("resources.pipelines.{}.clusters", key.name);
+        let mut out: Vec<(String, Node)> = Vec::new();
+        for cluster in std::mem::take(clusters) {
+            let label = match cluster.get("label").map(|l| &l.kind) {
+                None | Some(Kind::Null) => "default".to_string(),
+                Some(Kind::Str(s)) => s.to_lowercase(),
+                Some(_) => {
+                    let loc = &cluster.get("label").expect("matched above").loc;
+                    diags.push(loc, format!("{path}.label"), "must be a string");
+                    continue;
+                }
+            };
+            match out.iter().position(|(l, _)| *l == label) {
+                Some(i) => merge(&mut out[i].1, cluster, &format!("{path}[{i}]"), diags),
+                None => out.push((label, cluster)),
+            }
+        }
+        for (label, mut cluster) in out {
+            let loc = cluster
+                .get("label")
+                .map_or(cluster.loc.clone(), |l| l.loc.clone());
+            if matches!(cluster.kind, Kind::Map(_)) {
+                let key = super::yaml::Key {
+                    name: "label".into(),
+                    loc: loc.clone(),
+                };
+                cluster.insert(key, Node::new(Kind::Str(label), loc));
+            }
+            clusters.push(cluster);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +207,23 @@ mod tests {
         assert_eq!(
             diags.to_string(),
             "t.yml:3:8: resources.jobs.j: cannot override a map with a string (first set at t.yml:3:8)"
+        );
+    }
+
+    #[test]
+    fn pipeline_clusters_merge_by_label() {
+        let mut tree = yaml(
+            "resources:\n  pipelines:\n    p:\n      clusters:\n        - spark_conf: {foo: bar}\n        - label: Maintenance\n          num_workers: 1\n        - label: DEFAULT\n          num_workers: 4\n        - label: maintenance\n          num_workers: 2\n",
+        );
+        let mut diags = Diagnostics::default();
+        merge_pipeline_clusters(&mut tree, &mut diags);
+        assert!(diags.is_empty());
+        assert_eq!(
+            tree.to_json()["resources"]["pipelines"]["p"]["clusters"],
+            serde_json::json!([
+                {"spark_conf": {"foo": "bar"}, "label": "default", "num_workers": 4},
+                {"label": "maintenance", "num_workers": 2},
+            ])
         );
     }
 }

@@ -147,6 +147,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     add_git(&mut tree, &loaded.root);
     let selected = target::select(&mut tree, opts.target)?;
     let mut diags = Diagnostics::default();
+    super::merge::merge_pipeline_clusters(&mut tree, &mut diags);
     let variables = collect(&tree, &selected.variables, opts.vars, opts.env, &mut diags);
     diags.check()?;
     fill_builtins(&mut tree, &selected, &identity, &variables);

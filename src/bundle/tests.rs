@@ -249,3 +249,20 @@ fn a_target_replaces_run_as_and_merges_git_into_bundle_git() {
     assert_eq!(tree["bundle"]["git"]["origin_url"], "https://a/x.git");
     assert!(tree.get("git").is_none(), "{tree}");
 }
+
+#[test]
+fn a_target_pipeline_cluster_merges_into_the_base_cluster_by_label() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "databricks.yml",
+            "bundle:\n  name: b\nresources:\n  pipelines:\n    foo:\n      name: job\n      clusters:\n        - label: default\n          spark_conf: {foo: bar}\ntargets:\n  staging:\n    resources:\n      pipelines:\n        foo:\n          clusters:\n            - node_type_id: i3.2xlarge\n              num_workers: 4\n",
+        )],
+    );
+    let b = load(dir.path(), None, &[]).unwrap();
+    assert_eq!(
+        b.resource("pipelines", "foo").unwrap().settings["clusters"],
+        serde_json::json!([{"label": "default", "spark_conf": {"foo": "bar"}, "node_type_id": "i3.2xlarge", "num_workers": 4}])
+    );
+}
