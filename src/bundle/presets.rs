@@ -97,14 +97,38 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity) {
                 && let Some(Kind::Seq(tasks)) = settings.get_mut("tasks").map(|t| &mut t.kind)
             {
                 for task in tasks {
-                    for gone in ["new_cluster", "job_cluster_key", "environment_key"] {
-                        task.remove(gone);
-                    }
-                    task.insert(key("existing_cluster_id", &loc), cluster.clone());
+                    override_compute(task, cluster, &loc);
                 }
             }
         }
     }
+}
+
+/// Runs a task on `cluster` when it names compute of its own (`new_cluster`,
+/// `existing_cluster_id`, `job_cluster_key`, `environment_key`); a `for_each_task` is
+/// judged by its inner task, as the CLI's OverrideCompute. Tasks without compute (SQL,
+/// `run_job_task`, ...) are left alone.
+fn override_compute(task: &mut Node, cluster: &Node, loc: &Loc) {
+    let task = match task.get_mut("for_each_task") {
+        Some(each) if each.get("task").is_some() => each.get_mut("task").expect("checked"),
+        _ => task,
+    };
+    const COMPUTE: [&str; 4] = [
+        "new_cluster",
+        "existing_cluster_id",
+        "job_cluster_key",
+        "environment_key",
+    ];
+    if !COMPUTE
+        .iter()
+        .any(|f| task.get(f).is_some_and(|v| !v.is_null()))
+    {
+        return;
+    }
+    for gone in COMPUTE {
+        task.remove(gone);
+    }
+    task.insert(key("existing_cluster_id", loc), cluster.clone());
 }
 
 fn prefix(settings: &mut Node, field: &str, prefix: &str) {

@@ -266,3 +266,46 @@ fn a_target_pipeline_cluster_merges_into_the_base_cluster_by_label() {
         serde_json::json!([{"label": "default", "spark_conf": {"foo": "bar"}, "node_type_id": "i3.2xlarge", "num_workers": 4}])
     );
 }
+
+#[test]
+fn a_target_cluster_id_only_replaces_compute_tasks_already_have() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "databricks.yml",
+            "bundle:\n  name: b\nresources:\n  jobs:\n    j:\n      tasks:\n        - task_key: nc\n          new_cluster: {num_workers: 1}\n        - task_key: jc\n          job_cluster_key: c\n        - task_key: env\n          environment_key: e\n        - task_key: sql\n          sql_task: {warehouse_id: w}\n        - task_key: each\n          for_each_task:\n            inputs: '[1]'\n            task:\n              task_key: inner\n              existing_cluster_id: old\n        - task_key: each_sql\n          for_each_task:\n            inputs: '[1]'\n            task: {task_key: inner2, sql_task: {warehouse_id: w}}\ntargets:\n  dev:\n    cluster_id: c-1\n",
+        )],
+    );
+    let b = load(dir.path(), None, &[]).unwrap();
+    let tasks = b.resource("jobs", "j").unwrap().settings["tasks"].clone();
+    let task = |k: &str| {
+        tasks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["task_key"] == k)
+            .unwrap()
+            .clone()
+    };
+    for k in ["nc", "jc", "env"] {
+        let t = task(k);
+        assert_eq!(t["existing_cluster_id"], "c-1", "{t}");
+        assert!(t.get("new_cluster").is_none());
+        assert!(t.get("job_cluster_key").is_none());
+        assert!(t.get("environment_key").is_none());
+    }
+    assert!(task("sql").get("existing_cluster_id").is_none());
+    assert_eq!(
+        task("each")["for_each_task"]["task"]["existing_cluster_id"],
+        "c-1"
+    );
+    assert!(task("each").get("existing_cluster_id").is_none());
+    let each_sql = task("each_sql");
+    assert!(each_sql.get("existing_cluster_id").is_none());
+    assert!(
+        each_sql["for_each_task"]["task"]
+            .get("existing_cluster_id")
+            .is_none()
+    );
+}
