@@ -211,19 +211,24 @@ pub fn parse(file: &Path, text: &str) -> Result<Node, SyntaxError> {
     if text.trim().is_empty() {
         return Ok(Node::new(Kind::Map(Vec::new()), start));
     }
-    let raw: Spanned<RawNode> = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map_or((1, 1), |l| (l.line().max(1), l.column().max(1)));
-        SyntaxError {
-            loc: Loc {
-                file: file.clone(),
-                line,
-                column,
-            },
-            message: clean_message(&e.to_string()),
-        }
-    })?;
+    // YAML 1.2 booleans only, as the CLI's yaml.v3: `yes`, `no`, `on`, `off`, `y`, `n` are
+    // strings (`country: no`, `schedule: on`).
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    let raw: Spanned<RawNode> =
+        serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+            let (line, column) = e
+                .location()
+                .map_or((1, 1), |l| (l.line().max(1), l.column().max(1)));
+            SyntaxError {
+                loc: Loc {
+                    file: file.clone(),
+                    line,
+                    column,
+                },
+                message: clean_message(&e.to_string()),
+            }
+        })?;
     Ok(raw.into_node(&file))
 }
 
@@ -385,5 +390,27 @@ mod tests {
         assert_eq!(j["c"], 1.5);
         assert!(j["d"].is_null());
         assert_eq!(j["e"], "1");
+    }
+
+    #[test]
+    fn only_true_and_false_are_booleans() {
+        let n = parse(
+            Path::new("x.yml"),
+            "a: yes\nb: no\nc: on\nd: off\ne: y\nf: n\ng: True\nh: FALSE\n",
+        )
+        .unwrap();
+        let j = n.to_json();
+        for (k, v) in [
+            ("a", "yes"),
+            ("b", "no"),
+            ("c", "on"),
+            ("d", "off"),
+            ("e", "y"),
+            ("f", "n"),
+        ] {
+            assert_eq!(j[k], v, "{k}");
+        }
+        assert_eq!(j["g"], true);
+        assert_eq!(j["h"], false);
     }
 }
