@@ -16,36 +16,108 @@ pub struct Resolver<'a> {
     pub diags: Diagnostics,
 }
 
-/// The `${...}` references in `s`, as (byte range, inner text).
+/// The `${...}` references in `s`, as (byte range, inner text). Only text the CLI takes for
+/// a reference counts (libs/dyn/dynvar/ref.go: dot-separated names that start with a letter,
+/// hold letters, digits, `-` and `_` and end with a letter or digit, with `[n]` indexes);
+/// anything else (`${}`, `${var.}`, `${a b}`) is plain text.
 pub fn references(s: &str) -> Vec<(std::ops::Range<usize>, &str)> {
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(start) = s[from..].find("${").map(|i| from + i) {
-        let Some(end) = s[start..].find('}').map(|i| start + i) else {
-            break;
-        };
-        out.push((start..end + 1, &s[start + 2..end]));
-        from = end + 1;
+        match s[start + 2..].find('}').map(|i| start + 2 + i) {
+            Some(end) if is_reference(&s[start + 2..end]) => {
+                out.push((start..end + 1, &s[start + 2..end]));
+                from = end + 1;
+            }
+            Some(_) => from = start + 2,
+            None => break,
+        }
     }
     out
 }
 
-/// True for `resources.<kind>.<key>.<field>` references filled in at deploy time.
+/// Whether `r` (the text between `${` and `}`) is a reference by the CLI's grammar.
+fn is_reference(r: &str) -> bool {
+    let segments: Vec<&str> = r.split('.').collect();
+    let count = segments.len();
+    segments.iter().enumerate().all(|(i, seg)| {
+        let (name, indexes) = seg.find('[').map_or((*seg, ""), |at| seg.split_at(at));
+        // The CLI's pattern allows `[n]` after the first name only when it is the last.
+        if i == 0 && count > 1 && !indexes.is_empty() {
+            return false;
+        }
+        let mut chars = name.chars();
+        let first_ok = chars.next().is_some_and(char::is_alphabetic);
+        let body_ok = name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+        let last_ok = name.chars().last().is_some_and(char::is_alphanumeric);
+        first_ok && body_ok && last_ok && valid_indexes(indexes)
+    })
+}
+
+/// `[0][12]`: zero or more bracketed numbers.
+fn valid_indexes(mut s: &str) -> bool {
+    while !s.is_empty() {
+        let Some(rest) = s.strip_prefix('[') else {
+            return false;
+        };
+        let Some(close) = rest.find(']') else {
+            return false;
+        };
+        let digits = &rest[..close];
+        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return false;
+        }
+        s = &rest[close + 1..];
+    }
+    true
+}
+
+/// True for `resources.<kind>.<key>.id` references filled in at deploy time.
 pub fn is_deferred(reference: &str) -> bool {
     let parts: Vec<&str> = reference.split('.').collect();
     parts.len() >= 4 && parts[0] == "resources" && parts[3] == "id"
 }
 
-fn valid_reference(r: &str) -> bool {
-    !r.is_empty()
-        && r.split('.').all(|seg| {
-            let name = seg.split('[').next().unwrap_or("");
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        })
-}
+/// The first names of the references the CLI resolves; any other (`${HOME}`) is left as text.
+const ROOTS: &[&str] = &[
+    "bundle",
+    "workspace",
+    "variables",
+    "var",
+    "resources",
+    "artifacts",
+];
+
+/// Settings of the bundle format that may be left unset; a reference to one then resolves
+/// to "" as in the CLI (acceptance/bundle/variables/resolve-empty).
+const OPTIONAL_SETTINGS: &[&str] = &[
+    "bundle.mode",
+    "bundle.cluster_id",
+    "bundle.compute_id",
+    "bundle.uuid",
+    "bundle.databricks_cli_version",
+    "bundle.git.branch",
+    "bundle.git.actual_branch",
+    "bundle.git.commit",
+    "bundle.git.origin_url",
+    "bundle.git.bundle_root_path",
+    "workspace.host",
+    "workspace.profile",
+    "workspace.auth_type",
+    "workspace.client_id",
+    "workspace.account_id",
+    "workspace.azure_client_id",
+    "workspace.azure_tenant_id",
+    "workspace.azure_environment",
+    "workspace.azure_workspace_resource_id",
+    "workspace.azure_login_app_id",
+    "workspace.google_service_account",
+    "workspace.metadata_service_url",
+    "workspace.current_user.displayName",
+    "workspace.current_user.id",
+];
 
 impl<'a> Resolver<'a> {
     pub fn new(tree: &'a Node) -> Resolver<'a> {
@@ -135,12 +207,8 @@ impl<'a> Resolver<'a> {
 
     /// The resolved value of a reference; None leaves it in place (deferred or reported).
     fn lookup(&mut self, reference: &str, loc: &Loc, path: &str) -> Option<Node> {
-        if !valid_reference(reference) {
-            self.report(
-                loc,
-                path,
-                format!("${{{reference}}} is not a valid reference"),
-            );
+        let root = reference.split(['.', '[']).next().unwrap_or_default();
+        if !ROOTS.contains(&root) {
             return None;
         }
         let target = match reference.strip_prefix("var.") {
@@ -155,25 +223,29 @@ impl<'a> Resolver<'a> {
             }
             None => reference.to_string(),
         };
-        if is_deferred(reference) {
-            let key: Vec<&str> = reference.splitn(4, '.').collect();
+        let parts: Vec<&str> = reference.splitn(4, '.').collect();
+        if let ["resources", kind, key, _] = parts.as_slice() {
             let exists = self
                 .tree
                 .get("resources")
-                .and_then(|r| r.get(key[1]))
-                .and_then(|k| k.get(key[2]))
+                .and_then(|r| r.get(kind))
+                .and_then(|k| k.get(key))
                 .is_some();
             if !exists {
                 self.report(
                     loc,
                     path,
                     format!(
-                        "${{{reference}}} refers to resources.{}.{}, which is not defined",
-                        key[1], key[2]
+                        "${{{reference}}} refers to resources.{kind}.{key}, which is not defined"
                     ),
                 );
+                return None;
             }
-            return None;
+            // `.id` is filled in at deploy; another field the configuration does not set
+            // (`.url`, ...) is known only to the workspace and stays as written.
+            if is_deferred(reference) || find(self.tree, reference).is_none() {
+                return None;
+            }
         }
         if let Some(done) = self.memo.get(&target) {
             return Some(done.clone());
@@ -191,6 +263,9 @@ impl<'a> Resolver<'a> {
                 ),
             );
             return None;
+        }
+        if find(self.tree, &target).is_none() && OPTIONAL_SETTINGS.contains(&target.as_str()) {
+            return Some(Node::new(Kind::Str(String::new()), loc.clone()));
         }
         let Some(node) = find(self.tree, &target) else {
             let why = match reference.strip_prefix("var.") {
@@ -286,9 +361,30 @@ mod tests {
     }
 
     #[test]
+    fn other_dollar_braces_stay_text_and_optional_settings_are_empty() {
+        let (j, errs) = resolve(
+            "bundle: {name: b}\nresources:\n  jobs:\n    j: {name: n}\nout:\n  env: ${HOME}/logs\n  bad: 'a ${var.} ${x y} ${} ${a[0].b}'\n  branch: ${bundle.git.branch}\n  host: x${workspace.host}y\n  mode: ${bundle.mode}\n  url: ${resources.jobs.j.url}\n  name: ${resources.jobs.j.name}\n  id: ${resources.jobs.j.id}\n",
+        );
+        assert_eq!(errs, "");
+        assert_eq!(j["out"]["env"], "${HOME}/logs");
+        assert_eq!(j["out"]["bad"], "a ${var.} ${x y} ${} ${a[0].b}");
+        assert_eq!(j["out"]["branch"], "");
+        assert_eq!(j["out"]["host"], "xy");
+        assert_eq!(j["out"]["mode"], "");
+        assert_eq!(j["out"]["url"], "${resources.jobs.j.url}");
+        assert_eq!(j["out"]["name"], "n");
+        assert_eq!(j["out"]["id"], "${resources.jobs.j.id}");
+        assert!(references("${a.b-c_d[1]} ${a-} ${_a} ${1a}").len() == 1);
+    }
+
+    #[test]
     fn loops_unknown_names_and_missing_resources_are_errors() {
         let (_, errs) = resolve(
-            "variables:\n  a: {value: '${var.b}'}\n  b: {value: '${var.a}'}\nx: ${var.a}\ny: ${var.nope}\nz: ${resources.jobs.gone.id}\nw: ${bundle.nothing}\n",
+            "variables:\n  a: {value: '${var.b}'}\n  b: {value: '${var.a}'}\nx: ${var.a}\ny: ${var.nope}\nz: ${resources.jobs.gone.id}\nw: ${bundle.nothing}\nv: ${resources.jobs.gone.url}\n",
+        );
+        assert!(
+            errs.contains("t.yml:8:4: v: ${resources.jobs.gone.url} refers to resources.jobs.gone"),
+            "{errs}"
         );
         assert!(
             errs.contains("is part of a reference loop: var.b -> var.a -> var.b"),

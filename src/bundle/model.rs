@@ -250,7 +250,15 @@ fn fill_builtins(
         loc: here.clone(),
     };
     let text = |s: &str| Node::new(Kind::Str(s.to_string()), here.clone());
-    ensure_map(tree, "bundle", &here).insert(key("target"), text(&selected.name));
+    let bundle = ensure_map(tree, "bundle", &here);
+    bundle.insert(key("target"), text(&selected.name));
+    // The target's mode and cluster override, for `${bundle.mode}` / `${bundle.cluster_id}`.
+    if let Some(mode) = &selected.mode {
+        bundle.insert(key("mode"), text(mode));
+    }
+    if let Some(cluster) = &selected.cluster_id {
+        bundle.insert(key("cluster_id"), cluster.clone());
+    }
     let ws = ensure_map(tree, "workspace", &here);
     let mut user = Node::new(Kind::Map(Vec::new()), here.clone());
     user.insert(key("userName"), text(&identity.user_name));

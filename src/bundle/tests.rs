@@ -309,3 +309,30 @@ fn a_target_cluster_id_only_replaces_compute_tasks_already_have() {
             .is_none()
     );
 }
+
+#[test]
+fn unset_known_settings_resolve_empty_and_other_dollar_text_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "databricks.yml",
+            "bundle:\n  name: b\nresources:\n  jobs:\n    j:\n      tags: {commit: '${bundle.git.commit}', mode: '${bundle.mode}', cluster: '${bundle.cluster_id}'}\n      job_clusters:\n        - job_cluster_key: c\n          new_cluster: {spark_env_vars: {LOGS: '${HOME}/logs'}}\ntargets:\n  dev:\n    default: true\n  staging:\n    cluster_id: c-1\n",
+        )],
+    );
+    let b = load(dir.path(), None, &[]).unwrap();
+    let j = &b.resource("jobs", "j").unwrap().settings;
+    assert_eq!(
+        j["tags"],
+        serde_json::json!({"commit": "", "mode": "", "cluster": ""})
+    );
+    assert_eq!(
+        j["job_clusters"][0]["new_cluster"]["spark_env_vars"]["LOGS"],
+        "${HOME}/logs"
+    );
+    let b = load(dir.path(), Some("staging"), &[]).unwrap();
+    assert_eq!(
+        b.resource("jobs", "j").unwrap().settings["tags"]["cluster"],
+        "c-1"
+    );
+}
