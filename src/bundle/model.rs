@@ -363,7 +363,9 @@ impl Prepared {
             &self.identity,
             &self.variables,
         );
-        super::presets::apply(&mut self.tree, &self.selected, &self.identity);
+        let mut diags = Diagnostics::default();
+        super::presets::apply(&mut self.tree, &self.selected, &self.identity, &mut diags);
+        diags.check()?;
         let mut resolver = Resolver::new(&self.tree);
         let mut tree = resolver.resolve(&self.tree, "");
         let mut diags = std::mem::take(&mut resolver.diags);

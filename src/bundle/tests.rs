@@ -336,3 +336,53 @@ fn unset_known_settings_resolve_empty_and_other_dollar_text_stays() {
         "c-1"
     );
 }
+
+#[test]
+fn presets_apply_to_every_kind_and_development_fills_them() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "databricks.yml",
+            "bundle:\n  name: b\nresources:\n  jobs:\n    j:\n      schedule: {quartz_cron_expression: '0 0 * * * ?', timezone_id: UTC}\n      tags: {team: mine}\n  pipelines:\n    p: {continuous: true}\n  schemas:\n    s: {name: raw, catalog_name: main}\n  clusters:\n    c: {spark_version: x, num_workers: 1}\ntargets:\n  qa:\n    default: true\n    presets:\n      name_prefix: '[qa] '\n      tags: {team: data, env: qa}\n      jobs_max_concurrent_runs: 7\n      trigger_pause_status: PAUSED\n      pipelines_development: true\n  dev:\n    mode: development\n  dev_named:\n    mode: development\n    presets: {name_prefix: 'team_'}\n",
+        )],
+    );
+    let qa = load(dir.path(), None, &[]).unwrap();
+    let j = &qa.resource("jobs", "j").unwrap().settings;
+    assert_eq!(j["name"], "[qa] j");
+    assert_eq!(j["tags"], serde_json::json!({"team": "mine", "env": "qa"}));
+    assert_eq!(j["max_concurrent_runs"], 7);
+    assert_eq!(j["schedule"]["pause_status"], "PAUSED");
+    let p = &qa.resource("pipelines", "p").unwrap().settings;
+    assert_eq!(p["name"], "[qa] p");
+    assert_eq!(p["development"], true);
+    assert_eq!(p["continuous"], false);
+    assert_eq!(p["tags"]["team"], "data");
+    assert_eq!(
+        qa.resource("schemas", "s").unwrap().settings["name"],
+        "qa_raw"
+    );
+    let c = &qa.resource("clusters", "c").unwrap().settings;
+    assert_eq!(c["cluster_name"], "[qa] c");
+    assert_eq!(c["custom_tags"]["env"], "qa");
+
+    let dev = load(dir.path(), Some("dev"), &[]).unwrap();
+    let p = &dev.resource("pipelines", "p").unwrap().settings;
+    assert_eq!(p["name"], "[dev jane_doe] p");
+    assert_eq!(p["continuous"], false);
+    assert_eq!(p["tags"]["dev"], "jane_doe");
+    assert_eq!(
+        dev.resource("schemas", "s").unwrap().settings["name"],
+        "dev_jane_doe_raw"
+    );
+
+    let errs = load(dir.path(), Some("dev_named"), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        errs.contains(
+            "databricks.yml:27:28: presets.name_prefix: must contain the current user name"
+        ),
+        "{errs}"
+    );
+}
