@@ -61,6 +61,12 @@ const FIELDS: &[(&str, &str, RefKind)] = &[
     ),
 ];
 
+/// Folders (checked to exist, not uploaded on their own: the sync carries their files).
+const DIR_FIELDS: &[(&str, &str)] = &[("pipelines", "root_path")];
+
+/// Globs: the pattern stays, its folder part becomes the workspace folder; nothing checked.
+const GLOB_FIELDS: &[(&str, &str)] = &[("pipelines", "libraries.*.glob.include")];
+
 /// How a job names an uploaded library: workspace paths with their `/Workspace` prefix.
 pub fn library_uri(remote: &str) -> String {
     if remote.starts_with("/Workspace/") || remote.starts_with("/Volumes/") || remote.contains(":/")
@@ -90,12 +96,26 @@ pub fn translate(
 ) {
     // Tasks that take their code from Git keep repository-relative paths.
     let from_git = kind == "jobs" && settings.get("git_source").is_some();
-    for (k, field, ref_kind) in FIELDS {
-        if *k != kind {
+    let prefix = format!("resources.{kind}.{key}");
+    folders_and_globs(kind, settings, &prefix, root, ws, diags);
+    // Every task field also applies to the task a `for_each_task` runs.
+    let inner: Vec<(&str, String, RefKind)> = FIELDS
+        .iter()
+        .filter_map(|(k, f, r)| {
+            let rest = f.strip_prefix("tasks.*.")?;
+            Some((*k, format!("tasks.*.for_each_task.task.{rest}"), *r))
+        })
+        .collect();
+    let all = FIELDS
+        .iter()
+        .map(|(k, f, r)| (*k, f.to_string(), *r))
+        .chain(inner);
+    for (k, field, ref_kind) in all {
+        if k != kind {
             continue;
         }
+        let ref_kind = &ref_kind;
         let parts: Vec<&str> = field.split('.').collect();
-        let prefix = format!("resources.{kind}.{key}");
         walk(settings, &parts, &prefix, &mut |node, path| {
             let Some(p) = node.as_str() else {
                 return;
@@ -163,6 +183,74 @@ pub fn translate(
     }
 }
 
+/// Pipeline `root_path` folders and `libraries[].glob.include` patterns, relative to their
+/// file, become workspace paths under `file_path`, as the CLI's translate_paths.
+fn folders_and_globs(
+    kind: &str,
+    settings: &mut Node,
+    prefix: &str,
+    root: &Path,
+    ws: &Workspace,
+    diags: &mut Diagnostics,
+) {
+    let dirs = DIR_FIELDS.iter().map(|(k, f)| (k, f, true));
+    let globs = GLOB_FIELDS.iter().map(|(k, f)| (k, f, false));
+    for (k, field, is_dir) in dirs.chain(globs) {
+        if *k != kind {
+            continue;
+        }
+        let parts: Vec<&str> = field.split('.').collect();
+        walk(settings, &parts, prefix, &mut |node, path| {
+            let Some(p) = node.as_str() else {
+                return;
+            };
+            if p.is_empty() || p.starts_with('/') || p.contains(":/") || p.contains("${") {
+                return;
+            }
+            let Some(rel) = relative_to_root(node.loc.dir(), p) else {
+                diags.push(
+                    &node.loc,
+                    path,
+                    format!("{p} is outside the bundle's folder"),
+                );
+                return;
+            };
+            let local = root.join(&rel);
+            if is_dir && !local.is_dir() {
+                let why = if local.exists() {
+                    "is not a folder"
+                } else {
+                    "does not exist"
+                };
+                diags.push(&node.loc, path, format!("{p} {why} (looked for {rel})"));
+                return;
+            }
+            let remote = if rel.is_empty() {
+                ws.file_path.clone()
+            } else {
+                format!("{}/{rel}", ws.file_path)
+            };
+            node.kind = Kind::Str(remote);
+        });
+    }
+}
+
+/// Like [`inside`], but the bundle root itself is `Some("")`.
+fn relative_to_root(dir: &Path, p: &str) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for c in dir.join(p).components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
 fn walk(node: &mut Node, parts: &[&str], path: &str, f: &mut dyn FnMut(&mut Node, &str)) {
     let Some((first, rest)) = parts.split_first() else {
         f(node, path);
@@ -182,18 +270,7 @@ fn walk(node: &mut Node, parts: &[&str], path: &str, f: &mut dyn FnMut(&mut Node
 /// `p` (relative to `dir`, itself relative to `root`) as a root-relative `/` path, or None
 /// when it leaves the root.
 pub fn inside(dir: &Path, p: &str) -> Option<String> {
-    let mut parts: Vec<String> = Vec::new();
-    for c in dir.join(p).components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                parts.pop()?;
-            }
-            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
-            Component::RootDir | Component::Prefix(_) => return None,
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join("/"))
+    relative_to_root(dir, p).filter(|r| !r.is_empty())
 }
 
 /// Notebooks are `.ipynb` files and source files whose first line is the notebook header.

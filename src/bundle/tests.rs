@@ -386,3 +386,57 @@ fn presets_apply_to_every_kind_and_development_fills_them() {
         "{errs}"
     );
 }
+
+#[test]
+fn pipeline_root_path_globs_and_for_each_tasks_become_workspace_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "databricks.yml",
+                "bundle:\n  name: b\ninclude: [resources/*.yml]\n",
+            ),
+            (
+                "resources/p.yml",
+                "resources:\n  pipelines:\n    p:\n      root_path: ../src\n      libraries:\n        - glob: {include: ../src/transforms/**}\n        - glob: {include: /Workspace/shared/**}\n  jobs:\n    j:\n      tasks:\n        - task_key: each\n          for_each_task:\n            inputs: '[1, 2]'\n            task:\n              task_key: inner\n              notebook_task: {notebook_path: ../src/nb.py}\n              libraries: [{requirements: ../src/req.txt}]\n",
+            ),
+            ("src/nb.py", NB),
+            ("src/req.txt", "x\n"),
+            ("src/transforms/t.py", "x = 1\n"),
+        ],
+    );
+    let b = load(dir.path(), None, &[]).unwrap();
+    let files = &b.workspace.file_path;
+    let p = &b.resource("pipelines", "p").unwrap().settings;
+    assert_eq!(p["root_path"], format!("{files}/src"));
+    assert_eq!(
+        p["libraries"][0]["glob"]["include"],
+        format!("{files}/src/transforms/**")
+    );
+    assert_eq!(p["libraries"][1]["glob"]["include"], "/Workspace/shared/**");
+    let inner = &b.resource("jobs", "j").unwrap().settings["tasks"][0]["for_each_task"]["task"];
+    assert_eq!(
+        inner["notebook_task"]["notebook_path"],
+        format!("{files}/src/nb")
+    );
+    assert_eq!(
+        inner["libraries"][0]["requirements"],
+        format!("{files}/src/req.txt")
+    );
+
+    write(
+        dir.path(),
+        &[(
+            "resources/p.yml",
+            "resources:\n  pipelines:\n    p:\n      root_path: ../src/nb.py\n",
+        )],
+    );
+    let errs = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        errs.contains(
+            "resources/p.yml:4:18: resources.pipelines.p.root_path: ../src/nb.py is not a folder"
+        ),
+        "{errs}"
+    );
+}
