@@ -13,14 +13,31 @@ pub async fn pr_comment(
     report: &Report,
     args: &PublishArgs,
 ) -> Result<(), Error> {
+    sticky_comment(
+        platform,
+        &args.pr_comment,
+        &markdown::sticky_marker(&report.key),
+        &markdown::comment_body(report),
+    )
+    .await
+}
+
+/// Opens or edits the PR thread whose first comment carries `marker`; `flag` is
+/// `--pr-comment` (auto, true, false). Shared by the test report and `brickci plan`.
+pub async fn sticky_comment(
+    platform: &Platform,
+    flag: &str,
+    marker: &str,
+    body: &str,
+) -> Result<(), Error> {
     let env = platform.env();
-    let explicit = args.pr_comment == "true";
+    let explicit = flag == "true";
     let pr = platform.context().pr_number;
     let azure_repos = env
         .get("BUILD_REPOSITORY_PROVIDER")
         .is_none_or(|p| p == "TfsGit");
     let token = env.get("SYSTEM_ACCESSTOKEN");
-    let wanted = match args.pr_comment.as_str() {
+    let wanted = match flag {
         "false" => false,
         "true" => true,
         _ => pr.is_some() && token.is_some() && azure_repos,
@@ -51,8 +68,7 @@ pub async fn pr_comment(
         var("BUILD_REPOSITORY_ID")?,
         token,
     );
-    let marker = markdown::sticky_marker(&report.key);
-    match ado.upsert_pr_thread_comment(pr, &marker, &markdown::comment_body(report)).await {
+    match ado.upsert_pr_thread_comment(pr, marker, body).await {
         Ok(ThreadAction::Created(id)) => platform.info(&format!("PR {pr}: thread {id} created")),
         Ok(ThreadAction::Updated { thread, .. }) => platform.info(&format!("PR {pr}: thread {thread} updated")),
         Err(e) if explicit => return Err(Error::Forge { message: e.to_string(), auth: e.is_auth() }),

@@ -1,6 +1,7 @@
 //! The GitHub side of publishing: check run and sticky PR comment, when a token is there.
 //! With `auto` a failure to post is a warning (the verdict stays the tests'); asked for
-//! explicitly (`true`), it fails the step.
+//! explicitly (`true`), it fails the step. `brickci plan` posts its own sticky comment
+//! through the same path ([`sticky_comment`]).
 
 use crate::cli::PublishArgs;
 use crate::error::Error;
@@ -16,6 +17,101 @@ fn wanted(flag: &str, auto: bool) -> bool {
     }
 }
 
+/// The repository a run belongs to, with a client that can write to it.
+struct Repository {
+    gh: GitHub,
+    owner: String,
+    repo: String,
+    full: String,
+}
+
+/// GITHUB_TOKEN, or the action's `github-token` input; unresolved (maybe a secret reference).
+fn token(platform: &Platform) -> Option<String> {
+    platform
+        .env()
+        .get("GITHUB_TOKEN")
+        .map(str::to_string)
+        .or_else(|| platform.input("github-token"))
+}
+
+/// Resolves the token (it may be a secret reference: aws-sm://, azure-kv://, env:, file:),
+/// masks it and opens the run's repository.
+async fn connect(platform: &Platform, token: &str) -> Result<Repository, Error> {
+    let ctx = platform.context();
+    let token = crate::secrets::resolve("GITHUB_TOKEN", token, platform.env().map()).await?;
+    platform.mask(token.expose());
+    let full = ctx
+        .repository
+        .clone()
+        .ok_or_else(|| Error::bad_input("GITHUB_REPOSITORY is not set"))?;
+    let (owner, repo) = full
+        .split_once('/')
+        .ok_or_else(|| Error::bad_input(format!("GITHUB_REPOSITORY {full:?} is not owner/repo")))?;
+    let (owner, repo) = (owner.to_string(), repo.to_string());
+    let api = ctx
+        .api_url
+        .clone()
+        .unwrap_or_else(|| "https://api.github.com".into());
+    let gh = GitHub::new(&api, &token).map_err(|e| forge(&e))?;
+    Ok(Repository {
+        gh,
+        owner,
+        repo,
+        full,
+    })
+}
+
+/// Creates or edits the PR comment carrying `marker`. Asked for explicitly (`--pr-comment
+/// true`), a failure fails the step; otherwise it is a warning.
+async fn upsert_comment(
+    platform: &Platform,
+    r: &Repository,
+    explicit: bool,
+    marker: &str,
+    body: &str,
+) -> Result<(), Error> {
+    let Some(pr) = platform.context().pr_number else {
+        return Err(Error::bad_input(
+            "--pr-comment true, but this run is not for a pull request",
+        ));
+    };
+    match r
+        .gh
+        .upsert_sticky_comment(&r.owner, &r.repo, pr, marker, body)
+        .await
+    {
+        Ok(CommentAction::Created(id)) => platform.info(&format!("PR #{pr}: comment {id} created")),
+        Ok(CommentAction::Updated(id)) => platform.info(&format!("PR #{pr}: comment {id} updated")),
+        Err(e) if explicit => return Err(forge(&e)),
+        Err(e) => platform.warn(&format!(
+            "could not post the PR comment (needs pull-requests: write): {e}"
+        )),
+    }
+    Ok(())
+}
+
+/// A sticky PR comment alone (`brickci plan`): `flag` is `--pr-comment` (auto, true, false);
+/// `body` should contain `marker`, which finds the comment again on the next run.
+pub async fn sticky_comment(
+    platform: &Platform,
+    flag: &str,
+    marker: &str,
+    body: &str,
+) -> Result<(), Error> {
+    let token = token(platform);
+    let on_pr = platform.kind() == Kind::GitHubActions && platform.context().pr_number.is_some();
+    if !wanted(flag, on_pr && token.is_some()) {
+        return Ok(());
+    }
+    let Some(token) = token else {
+        return Err(Error::bad_input(
+            "--pr-comment true, but GITHUB_TOKEN is not set (pass secrets.GITHUB_TOKEN or github.token; the comment needs pull-requests: write)",
+        ));
+    };
+    let r = connect(platform, &token).await?;
+    upsert_comment(platform, &r, flag == "true", marker, body).await
+}
+
 /// Posts the check run and the PR comment as asked; returns whether a check run was posted.
 pub async fn publish(
     platform: &Platform,
@@ -24,11 +120,7 @@ pub async fn publish(
 ) -> Result<bool, Error> {
     let on_github = platform.kind() == Kind::GitHubActions;
     let ctx = platform.context();
-    let token = platform
-        .env()
-        .get("GITHUB_TOKEN")
-        .map(str::to_string)
-        .or_else(|| platform.input("github-token"));
+    let token = token(platform);
     let want_check = wanted(
         &args.github_check,
         on_github && token.is_some() && ctx.sha.is_some(),
@@ -45,31 +137,15 @@ pub async fn publish(
             "GITHUB_TOKEN is needed to post a check run or PR comment (pass secrets.GITHUB_TOKEN or github.token)",
         ));
     };
-    // The token may be a secret reference (aws-sm://, azure-kv://, env:, file:).
-    let token = crate::secrets::resolve("GITHUB_TOKEN", &token, platform.env().map()).await?;
-    platform.mask(token.expose());
-    let repository = ctx
-        .repository
-        .clone()
-        .ok_or_else(|| Error::bad_input("GITHUB_REPOSITORY is not set"))?;
-    let (owner, repo) = repository.split_once('/').ok_or_else(|| {
-        Error::bad_input(format!(
-            "GITHUB_REPOSITORY {repository:?} is not owner/repo"
-        ))
-    })?;
-    let api = ctx
-        .api_url
-        .clone()
-        .unwrap_or_else(|| "https://api.github.com".into());
-    let gh = GitHub::new(&api, &token).map_err(|e| forge(&e))?;
+    let r = connect(platform, &token).await?;
 
     let mut posted = false;
     if want_check {
         let explicit = args.github_check == "true";
         match check(
-            &gh,
-            owner,
-            repo,
+            &r.gh,
+            &r.owner,
+            &r.repo,
             report,
             ctx.sha.as_deref(),
             ctx.run_url.as_deref(),
@@ -77,7 +153,7 @@ pub async fn publish(
         .await
         {
             Ok(id) => {
-                platform.info(&format!("check run {id} posted to {repository}"));
+                platform.info(&format!("check run {id} posted to {}", r.full));
                 posted = true;
             }
             Err(e) if explicit => return Err(forge(&e)),
@@ -87,28 +163,14 @@ pub async fn publish(
         }
     }
     if want_comment {
-        let explicit = args.pr_comment == "true";
-        let Some(pr) = ctx.pr_number else {
-            return Err(Error::bad_input(
-                "--pr-comment true, but this run is not for a pull request",
-            ));
-        };
-        let marker = markdown::sticky_marker(&report.key);
-        match gh
-            .upsert_sticky_comment(owner, repo, pr, &marker, &markdown::comment_body(report))
-            .await
-        {
-            Ok(CommentAction::Created(id)) => {
-                platform.info(&format!("PR #{pr}: comment {id} created"))
-            }
-            Ok(CommentAction::Updated(id)) => {
-                platform.info(&format!("PR #{pr}: comment {id} updated"))
-            }
-            Err(e) if explicit => return Err(forge(&e)),
-            Err(e) => platform.warn(&format!(
-                "could not post the PR comment (needs pull-requests: write): {e}"
-            )),
-        }
+        upsert_comment(
+            platform,
+            &r,
+            args.pr_comment == "true",
+            &markdown::sticky_marker(&report.key),
+            &markdown::comment_body(report),
+        )
+        .await?;
     }
     Ok(posted)
 }
