@@ -37,8 +37,9 @@ pub enum Command {
     Auth(AuthCommand),
     /// Check the bundle (databricks.yml) for a target; -o json prints it fully resolved.
     Validate(BundleArgs),
-    /// What a deploy would create, update or delete, and why (nothing is written).
-    Plan(PlanArgs),
+    /// What a deploy would create, update or delete, and why (nothing is written); on a pull
+    /// request, also a sticky PR comment.
+    Plan(PlanCommandArgs),
     /// Deploy the bundle to a target: files, notebooks, artifacts, resources.
     Deploy(DeployArgs),
     /// Run a notebook once, or a job, and wait for its outcome.
@@ -163,6 +164,17 @@ pub struct PlanArgs {
     /// Stop an artifact build after this many seconds.
     #[arg(long, env = "BRICKCI_BUILD_TIMEOUT", default_value_t = 1800)]
     pub build_timeout: u64,
+}
+
+/// `brickci plan`: the plan, and where its markdown goes besides stdout.
+#[derive(Debug, Clone, Args)]
+pub struct PlanCommandArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Post or edit the plan's sticky PR comment, one per bundle and target (GitHub:
+    /// GITHUB_TOKEN with pull-requests: write; Azure DevOps: SYSTEM_ACCESSTOKEN).
+    #[arg(long, env = "BRICKCI_PR_COMMENT", default_value = "auto", value_parser = ["auto", "true", "false"])]
+    pub pr_comment: String,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,4 +1,5 @@
-//! `brickci validate`, `plan` and `deploy`.
+//! `brickci validate`, `plan` and `deploy`. A plan on a pull request is also posted as a
+//! sticky PR comment (GitHub, Azure Repos).
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -7,7 +8,7 @@ use serde_json::json;
 
 use super::bundle_load;
 use crate::bundle::Bundle;
-use crate::cli::{BundleArgs, DeployArgs, PlanArgs};
+use crate::cli::{BundleArgs, DeployArgs, PlanArgs, PlanCommandArgs};
 use crate::databricks::Client;
 use crate::deploy::apply::{ApplyOptions, Failure, apply};
 use crate::deploy::artifacts::{self, LibraryFile};
@@ -123,13 +124,58 @@ fn show(platform: &Platform, plan: &Plan, output: &str, verbose: bool) {
 pub async fn plan(
     platform: &Platform,
     client: &Client,
-    args: &PlanArgs,
+    cmd: &PlanCommandArgs,
 ) -> Result<ExitCode, Error> {
+    let args = &cmd.plan;
     let (bundle, files, libraries) = prepare(platform, client, args).await?;
     let (plan, _) = compute(client, &bundle, &files, &libraries, args).await?;
     show(platform, &plan, &args.bundle.output, args.verbose);
     let _ = platform.set_output("changes", &plan.changes().to_string());
+    pr_comment(platform, &plan, &cmd.pr_comment).await?;
     Ok(ExitCode::Ok)
+}
+
+/// The hidden line that finds a plan's PR comment again: one comment per bundle and target,
+/// apart from the test report's (`<!-- brickci:report:... -->`).
+fn plan_marker(bundle: &str, target: &str) -> String {
+    // `--` would end the HTML comment early; `:` separates the two names.
+    let clean = |s: &str| s.replace("--", "-").replace(':', "_");
+    format!("<!-- brickci-plan:{}:{} -->", clean(bundle), clean(target))
+}
+
+/// GitHub takes at most 65,536 characters per comment; a longer plan is cut at a line.
+const COMMENT_LIMIT: usize = 60_000;
+
+fn plan_comment_body(marker: &str, plan: &Plan) -> String {
+    let mut markdown = render::markdown(plan);
+    if markdown.len() > COMMENT_LIMIT {
+        let mut cut = COMMENT_LIMIT;
+        while !markdown.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let cut = markdown[..cut].rfind('\n').unwrap_or(cut);
+        markdown.truncate(cut);
+        markdown.push_str(
+            "\n\n_(plan cut to fit a comment: the whole plan is in the run's log and summary)_\n",
+        );
+    }
+    format!("{marker}\n{markdown}")
+}
+
+/// The plan as a sticky PR comment, as `--pr-comment` says (auto: on a pull request with a
+/// token; true: required; false: never).
+async fn pr_comment(platform: &Platform, plan: &Plan, flag: &str) -> Result<(), Error> {
+    if flag == "false" {
+        return Ok(());
+    }
+    let marker = plan_marker(&plan.bundle, &plan.target);
+    let body = plan_comment_body(&marker, plan);
+    match platform.kind() {
+        Kind::AzureDevOps => {
+            super::publish_azure::sticky_comment(platform, flag, &marker, &body).await
+        }
+        _ => super::publish_github::sticky_comment(platform, flag, &marker, &body).await,
+    }
 }
 
 pub async fn deploy(
@@ -348,5 +394,56 @@ fn outputs(platform: &Platform, bundle: &Bundle, st: &state::DeployState) {
         if let Err(e) = platform.set_output(name, &value) {
             platform.warn(&format!("cannot set output {name}: {e}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deploy::plan::{Action, Work};
+
+    fn plan(creates: usize) -> Plan {
+        Plan {
+            bundle: "shop".into(),
+            target: "dev".into(),
+            root_path: "/Workspace/x".into(),
+            actions: (0..creates)
+                .map(|i| Action {
+                    action: Op::Create,
+                    kind: "jobs".into(),
+                    name: format!("job_{i:05}_{}", "x".repeat(40)),
+                    target: None,
+                    reason: "new".into(),
+                    work: Work::Remove,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn one_marker_per_bundle_and_target_apart_from_the_report() {
+        let m = plan_marker("shop", "dev");
+        assert_eq!(m, "<!-- brickci-plan:shop:dev -->");
+        assert_ne!(m, plan_marker("shop", "prod"));
+        assert!(!m.contains(&crate::report::markdown::sticky_marker("tests")));
+        assert_eq!(
+            plan_marker("a--b", "c:d"),
+            "<!-- brickci-plan:a-b:c_d -->",
+            "nothing ends the HTML comment early"
+        );
+    }
+
+    #[test]
+    fn the_comment_starts_with_the_marker_and_fits_github() {
+        let m = plan_marker("shop", "dev");
+        let small = plan_comment_body(&m, &plan(2));
+        assert!(small.starts_with(&format!("{m}\n### Deploy plan")));
+        assert!(small.contains("| ➕ create | jobs | `job_00001_"));
+        let big = plan_comment_body(&m, &plan(2000));
+        assert!(big.starts_with(&m));
+        assert!(big.chars().count() <= 65_536, "{}", big.len());
+        assert!(big.ends_with("summary)_\n"), "{}", &big[big.len() - 200..]);
+        let before_note = big.trim_end().rsplit_once("\n\n").unwrap().0;
+        assert!(before_note.ends_with(" | new |"), "cut at a whole row");
     }
 }
