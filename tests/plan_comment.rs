@@ -175,6 +175,13 @@ fn github_plan_comment_is_created_once_then_edited_beside_the_report() {
     let edits: Vec<_> = reqs.iter().filter(|r| r.method == "PATCH").collect();
     assert_eq!((posts.len(), edits.len()), (1, 1), "{reqs:?}");
     assert_eq!(posts[0].path, "/repos/acme/lakehouse/issues/7/comments");
+    assert!(
+        posts[0].body["body"]
+            .as_str()
+            .is_some_and(|b| b.starts_with(MARKER)),
+        "{:?}",
+        posts[0].body
+    );
     assert_eq!(
         edits[0].path,
         format!("/repos/acme/lakehouse/issues/comments/{first_id}")
