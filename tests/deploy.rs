@@ -5,31 +5,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{TestEmulator, as_refs, brickci, code, run_env, text};
+use common::{TestEmulator, as_refs, brickci, code, example, run_env, text};
 use serde_json::json;
-
-/// A copy of examples/bundle in a fresh folder (without build output).
-fn example() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy(&common::repo().join("examples/bundle"), dir.path());
-    dir
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let name = e.file_name();
-        if name == "dist" || name == "__pycache__" {
-            continue;
-        }
-        let target = to.join(&name);
-        if e.file_type().unwrap().is_dir() {
-            copy(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
 
 fn deploy(emu: &TestEmulator, dir: &Path, extra: &[&str]) -> std::process::Output {
     let env = run_env(emu);

@@ -2,6 +2,8 @@
 //! bundle and target, beside the test report's; against the emulator and local stand-ins for
 //! GitHub and the Azure DevOps pull request threads API.
 
+#[path = "support/azure_devops_standin.rs"]
+mod ado;
 mod common;
 #[path = "support/github_standin.rs"]
 mod github_standin;
@@ -10,43 +12,14 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Json, Response};
-use axum::routing::{get, patch};
-use common::{TestEmulator, as_refs, assert_no_secrets, brickci, code, run_env, text};
+use common::{TestEmulator, as_refs, assert_no_secrets, brickci, code, example, run_env, text};
 use github_standin::Data;
-use serde_json::{Value, json};
 
 const GH_TOKEN: &str = "ghs_plantoken0123456789abcdef";
 const ADO_TOKEN: &str = "ado-plan-access-token-0077";
 const MARKER: &str = "<!-- brickci-plan:shop:dev -->";
 const JOB_ROW: &str = "| ➕ create | jobs | `nightly` | new |";
 const REPORT_COMMENT: &str = "<!-- brickci:report:tests -->\nold test report";
-
-/// A copy of examples/bundle in a fresh folder (without build output), as tests/deploy.rs.
-fn example() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy(&common::repo().join("examples/bundle"), dir.path());
-    dir
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let name = e.file_name();
-        if name == "dist" || name == "__pycache__" {
-            continue;
-        }
-        let target = to.join(&name);
-        if e.file_type().unwrap().is_dir() {
-            copy(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
 
 /// A server on 127.0.0.1 with its own runtime (kept alive as long as the value).
 struct Served<T> {
@@ -226,77 +199,13 @@ fn github_pr_comment_true_without_a_token_exits_2_naming_github_token() {
 
 // --- Azure DevOps: the Git "Pull Request Threads" API, as tests/azure_devops_report.rs ---
 
-#[derive(Default)]
-struct Threads {
-    /// (method, uri, body)
-    log: Vec<(String, String, Value)>,
-    /// (thread id, first comment's content)
-    threads: Vec<(u64, String)>,
-}
-type SharedThreads = Arc<Mutex<Threads>>;
-
-fn authorized(h: &HeaderMap) -> bool {
-    h.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {ADO_TOKEN}"))
-}
-
-async fn threads(State(s): State<SharedThreads>, uri: Uri, h: HeaderMap, body: Bytes) -> Response {
-    let mut d = s.lock().unwrap();
-    let method = if body.is_empty() { "GET" } else { "POST" };
-    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    d.log.push((method.into(), uri.to_string(), v.clone()));
-    if !authorized(&h) || uri.query() != Some("api-version=7.1") {
-        return (StatusCode::UNAUTHORIZED, "unauthorized").into_response();
-    }
-    if method == "GET" {
-        let value: Vec<Value> = d
-            .threads
-            .iter()
-            .map(|(id, c)| json!({ "id": id, "comments": [{ "id": 1, "content": c }] }))
-            .collect();
-        return Json(json!({ "value": value, "count": value.len() })).into_response();
-    }
-    let id = 100 + d.threads.len() as u64;
-    let content = v["comments"][0]["content"].as_str().unwrap().to_string();
-    d.threads.push((id, content.clone()));
-    Json(json!({ "id": id, "comments": [{ "id": 1, "content": content }] })).into_response()
-}
-
-async fn edit(
-    State(s): State<SharedThreads>,
-    UrlPath((_pr, thread, comment)): UrlPath<(u64, u64, u64)>,
-    uri: Uri,
-    h: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut d = s.lock().unwrap();
-    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    d.log.push(("PATCH".into(), uri.to_string(), v.clone()));
-    if !authorized(&h) || comment != 1 {
-        return StatusCode::BAD_REQUEST.into_response();
-    }
-    match d.threads.iter_mut().find(|(id, _)| *id == thread) {
-        Some(t) => {
-            t.1 = v["content"].as_str().unwrap_or_default().to_string();
-            Json(json!({ "id": comment, "content": t.1 })).into_response()
-        }
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
 #[test]
 fn azure_devops_plan_thread_opened_once_then_edited_beside_the_report() {
-    let data: SharedThreads = Arc::new(Mutex::new(Threads {
+    let data: ado::Shared = Arc::new(Mutex::new(ado::Data {
         threads: vec![(99, REPORT_COMMENT.into())],
-        ..Threads::default()
+        ..ado::Data::new(ADO_TOKEN)
     }));
-    let prefix = "/org/proj-id/_apis/git/repositories/repo-id/pullRequests/{pr}";
-    let app = Router::new()
-        .route(&format!("{prefix}/threads"), get(threads).post(threads))
-        .route(
-            &format!("{prefix}/threads/{{thread}}/comments/{{comment}}"),
-            patch(edit),
-        )
-        .with_state(data.clone());
+    let app = ado::router(data.clone());
     let ado = serve(data, app);
     let emu = TestEmulator::fast();
     let dir = example();
