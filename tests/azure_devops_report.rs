@@ -56,8 +56,11 @@ fn pr_thread_opened_once_then_edited_with_throttling_honoured() {
         ("SYSTEM_ACCESSTOKEN", ADO_TOKEN),
         ("AGENT_TEMPDIRECTORY", temp.as_str()),
     ];
-    for _ in 0..2 {
-        let out = brickci(&["report", saved.to_str().unwrap()], &env, dir.path());
+    // The second time asked for explicitly: the Azure DevOps thread, not a GitHub comment.
+    for extra in [None, Some("--pr-comment=true")] {
+        let mut args = vec!["report", saved.to_str().unwrap()];
+        args.extend(extra);
+        let out = brickci(&args, &env, dir.path());
         assert_eq!(code(&out), 0, "{}", text(&out));
         assert_no_secrets(&out, &[ADO_TOKEN]);
     }

@@ -125,10 +125,12 @@ pub async fn publish(
         &args.github_check,
         on_github && token.is_some() && ctx.sha.is_some(),
     );
-    let want_comment = wanted(
-        &args.pr_comment,
-        on_github && token.is_some() && ctx.pr_number.is_some(),
-    );
+    // On Azure DevOps `--pr-comment` means its own PR thread (publish_azure), never GitHub's.
+    let want_comment = platform.kind() != Kind::AzureDevOps
+        && wanted(
+            &args.pr_comment,
+            on_github && token.is_some() && ctx.pr_number.is_some(),
+        );
     if !want_check && !want_comment {
         return Ok(false);
     }
