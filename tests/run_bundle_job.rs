@@ -98,7 +98,7 @@ fn unknown_keys_and_undeployed_targets_are_bad_input() {
     assert_eq!(code(&out), 2, "{}", text(&out));
     assert!(
         text(&out).contains(
-            "not deployed to target prod (no deployment state in /Shared/.bundle/mlops/prod/state)"
+            "not deployed to target prod (no deployment state in /Workspace/Shared/.bundle/mlops/prod/state)"
         ),
         "{}",
         text(&out)

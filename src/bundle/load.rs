@@ -8,7 +8,13 @@ use super::error::Diagnostics;
 use super::merge::merge;
 use super::yaml::{Kind, Node, parse};
 
-pub const ROOT_FILES: &[&str] = &["databricks.yml", "databricks.yaml", "bundle.yml"];
+/// The root file's accepted names, in the order the Databricks CLI looks for them.
+pub const ROOT_FILES: &[&str] = &[
+    "databricks.yml",
+    "databricks.yaml",
+    "bundle.yml",
+    "bundle.yaml",
+];
 
 /// Top-level keys of the bundle format.
 const TOP_LEVEL: &[&str] = &[

@@ -42,7 +42,7 @@ impl Location {
             .replace("${workspace.current_user.short_name}", short);
         match p.strip_prefix('~') {
             Some(rest) => format!("/Workspace/Users/{user_name}{rest}"),
-            None => p,
+            None => super::workspace_prefix::prefixed(&p).unwrap_or(p),
         }
     }
 }
@@ -65,7 +65,7 @@ pub fn locate(
     vars: &[(String, String)],
     env: &BTreeMap<String, String>,
 ) -> Result<Location, BundleError> {
-    let file = ["databricks.yml", "databricks.yaml"]
+    let file = super::load::ROOT_FILES
         .iter()
         .map(|n| dir.join(n))
         .find(|p| p.is_file())

@@ -17,6 +17,7 @@ mod state;
 mod target;
 mod validate_json;
 mod variables;
+mod workspace_prefix;
 pub mod yaml;
 
 pub use error::{ConfigError, Diagnostics};

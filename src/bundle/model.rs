@@ -285,11 +285,13 @@ fn fill_builtins(
         if ws.get(k).is_none() {
             ws.insert(key(k), text(v));
         }
-        // `~` is the deploying user's home folder.
-        if let Some(Kind::Str(s)) = ws.get_mut(k).map(|n| &mut n.kind)
-            && let Some(rest) = s.strip_prefix('~')
-        {
-            *s = format!("/Workspace/Users/{}{rest}", identity.user_name);
+        // `~` is the deploying user's home folder; other absolute paths live in /Workspace.
+        if let Some(Kind::Str(s)) = ws.get_mut(k).map(|n| &mut n.kind) {
+            if let Some(rest) = s.strip_prefix('~') {
+                *s = format!("/Workspace/Users/{}{rest}", identity.user_name);
+            } else if let Some(p) = super::workspace_prefix::prefixed(s) {
+                *s = p;
+            }
         }
     }
     let vars = ensure_map(tree, "variables", &here);
@@ -363,6 +365,7 @@ impl Prepared {
             &self.identity,
             &self.variables,
         );
+        super::workspace_prefix::drop_doubled_prefixes(&mut self.tree);
         let mut diags = Diagnostics::default();
         super::presets::apply(&mut self.tree, &self.selected, &self.identity, &mut diags);
         diags.check()?;

@@ -107,7 +107,10 @@ fn a_full_bundle_resolves_for_each_target() {
     assert_eq!(dev.referenced.len(), 2);
 
     let prod = load(dir.path(), Some("prod"), &[]).unwrap();
-    assert_eq!(prod.workspace.state_path, "/Shared/shop/prod/state");
+    assert_eq!(
+        prod.workspace.state_path,
+        "/Workspace/Shared/shop/prod/state"
+    );
     let etl = prod.resource("jobs", "etl").unwrap();
     assert_eq!(etl.settings["name"], "ETL prod_cat");
     assert_eq!(etl.settings["schedule"]["pause_status"], "UNPAUSED");
@@ -438,5 +441,30 @@ fn pipeline_root_path_globs_and_for_each_tasks_become_workspace_paths() {
             "resources/p.yml:4:18: resources.pipelines.p.root_path: ../src/nb.py is not a folder"
         ),
         "{errs}"
+    );
+}
+
+#[test]
+fn workspace_paths_get_the_workspace_prefix_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "bundle.yaml",
+            "bundle:\n  name: b\nworkspace:\n  root_path: /Users/jane.doe@example.com/.bundle/b\nresources:\n  jobs:\n    j:\n      name: j\n      tasks:\n        - task_key: t\n          notebook_task:\n            notebook_path: /Workspace${workspace.file_path}/nb\n          spark_python_task:\n            python_file: /Workspace/${workspace.root_path}/x.py\n",
+        )],
+    );
+    let b = load(dir.path(), None, &[]).unwrap();
+    let root = "/Workspace/Users/jane.doe@example.com/.bundle/b";
+    assert_eq!(b.workspace.root_path, root);
+    assert_eq!(b.workspace.file_path, format!("{root}/files"));
+    let task = &b.resource("jobs", "j").unwrap().settings["tasks"][0];
+    assert_eq!(
+        task["notebook_task"]["notebook_path"],
+        format!("{root}/files/nb")
+    );
+    assert_eq!(
+        task["spark_python_task"]["python_file"],
+        format!("{root}/x.py")
     );
 }
