@@ -66,6 +66,8 @@ fn presets(tree: &Node, dev: bool, short: &str, diags: &mut Diagnostics) -> Pres
                     }
                 }
             }
+            // 0 means unset, as in the CLI.
+            ("jobs_max_concurrent_runs", Kind::Int(0)) => {}
             ("jobs_max_concurrent_runs", Kind::Int(n)) => p.jobs_max_concurrent_runs = Some(*n),
             ("trigger_pause_status", Kind::Str(s)) if s == "PAUSED" || s == "UNPAUSED" => {
                 if dev && s == "UNPAUSED" {

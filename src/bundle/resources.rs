@@ -123,6 +123,18 @@ pub fn collect(
                 diags.push(&settings.loc, &path, "must be a map of settings");
                 continue;
             }
+            // Keys are unique across kinds too: `${resources.*}` and `run KEY` name one object.
+            if let Some(other) = out.iter().find(|r| r.key == key.name) {
+                diags.push(
+                    &key.loc,
+                    &path,
+                    format!(
+                        "the key {:?} is also used by resources.{}.{}; keys must be unique across resource kinds",
+                        key.name, other.kind, other.key
+                    ),
+                );
+                continue;
+            }
             check_required(kind, key, settings, &path, diags);
             sort_tasks(settings);
             translate(kind, &key.name, settings, root, ws, &mut referenced, diags);

@@ -468,3 +468,21 @@ fn workspace_paths_get_the_workspace_prefix_once() {
         format!("{root}/x.py")
     );
 }
+
+#[test]
+fn zero_concurrent_runs_in_presets_means_unset() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "databricks.yml",
+            "bundle:\n  name: b\npresets:\n  jobs_max_concurrent_runs: 0\nresources:\n  jobs:\n    j: {name: j}\ntargets:\n  dev:\n    mode: development\n",
+        )],
+    );
+    let dev = load(dir.path(), None, &[]).unwrap();
+    assert_eq!(
+        dev.resource("jobs", "j").unwrap().settings["max_concurrent_runs"],
+        4,
+        "development's default, not 0"
+    );
+}
