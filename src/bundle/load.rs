@@ -127,7 +127,8 @@ fn include_files(dir: &Path, includes: Option<&Node>, diags: &mut Diagnostics) -
             diags.push(&item.loc, key, "must stay inside the bundle's folder");
             continue;
         }
-        let full = dir.join(pattern);
+        // Go's filepath.Glob, which the CLI uses, has no `**`: it is `*`, one path segment.
+        let full = dir.join(pattern.replace("**", "*"));
         let matches = match glob::glob(&full.to_string_lossy()) {
             Ok(m) => m,
             Err(e) => {
@@ -141,8 +142,27 @@ fn include_files(dir: &Path, includes: Option<&Node>, diags: &mut Diagnostics) -
             .filter_map(|p| p.strip_prefix(dir).ok().map(Path::to_path_buf))
             .collect();
         if found.is_empty() && !pattern.contains(['*', '?', '[']) {
-            diags.push(&item.loc, key, format!("{pattern} does not exist"));
+            diags.push(&item.loc, &key, format!("{pattern} does not exist"));
         }
+        for f in &found {
+            let ext = f.extension().and_then(|e| e.to_str()).unwrap_or_default();
+            if !matches!(ext, "yml" | "yaml" | "json") {
+                diags.push(
+                    &item.loc,
+                    &key,
+                    format!(
+                        "{} is not a YAML or JSON file; files to upload belong in sync.include",
+                        f.display()
+                    ),
+                );
+            }
+        }
+        found.retain(|f| {
+            matches!(
+                f.extension().and_then(|e| e.to_str()),
+                Some("yml" | "yaml" | "json")
+            )
+        });
         found.sort();
         files.extend(found);
     }

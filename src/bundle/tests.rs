@@ -486,3 +486,52 @@ fn zero_concurrent_runs_in_presets_means_unset() {
         "development's default, not 0"
     );
 }
+
+#[test]
+fn include_globs_match_as_the_cli_matches_them() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "databricks.yml",
+                "bundle:\n  name: b\ninclude:\n  - 'resources/**/*.yml'\n",
+            ),
+            (
+                "resources/top.yml",
+                "resources:\n  jobs:\n    top: {name: top}\n",
+            ),
+            (
+                "resources/a/one.yml",
+                "resources:\n  jobs:\n    one: {name: one}\n",
+            ),
+            (
+                "resources/a/b/two.yml",
+                "resources:\n  jobs:\n    two: {name: two}\n",
+            ),
+        ],
+    );
+    let b = load(dir.path(), None, &[]).unwrap();
+    let keys: Vec<&str> = b.resources.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["one"],
+        "`**` is one segment, as in Go's filepath.Glob"
+    );
+
+    write(
+        dir.path(),
+        &[
+            (
+                "databricks.yml",
+                "bundle:\n  name: b\ninclude:\n  - 'resources/a/*'\n",
+            ),
+            ("resources/a/notes.txt", "x"),
+        ],
+    );
+    let errs = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        errs.contains("include[0]: resources/a/notes.txt is not a YAML or JSON file"),
+        "{errs}"
+    );
+}
