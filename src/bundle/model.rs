@@ -148,7 +148,15 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     let selected = target::select(&mut tree, opts.target)?;
     let mut diags = Diagnostics::default();
     super::merge::merge_pipeline_clusters(&mut tree, &mut diags);
-    let variables = collect(&tree, &selected.variables, opts.vars, opts.env, &mut diags);
+    let overrides = super::variables::overrides_file(&loaded.root, &selected.name, &mut diags);
+    let variables = collect(
+        &tree,
+        &selected.variables,
+        overrides.as_ref(),
+        opts.vars,
+        opts.env,
+        &mut diags,
+    );
     diags.check()?;
     fill_builtins(&mut tree, &selected, &identity, &variables);
     // Lookup names may use references (`${bundle.target}-pool`); resolve just those.
@@ -352,8 +360,8 @@ impl Prepared {
                     &var.loc,
                     format!("variables.{}", var.name),
                     format!(
-                        "no value assigned to required variable {0}: give a default, set it in the target, pass --var {0}=... or set BUNDLE_VAR_{0}",
-                        var.name
+                        "no value assigned to required variable {0}: give a default, set it in the target, pass --var {0}=..., set BUNDLE_VAR_{0}, or put it in .databricks/bundle/{1}/variable-overrides.json",
+                        var.name, self.selected.name
                     ),
                 );
             }

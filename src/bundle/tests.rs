@@ -535,3 +535,47 @@ fn include_globs_match_as_the_cli_matches_them() {
         "{errs}"
     );
 }
+
+#[test]
+fn the_variable_overrides_file_beats_target_values_but_not_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "databricks.yml",
+                "bundle:\n  name: b\nvariables:\n  catalog:\n    default: main\n  size:\n    default: small\n  cluster:\n    type: complex\n    default: {num_workers: 1}\nresources:\n  jobs:\n    j:\n      name: ${var.catalog}-${var.size}\n      job_clusters:\n        - job_cluster_key: c\n          new_cluster: ${var.cluster}\ntargets:\n  qa:\n    variables:\n      catalog: qa_cat\n",
+            ),
+            (
+                ".databricks/bundle/qa/variable-overrides.json",
+                "{\"catalog\": \"file_cat\", \"size\": \"large\", \"cluster\": {\"num_workers\": 8}}",
+            ),
+        ],
+    );
+    let b = load(dir.path(), Some("qa"), &[]).unwrap();
+    let j = &b.resource("jobs", "j").unwrap().settings;
+    assert_eq!(j["name"], "file_cat-large");
+    assert_eq!(j["job_clusters"][0]["new_cluster"]["num_workers"], 8);
+    let b = load(dir.path(), Some("qa"), &[("size", "tiny")]).unwrap();
+    assert_eq!(
+        b.resource("jobs", "j").unwrap().settings["name"],
+        "file_cat-tiny"
+    );
+
+    write(
+        dir.path(),
+        &[(
+            ".databricks/bundle/qa/variable-overrides.json",
+            "{\"size\": {\"x\": 1}, \"nope\": 1}",
+        )],
+    );
+    let errs = load(dir.path(), Some("qa"), &[]).unwrap_err().to_string();
+    assert!(
+        errs.contains("size: the variable is not of type complex"),
+        "{errs}"
+    );
+    assert!(
+        errs.contains("nope: the variable overrides file sets a variable that is not declared"),
+        "{errs}"
+    );
+}

@@ -1,6 +1,7 @@
 //! Variable declarations and where each value comes from: `--var` beats `BUNDLE_VAR_<name>`,
-//! which beats the target's value, which beats the default; a `lookup:` asks the workspace for
-//! the id of an object by its name.
+//! which beats `.databricks/bundle/<target>/variable-overrides.json`, which beats the target's
+//! value, which beats the default; a `lookup:` asks the workspace for the id of an object by
+//! its name (the overrides file does not replace a lookup, as in the CLI).
 
 use std::collections::BTreeMap;
 
@@ -43,6 +44,7 @@ pub struct Variable {
 pub fn collect(
     tree: &Node,
     target_values: &[(Key, Node)],
+    overrides: Option<&Node>,
     cli: &[(String, String)],
     env: &BTreeMap<String, String>,
     diags: &mut Diagnostics,
@@ -87,6 +89,9 @@ pub fn collect(
                 var.lookup = None;
             }
         }
+    }
+    if let Some(file) = overrides {
+        apply_overrides(file, &mut vars, diags);
     }
     for (name, var) in vars.iter_mut() {
         let env_name = format!("BUNDLE_VAR_{name}");
@@ -222,4 +227,62 @@ fn parse_lookup(node: &Node, path: &str, diags: &mut Diagnostics) -> Option<Look
         name: name.clone(),
         loc: kind.loc.clone(),
     })
+}
+
+/// `.databricks/bundle/<target>/variable-overrides.json` under the bundle root, parsed, when
+/// it exists (the CLI's way to set complex variables outside the configuration).
+pub fn overrides_file(
+    root: &std::path::Path,
+    target: &str,
+    diags: &mut Diagnostics,
+) -> Option<Node> {
+    let rel = std::path::PathBuf::from(format!(
+        ".databricks/bundle/{target}/variable-overrides.json"
+    ));
+    let text = std::fs::read_to_string(root.join(&rel)).ok()?;
+    match super::yaml::parse(&rel, &text) {
+        Ok(node) => Some(node),
+        Err(e) => {
+            diags.push(&e.loc, "variable-overrides", e.message);
+            None
+        }
+    }
+}
+
+fn apply_overrides(file: &Node, vars: &mut BTreeMap<String, Variable>, diags: &mut Diagnostics) {
+    let Kind::Map(entries) = &file.kind else {
+        diags.push(
+            &file.loc,
+            "variable-overrides",
+            "must be a JSON object: {\"name\": value, ...}",
+        );
+        return;
+    };
+    for (key, value) in entries {
+        let Some(var) = vars.get_mut(&key.name) else {
+            diags.push(
+                &key.loc,
+                &key.name,
+                "the variable overrides file sets a variable that is not declared under `variables`",
+            );
+            continue;
+        };
+        if var.lookup.is_some() {
+            continue;
+        }
+        let complex_value = matches!(value.kind, Kind::Map(_) | Kind::Seq(_));
+        if var.complex != complex_value {
+            diags.push(
+                &key.loc,
+                &key.name,
+                if var.complex {
+                    "the variable is of type complex, but its value here is not a map or list"
+                } else {
+                    "the variable is not of type complex, but its value here is a map or list"
+                },
+            );
+            continue;
+        }
+        var.value = Some(value.clone());
+    }
 }
