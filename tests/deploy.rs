@@ -107,6 +107,12 @@ fn first_deploy_creates_everything_and_a_second_sends_no_writes() {
         emu.get_json("/api/2.1/unity-catalog/volumes/main.dev_ci_bot_sales_dev.landing")["volume_type"],
         "MANAGED"
     );
+    let volume = emu.calls("POST", "/unity-catalog/volumes");
+    assert!(
+        volume[0].body.get("volume_path").is_none(),
+        "volume_path is computed, not sent: {}",
+        volume[0].body
+    );
     let whl = emu.get_json(&format!("/api/2.0/workspace/get-status?path={}/artifacts/.internal/shop_utils-0.1.0-py3-none-any.whl", root(&emu)));
     assert_eq!(whl["object_type"], "FILE");
     let nb = emu.get_json(&format!(

@@ -256,7 +256,10 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
                     prefix(settings, "instance_pool_name", &prefix_text);
                     tag_map(settings, "custom_tags", tags, &loc);
                 }
-                "volumes" => default(settings, "volume_type", text("MANAGED", &loc)),
+                "volumes" => {
+                    default(settings, "volume_type", text("MANAGED", &loc));
+                    volume_path(settings, &k.name, &loc, diags);
+                }
                 "schemas" if !skip_schema_prefix => prefix(settings, "name", &uc),
                 "registered_models" | "model_serving_endpoints" => prefix(settings, "name", &uc),
                 "models" => {
@@ -404,4 +407,25 @@ fn deployment(settings: &mut Node, loc: &Loc) {
             loc,
         ),
     );
+}
+
+/// `volume_path` (`/Volumes/<catalog>/<schema>/<name>`), computed as the CLI computes it so
+/// `${resources.volumes.<key>.volume_path}` works; read-only, and never sent to the API.
+fn volume_path(settings: &mut Node, key_name: &str, loc: &Loc, diags: &mut Diagnostics) {
+    if let Some(given) = settings.get("volume_path") {
+        diags.push(
+            &given.loc,
+            format!("resources.volumes.{key_name}.volume_path"),
+            "is computed and read-only; remove it from the configuration",
+        );
+        return;
+    }
+    let part = |field: &str| format!("${{resources.volumes.{key_name}.{field}}}");
+    let path = format!(
+        "/Volumes/{}/{}/{}",
+        part("catalog_name"),
+        part("schema_name"),
+        part("name")
+    );
+    settings.insert(key("volume_path", loc), text(&path, loc));
 }

@@ -579,3 +579,32 @@ fn the_variable_overrides_file_beats_target_values_but_not_the_environment() {
         "{errs}"
     );
 }
+
+#[test]
+fn a_volume_path_is_computed_for_references_and_cannot_be_set() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "databricks.yml",
+            "bundle:\n  name: b\nresources:\n  schemas:\n    raw: {name: raw, catalog_name: main}\n  volumes:\n    landing:\n      name: landing\n      catalog_name: main\n      schema_name: ${resources.schemas.raw.name}\n  jobs:\n    j:\n      name: j\n      parameters:\n        - {name: in, default: '${resources.volumes.landing.volume_path}/in'}\ntargets:\n  dev:\n    mode: development\n",
+        )],
+    );
+    let b = load(dir.path(), None, &[]).unwrap();
+    assert_eq!(
+        b.resource("jobs", "j").unwrap().settings["parameters"][0]["default"],
+        "/Volumes/main/dev_jane_doe_raw/landing/in"
+    );
+    write(
+        dir.path(),
+        &[(
+            "databricks.yml",
+            "bundle:\n  name: b\nresources:\n  volumes:\n    v: {name: v, catalog_name: c, schema_name: s, volume_path: /Volumes/x}\n",
+        )],
+    );
+    let errs = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        errs.contains("resources.volumes.v.volume_path: is computed and read-only"),
+        "{errs}"
+    );
+}

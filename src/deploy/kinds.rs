@@ -40,6 +40,8 @@ pub fn api_settings(settings: &Value) -> Value {
     let mut s = settings.clone();
     if let Some(o) = s.as_object_mut() {
         o.remove("permissions");
+        // Computed by the loader for references (volumes), not an API field.
+        o.remove("volume_path");
     }
     s
 }
