@@ -83,3 +83,12 @@ pub fn body_or_query(
         json_body(body)
     }
 }
+
+/// `404 ENDPOINT_NOT_FOUND`, as the service answers a path it does not serve.
+pub fn no_endpoint(what: impl std::fmt::Display) -> Response {
+    api_error(
+        404,
+        "ENDPOINT_NOT_FOUND",
+        format!("No API found for '{what}'"),
+    )
+}

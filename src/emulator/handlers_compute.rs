@@ -148,11 +148,7 @@ pub async fn change(
             .map(|c| c["state"] = json!("RUNNING")),
         "permanent-delete" => s.objects.clusters.remove(&id).map(drop),
         _ => {
-            return super::errors::api_error(
-                404,
-                "ENDPOINT_NOT_FOUND",
-                format!("No API found for 'POST /api/2.1/clusters/{action}'"),
-            );
+            return super::errors::no_endpoint(format!("POST /api/2.1/clusters/{action}"));
         }
     };
     Json(json!({})).into_response()

@@ -138,11 +138,7 @@ pub async fn secrets(
             }
         }
         _ => {
-            return api_error(
-                404,
-                "ENDPOINT_NOT_FOUND",
-                format!("No API found for '/api/2.0/secrets/{op}'"),
-            );
+            return super::errors::no_endpoint(format!("/api/2.0/secrets/{op}"));
         }
     }
     Json(json!({})).into_response()
@@ -314,11 +310,7 @@ pub async fn experiments(
             e["last_update_time"] = json!(now);
             Json(json!({})).into_response()
         }
-        _ => api_error(
-            404,
-            "ENDPOINT_NOT_FOUND",
-            format!("No API found for '/api/2.0/mlflow/experiments/{op}'"),
-        ),
+        _ => super::errors::no_endpoint(format!("/api/2.0/mlflow/experiments/{op}")),
     }
 }
 

@@ -363,11 +363,7 @@ pub async fn dbfs(
             s.objects.dbfs_dirs.retain(|p| !p.starts_with(&prefix));
         }
         _ => {
-            return api_error(
-                404,
-                "ENDPOINT_NOT_FOUND",
-                format!("No API found for '/api/2.0/dbfs/{op}'"),
-            );
+            return super::errors::no_endpoint(format!("/api/2.0/dbfs/{op}"));
         }
     }
     Json(json!({})).into_response()

@@ -71,11 +71,7 @@ fn store<'s>(s: &'s mut State, kind: &Securable) -> &'s mut BTreeMap<String, Val
 }
 
 fn unknown_kind(kind: &str) -> Response {
-    api_error(
-        404,
-        "ENDPOINT_NOT_FOUND",
-        format!("No API found for '/api/2.1/unity-catalog/{kind}'"),
-    )
+    super::errors::no_endpoint(format!("/api/2.1/unity-catalog/{kind}"))
 }
 
 fn missing(kind: &Securable, name: &str) -> Response {

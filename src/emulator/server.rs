@@ -105,11 +105,7 @@ pub fn router(state: Shared) -> Router {
 
 /// The real service's answer to a path it has no API for.
 async fn no_api(method: Method, req: Request) -> Response {
-    api_error(
-        404,
-        "ENDPOINT_NOT_FOUND",
-        format!("No API found for '{} {}'", method, req.uri().path()),
-    )
+    super::errors::no_endpoint(format!("{} {}", method, req.uri().path()))
 }
 
 fn unauthenticated(path: &str) -> bool {
