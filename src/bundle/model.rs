@@ -60,6 +60,8 @@ pub struct LoadOptions<'a> {
     pub target: Option<&'a str>,
     pub vars: &'a [(String, String)],
     pub env: &'a BTreeMap<String, String>,
+    /// The workspace brickci talks to: `workspace.host` when the bundle leaves it unset.
+    pub host: Option<&'a str>,
 }
 
 /// A lookup to answer: the variable, what kind of object, its (resolved) name.
@@ -146,6 +148,19 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     check_name(&tree)?;
     add_git(&mut tree, &loaded.root);
     let selected = target::select(&mut tree, opts.target)?;
+    if let Some(host) = opts.host {
+        let here = Loc::synthetic("(built in)");
+        let ws = ensure_map(&mut tree, "workspace", &here);
+        if ws.get("host").is_none() {
+            ws.insert(
+                Key {
+                    name: "host".into(),
+                    loc: here.clone(),
+                },
+                Node::new(Kind::Str(host.to_string()), here),
+            );
+        }
+    }
     let mut diags = Diagnostics::default();
     super::merge::merge_pipeline_clusters(&mut tree, &mut diags);
     let overrides = super::variables::overrides_file(&loaded.root, &selected.name, &mut diags);

@@ -37,6 +37,7 @@ pub fn load(
         target,
         vars: &vars,
         env: &env,
+        host: Some("https://adb-1.2.azuredatabricks.net"),
     };
     let prepared = prepare(&opts, me())?;
     let answers = prepared
@@ -606,5 +607,22 @@ fn a_volume_path_is_computed_for_references_and_cannot_be_set() {
     assert!(
         errs.contains("resources.volumes.v.volume_path: is computed and read-only"),
         "{errs}"
+    );
+}
+
+#[test]
+fn workspace_host_is_the_workspace_brickci_talks_to_unless_the_bundle_says() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "databricks.yml",
+            "bundle:\n  name: b\nresources:\n  jobs:\n    j: {name: '${workspace.host}'}\n",
+        )],
+    );
+    let b = load(dir.path(), None, &[]).unwrap();
+    assert_eq!(
+        b.resource("jobs", "j").unwrap().settings["name"],
+        "https://adb-1.2.azuredatabricks.net"
     );
 }

@@ -39,6 +39,7 @@ pub async fn load(
         target: args.target.as_deref(),
         vars: &vars,
         env: platform.env().map(),
+        host: Some(client.host().as_str().trim_end_matches('/')),
     };
     // Everything local is checked before the first call, so a broken bundle costs nothing.
     let local = prepare(
