@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::databricks::{ApiRequest, Client, ClientError};
+use crate::databricks::workspace;
+use crate::databricks::{Client, ClientError};
 
 /// Job ids by resource key, or None when nothing was deployed there: from brickci's own
 /// state, else the Databricks CLI's.
@@ -43,23 +44,15 @@ pub async fn deployed_job_ids(
 }
 
 async fn read_json(client: &Client, path: &str) -> Result<Option<serde_json::Value>, ClientError> {
-    let req = ApiRequest::get(
-        "/api/2.0/workspace/export",
-        format!("deployment state {path}"),
-    )
-    .query("path", path)
-    .query("direct_download", "true");
-    let resp = match client.send(&req).await {
-        Ok(r) => r,
-        Err(e) if e.is_not_found() => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(body) = workspace::read_file(client, path, "deployment state").await? else {
+        return Ok(None);
     };
-    serde_json::from_slice(&resp.body)
+    serde_json::from_slice(&body)
         .map(Some)
         .map_err(|e| ClientError::Decode {
             method: "GET".into(),
-            path: req.path.clone(),
-            object: req.object.clone(),
+            path: "/api/2.0/workspace/export".into(),
+            object: format!("deployment state {path}"),
             message: e.to_string(),
         })
 }

@@ -103,6 +103,22 @@ pub async fn import(
     client.call::<serde_json::Value>(req).await.map(drop)
 }
 
+/// A workspace file's bytes (export with `direct_download`); None when there is none.
+pub async fn read_file(
+    client: &Client,
+    path: &str,
+    what: &str,
+) -> Result<Option<Vec<u8>>, ClientError> {
+    let req = ApiRequest::get("/api/2.0/workspace/export", format!("{what} {path}"))
+        .query("path", path)
+        .query("direct_download", "true");
+    match client.send(&req).await {
+        Ok(r) => Ok(Some(r.body)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn get_status(client: &Client, path: &str) -> Result<ObjectInfo, ClientError> {
     client
         .call(

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use crate::databricks::workspace::{self, ImportFormat};
-use crate::databricks::{ApiRequest, Client, ClientError};
+use crate::databricks::{Client, ClientError};
 
 pub const LOCK_FILE: &str = "deploy.lock";
 
@@ -94,14 +94,9 @@ fn parse(body: &[u8]) -> LockFile {
 }
 
 async fn read(client: &Client, path: &str) -> Result<LockFile, ClientError> {
-    let req = ApiRequest::get("/api/2.0/workspace/export", format!("deploy lock {path}"))
-        .query("path", path)
-        .query("direct_download", "true");
-    match client.send(&req).await {
-        Ok(r) => Ok(parse(&r.body)),
-        Err(e) if e.is_not_found() => Ok(LockFile::Absent),
-        Err(e) => Err(e),
-    }
+    Ok(workspace::read_file(client, path, "deploy lock")
+        .await?
+        .map_or(LockFile::Absent, |body| parse(&body)))
 }
 
 /// A file at the lock path that is not a lock: treated as held, since we cannot tell whose.

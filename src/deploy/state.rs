@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::databricks::{ApiRequest, Client, ClientError};
+use crate::databricks::workspace;
+use crate::databricks::{Client, ClientError};
 
 pub const STATE_FILE: &str = "brickci-state.json";
 
@@ -79,20 +80,6 @@ impl DeployState {
     }
 }
 
-async fn read_file(client: &Client, path: &str) -> Result<Option<Vec<u8>>, ClientError> {
-    let req = ApiRequest::get(
-        "/api/2.0/workspace/export",
-        format!("deployment state {path}"),
-    )
-    .query("path", path)
-    .query("direct_download", "true");
-    match client.send(&req).await {
-        Ok(r) => Ok(Some(r.body)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 fn decode_error(path: &str, e: impl std::fmt::Display) -> ClientError {
     ClientError::Decode {
         method: "GET".into(),
@@ -110,19 +97,19 @@ pub async fn load(
     target: &str,
 ) -> Result<DeployState, ClientError> {
     let own = format!("{state_path}/{STATE_FILE}");
-    if let Some(bytes) = read_file(client, &own).await? {
+    if let Some(bytes) = workspace::read_file(client, &own, "deployment state").await? {
         return serde_json::from_slice(&bytes).map_err(|e| decode_error(&own, e));
     }
     let mut state = DeployState::new(bundle, target);
     let tf = format!("{state_path}/terraform.tfstate");
-    if let Some(bytes) = read_file(client, &tf).await? {
+    if let Some(bytes) = workspace::read_file(client, &tf, "deployment state").await? {
         let doc: Value = serde_json::from_slice(&bytes).map_err(|e| decode_error(&tf, e))?;
         adopt_terraform(&mut state, &doc);
         state.adopted_from = Some(tf);
         return Ok(state);
     }
     let direct = format!("{state_path}/resources.json");
-    if let Some(bytes) = read_file(client, &direct).await? {
+    if let Some(bytes) = workspace::read_file(client, &direct, "deployment state").await? {
         let doc: Value = serde_json::from_slice(&bytes).map_err(|e| decode_error(&direct, e))?;
         adopt_direct(&mut state, &doc);
         state.adopted_from = Some(direct);
