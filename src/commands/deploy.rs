@@ -192,7 +192,7 @@ pub async fn deploy(
     // A first plan without the lock: a deploy with nothing to do writes nothing at all.
     let (first, st) = compute(client, &bundle, &files, &libraries, p).await?;
     show(platform, &first, &p.bundle.output, p.verbose);
-    if !first.actions.iter().any(|a| a.action.writes()) {
+    if first.changes() == 0 {
         platform.info("nothing to deploy");
         outputs(platform, &bundle, &st);
         return Ok(ExitCode::Ok);

@@ -14,7 +14,7 @@ use super::plan::{Action, Op, Plan, Work, resource_hash};
 use super::refs::fill;
 use super::state::{DeployState, FileEntry, ResourceEntry};
 use crate::bundle::KINDS;
-use crate::databricks::{Client, ClientError};
+use crate::databricks::{Client, ClientError, workspace};
 use crate::signal::Interrupt;
 
 pub struct ApplyOptions {
@@ -378,7 +378,7 @@ async fn create(s: &Shared, a: &Action, settings: &Value) -> Result<String, Fail
 async fn remove(s: &Shared, a: &Action) -> bool {
     let target = a.target.clone().unwrap_or_default();
     let result = match a.kind.as_str() {
-        "notebook" | "file" => files::delete(&s.client, &target).await,
+        "notebook" | "file" => workspace::delete(&s.client, &target, false).await,
         "library" => artifacts::delete(&s.client, &target).await,
         kind => kinds::delete(&s.client, kind, &a.name, &target).await,
     };

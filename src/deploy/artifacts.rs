@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::bundle::Bundle;
 use crate::bundle::paths::{RefKind, library_uri};
-use crate::databricks::{ApiRequest, Client, ClientError};
+use crate::databricks::{ApiRequest, Client, ClientError, workspace};
 
 /// DBFS takes at most 1 MB of decoded data per block.
 const DBFS_BLOCK: usize = 1024 * 1024;
@@ -218,7 +218,7 @@ pub async fn ensure_folder(client: &Client, remote: &str) -> Result<(), ClientEr
         return Ok(());
     };
     match store_of(remote) {
-        Store::Workspace => super::files::mkdirs(client, dir).await,
+        Store::Workspace => workspace::mkdirs(client, dir).await,
         Store::Volume => {
             let r = ApiRequest::new(
                 Method::PUT,
@@ -282,7 +282,7 @@ async fn dbfs_upload(client: &Client, path: &str, bytes: &[u8]) -> Result<(), Cl
 /// Deletes an uploaded library; already gone counts as deleted.
 pub async fn delete(client: &Client, remote: &str) -> Result<(), ClientError> {
     let result = match store_of(remote) {
-        Store::Workspace => return super::files::delete(client, remote).await,
+        Store::Workspace => return workspace::delete(client, remote, false).await,
         Store::Volume => client
             .send(&ApiRequest::new(
                 Method::DELETE,

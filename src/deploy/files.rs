@@ -1,4 +1,4 @@
-//! Workspace files and notebooks: content hashes, folders, uploads, deletes.
+//! Workspace files and notebooks: content hashes, import formats, uploads, folders.
 
 use sha2::{Digest, Sha256};
 
@@ -36,15 +36,6 @@ pub async fn put_workspace_file(
     bytes: &[u8],
 ) -> Result<(), ClientError> {
     workspace::import(client, path, bytes, ImportFormat::Raw, true).await
-}
-
-pub async fn mkdirs(client: &Client, path: &str) -> Result<(), ClientError> {
-    workspace::mkdirs(client, path).await
-}
-
-/// Deletes one workspace object; already gone counts as deleted.
-pub async fn delete(client: &Client, path: &str) -> Result<(), ClientError> {
-    workspace::delete(client, path, false).await
 }
 
 /// The folders to create before writing `paths`: each parent once, only the deepest (mkdirs
