@@ -37,12 +37,7 @@ pub async fn sticky_comment(
         .get("BUILD_REPOSITORY_PROVIDER")
         .is_none_or(|p| p == "TfsGit");
     let token = env.get("SYSTEM_ACCESSTOKEN");
-    let wanted = match flag {
-        "false" => false,
-        "true" => true,
-        _ => pr.is_some() && token.is_some() && azure_repos,
-    };
-    if !wanted {
+    if !super::publish_github::wanted(flag, pr.is_some() && token.is_some() && azure_repos) {
         return Ok(());
     }
     let (Some(pr), Some(token)) = (pr, token) else {

@@ -9,7 +9,8 @@ use crate::github::{CommentAction, GitHub, GitHubError};
 use crate::platform::{Kind, Platform};
 use crate::report::{Report, check_run, markdown};
 
-fn wanted(flag: &str, auto: bool) -> bool {
+/// An `auto|true|false` flag: `auto` is what the circumstances allow.
+pub(super) fn wanted(flag: &str, auto: bool) -> bool {
     match flag {
         "true" => true,
         "false" => false,
