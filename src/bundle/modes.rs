@@ -1,5 +1,6 @@
 //! What `mode: development` and `mode: production` demand of a target, as the Databricks CLI
-//! checks it: a development copy must be the user's own (paths that name the user), a
+//! checks it: a development copy must be the user's own (paths and a custom name prefix that
+//! name the user), a
 //! production target must be deployed once (an explicit `root_path`, unless every job says
 //! whom it runs as or a service principal deploys) and hold no development pipelines.
 
@@ -37,6 +38,19 @@ fn development(
 ) {
     let short = identity.short_name();
     let names_user = |p: &str| p.contains(&identity.user_name) || p.contains(&short);
+    // A custom name prefix too (resolved by now), or the domain-friendly name.
+    if let Some(node) = find(tree, "presets.name_prefix")
+        && let Some(prefix) = node.as_str().filter(|s| !s.is_empty())
+    {
+        let friendly = identity.domain_friendly_name();
+        if !names_user(prefix) && (friendly.is_empty() || !prefix.contains(&friendly)) {
+            diags.push(
+                &node.loc,
+                "presets.name_prefix",
+                "must contain the current user name or ${workspace.current_user.short_name} under `mode: development`, so each developer's copy is their own",
+            );
+        }
+    }
     let paths = [
         ("root_path", &workspace.root_path),
         ("file_path", &workspace.file_path),

@@ -108,31 +108,6 @@ fn presets(tree: &Node, dev: bool, short: &str, diags: &mut Diagnostics) -> Pres
     p
 }
 
-/// Under `mode: development` a custom name prefix must name the user, so that each
-/// developer's copies are their own (the CLI's validate_target_mode.go).
-fn check_dev_prefix(tree: &Node, identity: &Identity, diags: &mut Diagnostics) {
-    let Some(node) = tree.get("presets").and_then(|p| p.get("name_prefix")) else {
-        return;
-    };
-    let Some(prefix) = node.as_str().filter(|s| !s.is_empty()) else {
-        return;
-    };
-    let short = identity.short_name();
-    let friendly = identity.domain_friendly_name();
-    // References to the user resolve later; they name the user all the same.
-    let names_user = prefix.contains(&identity.user_name)
-        || prefix.contains(&short)
-        || (!friendly.is_empty() && prefix.contains(&friendly))
-        || prefix.contains("${workspace.current_user.");
-    if !names_user {
-        diags.push(
-            &node.loc,
-            "presets.name_prefix",
-            "must contain the current user name or ${workspace.current_user.short_name} under `mode: development`, so each developer's copy is their own",
-        );
-    }
-}
-
 /// Adds `tags` a map lacks (`tags`, `custom_tags`).
 fn tag_map(settings: &mut Node, field: &str, tags: &[(String, String)], loc: &Loc) {
     if tags.is_empty() {
@@ -198,9 +173,6 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
     let run_as = tree.get("run_as").filter(|r| !r.is_null()).cloned();
     let dev = selected.mode.as_deref() == Some("development");
     let short = identity.short_name();
-    if dev {
-        check_dev_prefix(tree, identity, diags);
-    }
     let presets = presets(tree, dev, &short, diags);
     let skip_schema_prefix = matches!(
         tree.get("experimental")
