@@ -97,35 +97,18 @@ pub async fn apply(
         })
         .collect();
 
-    // Folders: each created once, only the deepest of a chain.
-    let targets: Vec<String> = uploads.iter().filter_map(|a| a.target.clone()).collect();
-    let workspace_targets = targets
-        .iter()
-        .filter(|t| matches!(artifacts::store_of(t), artifacts::Store::Workspace))
-        .map(String::as_str);
-    let mut folders: Vec<String> = files::folders_for(workspace_targets)
-        .into_iter()
-        .map(|d| format!("{d}/x"))
-        .collect();
-    folders.extend(
-        targets
-            .iter()
-            .filter(|t| !matches!(artifacts::store_of(t), artifacts::Store::Workspace))
-            .cloned(),
-    );
+    // Folders: each created once, only the deepest of a chain (every store makes parents).
+    let folders = files::folders_for(uploads.iter().filter_map(|a| a.target.as_deref()));
     // Folders are a means, not a planned change: not counted (a failure lands in `first_error`).
-    super::pool::run_all(opts.concurrency, folders, |marker| {
+    super::pool::run_all(opts.concurrency, folders, |dir| {
         let s = shared.clone();
         async move {
             if s.stopped() {
                 return false;
             }
-            match artifacts::ensure_folder(&s.client, &marker).await {
+            match artifacts::ensure_folder(&s.client, &dir).await {
                 Ok(()) => true,
                 Err(e) => {
-                    let dir = marker
-                        .rsplit_once('/')
-                        .map_or(marker.clone(), |(d, _)| d.to_string());
                     s.fail(format!("folder {dir}"), e);
                     false
                 }

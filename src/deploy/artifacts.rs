@@ -212,12 +212,10 @@ fn upload_timeout(len: usize) -> Duration {
     Duration::from_secs(60 + mb)
 }
 
-/// Folders a destination needs first (workspace: mkdirs; volume: directories PUT; DBFS: mkdirs).
-pub async fn ensure_folder(client: &Client, remote: &str) -> Result<(), ClientError> {
-    let Some((dir, _)) = remote.rsplit_once('/') else {
-        return Ok(());
-    };
-    match store_of(remote) {
+/// Creates a folder and its parents in its store (workspace: mkdirs; volume: directories
+/// PUT; DBFS: mkdirs).
+pub async fn ensure_folder(client: &Client, dir: &str) -> Result<(), ClientError> {
+    match store_of(dir) {
         Store::Workspace => workspace::mkdirs(client, dir).await,
         Store::Volume => {
             let r = ApiRequest::new(
