@@ -436,6 +436,63 @@ fn two_files_bound_for_one_workspace_path_are_refused() {
     assert!(writes_since(&emu, 0).is_empty());
 }
 
+/// A bundle whose only artifact is a prebuilt wheel of `size` bytes, stored under `artifact_path`.
+fn wheel_bundle(artifact_path: &str, size: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("dist")).unwrap();
+    let wheel: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.path().join("dist/lib-1.0-py3-none-any.whl"), wheel).unwrap();
+    std::fs::write(
+        dir.path().join("job.py"),
+        "# Databricks notebook source\nprint(1)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("databricks.yml"),
+        format!("bundle:\n  name: wheels\nworkspace:\n  artifact_path: {artifact_path}\nartifacts:\n  lib:\n    type: whl\n    files:\n      - source: dist/*.whl\nresources:\n  jobs:\n    j:\n      name: j\n      tasks:\n        - task_key: t\n          notebook_task: {{notebook_path: ./job.py}}\n          libraries:\n            - whl: ./dist/lib-1.0-py3-none-any.whl\n"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn artifacts_go_to_a_volume_through_the_files_api_and_to_dbfs_in_blocks() {
+    let emu = TestEmulator::fast();
+    emu.post_json(
+        "/api/2.1/unity-catalog/schemas",
+        json!({"name": "libs", "catalog_name": "main"}),
+    );
+    emu.post_json(
+        "/api/2.1/unity-catalog/volumes",
+        json!({"name": "wheels", "catalog_name": "main", "schema_name": "libs", "volume_type": "MANAGED"}),
+    );
+    let dir = wheel_bundle("/Volumes/main/libs/wheels/ci", 3000);
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let remote = "/Volumes/main/libs/wheels/ci/.internal/lib-1.0-py3-none-any.whl";
+    let puts = emu.calls("PUT", &format!("/api/2.0/fs/files{remote}"));
+    assert_eq!(puts.len(), 1, "one Files API upload");
+    let job = &emu.calls("POST", "/jobs/create")[0].body;
+    assert_eq!(job["tasks"][0]["libraries"][0]["whl"], remote);
+
+    // 2.5 MB to DBFS: create, three blocks of at most 1 MB, close.
+    let dir = wheel_bundle("dbfs:/FileStore/ci", 2_500_000);
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(emu.calls("POST", "/api/2.0/dbfs/create").len(), 1);
+    assert_eq!(emu.calls("POST", "/api/2.0/dbfs/add-block").len(), 3);
+    assert_eq!(emu.calls("POST", "/api/2.0/dbfs/close").len(), 1);
+    let status = emu
+        .get_json("/api/2.0/dbfs/get-status?path=/FileStore/ci/.internal/lib-1.0-py3-none-any.whl");
+    assert_eq!(status["file_size"], 2_500_000, "{status}");
+    // Same bundle and target: the job is reset to point at the new place.
+    let job = &emu.calls("POST", "/jobs/reset")[0].body["new_settings"];
+    assert_eq!(
+        job["tasks"][0]["libraries"][0]["whl"],
+        "dbfs:/FileStore/ci/.internal/lib-1.0-py3-none-any.whl"
+    );
+}
+
 #[test]
 fn the_lock_is_honoured_and_forced_only_on_request() {
     let emu = TestEmulator::fast();

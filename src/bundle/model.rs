@@ -478,11 +478,18 @@ fn workspace(tree: &Node, identity: &Identity, diags: &mut Diagnostics) -> Works
             Some(rest) => format!("/Workspace/Users/{}{rest}", identity.user_name),
             None => s.to_string(),
         };
-        if !s.is_empty() && !s.starts_with('/') {
+        // Artifacts may also go to DBFS (streamed in blocks); everything else is a workspace
+        // or volume path.
+        let dbfs_artifacts = k == "artifact_path" && s.starts_with("dbfs:/");
+        if !s.is_empty() && !s.starts_with('/') && !dbfs_artifacts {
             diags.push(
                 &node.loc,
                 format!("workspace.{k}"),
-                "must be an absolute workspace path",
+                if k == "artifact_path" {
+                    "must be an absolute workspace path, a /Volumes/ path or dbfs:/..."
+                } else {
+                    "must be an absolute workspace path"
+                },
             );
         }
         if s.split('/').any(|p| p == "..") {

@@ -172,13 +172,12 @@ pub fn translate(
                 remote: remote.clone(),
                 kind: *ref_kind,
             });
-            let workspace_form =
-                if *ref_kind == RefKind::Library && !remote.starts_with("/Workspace") {
-                    format!("/Workspace{remote}")
-                } else {
-                    remote
-                };
-            node.kind = Kind::Str(workspace_form);
+            // Libraries are named by URI: `/Workspace/...`, `/Volumes/...` or `dbfs:/...`.
+            node.kind = Kind::Str(if *ref_kind == RefKind::Library {
+                library_uri(&remote)
+            } else {
+                remote
+            });
         });
     }
 }
