@@ -136,7 +136,7 @@ fn include_files(dir: &Path, includes: Option<&Node>, diags: &mut Diagnostics) -
                 continue;
             }
         };
-        let mut found: Vec<PathBuf> = matches
+        let found: Vec<PathBuf> = matches
             .filter_map(Result::ok)
             .filter(|p| p.is_file())
             .filter_map(|p| p.strip_prefix(dir).ok().map(Path::to_path_buf))
@@ -144,25 +144,23 @@ fn include_files(dir: &Path, includes: Option<&Node>, diags: &mut Diagnostics) -
         if found.is_empty() && !pattern.contains(['*', '?', '[']) {
             diags.push(&item.loc, &key, format!("{pattern} does not exist"));
         }
-        for f in &found {
-            let ext = f.extension().and_then(|e| e.to_str()).unwrap_or_default();
-            if !matches!(ext, "yml" | "yaml" | "json") {
-                diags.push(
-                    &item.loc,
-                    &key,
-                    format!(
-                        "{} is not a YAML or JSON file; files to upload belong in sync.include",
-                        f.display()
-                    ),
-                );
-            }
-        }
-        found.retain(|f| {
+        // Only YAML or JSON configuration may be included (the CLI's rule).
+        let (mut found, others): (Vec<PathBuf>, Vec<PathBuf>) = found.into_iter().partition(|f| {
             matches!(
                 f.extension().and_then(|e| e.to_str()),
                 Some("yml" | "yaml" | "json")
             )
         });
+        for f in others {
+            diags.push(
+                &item.loc,
+                &key,
+                format!(
+                    "{} is not a YAML or JSON file; files to upload belong in sync.include",
+                    f.display()
+                ),
+            );
+        }
         found.sort();
         files.extend(found);
     }
