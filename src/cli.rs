@@ -54,6 +54,15 @@ pub enum Command {
     Emulator(crate::emulator::EmulatorArgs),
     /// The whole flow, offline, against the embedded emulator.
     Demo(DemoArgs),
+    /// Every task input the binary reads, per command (for action.yml and task.json checks).
+    Inputs(InputsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InputsArgs {
+    /// Output format.
+    #[arg(long, short = 'o', default_value = "text", value_parser = ["text", "json"])]
+    pub output: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -321,8 +330,12 @@ pub struct ReportArgs {
 #[derive(Debug, Clone, Args)]
 pub struct CancelArgs {
     /// The run to cancel (default: the run a previous `brickci run` step started).
-    #[arg(long, env = "BRICKCI_RUN_ID")]
+    #[arg(long, env = "BRICKCI_RUN_ID", conflicts_with = "saved")]
     pub run_id: Option<i64>,
+    /// Cancel every run an earlier brickci step of this job saved (under
+    /// $RUNNER_TEMP/brickci/runs or $AGENT_TEMPDIRECTORY/brickci/runs) that is still active.
+    #[arg(long, env = "BRICKCI_CANCEL_SAVED")]
+    pub saved: bool,
     /// Wait until the run has stopped (at most this many seconds).
     #[arg(long, env = "BRICKCI_CANCEL_WAIT", default_value_t = 60)]
     pub wait: u64,
@@ -335,44 +348,17 @@ pub struct DemoArgs {
     pub clock_speed: f64,
 }
 
-/// The platform's task inputs as command-line words, when the binary was started with no
-/// arguments by an action or a pipeline task: `INPUT_COMMAND` names the subcommand and each
-/// flag's long name is looked up as an input.
-pub fn args_from_inputs(input: impl Fn(&str) -> Option<String>) -> Option<Vec<String>> {
-    let command = input("command")?;
-    let mut words: Vec<String> = vec!["brickci".into()];
-    let mut cmd = Cli::command();
-    let mut current = &mut cmd;
-    for word in command.split_whitespace() {
-        words.push(word.to_string());
-        current = current.find_subcommand_mut(word)?;
-    }
-    for arg in current.get_arguments() {
-        let Some(long) = arg.get_long() else { continue };
-        let Some(value) = input(long) else { continue };
-        let takes_value = arg.get_action().takes_values();
-        if !takes_value {
-            if matches!(value.as_str(), "true" | "True" | "TRUE") {
-                words.push(format!("--{long}"));
-            }
-            continue;
-        }
-        let many = matches!(arg.get_action(), clap::ArgAction::Append);
-        let values: Vec<&str> = if many {
-            value
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect()
-        } else {
-            vec![value.as_str()]
-        };
-        for v in values {
-            words.push(format!("--{long}"));
-            words.push(v.to_string());
-        }
-    }
-    Some(words)
+/// The task inputs as command-line words, when the binary was started with no arguments by
+/// an action or a pipeline task (see `platform::inputs` for the rules).
+pub fn args_from_inputs(
+    env: &crate::platform::Env,
+) -> Result<Option<Vec<String>>, crate::platform::inputs::InputError> {
+    crate::platform::inputs::args_from_inputs(&Cli::command(), env)
+}
+
+/// Every input, per command.
+pub fn inputs_catalog() -> crate::platform::inputs::Catalog {
+    crate::platform::inputs::catalog(&Cli::command())
 }
 
 #[cfg(test)]
@@ -384,32 +370,124 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    use crate::platform::Env;
+    use crate::platform::inputs::InputError;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Option<Vec<String>>, InputError> {
+        args_from_inputs(&Env::from_pairs(pairs.iter().copied()))
+    }
+
     #[test]
     fn inputs_become_flags() {
-        let inputs = |name: &str| match name {
-            "command" => Some("run".to_string()),
-            "notebook" => Some("nb.py".to_string()),
-            "param" => Some("a=1\nb=2\n".to_string()),
-            "keep-upload" => Some("true".to_string()),
-            _ => None,
-        };
-        let words = args_from_inputs(inputs).unwrap();
-        assert_eq!(
-            words,
-            [
-                "brickci",
-                "run",
-                "--notebook",
-                "nb.py",
-                "--param",
-                "a=1",
-                "--param",
-                "b=2",
-                "--keep-upload"
-            ]
-        );
+        let words = from(&[
+            ("INPUT_COMMAND", "run"),
+            ("INPUT_NOTEBOOK", "nb.py"),
+            ("INPUT_PARAMS", "a=1\nb=-2\n"),
+            ("INPUT_KEEP-UPLOAD", "true"),
+            ("INPUT_NO-WAIT", "false"),
+            ("INPUT_CLUSTERID", "-odd-id"),
+            ("INPUT_AUTH-TYPE", "pat"),
+            ("INPUT_TARGET", ""),
+        ])
+        .unwrap()
+        .unwrap();
         let cli = Cli::try_parse_from(&words).unwrap();
-        assert!(matches!(cli.command, Command::Run(ref r) if r.params.len() == 2 && r.keep_upload));
-        assert!(args_from_inputs(|n| (n == "command").then(|| "nope".to_string())).is_none());
+        let Command::Run(r) = &cli.command else {
+            panic!("{words:?}")
+        };
+        assert_eq!(r.notebook.as_deref(), Some(std::path::Path::new("nb.py")));
+        assert_eq!(r.params, ["a=1", "b=-2"]);
+        assert!(r.keep_upload && !r.no_wait);
+        assert_eq!(r.compute.cluster_id.as_deref(), Some("-odd-id"));
+        assert_eq!(cli.auth_type.as_deref(), Some("pat"));
+    }
+
+    #[test]
+    fn azure_camel_case_and_underscored_names_match() {
+        for key in ["INPUT_CLUSTERID", "INPUT_CLUSTER-ID", "INPUT_CLUSTER_ID", "INPUT_clusterId"] {
+            let words = from(&[
+                ("INPUT_COMMAND", "run"),
+                ("INPUT_NOTEBOOK", "nb.py"),
+                (key, "c-1"),
+            ])
+            .unwrap()
+            .unwrap();
+            assert!(words.contains(&"--cluster-id=c-1".to_string()), "{key}: {words:?}");
+        }
+    }
+
+    #[test]
+    fn positionals_and_aliases_from_inputs() {
+        let words = from(&[
+            ("INPUT_COMMAND", "test"),
+            ("INPUT_TESTS", "tests/test_a.py\n-odd/test_b.py\n"),
+            ("INPUT_CHECKRUN", "false"),
+        ])
+        .unwrap()
+        .unwrap();
+        let cli = Cli::try_parse_from(&words).unwrap();
+        let Command::Test(t) = &cli.command else {
+            panic!()
+        };
+        assert_eq!(t.globs, ["tests/test_a.py", "-odd/test_b.py"]);
+        assert_eq!(t.publish.github_check, "false");
+        let words = from(&[("INPUT_COMMAND", "run"), ("INPUT_KEY", "nightly"), ("INPUT_VARS", "a=b")])
+            .unwrap()
+            .unwrap();
+        let cli = Cli::try_parse_from(&words).unwrap();
+        assert!(matches!(cli.command, Command::Run(ref r) if r.key.as_deref() == Some("nightly") && r.vars == ["a=b"]));
+        let words = from(&[("INPUT_COMMAND", "auth check")]).unwrap().unwrap();
+        assert_eq!(words, ["brickci", "auth", "check"]);
+    }
+
+    #[test]
+    fn bad_inputs_are_named() {
+        let e = from(&[("INPUT_COMMAND", "run"), ("INPUT_NOTEBOOK", "x"), ("INPUT_NO-WAIT", "yes")])
+            .unwrap_err();
+        assert_eq!(
+            e,
+            InputError::BadBool {
+                name: "no-wait".into(),
+                value: "yes".into()
+            }
+        );
+        let e = from(&[("INPUT_COMMAND", "nope")]).unwrap_err().to_string();
+        assert!(e.contains("input `command`") && e.contains("auth check") && e.contains("deploy"), "{e}");
+        assert!(!e.contains("emulator"), "{e}");
+        let e = from(&[("INPUT_COMMAND", "auth")]).unwrap_err();
+        assert!(matches!(e, InputError::UnknownCommand { .. }));
+        let e = from(&[("INPUT_COMMAND", "run")]).unwrap_err().to_string();
+        assert!(e.contains("`notebook`") && e.contains("`key`") && e.contains("`job-id`"), "{e}");
+        let e = from(&[("INPUT_COMMAND", "report")]).unwrap_err().to_string();
+        assert_eq!(e, "input `report` is required for command `report`");
+        assert!(from(&[("INPUT_COMMAND", "report"), ("BRICKCI_REPORT_INPUT", "r.json")]).is_ok());
+        assert_eq!(from(&[("INPUT_NOTEBOOK", "x")]).unwrap(), None);
+    }
+
+    #[test]
+    fn the_catalog_lists_every_command_with_kinds() {
+        let cat = inputs_catalog();
+        let run = &cat.commands["run"];
+        let kind = |n: &str| {
+            run.inputs
+                .iter()
+                .find(|i| i.name == n)
+                .map(|i| i.kind)
+                .unwrap_or_else(|| panic!("{n}"))
+        };
+        use crate::platform::inputs::InputKind;
+        assert_eq!(kind("cluster-id"), InputKind::String);
+        assert_eq!(kind("no-wait"), InputKind::Bool);
+        assert_eq!(kind("params"), InputKind::Multiline);
+        assert_eq!(kind("key"), InputKind::String);
+        assert_eq!(run.required_one_of[0].len(), 5);
+        assert!(cat.commands["test"].inputs.iter().any(|i| i.name == "tests"));
+        assert!(cat.commands["report"].inputs.iter().any(|i| i.name == "report" && i.required));
+        assert!(cat.commands.contains_key("auth check") && !cat.commands.contains_key("emulator"));
+        let common: Vec<&str> = cat.common.iter().map(|i| i.name.as_str()).collect();
+        for n in ["command", "host", "client-id", "token", "github-token", "auth-type", "log", "retry-timeout"] {
+            assert!(common.contains(&n), "{n}: {common:?}");
+        }
+        assert!(cat.commands["cancel"].inputs.iter().any(|i| i.azure_name == "runId"));
     }
 }

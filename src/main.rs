@@ -3,7 +3,7 @@
 
 use clap::Parser;
 
-use brickci::cli::{AuthCommand, Cli, Command, args_from_inputs};
+use brickci::cli::{AuthCommand, Cli, Command, args_from_inputs, inputs_catalog};
 use brickci::commands::{auth_check, cancel, connect, demo, deploy, report, run, test};
 use brickci::databricks::RetryPolicy;
 use brickci::error::Error;
@@ -12,7 +12,16 @@ use brickci::platform::{Env, Platform};
 use brickci::signal::Interrupt;
 
 fn main() {
-    let platform = Platform::detect(Env::from_process());
+    let mut env = Env::from_process();
+    let secrets = brickci::platform::inputs::apply_connection_inputs(&mut env);
+    let platform = Platform::detect(env);
+    for secret in &secrets {
+        platform.mask(secret);
+    }
+    if is_post_step() {
+        init_logging("warn");
+        std::process::exit(post_step(&platform).code());
+    }
     let cli = parse(&platform);
     init_logging(&cli.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -29,14 +38,71 @@ fn main() {
     std::process::exit(code.code());
 }
 
-/// Flags from argv; with no arguments inside a CI task, from its inputs.
+/// Started as `brickci-post` (the GitHub action's `post-entrypoint` symlink)?
+fn is_post_step() -> bool {
+    std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .is_some_and(|n| n == "brickci-post")
+}
+
+/// The post step: cancels what the main step left running, with the same connection
+/// inputs; never runs the command again.
+fn post_step(platform: &Platform) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            platform.error(&format!("cannot start the async runtime: {e}"));
+            return ExitCode::Api;
+        }
+    };
+    let auth_type = platform.input("auth-type");
+    let result = runtime.block_on(async {
+        let (client, _) =
+            connect::client_from_env(platform, RetryPolicy::default(), auth_type).await?;
+        cancel::post_step(platform, &client).await
+    });
+    result.unwrap_or_else(|e| render(platform, &e))
+}
+
+/// Flags from argv; with no arguments inside a CI task, from its inputs. Input errors name
+/// the input, exit 2.
 fn parse(platform: &Platform) -> Cli {
-    if std::env::args_os().len() <= 1
-        && let Some(words) = args_from_inputs(|name| platform.input(name))
-    {
-        return Cli::parse_from(words);
+    if std::env::args_os().len() <= 1 {
+        match args_from_inputs(platform.env()) {
+            Ok(Some(words)) => match Cli::try_parse_from(&words) {
+                Ok(cli) => return cli,
+                Err(e) if e.use_stderr() => {
+                    let text = e.to_string();
+                    let first = text.lines().next().unwrap_or_default();
+                    let first = first.trim_start_matches("error: ");
+                    platform.error(&format!("from the task inputs: {first}"));
+                    std::process::exit(ExitCode::BadInput.code());
+                }
+                Err(e) => e.exit(),
+            },
+            Ok(None) => {}
+            Err(e) => {
+                platform.error(&e.to_string());
+                std::process::exit(ExitCode::BadInput.code());
+            }
+        }
     }
     Cli::parse()
+}
+
+/// Commands that write outputs check every destination before their first request.
+fn check_destinations(platform: &Platform, command: &Command) -> Result<(), Error> {
+    if matches!(
+        command,
+        Command::Emulator(_) | Command::Demo(_) | Command::Inputs(_)
+    ) {
+        return Ok(());
+    }
+    platform
+        .check_destinations()
+        .map_err(|e| Error::bad_input(e.to_string()))
 }
 
 async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
@@ -56,7 +122,24 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
     // Commands that leave nothing behind stop at once on a signal; run, test, deploy and
     // demo take the interrupt and wind down themselves (cancel the run, save the state).
     let quick = interrupt.clone();
+    if let Err(e) = check_destinations(platform, &cli.command) {
+        return render(platform, &e);
+    }
     let result = match cli.command {
+        Command::Inputs(args) => {
+            let catalog = inputs_catalog();
+            if args.output == "json" {
+                platform.print(&serde_json::to_string_pretty(&catalog).unwrap_or_default());
+            } else {
+                for (command, c) in &catalog.commands {
+                    let names: Vec<&str> = c.inputs.iter().map(|i| i.name.as_str()).collect();
+                    platform.print(&format!("{command}: {}", names.join(", ")));
+                }
+                let common: Vec<&str> = catalog.common.iter().map(|i| i.name.as_str()).collect();
+                platform.print(&format!("every command: {}", common.join(", ")));
+            }
+            Ok(ExitCode::Ok)
+        }
         Command::Auth(AuthCommand::Check) => {
             stop_on_signal(platform, quick, async {
                 let (client, report) = connect().await?;

@@ -1,4 +1,6 @@
-//! `brickci cancel`: stop a run, e.g. in a cleanup step after the CI job was cancelled.
+//! `brickci cancel`: stop a run, e.g. in a cleanup step after the CI job was cancelled;
+//! `--saved` stops every run earlier steps saved; `post_step` is the GitHub action's post
+//! step (the binary started as `brickci-post`).
 
 use std::time::{Duration, Instant};
 
@@ -7,20 +9,20 @@ use crate::databricks::{Client, jobs};
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::Platform;
-
-use super::watch::RUN_STATE;
+use crate::platform::saved_runs::{self, RUN_DONE_STATE, RUN_ID_STATE};
 
 pub async fn run(
     platform: &Platform,
     client: &Client,
     args: &CancelArgs,
 ) -> Result<ExitCode, Error> {
+    if args.saved {
+        return cancel_saved(platform, client, args.wait).await;
+    }
     let run_id = match args.run_id {
         Some(id) => id,
-        None => match platform.saved_state(RUN_STATE) {
-            Some(saved) => saved.parse().map_err(|_| {
-                Error::bad_input(format!("the saved run id {saved:?} is not a number"))
-            })?,
+        None => match saved_run_id(platform)? {
+            Some(id) => id,
             None => {
                 platform.info(
                     "no run to cancel: no --run-id and no run saved by an earlier brickci step",
@@ -29,6 +31,58 @@ pub async fn run(
             }
         },
     };
+    cancel_one(platform, client, run_id, args.wait, true).await
+}
+
+fn saved_run_id(platform: &Platform) -> Result<Option<i64>, Error> {
+    match platform.saved_state(RUN_ID_STATE) {
+        Some(saved) => saved.parse().map(Some).map_err(|_| {
+            Error::bad_input(format!("the saved run id {saved:?} is not a number"))
+        }),
+        None => Ok(None),
+    }
+}
+
+/// The GitHub action's post step: cancels the run the main step submitted and did not see
+/// finish, and every run file still saved; never runs the command again.
+pub async fn post_step(platform: &Platform, client: &Client) -> Result<ExitCode, Error> {
+    let done = platform.saved_state(RUN_DONE_STATE).as_deref() == Some("true");
+    match saved_run_id(platform)? {
+        Some(id) if !done => {
+            platform.info(&format!("post step: run {id} was left running"));
+            cancel_one(platform, client, id, 30, false).await?;
+        }
+        _ => platform.info("post step: no run left behind by the main step"),
+    }
+    cancel_saved(platform, client, 30).await
+}
+
+/// Cancels every run saved under the runner's temp folder that is still active.
+async fn cancel_saved(platform: &Platform, client: &Client, wait: u64) -> Result<ExitCode, Error> {
+    let host = client.host().as_str().trim_end_matches('/').to_string();
+    for saved in saved_runs::list(platform.env()) {
+        if let Some(h) = &saved.host
+            && h.trim_end_matches('/') != host
+        {
+            platform.warn(&format!(
+                "saved run {} is on another workspace; not cancelling it from here",
+                saved.run_id
+            ));
+            continue;
+        }
+        cancel_one(platform, client, saved.run_id, wait, false).await?;
+        saved_runs::remove(platform.env(), saved.run_id);
+    }
+    Ok(ExitCode::Ok)
+}
+
+async fn cancel_one(
+    platform: &Platform,
+    client: &Client,
+    run_id: i64,
+    wait: u64,
+    set_output: bool,
+) -> Result<ExitCode, Error> {
     let run = jobs::get_run(client, run_id).await.map_err(|e| {
         if e.is_not_found() {
             Error::bad_input(format!("run {run_id} does not exist"))
@@ -45,7 +99,7 @@ pub async fn run(
     }
     jobs::cancel(client, run_id).await?;
     platform.info(&format!("cancellation of run {run_id} requested"));
-    let deadline = Instant::now() + Duration::from_secs(args.wait);
+    let deadline = Instant::now() + Duration::from_secs(wait);
     let mut delay = Duration::from_millis(200);
     while Instant::now() < deadline {
         let run = jobs::get_run(client, run_id).await?;
@@ -54,17 +108,16 @@ pub async fn run(
                 "run {run_id} ended: {}",
                 run.result_state().unwrap_or(run.life_cycle_state())
             ));
-            platform
-                .set_output("result-state", run.result_state().unwrap_or("CANCELED"))
-                .map_err(|e| Error::Io(e.to_string()))?;
+            if set_output {
+                platform
+                    .set_output("result-state", run.result_state().unwrap_or("CANCELED"))
+                    .map_err(|e| Error::Io(e.to_string()))?;
+            }
             return Ok(ExitCode::Ok);
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));
     }
-    platform.warn(&format!(
-        "run {run_id} was still stopping after {}s",
-        args.wait
-    ));
+    platform.warn(&format!("run {run_id} was still stopping after {wait}s"));
     Ok(ExitCode::Ok)
 }

@@ -28,17 +28,15 @@ pub fn wait_options(w: &WaitArgs) -> Result<WaitOptions, Error> {
     })
 }
 
-/// The state name a later `brickci cancel` step reads.
-pub const RUN_STATE: &str = "brickci_run_id";
+/// The state name a later `brickci cancel` step and the post step read.
+pub const RUN_STATE: &str = crate::platform::saved_runs::RUN_ID_STATE;
 
-/// Records a started run where the pipeline and a cleanup step can find it.
+/// Records a started run where the pipeline, the post step and a cleanup step can find it.
 pub fn started(platform: &Platform, run_id: i64) -> Result<(), Error> {
     platform
         .set_output("run-id", &run_id.to_string())
         .map_err(io)?;
-    platform
-        .save_state(RUN_STATE, &run_id.to_string())
-        .map_err(io)
+    platform.run_started(run_id, None).map_err(io)
 }
 
 /// Removes a temporary upload folder. Best effort and bounded: a cancelled step has
@@ -81,6 +79,7 @@ pub async fn watch(
             return Err(e.into());
         }
     };
+    let _ = platform.run_finished(run_id);
     let outcome = collect_outcome(client, &run).await?;
     report(platform, &outcome)?;
     let code = if outcome.succeeded() {

@@ -38,3 +38,12 @@ impl Env {
         &self.0
     }
 }
+
+impl Env {
+    /// Sets a variable unless it already has a value (connection inputs fill gaps only).
+    pub fn set_if_unset(&mut self, key: &str, value: &str) {
+        if self.get(key).is_none() {
+            self.0.insert(key.to_string(), value.to_string());
+        }
+    }
+}

@@ -24,12 +24,25 @@ impl Kind {
             Kind::AzureDevOps
         } else if env.get("CODEBUILD_BUILD_ID").is_some() {
             Kind::CodeBuild
-        } else if env.get("DATABRICKS_RUNTIME_VERSION").is_some() {
+        } else if in_databricks_job(env) {
             Kind::DatabricksJob
         } else {
             Kind::Local
         }
     }
+}
+
+/// A job task on Databricks compute: the runtime is there (`DATABRICKS_RUNTIME_VERSION`, set
+/// on every cluster, interactive ones too) and so is job context: a job cluster
+/// (`DB_IS_JOB_CLUSTER=TRUE`, set by Databricks on job compute) or a job/run id the task
+/// passes in (`DATABRICKS_JOB_RUN_ID` / `DATABRICKS_JOB_ID`, e.g. from `{{job.run_id}}`).
+pub fn in_databricks_job(env: &Env) -> bool {
+    env.get("DATABRICKS_RUNTIME_VERSION").is_some()
+        && (env
+            .get("DB_IS_JOB_CLUSTER")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            || env.get("DATABRICKS_JOB_RUN_ID").is_some()
+            || env.get("DATABRICKS_JOB_ID").is_some())
 }
 
 impl fmt::Display for Kind {

@@ -4,24 +4,41 @@
 //! Everything printed goes through here, and every secret registered with `mask` is replaced
 //! by `***` in it, on every platform, before it reaches the log.
 
+mod azure_devops;
+mod codebuild;
 mod context;
+mod databricks_job;
 mod env;
 pub mod escape;
+mod github;
+pub mod inputs;
 mod kind;
+mod local;
 mod outputs;
+mod runner;
+pub mod saved_runs;
+pub mod untrusted;
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+pub use azure_devops::camel_case;
 pub use context::{CiContext, github_pr_number};
 pub use env::Env;
-pub use kind::Kind;
+pub use kind::{Kind, in_databricks_job};
+use runner::Runner;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
     #[error("cannot write {0}: {1}")]
     Write(String, String),
+    #[error("{variable} names {path}, which cannot be written: {reason}")]
+    Destination {
+        variable: String,
+        path: String,
+        reason: String,
+    },
     #[error("output name {0:?} is not valid (empty, or has '=' or a line break)")]
     BadOutputName(String),
     #[error("output {0} contains the heredoc delimiter; refusing to write it")]
@@ -51,11 +68,43 @@ pub struct Annotation {
 /// GitHub drops a step summary over 1 MiB entirely; stay under it.
 pub const SUMMARY_LIMIT: usize = 1024 * 1024;
 
+/// An output value is at most 1 MB (GitHub's limit); longer ones are cut with a note.
+pub const OUTPUT_LIMIT: usize = 1024 * 1024;
+
+/// Every output a command can set (kebab-case; Azure DevOps gets them camelCased). A
+/// command starts from all of them empty where outputs are a file, so none is stale.
+pub const OUTPUT_NAMES: &[&str] = &[
+    "run-id",
+    "run-url",
+    "result-state",
+    "notebook-output",
+    "task-states",
+    "job-ids",
+    "changes",
+    "report-path",
+    "junit",
+    "tests-passed",
+    "tests-failed",
+    "tests-skipped",
+];
+
 pub struct Platform {
-    kind: Kind,
+    runner: Box<dyn Runner>,
     env: Env,
     out: Mutex<Box<dyn Write + Send>>,
     secrets: Mutex<Vec<String>>,
+    outputs_ready: AtomicBool,
+    last_run: Mutex<Option<i64>>,
+}
+
+fn runner_for(kind: Kind) -> Box<dyn Runner> {
+    match kind {
+        Kind::GitHubActions => Box::new(github::GitHub),
+        Kind::AzureDevOps => Box::new(azure_devops::AzureDevOps),
+        Kind::CodeBuild => Box::new(codebuild::CodeBuild),
+        Kind::DatabricksJob => Box::new(databricks_job::DatabricksJob),
+        Kind::Local => Box::new(local::Local),
+    }
 }
 
 impl Platform {
@@ -65,15 +114,17 @@ impl Platform {
 
     pub fn with_writer(env: Env, out: Box<dyn Write + Send>) -> Platform {
         Platform {
-            kind: Kind::detect(&env),
+            runner: runner_for(Kind::detect(&env)),
             env,
             out: Mutex::new(out),
             secrets: Mutex::new(Vec::new()),
+            outputs_ready: AtomicBool::new(false),
+            last_run: Mutex::new(None),
         }
     }
 
     pub fn kind(&self) -> Kind {
-        self.kind
+        self.runner.kind()
     }
 
     pub fn env(&self) -> &Env {
@@ -81,58 +132,32 @@ impl Platform {
     }
 
     pub fn context(&self) -> CiContext {
-        context::context(self.kind, &self.env)
+        context::context(self.kind(), &self.env)
     }
 
-    /// A task input as each runner spells its variable: GitHub upper-cases after turning
-    /// spaces into `_` (hyphens stay); Azure DevOps also turns `.` into `_`. For a hyphenated
-    /// name the `_` spelling is tried too, since shells cannot set the hyphenated one.
+    /// A task input: `INPUT_<NAME>` matched ignoring case, `-`, `_`, `.` and spaces, so
+    /// GitHub's `INPUT_CLUSTER-ID`, Azure DevOps' `INPUT_CLUSTERID` and a shell's
+    /// `INPUT_CLUSTER_ID` all name `cluster-id`. Trimmed; empty counts as unset.
     pub fn input(&self, name: &str) -> Option<String> {
-        let github = format!("INPUT_{}", name.replace(' ', "_").to_uppercase());
-        let azure = format!("INPUT_{}", name.replace(['.', ' '], "_").to_uppercase());
-        let underscored = format!(
-            "INPUT_{}",
-            name.replace(['-', '.', ' '], "_").to_uppercase()
-        );
-        [github, azure, underscored]
-            .iter()
-            .find_map(|k| self.env.get(k))
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
+        inputs::lookup(&self.env, name)
     }
 
     /// A boolean input, with the YAML 1.2 core spellings `@actions/core` accepts.
     pub fn input_bool(&self, name: &str) -> Result<Option<bool>, PlatformError> {
-        match self.input(name).as_deref() {
+        match self.input(name) {
             None => Ok(None),
-            Some("true" | "True" | "TRUE") => Ok(Some(true)),
-            Some("false" | "False" | "FALSE") => Ok(Some(false)),
-            Some(other) => Err(PlatformError::BadBool {
-                name: name.to_string(),
-                value: other.to_string(),
-            }),
+            Some(v) => inputs::parse_bool(&v)
+                .map(Some)
+                .ok_or(PlatformError::BadBool {
+                    name: name.to_string(),
+                    value: v,
+                }),
         }
     }
 
     /// Stable for one attempt of one CI job: resent requests carry the same idempotency token.
     pub fn idempotency_seed(&self) -> Option<String> {
-        let e = |k: &str| self.env.get(k);
-        match self.kind {
-            Kind::GitHubActions => Some(format!(
-                "gh-{}-{}-{}",
-                e("GITHUB_RUN_ID")?,
-                e("GITHUB_RUN_ATTEMPT").unwrap_or("1"),
-                e("GITHUB_JOB").unwrap_or("job")
-            )),
-            Kind::AzureDevOps => Some(format!(
-                "ado-{}-{}-{}",
-                e("BUILD_BUILDID")?,
-                e("SYSTEM_JOBID").unwrap_or("job"),
-                e("SYSTEM_JOBATTEMPT").unwrap_or("1")
-            )),
-            Kind::CodeBuild => Some(format!("cb-{}", e("CODEBUILD_BUILD_ID")?.replace(':', "-"))),
-            Kind::DatabricksJob | Kind::Local => None,
-        }
+        self.runner.idempotency_seed(&self.env)
     }
 
     /// Registers a secret: the runner masks it in its log, and we never print it.
@@ -149,21 +174,8 @@ impl Platform {
             // Longest first, so a secret containing another is replaced whole.
             secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         }
-        match self.kind {
-            Kind::GitHubActions => {
-                for line in secret.lines().filter(|l| !l.trim().is_empty()) {
-                    self.raw(&format!("::add-mask::{line}"));
-                }
-            }
-            Kind::AzureDevOps => {
-                for line in secret.lines().filter(|l| !l.trim().is_empty()) {
-                    self.raw(&format!(
-                        "##vso[task.setsecret]{}",
-                        escape::azure_devops(line)
-                    ));
-                }
-            }
-            _ => {}
+        for line in self.runner.mask(secret) {
+            self.raw(&line);
         }
     }
 
@@ -182,19 +194,40 @@ impl Platform {
         out
     }
 
-    /// Writes one line as is (after redaction): for runner commands.
+    /// Writes one line as is: only for runner commands brickci built.
     fn raw(&self, line: &str) {
         let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     }
 
-    /// A command's document output (JSON, a table, markdown) for a pipe: redacted, not
-    /// escaped. Runners only act on lines that start with their command prefixes, which
-    /// JSON and our tables never do.
+    fn raw_lines(&self, lines: &[String]) {
+        let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = out.flush();
+    }
+
+    /// THE choke point for text brickci did not write (notebook exit values, traces, log
+    /// tails, file names, bundle values, documents holding them): secrets redacted, ANSI
+    /// escapes stripped, and made inert for this runner's command parser. Returns the lines
+    /// to print.
+    pub fn untrusted(&self, text: &str) -> Vec<String> {
+        let text = untrusted::strip_ansi(&self.redact(text));
+        self.runner.untrusted(&text)
+    }
+
+    /// Prints text brickci did not write (see `untrusted`).
+    pub fn print_untrusted(&self, text: &str) {
+        let lines = self.untrusted(text);
+        self.raw_lines(&lines);
+    }
+
+    /// A command's document output (JSON, a table, markdown) for a pipe. It holds names and
+    /// values from the bundle and the workspace, so it goes through `untrusted`.
     pub fn print(&self, text: &str) {
-        let text = self.redact(text);
-        self.raw(text.trim_end_matches('\n'));
+        self.print_untrusted(text.trim_end_matches('\n'));
     }
 
     /// A runner command line built by brickci itself (never user text), printed as is.
@@ -203,17 +236,10 @@ impl Platform {
         self.raw(&line);
     }
 
+    /// A log line. It may carry untrusted parts (a task key, an exit value, a trace line),
+    /// so it goes through `untrusted` as a whole.
     pub fn info(&self, line: &str) {
-        let line = self.redact(line);
-        // A log line that happens to start like a runner command must not act as one.
-        let safe = match self.kind {
-            Kind::GitHubActions if line.starts_with("::") => format!(" {line}"),
-            Kind::AzureDevOps if line.contains("##vso[") || line.starts_with("##[") => {
-                line.replace("##", "# #")
-            }
-            _ => line,
-        };
-        self.raw(&safe);
+        self.print_untrusted(line);
     }
 
     pub fn warn(&self, line: &str) {
@@ -233,218 +259,115 @@ impl Platform {
     }
 
     pub fn group_start(&self, title: &str) {
-        let title = self.redact(title);
-        match self.kind {
-            Kind::GitHubActions => self.raw(&format!("::group::{}", escape::github_data(&title))),
-            Kind::AzureDevOps => self.raw(&format!("##[group]{}", title.replace('\n', " "))),
-            _ => self.raw(&format!("── {title}")),
-        }
+        let title = untrusted::strip_ansi(&self.redact(title));
+        let lines = self.runner.group_start(&title);
+        self.raw_lines(&lines);
     }
 
     pub fn group_end(&self) {
-        match self.kind {
-            Kind::GitHubActions => self.raw("::endgroup::"),
-            Kind::AzureDevOps => self.raw("##[endgroup]"),
-            _ => {}
-        }
+        let lines = self.runner.group_end();
+        self.raw_lines(&lines);
     }
 
     /// An error, warning or notice, pinned to a file and line where the platform can.
+    /// Message and title are command data: escaped, so they never form a command.
     pub fn annotate(&self, a: &Annotation) {
-        let message = self.redact(&a.message);
-        let level = a.level.unwrap_or(Level::Error);
-        match self.kind {
-            Kind::GitHubActions => {
-                let cmd = match level {
-                    Level::Error => "error",
-                    Level::Warning => "warning",
-                    Level::Notice => "notice",
-                };
-                let mut props = Vec::new();
-                if let Some(f) = &a.file {
-                    props.push(format!(
-                        "file={}",
-                        escape::github_property(&self.workspace_relative(f))
-                    ));
-                }
-                for (k, v) in [("line", a.line), ("endLine", a.end_line), ("col", a.col)] {
-                    if let Some(v) = v {
-                        props.push(format!("{k}={v}"));
-                    }
-                }
-                if let Some(t) = &a.title {
-                    props.push(format!(
-                        "title={}",
-                        escape::github_property(&self.redact(t))
-                    ));
-                }
-                let props = if props.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {}", props.join(","))
-                };
-                self.raw(&format!(
-                    "::{cmd}{props}::{}",
-                    escape::github_data(&message)
-                ));
-            }
-            Kind::AzureDevOps => {
-                let kind = match level {
-                    Level::Error => "error",
-                    Level::Warning | Level::Notice => "warning",
-                };
-                let mut props = format!("type={kind}");
-                if let Some(f) = &a.file {
-                    props.push_str(&format!(";sourcepath={}", escape::azure_devops(f)));
-                }
-                if let Some(l) = a.line {
-                    props.push_str(&format!(";linenumber={l}"));
-                }
-                if let Some(c) = a.col {
-                    props.push_str(&format!(";columnnumber={c}"));
-                }
-                self.raw(&format!(
-                    "##vso[task.logissue {props}]{}",
-                    escape::azure_devops(&message)
-                ));
-            }
-            _ => {
-                let word = match level {
-                    Level::Error => "error",
-                    Level::Warning => "warning",
-                    Level::Notice => "notice",
-                };
-                let place = match (&a.file, a.line) {
-                    (Some(f), Some(l)) => format!("{f}:{l}: "),
-                    (Some(f), None) => format!("{f}: "),
-                    _ => String::new(),
-                };
-                let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
-                let _ = writeln!(out, "{place}{word}: {message}");
-            }
-        }
+        let message = untrusted::strip_ansi(&self.redact(&a.message));
+        let title = a.title.as_ref().map(|t| untrusted::strip_ansi(&self.redact(t)));
+        let lines = self
+            .runner
+            .annotation(&self.env, a, &message, title.as_deref());
+        self.raw_lines(&lines);
     }
 
-    fn workspace_relative(&self, file: &str) -> String {
-        match self.env.get("GITHUB_WORKSPACE") {
-            Some(ws) => file
-                .strip_prefix(ws)
-                .map(|r| r.trim_start_matches('/').to_string())
-                .unwrap_or_else(|| file.to_string()),
-            None => file.to_string(),
-        }
+    /// The output's name on this platform (`run-id`; Azure DevOps `runId`).
+    pub fn output_name(&self, name: &str) -> String {
+        self.runner.output_name(name)
     }
 
-    /// Sets a step output, on the platform's own channel.
+    /// Checks every destination brickci writes to before any request: an unwritable
+    /// `GITHUB_OUTPUT`, `GITHUB_STATE` or outputs file is an error naming its variable.
+    /// Where outputs are a file, this command's set starts empty (no stale values).
+    pub fn check_destinations(&self) -> Result<(), PlatformError> {
+        self.runner.prepare_outputs(&self.env, OUTPUT_NAMES)?;
+        self.outputs_ready.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Sets a step output, on the platform's own channel; a value over 1 MB is cut.
     pub fn set_output(&self, name: &str, value: &str) -> Result<(), PlatformError> {
-        match self.kind {
-            Kind::GitHubActions => match self.env.get("GITHUB_OUTPUT") {
-                Some(path) => {
-                    outputs::append_github_output(std::path::Path::new(path), name, value)
-                }
-                None => self.set_output_file(name, value),
-            },
-            Kind::AzureDevOps => {
-                self.raw(&format!(
-                    "##vso[task.setvariable variable={};isOutput=true]{}",
-                    escape::azure_devops(name),
-                    escape::azure_devops(value)
-                ));
-                Ok(())
-            }
-            _ => self.set_output_file(name, value),
+        if !self.outputs_ready.load(Ordering::SeqCst) {
+            self.check_destinations()?;
         }
-    }
-
-    /// The JSON outputs file: `$BRICKCI_OUTPUT_FILE`; on CodeBuild by default in the source
-    /// directory, with a sourceable `.env` beside it. Locally only when asked for.
-    fn set_output_file(&self, name: &str, value: &str) -> Result<(), PlatformError> {
-        let path = match (self.env.get("BRICKCI_OUTPUT_FILE"), self.kind) {
-            (Some(p), _) => PathBuf::from(p),
-            (None, Kind::CodeBuild | Kind::DatabricksJob) => {
-                let dir = self.env.get("CODEBUILD_SRC_DIR").unwrap_or(".");
-                PathBuf::from(dir).join("brickci-outputs.json")
-            }
-            (None, _) => return Ok(()),
-        };
-        outputs::merge_json_output(&path, name, value)?;
-        if self.kind == Kind::CodeBuild {
-            outputs::write_env_file(&path)?;
-        }
+        let value = self.redact(value);
+        let value = fit_output(&value);
+        let lines = self
+            .runner
+            .set_output(&self.env, &self.runner.output_name(name), &value)?;
+        self.raw_lines(&lines);
         Ok(())
     }
 
     /// Remembers a value for a later step of the same job (a post or cleanup step):
     /// GitHub's `$GITHUB_STATE`, an Azure DevOps job variable.
     pub fn save_state(&self, name: &str, value: &str) -> Result<(), PlatformError> {
-        match self.kind {
-            Kind::GitHubActions => match self.env.get("GITHUB_STATE") {
-                Some(path) => {
-                    outputs::append(std::path::Path::new(path), &format!("{name}={value}\n"))
-                }
-                None => Ok(()),
-            },
-            Kind::AzureDevOps => {
-                self.raw(&format!(
-                    "##vso[task.setvariable variable=BRICKCI_STATE_{}]{}",
-                    escape::azure_devops(&name.to_uppercase()),
-                    escape::azure_devops(value)
-                ));
-                Ok(())
-            }
-            _ => Ok(()),
+        let lines = self.runner.save_state(&self.env, name, value)?;
+        self.raw_lines(&lines);
+        Ok(())
+    }
+
+    /// Records a submitted run for the post step and later steps (state and a run file).
+    pub fn run_started(&self, run_id: i64, url: Option<&str>) -> Result<(), PlatformError> {
+        *self.last_run.lock().unwrap_or_else(|p| p.into_inner()) = Some(run_id);
+        self.save_state(saved_runs::RUN_ID_STATE, &run_id.to_string())?;
+        self.save_state(saved_runs::RUN_DONE_STATE, "false")?;
+        let run = saved_runs::SavedRun {
+            run_id,
+            host: self.env.get("DATABRICKS_HOST").map(str::to_string),
+            url: url.map(str::to_string),
+        };
+        saved_runs::save(&self.env, &run).map_err(|e| {
+            let dir = saved_runs::dir(&self.env).unwrap_or_default();
+            PlatformError::Write(dir.display().to_string(), e.to_string())
+        })
+    }
+
+    /// Records that the step saw its run end: nothing is left for a post step to cancel.
+    pub fn run_finished(&self, run_id: i64) -> Result<(), PlatformError> {
+        saved_runs::remove(&self.env, run_id);
+        // The state holds the last run started; an earlier one ending says nothing of it.
+        let last = *self.last_run.lock().unwrap_or_else(|p| p.into_inner());
+        if last == Some(run_id) {
+            self.save_state(saved_runs::RUN_DONE_STATE, "true")?;
         }
+        Ok(())
     }
 
     /// A value an earlier step saved with `save_state`.
     pub fn saved_state(&self, name: &str) -> Option<String> {
-        let key = match self.kind {
-            Kind::GitHubActions => format!("STATE_{name}"),
-            Kind::AzureDevOps => format!("BRICKCI_STATE_{}", name.to_uppercase()),
-            _ => return None,
-        };
-        self.env.get(&key).map(str::to_string)
+        self.runner.saved_state(&self.env, name)
     }
 
     /// Appends markdown to the run's summary page.
     pub fn summary(&self, markdown: &str) -> Result<(), PlatformError> {
         let markdown = self.redact(markdown);
-        match self.kind {
-            Kind::GitHubActions => {
-                let Some(path) = self.env.get("GITHUB_STEP_SUMMARY") else {
-                    return Ok(());
-                };
-                let path = std::path::Path::new(path);
-                let existing = std::fs::metadata(path)
-                    .map(|m| m.len() as usize)
-                    .unwrap_or(0);
-                let text = fit_summary(&markdown, SUMMARY_LIMIT.saturating_sub(existing));
-                outputs::append(path, &text)
-            }
-            Kind::AzureDevOps => {
-                let dir = self
-                    .env
-                    .get("AGENT_TEMPDIRECTORY")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(std::env::temp_dir);
-                let path = dir.join(format!(
-                    "brickci-summary-{}.md",
-                    uuid::Uuid::new_v4().simple()
-                ));
-                std::fs::write(&path, &markdown)
-                    .map_err(|e| PlatformError::Write(path.display().to_string(), e.to_string()))?;
-                self.raw(&format!(
-                    "##vso[task.uploadsummary]{}",
-                    escape::azure_devops(&path.display().to_string())
-                ));
-                Ok(())
-            }
-            _ => match self.env.get("BRICKCI_SUMMARY_FILE") {
-                Some(p) => outputs::append(std::path::Path::new(p), &markdown),
-                None => Ok(()),
-            },
-        }
+        let lines = self.runner.summary(&self.env, &markdown)?;
+        self.raw_lines(&lines);
+        Ok(())
     }
+}
+
+/// Cuts an output value to `OUTPUT_LIMIT` bytes at a character boundary, saying so.
+pub fn fit_output(value: &str) -> String {
+    if value.len() <= OUTPUT_LIMIT {
+        return value.to_string();
+    }
+    let note = "\n[brickci: output cut at 1 MB; the full value is in the run's log and report]";
+    let mut cut = OUTPUT_LIMIT - note.len();
+    while !value.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{note}", &value[..cut])
 }
 
 /// Cuts markdown to fit `room` bytes at a line boundary, saying so at the end.

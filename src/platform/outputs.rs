@@ -65,6 +65,49 @@ pub fn merge_json_output(path: &Path, name: &str, value: &str) -> Result<(), Pla
     std::fs::rename(&tmp, path).map_err(|e| write_err(e.to_string()))
 }
 
+/// Opens `path` for appending (creating it), so an unwritable destination is found before
+/// any request; `var` is the variable that named it.
+pub fn check_appendable(var: &str, path: &Path) -> Result<(), PlatformError> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map(drop)
+        .map_err(|e| destination(var, path, e))
+}
+
+/// Starts this command's outputs: every known name, empty, replacing whatever an earlier
+/// command left (and the `.env` beside it when `env_file`).
+pub fn reset_json_outputs(
+    var: &str,
+    path: &Path,
+    names: &[&str],
+    env_file: bool,
+) -> Result<(), PlatformError> {
+    let map: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .map(|n| (n.to_string(), serde_json::Value::String(String::new())))
+        .collect();
+    let text = serde_json::to_string_pretty(&map).unwrap_or_default();
+    std::fs::write(path, text + "\n").map_err(|e| destination(var, path, e))?;
+    if env_file {
+        write_env_file(path).map_err(|e| PlatformError::Destination {
+            variable: var.to_string(),
+            path: path.with_extension("env").display().to_string(),
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+fn destination(var: &str, path: &Path, e: std::io::Error) -> PlatformError {
+    PlatformError::Destination {
+        variable: var.to_string(),
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
 /// `export NAME='value'` lines, for `source` in a buildspec; names use `_` for `-`.
 pub fn write_env_file(json_path: &Path) -> Result<(), PlatformError> {
     let env_path = json_path.with_extension("env");
@@ -145,6 +188,25 @@ mod tests {
             github_record("d", "a\nDELIM\n", "DELIM"),
             Err(PlatformError::DelimiterInValue(_))
         ));
+    }
+
+    #[test]
+    fn a_reset_drops_an_earlier_commands_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("brickci-outputs.json");
+        merge_json_output(&p, "result-state", "SUCCESS").unwrap();
+        reset_json_outputs("X", &p, &["result-state", "tests-failed"], true).unwrap();
+        merge_json_output(&p, "tests-failed", "2").unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        assert_eq!(v["result-state"], "");
+        assert_eq!(v["tests-failed"], "2");
+        let err = reset_json_outputs("BRICKCI_OUTPUT_FILE", &dir.path().join("no/such/f.json"), &[], false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("BRICKCI_OUTPUT_FILE"), "{err}");
+        let err = check_appendable("GITHUB_OUTPUT", &dir.path().join("no/out")).unwrap_err();
+        assert!(err.to_string().contains("GITHUB_OUTPUT"));
     }
 
     #[test]

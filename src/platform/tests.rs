@@ -46,8 +46,15 @@ fn detects_each_platform() {
         Kind::CodeBuild
     );
     assert_eq!(
-        platform(&[("DATABRICKS_RUNTIME_VERSION", "15.4")]).0.kind(),
+        platform(&[("DATABRICKS_RUNTIME_VERSION", "15.4"), ("DB_IS_JOB_CLUSTER", "TRUE")])
+            .0
+            .kind(),
         Kind::DatabricksJob
+    );
+    // Every cluster sets the runtime version; a notebook on an interactive one is no job.
+    assert_eq!(
+        platform(&[("DATABRICKS_RUNTIME_VERSION", "15.4")]).0.kind(),
+        Kind::Local
     );
     assert_eq!(platform(&[("GITHUB_ACTIONS", "")]).0.kind(), Kind::Local);
 }
@@ -104,9 +111,10 @@ fn masked_secrets_never_printed_anywhere() {
     }
     let (p, cap) = platform(&[("GITHUB_ACTIONS", "true")]);
     p.mask("line-one\nline-two");
+    p.mask("50%0Aoff\rx");
     assert!(
         cap.text()
-            .contains("::add-mask::line-one\n::add-mask::line-two\n"),
+            .contains("::add-mask::line-one\n::add-mask::line-two\n::add-mask::50%250Aoff\n::add-mask::x\n"),
         "{}",
         cap.text()
     );
@@ -146,7 +154,15 @@ fn annotations_per_platform() {
 fn log_lines_cannot_inject_runner_commands() {
     let (p, cap) = platform(&[("GITHUB_ACTIONS", "true")]);
     p.info("::add-mask::oops");
-    assert_eq!(cap.text(), " ::add-mask::oops\n");
+    let text = cap.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    let token = lines[0].strip_prefix("::stop-commands::").unwrap();
+    assert_eq!(lines[1], "::add-mask::oops");
+    assert_eq!(lines[2], format!("::{token}::"));
+    let (p, cap) = platform(&[("GITHUB_ACTIONS", "true")]);
+    p.info("plain line");
+    assert_eq!(cap.text(), "plain line\n");
     let (p, cap) = platform(&[("TF_BUILD", "True")]);
     p.info("x ##vso[task.complete result=Failed]");
     assert!(!cap.text().contains("##vso["), "{}", cap.text());
@@ -171,7 +187,7 @@ fn outputs_per_platform() {
     p.set_output("run-url", "http://x/;y").unwrap();
     assert_eq!(
         cap.text(),
-        "##vso[task.setvariable variable=run-url;isOutput=true]http://x/%3By\n"
+        "##vso[task.setvariable variable=runUrl;isOutput=true]http://x/%3By\n"
     );
     let (p, _) = platform(&[
         ("CODEBUILD_BUILD_ID", "p:1"),
@@ -214,4 +230,72 @@ fn idempotency_seeds_are_stable_per_attempt() {
     ]);
     assert_eq!(p.idempotency_seed().as_deref(), Some("gh-9-2-test"));
     assert_eq!(platform(&[]).0.idempotency_seed(), None);
+}
+
+#[test]
+fn outputs_over_a_megabyte_are_cut_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    let (p, _) = platform(&[("BRICKCI_OUTPUT_FILE", out.to_str().unwrap())]);
+    let big = "é".repeat(OUTPUT_LIMIT);
+    p.set_output("notebook-output", &big).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let got = v["notebook-output"].as_str().unwrap();
+    assert!(got.len() <= OUTPUT_LIMIT && got.ends_with("1 MB; the full value is in the run's log and report]"));
+    assert_eq!(v["run-id"], "", "every output starts empty: no stale values");
+}
+
+#[test]
+fn unwritable_destinations_are_named_before_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("missing/dir/out");
+    let (p, _) = platform(&[("GITHUB_ACTIONS", "true"), ("GITHUB_OUTPUT", bad.to_str().unwrap())]);
+    let e = p.check_destinations().unwrap_err().to_string();
+    assert!(e.starts_with("GITHUB_OUTPUT names"), "{e}");
+    let (p, _) = platform(&[("CODEBUILD_BUILD_ID", "p:1"), ("CODEBUILD_SRC_DIR", bad.to_str().unwrap())]);
+    assert!(p.check_destinations().unwrap_err().to_string().contains("CODEBUILD_SRC_DIR"));
+}
+
+#[test]
+fn codebuild_outputs_hold_only_the_last_commands_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("CODEBUILD_BUILD_ID", "p:1"), ("CODEBUILD_SRC_DIR", dir.path().to_str().unwrap())];
+    let (run, _) = platform(&env);
+    run.set_output("result-state", "SUCCESS").unwrap();
+    let (test, _) = platform(&env);
+    test.check_destinations().unwrap();
+    test.set_output("tests-failed", "2").unwrap();
+    let envfile = std::fs::read_to_string(dir.path().join("brickci-outputs.env")).unwrap();
+    assert!(envfile.contains("export BRICKCI_TESTS_FAILED='2'"), "{envfile}");
+    assert!(envfile.contains("export BRICKCI_RESULT_STATE=''"), "{envfile}");
+}
+
+#[test]
+fn azure_untrusted_text_cannot_form_commands() {
+    let (p, cap) = platform(&[("TF_BUILD", "True")]);
+    p.print_untrusted("ok ##VSO[task.setvariable variable=PATH]/x\r##[group]g\n\u{1b}[31mred");
+    assert_eq!(cap.text(), "ok # #VSO[task.setvariable variable=PATH]/x\n# #[group]g\nred\n");
+    assert_eq!(camel_case("tests-failed"), "testsFailed");
+}
+
+#[test]
+fn saved_state_names_per_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let (p, _) = platform(&[("GITHUB_ACTIONS", "true"), ("GITHUB_STATE", state.to_str().unwrap()), ("RUNNER_TEMP", dir.path().to_str().unwrap())]);
+    p.run_started(42, Some("http://x/run/42")).unwrap();
+    p.run_finished(41).unwrap();
+    let text = std::fs::read_to_string(&state).unwrap();
+    assert_eq!(text, "BRICKCI_RUN_ID=42\nBRICKCI_RUN_DONE=false\n");
+    assert!(dir.path().join("brickci/runs/42.json").exists());
+    p.run_finished(42).unwrap();
+    assert!(std::fs::read_to_string(&state).unwrap().ends_with("BRICKCI_RUN_DONE=true\n"));
+    let (p, _) = platform(&[("GITHUB_ACTIONS", "true"), ("STATE_BRICKCI_RUN_ID", "42")]);
+    assert_eq!(p.saved_state("BRICKCI_RUN_ID").as_deref(), Some("42"));
+    let (p, cap) = platform(&[("TF_BUILD", "True")]);
+    p.save_state("BRICKCI_RUN_ID", "42").unwrap();
+    assert_eq!(cap.text(), "##vso[task.setvariable variable=BRICKCI_STATE_RUN_ID]42\n");
+    let (p, _) = platform(&[("TF_BUILD", "True"), ("BRICKCI_STATE_RUN_ID", "42")]);
+    assert_eq!(p.saved_state("BRICKCI_RUN_ID").as_deref(), Some("42"));
 }
