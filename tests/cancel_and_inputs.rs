@@ -139,3 +139,199 @@ fn emulator_command_serves_with_faults_from_flags() {
         "the emulator stops cleanly on SIGINT: {status:?}"
     );
 }
+
+/// The env of a docker action step as the runner forms it: every declared input as
+/// `INPUT_<NAME>` upper-cased with hyphens kept, empty when unset; no DATABRICKS_* set.
+fn github_step(emu: &TestEmulator, dir: &std::path::Path, inputs: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = vec![
+        ("GITHUB_ACTIONS".into(), "true".into()),
+        ("GITHUB_OUTPUT".into(), dir.join("output").display().to_string()),
+        ("GITHUB_STATE".into(), dir.join("state").display().to_string()),
+        ("RUNNER_TEMP".into(), dir.join("tmp").display().to_string()),
+        ("BRICKCI_POLL_MIN".into(), "0.05".into()),
+        ("BRICKCI_POLL_MAX".into(), "0.2".into()),
+        ("INPUT_HOST".into(), emu.url()),
+        ("INPUT_TOKEN".into(), TOKEN.into()),
+        ("INPUT_TARGET".into(), String::new()),
+        ("INPUT_JOB-ID".into(), String::new()),
+    ];
+    for (k, v) in inputs {
+        env.push((format!("INPUT_{}", k.to_uppercase()), v.to_string()));
+    }
+    env
+}
+
+#[test]
+fn github_inputs_as_the_runner_forms_them_reach_the_run() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    let nb = write_notebook(dir.path(), "nb.py", "dbutils.notebook.exit('done')\n");
+    let env = github_step(
+        &emu,
+        dir.path(),
+        &[
+            ("command", "run"),
+            ("notebook", nb.to_str().unwrap()),
+            ("cluster-id", "1124-000001-abc"),
+            ("params", "a=-1\nb=two\n"),
+            ("auth-type", "pat"),
+            ("keep-upload", "True"),
+        ],
+    );
+    let out = brickci(&[], &as_refs(&env), dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(text(&out).contains(&format!("::add-mask::{TOKEN}")), "the token input is masked");
+    let submit = &emu.calls("POST", "/jobs/runs/submit")[0];
+    let task = &submit.body["tasks"][0];
+    assert_eq!(task["existing_cluster_id"], "1124-000001-abc", "{task}");
+    assert_eq!(task["notebook_task"]["base_parameters"]["a"], "-1");
+    let outputs = std::fs::read_to_string(dir.path().join("output")).unwrap();
+    assert!(outputs.contains("result-state=SUCCESS"), "{outputs}");
+    assert!(outputs.contains("notebook-output=done"), "{outputs}");
+}
+
+#[test]
+fn azure_devops_task_inputs_in_camel_case_reach_the_run() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    let nb = write_notebook(dir.path(), "nb.py", "dbutils.notebook.exit('done')\n");
+    let nb = nb.to_str().unwrap();
+    let env = [
+        ("TF_BUILD", "True"),
+        ("DATABRICKS_HOST", &emu.url()),
+        ("DATABRICKS_TOKEN", TOKEN),
+        ("INPUT_COMMAND", "run"),
+        ("INPUT_NOTEBOOK", nb),
+        ("INPUT_CLUSTERID", "1124-000002-def"),
+        ("INPUT_NOWAIT", "true"),
+    ];
+    let out = brickci(&[], &env, dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let submit = &emu.calls("POST", "/jobs/runs/submit")[0];
+    assert_eq!(submit.body["tasks"][0]["existing_cluster_id"], "1124-000002-def");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("##vso[task.setvariable variable=runId;isOutput=true]"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn bad_inputs_exit_2_naming_the_input_before_any_request() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("command", "run"), ("notebook", "nb.py"), ("no-wait", "yes")], "input `no-wait` must be true or false"),
+        (&[("command", "runn")], "input `command`: \"runn\" is not a brickci command; valid: auth check, cancel, deploy, plan, report, run, test, validate"),
+        (&[("command", "run")], "command `run` needs one of the inputs"),
+        (&[("command", "report")], "input `report` is required for command `report`"),
+    ];
+    for (inputs, message) in cases {
+        let env = github_step(&emu, dir.path(), inputs);
+        let out = brickci(&[], &as_refs(&env), dir.path());
+        assert_eq!(code(&out), 2, "{inputs:?}: {}", text(&out));
+        assert!(text(&out).contains(message), "{inputs:?}: {}", text(&out));
+    }
+    let mut env = github_step(&emu, dir.path(), &[("command", "auth check")]);
+    env.push(("GITHUB_OUTPUT".into(), "/nonexistent/dir/output".into()));
+    env.retain(|(k, v)| k != "GITHUB_OUTPUT" || v.starts_with("/nonexistent"));
+    let out = brickci(&[], &as_refs(&env), dir.path());
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(text(&out).contains("GITHUB_OUTPUT names /nonexistent/dir/output"), "{}", text(&out));
+    assert!(emu.requests().is_empty(), "no request was made: {:?}", emu.requests().len());
+}
+
+#[test]
+fn inputs_json_lists_every_input_per_command() {
+    let out = brickci(&["inputs", "-o", "json"], &[], &repo());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names = |c: &str| -> Vec<String> {
+        v["commands"][c]["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for n in ["cluster-id", "notebook", "key", "params", "job-id", "no-wait", "timeout", "new-cluster"] {
+        assert!(names("run").contains(&n.to_string()), "run {n}");
+    }
+    for n in ["tests", "junit", "report-json", "check-run", "pr-comment"] {
+        assert!(names("test").contains(&n.to_string()), "test {n}");
+    }
+    assert!(names("report").contains(&"report".to_string()));
+    let common: Vec<&str> = v["common"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert!(common.contains(&"github-token") && common.contains(&"auth-type"), "{common:?}");
+    assert_eq!(v["commands"]["run"]["inputs"].as_array().unwrap().iter().find(|i| i["name"] == "no-wait").unwrap()["kind"], "bool");
+}
+
+#[test]
+fn the_post_step_cancels_a_run_the_main_step_left_and_cancel_saved_finds_the_rest() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    let nb = write_notebook(dir.path(), "slow.py", "# brickci-emulator: duration 1h\n");
+    let env = github_step(
+        &emu,
+        dir.path(),
+        &[("command", "run"), ("notebook", nb.to_str().unwrap()), ("no-wait", "true")],
+    );
+    let out = brickci(&[], &as_refs(&env), dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let state = std::fs::read_to_string(dir.path().join("state")).unwrap();
+    let run_id: i64 = state
+        .lines()
+        .find_map(|l| l.strip_prefix("BRICKCI_RUN_ID="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(state.contains("BRICKCI_RUN_DONE=false"), "{state}");
+    assert!(dir.path().join(format!("tmp/brickci/runs/{run_id}.json")).exists());
+    // The post step: the image's /brickci-post symlink, the same inputs, the saved state.
+    let post = dir.path().join("brickci-post");
+    std::os::unix::fs::symlink(bin(), &post).unwrap();
+    let mut post_env = env.clone();
+    post_env.push(("STATE_BRICKCI_RUN_ID".into(), run_id.to_string()));
+    post_env.push(("STATE_BRICKCI_RUN_DONE".into(), "false".into()));
+    let out = std::process::Command::new(&post)
+        .env_clear()
+        .envs(post_env.iter().map(|(k, v)| (k, v)))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let cancels = emu.calls("POST", "/jobs/runs/cancel");
+    assert_eq!(cancels.len(), 1, "{}", text(&out));
+    assert_eq!(cancels[0].body["run_id"], run_id);
+    assert_eq!(emu.calls("POST", "/jobs/runs/submit").len(), 1, "never re-runs the command");
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            emu.get_json(&format!("/api/2.2/jobs/runs/get?run_id={run_id}"))["state"]["result_state"] == "CANCELED"
+        }),
+        "the emulator shows the run CANCELED"
+    );
+    // A run saved by another step is found by `brickci cancel --saved`.
+    let out = brickci(&[], &as_refs(&env), dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let mut cancel_env = env.clone();
+    cancel_env.retain(|(k, _)| !k.starts_with("INPUT_"));
+    cancel_env.push(("DATABRICKS_HOST".into(), emu.url()));
+    cancel_env.push(("DATABRICKS_TOKEN".into(), TOKEN.into()));
+    let out = brickci(&["cancel", "--saved", "--wait", "10"], &as_refs(&cancel_env), dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(emu.calls("POST", "/jobs/runs/cancel").len(), 2, "{}", text(&out));
+    // Nothing is left to cancel: the post step of a finished run does nothing.
+    let mut done_env = env.clone();
+    done_env.push(("STATE_BRICKCI_RUN_ID".into(), run_id.to_string()));
+    done_env.push(("STATE_BRICKCI_RUN_DONE".into(), "true".into()));
+    let out = std::process::Command::new(&post)
+        .env_clear()
+        .envs(done_env.iter().map(|(k, v)| (k, v)))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(emu.calls("POST", "/jobs/runs/cancel").len(), 2, "{}", text(&out));
+}
