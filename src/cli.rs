@@ -404,7 +404,12 @@ mod tests {
 
     #[test]
     fn azure_camel_case_and_underscored_names_match() {
-        for key in ["INPUT_CLUSTERID", "INPUT_CLUSTER-ID", "INPUT_CLUSTER_ID", "INPUT_clusterId"] {
+        for key in [
+            "INPUT_CLUSTERID",
+            "INPUT_CLUSTER-ID",
+            "INPUT_CLUSTER_ID",
+            "INPUT_clusterId",
+        ] {
             let words = from(&[
                 ("INPUT_COMMAND", "run"),
                 ("INPUT_NOTEBOOK", "nb.py"),
@@ -412,7 +417,10 @@ mod tests {
             ])
             .unwrap()
             .unwrap();
-            assert!(words.contains(&"--cluster-id=c-1".to_string()), "{key}: {words:?}");
+            assert!(
+                words.contains(&"--cluster-id=c-1".to_string()),
+                "{key}: {words:?}"
+            );
         }
     }
 
@@ -431,19 +439,29 @@ mod tests {
         };
         assert_eq!(t.globs, ["tests/test_a.py", "-odd/test_b.py"]);
         assert_eq!(t.publish.github_check, "false");
-        let words = from(&[("INPUT_COMMAND", "run"), ("INPUT_KEY", "nightly"), ("INPUT_VARS", "a=b")])
-            .unwrap()
-            .unwrap();
+        let words = from(&[
+            ("INPUT_COMMAND", "run"),
+            ("INPUT_KEY", "nightly"),
+            ("INPUT_VARS", "a=b"),
+        ])
+        .unwrap()
+        .unwrap();
         let cli = Cli::try_parse_from(&words).unwrap();
-        assert!(matches!(cli.command, Command::Run(ref r) if r.key.as_deref() == Some("nightly") && r.vars == ["a=b"]));
+        assert!(
+            matches!(cli.command, Command::Run(ref r) if r.key.as_deref() == Some("nightly") && r.vars == ["a=b"])
+        );
         let words = from(&[("INPUT_COMMAND", "auth check")]).unwrap().unwrap();
         assert_eq!(words, ["brickci", "auth", "check"]);
     }
 
     #[test]
     fn bad_inputs_are_named() {
-        let e = from(&[("INPUT_COMMAND", "run"), ("INPUT_NOTEBOOK", "x"), ("INPUT_NO-WAIT", "yes")])
-            .unwrap_err();
+        let e = from(&[
+            ("INPUT_COMMAND", "run"),
+            ("INPUT_NOTEBOOK", "x"),
+            ("INPUT_NO-WAIT", "yes"),
+        ])
+        .unwrap_err();
         assert_eq!(
             e,
             InputError::BadBool {
@@ -452,15 +470,29 @@ mod tests {
             }
         );
         let e = from(&[("INPUT_COMMAND", "nope")]).unwrap_err().to_string();
-        assert!(e.contains("input `command`") && e.contains("auth check") && e.contains("deploy"), "{e}");
+        assert!(
+            e.contains("input `command`") && e.contains("auth check") && e.contains("deploy"),
+            "{e}"
+        );
         assert!(!e.contains("emulator"), "{e}");
         let e = from(&[("INPUT_COMMAND", "auth")]).unwrap_err();
         assert!(matches!(e, InputError::UnknownCommand { .. }));
         let e = from(&[("INPUT_COMMAND", "run")]).unwrap_err().to_string();
-        assert!(e.contains("`notebook`") && e.contains("`key`") && e.contains("`job-id`"), "{e}");
-        let e = from(&[("INPUT_COMMAND", "report")]).unwrap_err().to_string();
+        assert!(
+            e.contains("`notebook`") && e.contains("`key`") && e.contains("`job-id`"),
+            "{e}"
+        );
+        let e = from(&[("INPUT_COMMAND", "report")])
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "input `report` is required for command `report`");
-        assert!(from(&[("INPUT_COMMAND", "report"), ("BRICKCI_REPORT_INPUT", "r.json")]).is_ok());
+        assert!(
+            from(&[
+                ("INPUT_COMMAND", "report"),
+                ("BRICKCI_REPORT_INPUT", "r.json")
+            ])
+            .is_ok()
+        );
         assert_eq!(from(&[("INPUT_NOTEBOOK", "x")]).unwrap(), None);
     }
 
@@ -481,13 +513,37 @@ mod tests {
         assert_eq!(kind("params"), InputKind::Multiline);
         assert_eq!(kind("key"), InputKind::String);
         assert_eq!(run.required_one_of[0].len(), 5);
-        assert!(cat.commands["test"].inputs.iter().any(|i| i.name == "tests"));
-        assert!(cat.commands["report"].inputs.iter().any(|i| i.name == "report" && i.required));
+        assert!(
+            cat.commands["test"]
+                .inputs
+                .iter()
+                .any(|i| i.name == "tests")
+        );
+        assert!(
+            cat.commands["report"]
+                .inputs
+                .iter()
+                .any(|i| i.name == "report" && i.required)
+        );
         assert!(cat.commands.contains_key("auth check") && !cat.commands.contains_key("emulator"));
         let common: Vec<&str> = cat.common.iter().map(|i| i.name.as_str()).collect();
-        for n in ["command", "host", "client-id", "token", "github-token", "auth-type", "log", "retry-timeout"] {
+        for n in [
+            "command",
+            "host",
+            "client-id",
+            "token",
+            "github-token",
+            "auth-type",
+            "log",
+            "retry-timeout",
+        ] {
             assert!(common.contains(&n), "{n}: {common:?}");
         }
-        assert!(cat.commands["cancel"].inputs.iter().any(|i| i.azure_name == "runId"));
+        assert!(
+            cat.commands["cancel"]
+                .inputs
+                .iter()
+                .any(|i| i.azure_name == "runId")
+        );
     }
 }

@@ -50,7 +50,10 @@ fn is_post_step() -> bool {
 /// The post step: cancels what the main step left running, with the same connection
 /// inputs; never runs the command again.
 fn post_step(platform: &Platform) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             platform.error(&format!("cannot start the async runtime: {e}"));

@@ -142,11 +142,21 @@ fn emulator_command_serves_with_faults_from_flags() {
 
 /// The env of a docker action step as the runner forms it: every declared input as
 /// `INPUT_<NAME>` upper-cased with hyphens kept, empty when unset; no DATABRICKS_* set.
-fn github_step(emu: &TestEmulator, dir: &std::path::Path, inputs: &[(&str, &str)]) -> Vec<(String, String)> {
+fn github_step(
+    emu: &TestEmulator,
+    dir: &std::path::Path,
+    inputs: &[(&str, &str)],
+) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = vec![
         ("GITHUB_ACTIONS".into(), "true".into()),
-        ("GITHUB_OUTPUT".into(), dir.join("output").display().to_string()),
-        ("GITHUB_STATE".into(), dir.join("state").display().to_string()),
+        (
+            "GITHUB_OUTPUT".into(),
+            dir.join("output").display().to_string(),
+        ),
+        (
+            "GITHUB_STATE".into(),
+            dir.join("state").display().to_string(),
+        ),
         ("RUNNER_TEMP".into(), dir.join("tmp").display().to_string()),
         ("BRICKCI_POLL_MIN".into(), "0.05".into()),
         ("BRICKCI_POLL_MAX".into(), "0.2".into()),
@@ -180,7 +190,10 @@ fn github_inputs_as_the_runner_forms_them_reach_the_run() {
     );
     let out = brickci(&[], &as_refs(&env), dir.path());
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert!(text(&out).contains(&format!("::add-mask::{TOKEN}")), "the token input is masked");
+    assert!(
+        text(&out).contains(&format!("::add-mask::{TOKEN}")),
+        "the token input is masked"
+    );
     let submit = &emu.calls("POST", "/jobs/runs/submit")[0];
     let task = &submit.body["tasks"][0];
     assert_eq!(task["existing_cluster_id"], "1124-000001-abc", "{task}");
@@ -208,7 +221,10 @@ fn azure_devops_task_inputs_in_camel_case_reach_the_run() {
     let out = brickci(&[], &env, dir.path());
     assert_eq!(code(&out), 0, "{}", text(&out));
     let submit = &emu.calls("POST", "/jobs/runs/submit")[0];
-    assert_eq!(submit.body["tasks"][0]["existing_cluster_id"], "1124-000002-def");
+    assert_eq!(
+        submit.body["tasks"][0]["existing_cluster_id"],
+        "1124-000002-def"
+    );
     assert!(
         String::from_utf8_lossy(&out.stdout)
             .contains("##vso[task.setvariable variable=runId;isOutput=true]"),
@@ -222,10 +238,26 @@ fn bad_inputs_exit_2_naming_the_input_before_any_request() {
     let emu = TestEmulator::fast();
     let dir = tempfile::tempdir().unwrap();
     let cases: &[(&[(&str, &str)], &str)] = &[
-        (&[("command", "run"), ("notebook", "nb.py"), ("no-wait", "yes")], "input `no-wait` must be true or false"),
-        (&[("command", "runn")], "input `command`: \"runn\" is not a brickci command; valid: auth check, cancel, deploy, plan, report, run, test, validate"),
-        (&[("command", "run")], "command `run` needs one of the inputs"),
-        (&[("command", "report")], "input `report` is required for command `report`"),
+        (
+            &[
+                ("command", "run"),
+                ("notebook", "nb.py"),
+                ("no-wait", "yes"),
+            ],
+            "input `no-wait` must be true or false",
+        ),
+        (
+            &[("command", "runn")],
+            "input `command`: \"runn\" is not a brickci command; valid: auth check, cancel, deploy, plan, report, run, test, validate",
+        ),
+        (
+            &[("command", "run")],
+            "command `run` needs one of the inputs",
+        ),
+        (
+            &[("command", "report")],
+            "input `report` is required for command `report`",
+        ),
     ];
     for (inputs, message) in cases {
         let env = github_step(&emu, dir.path(), inputs);
@@ -238,8 +270,16 @@ fn bad_inputs_exit_2_naming_the_input_before_any_request() {
     env.retain(|(k, v)| k != "GITHUB_OUTPUT" || v.starts_with("/nonexistent"));
     let out = brickci(&[], &as_refs(&env), dir.path());
     assert_eq!(code(&out), 2, "{}", text(&out));
-    assert!(text(&out).contains("GITHUB_OUTPUT names /nonexistent/dir/output"), "{}", text(&out));
-    assert!(emu.requests().is_empty(), "no request was made: {:?}", emu.requests().len());
+    assert!(
+        text(&out).contains("GITHUB_OUTPUT names /nonexistent/dir/output"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        emu.requests().is_empty(),
+        "no request was made: {:?}",
+        emu.requests().len()
+    );
 }
 
 #[test]
@@ -255,16 +295,41 @@ fn inputs_json_lists_every_input_per_command() {
             .map(|i| i["name"].as_str().unwrap().to_string())
             .collect()
     };
-    for n in ["cluster-id", "notebook", "key", "params", "job-id", "no-wait", "timeout", "new-cluster"] {
+    for n in [
+        "cluster-id",
+        "notebook",
+        "key",
+        "params",
+        "job-id",
+        "no-wait",
+        "timeout",
+        "new-cluster",
+    ] {
         assert!(names("run").contains(&n.to_string()), "run {n}");
     }
     for n in ["tests", "junit", "report-json", "check-run", "pr-comment"] {
         assert!(names("test").contains(&n.to_string()), "test {n}");
     }
     assert!(names("report").contains(&"report".to_string()));
-    let common: Vec<&str> = v["common"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
-    assert!(common.contains(&"github-token") && common.contains(&"auth-type"), "{common:?}");
-    assert_eq!(v["commands"]["run"]["inputs"].as_array().unwrap().iter().find(|i| i["name"] == "no-wait").unwrap()["kind"], "bool");
+    let common: Vec<&str> = v["common"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        common.contains(&"github-token") && common.contains(&"auth-type"),
+        "{common:?}"
+    );
+    assert_eq!(
+        v["commands"]["run"]["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == "no-wait")
+            .unwrap()["kind"],
+        "bool"
+    );
 }
 
 #[test]
@@ -275,7 +340,11 @@ fn the_post_step_cancels_a_run_the_main_step_left_and_cancel_saved_finds_the_res
     let env = github_step(
         &emu,
         dir.path(),
-        &[("command", "run"), ("notebook", nb.to_str().unwrap()), ("no-wait", "true")],
+        &[
+            ("command", "run"),
+            ("notebook", nb.to_str().unwrap()),
+            ("no-wait", "true"),
+        ],
     );
     let out = brickci(&[], &as_refs(&env), dir.path());
     assert_eq!(code(&out), 0, "{}", text(&out));
@@ -287,7 +356,11 @@ fn the_post_step_cancels_a_run_the_main_step_left_and_cancel_saved_finds_the_res
         .parse()
         .unwrap();
     assert!(state.contains("BRICKCI_RUN_DONE=false"), "{state}");
-    assert!(dir.path().join(format!("tmp/brickci/runs/{run_id}.json")).exists());
+    assert!(
+        dir.path()
+            .join(format!("tmp/brickci/runs/{run_id}.json"))
+            .exists()
+    );
     // The post step: the image's /brickci-post symlink, the same inputs, the saved state.
     let post = dir.path().join("brickci-post");
     std::os::unix::fs::symlink(bin(), &post).unwrap();
@@ -305,10 +378,15 @@ fn the_post_step_cancels_a_run_the_main_step_left_and_cancel_saved_finds_the_res
     let cancels = emu.calls("POST", "/jobs/runs/cancel");
     assert_eq!(cancels.len(), 1, "{}", text(&out));
     assert_eq!(cancels[0].body["run_id"], run_id);
-    assert_eq!(emu.calls("POST", "/jobs/runs/submit").len(), 1, "never re-runs the command");
+    assert_eq!(
+        emu.calls("POST", "/jobs/runs/submit").len(),
+        1,
+        "never re-runs the command"
+    );
     assert!(
         wait_until(Duration::from_secs(10), || {
-            emu.get_json(&format!("/api/2.2/jobs/runs/get?run_id={run_id}"))["state"]["result_state"] == "CANCELED"
+            emu.get_json(&format!("/api/2.2/jobs/runs/get?run_id={run_id}"))["state"]["result_state"]
+                == "CANCELED"
         }),
         "the emulator shows the run CANCELED"
     );
@@ -319,9 +397,18 @@ fn the_post_step_cancels_a_run_the_main_step_left_and_cancel_saved_finds_the_res
     cancel_env.retain(|(k, _)| !k.starts_with("INPUT_"));
     cancel_env.push(("DATABRICKS_HOST".into(), emu.url()));
     cancel_env.push(("DATABRICKS_TOKEN".into(), TOKEN.into()));
-    let out = brickci(&["cancel", "--saved", "--wait", "10"], &as_refs(&cancel_env), dir.path());
+    let out = brickci(
+        &["cancel", "--saved", "--wait", "10"],
+        &as_refs(&cancel_env),
+        dir.path(),
+    );
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert_eq!(emu.calls("POST", "/jobs/runs/cancel").len(), 2, "{}", text(&out));
+    assert_eq!(
+        emu.calls("POST", "/jobs/runs/cancel").len(),
+        2,
+        "{}",
+        text(&out)
+    );
     // Nothing is left to cancel: the post step of a finished run does nothing.
     let mut done_env = env.clone();
     done_env.push(("STATE_BRICKCI_RUN_ID".into(), run_id.to_string()));
@@ -333,5 +420,10 @@ fn the_post_step_cancels_a_run_the_main_step_left_and_cancel_saved_finds_the_res
         .output()
         .unwrap();
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert_eq!(emu.calls("POST", "/jobs/runs/cancel").len(), 2, "{}", text(&out));
+    assert_eq!(
+        emu.calls("POST", "/jobs/runs/cancel").len(),
+        2,
+        "{}",
+        text(&out)
+    );
 }

@@ -78,9 +78,14 @@ fn assert_azure_clean(all: &str, what: &str) {
 fn check(platform: &str, out: &std::process::Output, what: &str) {
     let all = text(out);
     // Output values keep their bytes (the agent consumes that line; it is not shown).
-    let shown = all.lines().filter(|l| !l.starts_with("##vso[task.setvariable"));
+    let shown = all
+        .lines()
+        .filter(|l| !l.starts_with("##vso[task.setvariable"));
     for line in shown {
-        assert!(!line.contains('\u{1b}'), "{what}: ANSI escape printed: {line:?}\n{all}");
+        assert!(
+            !line.contains('\u{1b}'),
+            "{what}: ANSI escape printed: {line:?}\n{all}"
+        );
     }
     match platform {
         "github" => assert_github_clean(&all, what),
@@ -116,12 +121,20 @@ fn notebook_exit_values_traces_and_file_names_form_no_command() {
             (&fail_nb, "failure and trace"),
             (&odd_name, "file name"),
         ] {
-            let out = brickci(&["run", "--notebook", nb.to_str().unwrap()], &env, dir.path());
+            let out = brickci(
+                &["run", "--notebook", nb.to_str().unwrap()],
+                &env,
+                dir.path(),
+            );
             assert!(code(&out) <= 1, "{platform} {what}: {}", text(&out));
             check(platform, &out, &format!("{platform} {what}"));
         }
         // The exit value itself still reaches the log, as text.
-        let out = brickci(&["run", "--notebook", exit_nb.to_str().unwrap()], &env, dir.path());
+        let out = brickci(
+            &["run", "--notebook", exit_nb.to_str().unwrap()],
+            &env,
+            dir.path(),
+        );
         assert!(text(&out).contains("EVIL1"), "{}", text(&out));
     }
 }
@@ -131,7 +144,8 @@ fn bundle_names_in_validate_and_plan_output_form_no_command() {
     let emu = TestEmulator::fast();
     let dir = tempfile::tempdir().unwrap();
     write_notebook(dir.path(), "nb.py", "dbutils.notebook.exit('x')\n");
-    let name = "x ##vso[task.setvariable variable=PATH]EVIL1 ##[add-mask]EVIL2 \\n::add-mask::EVIL3";
+    let name =
+        "x ##vso[task.setvariable variable=PATH]EVIL1 ##[add-mask]EVIL2 \\n::add-mask::EVIL3";
     std::fs::write(
         dir.path().join("databricks.yml"),
         format!(
@@ -153,7 +167,10 @@ fn bundle_names_in_validate_and_plan_output_form_no_command() {
             let out = brickci(args, &env, dir.path());
             assert_eq!(code(&out), 0, "{platform} {args:?}: {}", text(&out));
             if args == ["validate", "-o", "json"] {
-                assert!(text(&out).contains("EVIL1"), "{platform} {args:?}: the name is shown");
+                assert!(
+                    text(&out).contains("EVIL1"),
+                    "{platform} {args:?}: the name is shown"
+                );
             }
             check(platform, &out, &format!("{platform} {args:?}"));
         }

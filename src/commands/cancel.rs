@@ -36,9 +36,10 @@ pub async fn run(
 
 fn saved_run_id(platform: &Platform) -> Result<Option<i64>, Error> {
     match platform.saved_state(RUN_ID_STATE) {
-        Some(saved) => saved.parse().map(Some).map_err(|_| {
-            Error::bad_input(format!("the saved run id {saved:?} is not a number"))
-        }),
+        Some(saved) => saved
+            .parse()
+            .map(Some)
+            .map_err(|_| Error::bad_input(format!("the saved run id {saved:?} is not a number"))),
         None => Ok(None),
     }
 }

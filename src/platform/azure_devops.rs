@@ -74,7 +74,10 @@ impl Runner for AzureDevOps {
     }
 
     fn group_start(&self, title: &str) -> Lines {
-        vec![format!("##[group]{}", neutralise(&title.replace(['\r', '\n'], " ")))]
+        vec![format!(
+            "##[group]{}",
+            neutralise(&title.replace(['\r', '\n'], " "))
+        )]
     }
 
     fn group_end(&self) -> Lines {
@@ -131,7 +134,10 @@ impl Runner for AzureDevOps {
             .get("AGENT_TEMPDIRECTORY")
             .map(PathBuf::from)
             .unwrap_or_else(std::env::temp_dir);
-        let path = dir.join(format!("brickci-summary-{}.md", uuid::Uuid::new_v4().simple()));
+        let path = dir.join(format!(
+            "brickci-summary-{}.md",
+            uuid::Uuid::new_v4().simple()
+        ));
         std::fs::write(&path, markdown)
             .map_err(|e| PlatformError::Write(path.display().to_string(), e.to_string()))?;
         Ok(vec![format!(

@@ -27,7 +27,10 @@ impl Runner for CodeBuild {
     }
 
     fn idempotency_seed(&self, env: &Env) -> Option<String> {
-        Some(format!("cb-{}", env.get("CODEBUILD_BUILD_ID")?.replace(':', "-")))
+        Some(format!(
+            "cb-{}",
+            env.get("CODEBUILD_BUILD_ID")?.replace(':', "-")
+        ))
     }
 
     fn annotation(&self, _env: &Env, a: &Annotation, message: &str, _t: Option<&str>) -> Lines {

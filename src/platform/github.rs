@@ -134,7 +134,9 @@ impl Runner for GitHub {
             return Ok(Vec::new());
         };
         let path = Path::new(path);
-        let existing = std::fs::metadata(path).map(|m| m.len() as usize).unwrap_or(0);
+        let existing = std::fs::metadata(path)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0);
         let text = super::fit_summary(markdown, super::SUMMARY_LIMIT.saturating_sub(existing));
         outputs::append(path, &text)?;
         Ok(Vec::new())

@@ -15,7 +15,9 @@ use super::Env;
 pub enum InputError {
     #[error("input `command`: {given:?} is not a brickci command; valid: {}", valid.join(", "))]
     UnknownCommand { given: String, valid: Vec<String> },
-    #[error("input `{name}` must be true or false (true, True, TRUE, false, False, FALSE), got {value:?}")]
+    #[error(
+        "input `{name}` must be true or false (true, True, TRUE, false, False, FALSE), got {value:?}"
+    )]
     BadBool { name: String, value: String },
     #[error("input `{name}` is required for command `{command}`")]
     Missing { command: String, name: String },
@@ -53,7 +55,10 @@ fn normalise(name: &str) -> String {
 pub fn lookup(env: &Env, name: &str) -> Option<String> {
     let want = normalise(name);
     env.iter()
-        .filter(|(k, _)| k.strip_prefix("INPUT_").is_some_and(|n| normalise(n) == want))
+        .filter(|(k, _)| {
+            k.strip_prefix("INPUT_")
+                .is_some_and(|n| normalise(n) == want)
+        })
         .map(|(_, v)| v.trim().to_string())
         .find(|v| !v.is_empty())
 }
@@ -195,7 +200,10 @@ fn command_inputs(root: &Command, leaf: &Command) -> CommandInputs {
     let mut inputs: Vec<InputSpec> = Vec::new();
     for arg in leaf.get_arguments() {
         let Some(s) = spec(arg) else { continue };
-        if root.get_arguments().any(|g| g.get_id() == arg.get_id() && g.is_global_set()) {
+        if root
+            .get_arguments()
+            .any(|g| g.get_id() == arg.get_id() && g.is_global_set())
+        {
             continue;
         }
         for (alias, of) in ALIASES {
@@ -326,7 +334,11 @@ pub fn args_from_inputs(root: &Command, env: &Env) -> Result<Option<Vec<String>>
             .is_some_and(|k| env.get(k).is_some())
     };
     let given = |id: &str| seen.contains(id) || from_env(id);
-    for input in spec.inputs.iter().filter(|i| i.required && i.alias_of.is_none()) {
+    for input in spec
+        .inputs
+        .iter()
+        .filter(|i| i.required && i.alias_of.is_none())
+    {
         if !given(&input.arg_id) {
             return Err(InputError::Missing {
                 command: path.clone(),
@@ -338,11 +350,7 @@ pub fn args_from_inputs(root: &Command, env: &Env) -> Result<Option<Vec<String>>
         if !group.get_args().any(|id| given(id.as_str())) {
             return Err(InputError::MissingOneOf {
                 command: path.clone(),
-                names: spec
-                    .required_one_of
-                    .first()
-                    .cloned()
-                    .unwrap_or_default(),
+                names: spec.required_one_of.first().cloned().unwrap_or_default(),
             });
         }
     }

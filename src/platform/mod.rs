@@ -273,7 +273,10 @@ impl Platform {
     /// Message and title are command data: escaped, so they never form a command.
     pub fn annotate(&self, a: &Annotation) {
         let message = untrusted::strip_ansi(&self.redact(&a.message));
-        let title = a.title.as_ref().map(|t| untrusted::strip_ansi(&self.redact(t)));
+        let title = a
+            .title
+            .as_ref()
+            .map(|t| untrusted::strip_ansi(&self.redact(t)));
         let lines = self
             .runner
             .annotation(&self.env, a, &message, title.as_deref());

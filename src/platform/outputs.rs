@@ -201,9 +201,14 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
         assert_eq!(v["result-state"], "");
         assert_eq!(v["tests-failed"], "2");
-        let err = reset_json_outputs("BRICKCI_OUTPUT_FILE", &dir.path().join("no/such/f.json"), &[], false)
-            .unwrap_err()
-            .to_string();
+        let err = reset_json_outputs(
+            "BRICKCI_OUTPUT_FILE",
+            &dir.path().join("no/such/f.json"),
+            &[],
+            false,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("BRICKCI_OUTPUT_FILE"), "{err}");
         let err = check_appendable("GITHUB_OUTPUT", &dir.path().join("no/out")).unwrap_err();
         assert!(err.to_string().contains("GITHUB_OUTPUT"));

@@ -63,7 +63,9 @@ pub trait Runner: Send + Sync {
     /// Appends markdown (redacted) to the run's summary page; returns lines to print.
     fn summary(&self, env: &Env, markdown: &str) -> Result<Lines, PlatformError> {
         match env.get("BRICKCI_SUMMARY_FILE") {
-            Some(p) => super::outputs::append(std::path::Path::new(p), markdown).map(|()| Vec::new()),
+            Some(p) => {
+                super::outputs::append(std::path::Path::new(p), markdown).map(|()| Vec::new())
+            }
             None => Ok(Vec::new()),
         }
     }

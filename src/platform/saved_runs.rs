@@ -44,7 +44,9 @@ pub fn remove(env: &Env, run_id: i64) {
 
 /// Every saved run, oldest id first; unreadable files are skipped.
 pub fn list(env: &Env) -> Vec<SavedRun> {
-    let Some(dir) = dir(env) else { return Vec::new() };
+    let Some(dir) = dir(env) else {
+        return Vec::new();
+    };
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };

@@ -46,9 +46,12 @@ fn detects_each_platform() {
         Kind::CodeBuild
     );
     assert_eq!(
-        platform(&[("DATABRICKS_RUNTIME_VERSION", "15.4"), ("DB_IS_JOB_CLUSTER", "TRUE")])
-            .0
-            .kind(),
+        platform(&[
+            ("DATABRICKS_RUNTIME_VERSION", "15.4"),
+            ("DB_IS_JOB_CLUSTER", "TRUE")
+        ])
+        .0
+        .kind(),
         Kind::DatabricksJob
     );
     // Every cluster sets the runtime version; a notebook on an interactive one is no job.
@@ -113,8 +116,9 @@ fn masked_secrets_never_printed_anywhere() {
     p.mask("line-one\nline-two");
     p.mask("50%0Aoff\rx");
     assert!(
-        cap.text()
-            .contains("::add-mask::line-one\n::add-mask::line-two\n::add-mask::50%250Aoff\n::add-mask::x\n"),
+        cap.text().contains(
+            "::add-mask::line-one\n::add-mask::line-two\n::add-mask::50%250Aoff\n::add-mask::x\n"
+        ),
         "{}",
         cap.text()
     );
@@ -242,40 +246,69 @@ fn outputs_over_a_megabyte_are_cut_with_a_note() {
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let got = v["notebook-output"].as_str().unwrap();
-    assert!(got.len() <= OUTPUT_LIMIT && got.ends_with("1 MB; the full value is in the run's log and report]"));
-    assert_eq!(v["run-id"], "", "every output starts empty: no stale values");
+    assert!(
+        got.len() <= OUTPUT_LIMIT
+            && got.ends_with("1 MB; the full value is in the run's log and report]")
+    );
+    assert_eq!(
+        v["run-id"], "",
+        "every output starts empty: no stale values"
+    );
 }
 
 #[test]
 fn unwritable_destinations_are_named_before_work() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("missing/dir/out");
-    let (p, _) = platform(&[("GITHUB_ACTIONS", "true"), ("GITHUB_OUTPUT", bad.to_str().unwrap())]);
+    let (p, _) = platform(&[
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_OUTPUT", bad.to_str().unwrap()),
+    ]);
     let e = p.check_destinations().unwrap_err().to_string();
     assert!(e.starts_with("GITHUB_OUTPUT names"), "{e}");
-    let (p, _) = platform(&[("CODEBUILD_BUILD_ID", "p:1"), ("CODEBUILD_SRC_DIR", bad.to_str().unwrap())]);
-    assert!(p.check_destinations().unwrap_err().to_string().contains("CODEBUILD_SRC_DIR"));
+    let (p, _) = platform(&[
+        ("CODEBUILD_BUILD_ID", "p:1"),
+        ("CODEBUILD_SRC_DIR", bad.to_str().unwrap()),
+    ]);
+    assert!(
+        p.check_destinations()
+            .unwrap_err()
+            .to_string()
+            .contains("CODEBUILD_SRC_DIR")
+    );
 }
 
 #[test]
 fn codebuild_outputs_hold_only_the_last_commands_values() {
     let dir = tempfile::tempdir().unwrap();
-    let env = [("CODEBUILD_BUILD_ID", "p:1"), ("CODEBUILD_SRC_DIR", dir.path().to_str().unwrap())];
+    let env = [
+        ("CODEBUILD_BUILD_ID", "p:1"),
+        ("CODEBUILD_SRC_DIR", dir.path().to_str().unwrap()),
+    ];
     let (run, _) = platform(&env);
     run.set_output("result-state", "SUCCESS").unwrap();
     let (test, _) = platform(&env);
     test.check_destinations().unwrap();
     test.set_output("tests-failed", "2").unwrap();
     let envfile = std::fs::read_to_string(dir.path().join("brickci-outputs.env")).unwrap();
-    assert!(envfile.contains("export BRICKCI_TESTS_FAILED='2'"), "{envfile}");
-    assert!(envfile.contains("export BRICKCI_RESULT_STATE=''"), "{envfile}");
+    assert!(
+        envfile.contains("export BRICKCI_TESTS_FAILED='2'"),
+        "{envfile}"
+    );
+    assert!(
+        envfile.contains("export BRICKCI_RESULT_STATE=''"),
+        "{envfile}"
+    );
 }
 
 #[test]
 fn azure_untrusted_text_cannot_form_commands() {
     let (p, cap) = platform(&[("TF_BUILD", "True")]);
     p.print_untrusted("ok ##VSO[task.setvariable variable=PATH]/x\r##[group]g\n\u{1b}[31mred");
-    assert_eq!(cap.text(), "ok # #VSO[task.setvariable variable=PATH]/x\n# #[group]g\nred\n");
+    assert_eq!(
+        cap.text(),
+        "ok # #VSO[task.setvariable variable=PATH]/x\n# #[group]g\nred\n"
+    );
     assert_eq!(camel_case("tests-failed"), "testsFailed");
 }
 
@@ -283,19 +316,30 @@ fn azure_untrusted_text_cannot_form_commands() {
 fn saved_state_names_per_platform() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
-    let (p, _) = platform(&[("GITHUB_ACTIONS", "true"), ("GITHUB_STATE", state.to_str().unwrap()), ("RUNNER_TEMP", dir.path().to_str().unwrap())]);
+    let (p, _) = platform(&[
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_STATE", state.to_str().unwrap()),
+        ("RUNNER_TEMP", dir.path().to_str().unwrap()),
+    ]);
     p.run_started(42, Some("http://x/run/42")).unwrap();
     p.run_finished(41).unwrap();
     let text = std::fs::read_to_string(&state).unwrap();
     assert_eq!(text, "BRICKCI_RUN_ID=42\nBRICKCI_RUN_DONE=false\n");
     assert!(dir.path().join("brickci/runs/42.json").exists());
     p.run_finished(42).unwrap();
-    assert!(std::fs::read_to_string(&state).unwrap().ends_with("BRICKCI_RUN_DONE=true\n"));
+    assert!(
+        std::fs::read_to_string(&state)
+            .unwrap()
+            .ends_with("BRICKCI_RUN_DONE=true\n")
+    );
     let (p, _) = platform(&[("GITHUB_ACTIONS", "true"), ("STATE_BRICKCI_RUN_ID", "42")]);
     assert_eq!(p.saved_state("BRICKCI_RUN_ID").as_deref(), Some("42"));
     let (p, cap) = platform(&[("TF_BUILD", "True")]);
     p.save_state("BRICKCI_RUN_ID", "42").unwrap();
-    assert_eq!(cap.text(), "##vso[task.setvariable variable=BRICKCI_STATE_RUN_ID]42\n");
+    assert_eq!(
+        cap.text(),
+        "##vso[task.setvariable variable=BRICKCI_STATE_RUN_ID]42\n"
+    );
     let (p, _) = platform(&[("TF_BUILD", "True"), ("BRICKCI_STATE_RUN_ID", "42")]);
     assert_eq!(p.saved_state("BRICKCI_RUN_ID").as_deref(), Some("42"));
 }

@@ -49,7 +49,10 @@ pub fn strip_ansi(text: &str) -> String {
 
 /// The lines a runner reads: .NET's line reader ends a line at LF, CR or CR LF.
 pub fn lines(text: &str) -> Vec<String> {
-    let text = text.strip_suffix("\r\n").or_else(|| text.strip_suffix('\n')).unwrap_or(text);
+    let text = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .unwrap_or(text);
     let mut out = Vec::new();
     let mut current = String::new();
     let mut chars = text.chars().peekable();
@@ -69,7 +72,8 @@ pub fn lines(text: &str) -> Vec<String> {
 
 /// Finds `needle` (ASCII) in `hay` ignoring ASCII case, as both runners match prefixes.
 pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
-    hay.to_ascii_lowercase().contains(&needle.to_ascii_lowercase())
+    hay.to_ascii_lowercase()
+        .contains(&needle.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -79,7 +83,9 @@ mod tests {
     #[test]
     fn ansi_and_controls_are_removed() {
         assert_eq!(
-            strip_ansi("\u{1b}[31mred\u{1b}[0m \u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{1b}\\ ok\u{8}\tx\n"),
+            strip_ansi(
+                "\u{1b}[31mred\u{1b}[0m \u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{1b}\\ ok\u{8}\tx\n"
+            ),
             "red link ok\tx\n"
         );
     }

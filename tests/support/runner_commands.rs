@@ -150,9 +150,14 @@ pub fn azure(text: &str) -> Vec<RunnerCommand> {
 
 #[test]
 fn the_models_act_as_the_runners_do() {
-    let (c, stopped) = github("x\n  ::add-mask::a%0Ab\nmid ##[set-output name=x]1\r::stop-commands::t\n::add-mask::no\n::T::\n::warning::w");
+    let (c, stopped) = github(
+        "x\n  ::add-mask::a%0Ab\nmid ##[set-output name=x]1\r::stop-commands::t\n::add-mask::no\n::T::\n::warning::w",
+    );
     let names: Vec<&str> = c.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["add-mask", "set-output", "stop-commands", "warning"]);
+    assert_eq!(
+        names,
+        ["add-mask", "set-output", "stop-commands", "warning"]
+    );
     assert_eq!(c[0].data, "a\nb");
     assert!(!stopped);
     let a = azure("a ##VSO[task.setvariable variable=PATH]x\n##[group]g\nplain");
