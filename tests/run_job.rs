@@ -181,8 +181,8 @@ fn cancel_stops_the_run_an_earlier_step_started() {
     assert_eq!(code(&out), 0, "{}", text(&out));
     let saved = std::fs::read_to_string(&state).unwrap();
     let run_id = saved
-        .trim()
-        .strip_prefix("brickci_run_id=")
+        .lines()
+        .find_map(|l| l.strip_prefix("BRICKCI_RUN_ID="))
         .expect("run id saved as step state")
         .to_string();
     // The post step sees the state as STATE_<name>, as the runner passes it.
@@ -190,7 +190,7 @@ fn cancel_stops_the_run_an_earlier_step_started() {
         &emu,
         &[
             ("GITHUB_ACTIONS", "true"),
-            ("STATE_brickci_run_id", &run_id),
+            ("STATE_BRICKCI_RUN_ID", &run_id),
         ],
     );
     let out = brickci(&["cancel"], &as_refs(&env), dir.path());

@@ -230,11 +230,11 @@ fn outputs_in_azure_devops_format() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert!(
-        stdout.contains("##vso[task.setvariable variable=result-state;isOutput=true]SUCCESS"),
+        stdout.contains("##vso[task.setvariable variable=resultState;isOutput=true]SUCCESS"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("##vso[task.setvariable variable=notebook-output;isOutput=true]ado value"),
+        stdout.contains("##vso[task.setvariable variable=notebookOutput;isOutput=true]ado value"),
         "{stdout}"
     );
     assert!(
