@@ -35,8 +35,9 @@ fn assert_github_clean(all: &str, what: &str) {
     assert!(!stopped, "{what}: commands left stopped:\n{all}");
     for RunnerCommand { name, props, data } in &cmds {
         match name.as_str() {
+            // Annotation properties (a title from a test name) are escaped command data.
             "error" | "warning" | "notice" | "debug" | "group" | "endgroup" => {
-                assert!(!props.contains("EVIL"), "{what}: {name} {props}\n{all}")
+                assert!(!props.contains("::"), "{what}: {name} {props}\n{all}")
             }
             "add-mask" => assert!(!data.contains("EVIL"), "{what}: mask {data:?}\n{all}"),
             "stop-commands" => {
@@ -52,7 +53,7 @@ fn assert_azure_clean(all: &str, what: &str) {
     for RunnerCommand { name, props, data } in azure(all) {
         match name.as_str() {
             "task.setsecret" => assert!(!data.contains("EVIL"), "{what}: {data}\n{all}"),
-            "task.logissue" | "task.uploadsummary" => {
+            "task.logissue" | "task.uploadsummary" | "results.publish" => {
                 assert!(!props.contains("EVIL"), "{what}: {props}\n{all}")
             }
             "task.setvariable" => {
@@ -174,5 +175,35 @@ fn bundle_names_in_validate_and_plan_output_form_no_command() {
             }
             check(platform, &out, &format!("{platform} {args:?}"));
         }
+    }
+}
+
+#[test]
+fn test_names_messages_and_file_names_form_no_command() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    let tests = dir.path().join("tests");
+    std::fs::create_dir_all(&tests).unwrap();
+    // A JSON report in the exit value: test name and message carry every command form.
+    let report = r#"{"tests":[{"name":"t1 ::add-mask::EVIL1 ##vso[task.setvariable variable=PATH]EVIL2","status":"failed","message":"boom\n::add-mask::EVIL3\r##[set-output name=x]EVIL4\n  ::stop-commands::EVIL5\nz ##vso[task.setvariable variable=PATH]EVIL6\n\u001b[31mred"},{"name":"::set-output name=y::EVIL7","status":"passed"}]}"#;
+    write_notebook(
+        &tests,
+        "test_hostile.py",
+        &format!("dbutils.notebook.exit('{}')\n", report.replace('\\', "\\\\")),
+    );
+    write_notebook(
+        &tests,
+        "test_odd\n::add-mask::EVIL8 ##vso[task.setvariable variable=PATH]EVIL9.py",
+        "dbutils.notebook.exit('ok')\n",
+    );
+    for (platform, extra) in platforms(dir.path()) {
+        let mut env = run_env(&emu);
+        env.extend(extra);
+        env.push(("GITHUB_WORKSPACE".into(), dir.path().display().to_string()));
+        let env = as_refs(&env);
+        let out = brickci(&["test", "tests/test_*.py"], &env, dir.path());
+        assert_eq!(code(&out), 1, "{platform}: {}", text(&out));
+        assert!(text(&out).contains("EVIL3"), "{platform}: the message is shown: {}", text(&out));
+        check(platform, &out, &format!("{platform} test"));
     }
 }

@@ -73,6 +73,16 @@ impl Runner for AzureDevOps {
         lines(text).iter().map(|l| neutralise(l)).collect()
     }
 
+    /// The command is the line's first `##vso[...]`; any later one in its data is broken up.
+    fn command_line(&self, line: &str) -> String {
+        match line.find(']') {
+            Some(end) if line.starts_with("##") => {
+                format!("{}{}", &line[..=end], neutralise(&line[end + 1..]))
+            }
+            _ => neutralise(line),
+        }
+    }
+
     fn group_start(&self, title: &str) -> Lines {
         vec![format!(
             "##[group]{}",

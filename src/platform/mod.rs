@@ -232,8 +232,8 @@ impl Platform {
 
     /// A runner command line built by brickci itself (never user text), printed as is.
     pub fn command(&self, line: &str) {
-        let line = self.redact(line);
-        self.raw(&line);
+        let line = untrusted::strip_ansi(&self.redact(line));
+        self.raw(&self.runner.command_line(&line));
     }
 
     /// A log line. It may carry untrusted parts (a task key, an exit value, a trace line),

@@ -26,6 +26,12 @@ pub trait Runner: Send + Sync {
         super::untrusted::lines(text)
     }
 
+    /// A command line brickci built (its data may hold escaped untrusted text): made safe
+    /// beyond the command itself where the runner could still read the rest.
+    fn command_line(&self, line: &str) -> String {
+        line.to_string()
+    }
+
     fn group_start(&self, title: &str) -> Lines {
         vec![format!("── {}", title.replace(['\r', '\n'], " "))]
     }

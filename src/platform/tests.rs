@@ -310,6 +310,9 @@ fn azure_untrusted_text_cannot_form_commands() {
         "ok # #VSO[task.setvariable variable=PATH]/x\n# #[group]g\nred\n"
     );
     assert_eq!(camel_case("tests-failed"), "testsFailed");
+    let (p, cap) = platform(&[("TF_BUILD", "True")]);
+    p.command("##vso[task.logissue type=error]t ##vso[task.setvariable variable=PATH%5Dx\u{1b}[1m");
+    assert_eq!(cap.text(), "##vso[task.logissue type=error]t # #vso[task.setvariable variable=PATH%5Dx\n");
 }
 
 #[test]
