@@ -23,6 +23,11 @@ fn main() {
         std::process::exit(post_step(&platform).code());
     }
     let cli = parse(&platform);
+    if let Command::Run(args) = &cli.command
+        && args.no_wait
+    {
+        platform.hand_over_runs();
+    }
     init_logging(&cli.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

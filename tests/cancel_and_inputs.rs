@@ -332,98 +332,92 @@ fn inputs_json_lists_every_input_per_command() {
     );
 }
 
+fn post_step(post: &std::path::Path, env: &[(String, String)], dir: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(post)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// What the runner passes the post step: the main step's `$GITHUB_STATE` as `STATE_<name>`.
+fn with_state(env: &[(String, String)], state_file: &std::path::Path) -> Vec<(String, String)> {
+    let mut env = env.to_vec();
+    let state = std::fs::read_to_string(state_file).unwrap_or_default();
+    for line in state.lines() {
+        let (k, v) = line.split_once('=').unwrap();
+        env.push((format!("STATE_{k}"), v.to_string()));
+    }
+    env
+}
+
 #[test]
 fn the_post_step_cancels_a_run_the_main_step_left_and_cancel_saved_finds_the_rest() {
     let emu = TestEmulator::fast();
     let dir = tempfile::tempdir().unwrap();
     let nb = write_notebook(dir.path(), "slow.py", "# brickci-emulator: duration 1h\n");
-    let env = github_step(
-        &emu,
-        dir.path(),
-        &[
-            ("command", "run"),
-            ("notebook", nb.to_str().unwrap()),
-            ("no-wait", "true"),
-        ],
+    let env = github_step(&emu, dir.path(), &[("command", "run"), ("notebook", nb.to_str().unwrap())]);
+    // The main step is killed outright (a cancelled job's container) while it waits.
+    let mut main = std::process::Command::new(bin())
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(20), || emu.calls("GET", "/jobs/runs/get").len() >= 2),
+        "the run was submitted and is being watched"
     );
-    let out = brickci(&[], &as_refs(&env), dir.path());
-    assert_eq!(code(&out), 0, "{}", text(&out));
-    let state = std::fs::read_to_string(dir.path().join("state")).unwrap();
-    let run_id: i64 = state
+    main.kill().unwrap();
+    main.wait().unwrap();
+    let state = dir.path().join("state");
+    let saved = std::fs::read_to_string(&state).unwrap();
+    let run_id: i64 = saved
         .lines()
         .find_map(|l| l.strip_prefix("BRICKCI_RUN_ID="))
         .unwrap()
         .parse()
         .unwrap();
-    assert!(state.contains("BRICKCI_RUN_DONE=false"), "{state}");
-    assert!(
-        dir.path()
-            .join(format!("tmp/brickci/runs/{run_id}.json"))
-            .exists()
-    );
+    assert!(saved.ends_with("BRICKCI_RUN_DONE=false\n"), "{saved}");
+    assert!(dir.path().join(format!("tmp/brickci/runs/{run_id}.json")).exists());
     // The post step: the image's /brickci-post symlink, the same inputs, the saved state.
     let post = dir.path().join("brickci-post");
     std::os::unix::fs::symlink(bin(), &post).unwrap();
-    let mut post_env = env.clone();
-    post_env.push(("STATE_BRICKCI_RUN_ID".into(), run_id.to_string()));
-    post_env.push(("STATE_BRICKCI_RUN_DONE".into(), "false".into()));
-    let out = std::process::Command::new(&post)
-        .env_clear()
-        .envs(post_env.iter().map(|(k, v)| (k, v)))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = post_step(&post, &with_state(&env, &state), dir.path());
     assert_eq!(code(&out), 0, "{}", text(&out));
     let cancels = emu.calls("POST", "/jobs/runs/cancel");
     assert_eq!(cancels.len(), 1, "{}", text(&out));
     assert_eq!(cancels[0].body["run_id"], run_id);
-    assert_eq!(
-        emu.calls("POST", "/jobs/runs/submit").len(),
-        1,
-        "never re-runs the command"
-    );
+    assert_eq!(emu.calls("POST", "/jobs/runs/submit").len(), 1, "never re-runs the command");
     assert!(
         wait_until(Duration::from_secs(10), || {
-            emu.get_json(&format!("/api/2.2/jobs/runs/get?run_id={run_id}"))["state"]["result_state"]
-                == "CANCELED"
+            emu.get_json(&format!("/api/2.2/jobs/runs/get?run_id={run_id}"))["state"]["result_state"] == "CANCELED"
         }),
         "the emulator shows the run CANCELED"
     );
-    // A run saved by another step is found by `brickci cancel --saved`.
+    // --no-wait hands the run over: its post step leaves it; `cancel --saved` stops it.
+    std::fs::remove_file(&state).unwrap();
+    let env = github_step(
+        &emu,
+        dir.path(),
+        &[("command", "run"), ("notebook", nb.to_str().unwrap()), ("no-wait", "true")],
+    );
     let out = brickci(&[], &as_refs(&env), dir.path());
     assert_eq!(code(&out), 0, "{}", text(&out));
+    let out = post_step(&post, &with_state(&env, &state), dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(text(&out).contains("leaving it running"), "{}", text(&out));
+    assert_eq!(emu.calls("POST", "/jobs/runs/cancel").len(), 1, "{}", text(&out));
     let mut cancel_env = env.clone();
     cancel_env.retain(|(k, _)| !k.starts_with("INPUT_"));
     cancel_env.push(("DATABRICKS_HOST".into(), emu.url()));
     cancel_env.push(("DATABRICKS_TOKEN".into(), TOKEN.into()));
-    let out = brickci(
-        &["cancel", "--saved", "--wait", "10"],
-        &as_refs(&cancel_env),
-        dir.path(),
-    );
+    let out = brickci(&["cancel", "--saved", "--wait", "10"], &as_refs(&cancel_env), dir.path());
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert_eq!(
-        emu.calls("POST", "/jobs/runs/cancel").len(),
-        2,
-        "{}",
-        text(&out)
-    );
-    // Nothing is left to cancel: the post step of a finished run does nothing.
-    let mut done_env = env.clone();
-    done_env.push(("STATE_BRICKCI_RUN_ID".into(), run_id.to_string()));
-    done_env.push(("STATE_BRICKCI_RUN_DONE".into(), "true".into()));
-    let out = std::process::Command::new(&post)
-        .env_clear()
-        .envs(done_env.iter().map(|(k, v)| (k, v)))
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 0, "{}", text(&out));
-    assert_eq!(
-        emu.calls("POST", "/jobs/runs/cancel").len(),
-        2,
-        "{}",
-        text(&out)
-    );
+    assert_eq!(emu.calls("POST", "/jobs/runs/cancel").len(), 2, "{}", text(&out));
+    assert!(std::fs::read_dir(dir.path().join("tmp/brickci/runs")).unwrap().next().is_none());
 }

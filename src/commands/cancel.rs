@@ -9,7 +9,7 @@ use crate::databricks::{Client, jobs};
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::Platform;
-use crate::platform::saved_runs::{self, RUN_DONE_STATE, RUN_ID_STATE};
+use crate::platform::saved_runs::{self, HANDED_OVER, RUN_DONE_STATE, RUN_ID_STATE, RUN_IDS_STATE};
 
 pub async fn run(
     platform: &Platform,
@@ -44,18 +44,31 @@ fn saved_run_id(platform: &Platform) -> Result<Option<i64>, Error> {
     }
 }
 
-/// The GitHub action's post step: cancels the run the main step submitted and did not see
-/// finish, and every run file still saved; never runs the command again.
+/// The GitHub action's post step: cancels the runs the main step submitted and did not see
+/// end (a cancelled or killed job); never runs the command again, and leaves alone what
+/// `--no-wait` handed over and what other steps started.
 pub async fn post_step(platform: &Platform, client: &Client) -> Result<ExitCode, Error> {
-    let done = platform.saved_state(RUN_DONE_STATE).as_deref() == Some("true");
-    match saved_run_id(platform)? {
-        Some(id) if !done => {
-            platform.info(&format!("post step: run {id} was left running"));
-            cancel_one(platform, client, id, 30, false).await?;
+    let done = platform.saved_state(RUN_DONE_STATE);
+    let open: Vec<i64> = match platform.saved_state(RUN_IDS_STATE) {
+        Some(ids) => ids.split(',').filter_map(|id| id.trim().parse().ok()).collect(),
+        None => saved_run_id(platform)?.into_iter().collect(),
+    };
+    match done.as_deref() {
+        Some("true") => platform.info("post step: the main step saw its runs end"),
+        Some(HANDED_OVER) => platform.info(&format!(
+            "post step: run {} was started with --no-wait; leaving it running",
+            open.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+        )),
+        _ if open.is_empty() => platform.info("post step: no run left behind by the main step"),
+        _ => {
+            for id in open {
+                platform.info(&format!("post step: run {id} was left running"));
+                cancel_one(platform, client, id, 30, false).await?;
+                saved_runs::remove(platform.env(), id);
+            }
         }
-        _ => platform.info("post step: no run left behind by the main step"),
     }
-    cancel_saved(platform, client, 30).await
+    Ok(ExitCode::Ok)
 }
 
 /// Cancels every run saved under the runner's temp folder that is still active.

@@ -94,7 +94,10 @@ pub struct Platform {
     out: Mutex<Box<dyn Write + Send>>,
     secrets: Mutex<Vec<String>>,
     outputs_ready: AtomicBool,
-    last_run: Mutex<Option<i64>>,
+    /// Runs this process started and has not seen end (for the post step's state).
+    open_runs: Mutex<Vec<i64>>,
+    /// `--no-wait`: started runs are left running on purpose.
+    hand_over: AtomicBool,
 }
 
 fn runner_for(kind: Kind) -> Box<dyn Runner> {
@@ -119,7 +122,8 @@ impl Platform {
             out: Mutex::new(out),
             secrets: Mutex::new(Vec::new()),
             outputs_ready: AtomicBool::new(false),
-            last_run: Mutex::new(None),
+            open_runs: Mutex::new(Vec::new()),
+            hand_over: AtomicBool::new(false),
         }
     }
 
@@ -319,11 +323,21 @@ impl Platform {
         Ok(())
     }
 
+    /// Runs started from now on are left running on purpose (`--no-wait`): the post step
+    /// does not cancel them (`brickci cancel --saved` still can).
+    pub fn hand_over_runs(&self) {
+        self.hand_over.store(true, Ordering::SeqCst);
+    }
+
     /// Records a submitted run for the post step and later steps (state and a run file).
     pub fn run_started(&self, run_id: i64, url: Option<&str>) -> Result<(), PlatformError> {
-        *self.last_run.lock().unwrap_or_else(|p| p.into_inner()) = Some(run_id);
         self.save_state(saved_runs::RUN_ID_STATE, &run_id.to_string())?;
-        self.save_state(saved_runs::RUN_DONE_STATE, "false")?;
+        let open = {
+            let mut open = self.open_runs.lock().unwrap_or_else(|p| p.into_inner());
+            open.push(run_id);
+            open.clone()
+        };
+        self.save_open_runs(&open)?;
         let run = saved_runs::SavedRun {
             run_id,
             host: self.env.get("DATABRICKS_HOST").map(str::to_string),
@@ -335,15 +349,29 @@ impl Platform {
         })
     }
 
-    /// Records that the step saw its run end: nothing is left for a post step to cancel.
+    /// Records that the step saw a run end; once none is open, nothing is left for a post
+    /// step to cancel.
     pub fn run_finished(&self, run_id: i64) -> Result<(), PlatformError> {
         saved_runs::remove(&self.env, run_id);
-        // The state holds the last run started; an earlier one ending says nothing of it.
-        let last = *self.last_run.lock().unwrap_or_else(|p| p.into_inner());
-        if last == Some(run_id) {
-            self.save_state(saved_runs::RUN_DONE_STATE, "true")?;
-        }
-        Ok(())
+        let open = {
+            let mut open = self.open_runs.lock().unwrap_or_else(|p| p.into_inner());
+            open.retain(|id| *id != run_id);
+            open.clone()
+        };
+        self.save_open_runs(&open)
+    }
+
+    fn save_open_runs(&self, open: &[i64]) -> Result<(), PlatformError> {
+        let ids: Vec<String> = open.iter().map(i64::to_string).collect();
+        self.save_state(saved_runs::RUN_IDS_STATE, &ids.join(","))?;
+        let done = if self.hand_over.load(Ordering::SeqCst) {
+            saved_runs::HANDED_OVER
+        } else if open.is_empty() {
+            "true"
+        } else {
+            "false"
+        };
+        self.save_state(saved_runs::RUN_DONE_STATE, done)
     }
 
     /// A value an earlier step saved with `save_state`.

@@ -12,8 +12,12 @@ use super::Env;
 
 /// State names (GitHub exposes them to the post step as `STATE_BRICKCI_RUN_ID` ...).
 pub const RUN_ID_STATE: &str = "BRICKCI_RUN_ID";
-/// `true` once the step saw its run end; the post step then has nothing to cancel.
+/// Every run the step started and has not seen end, comma-separated.
+pub const RUN_IDS_STATE: &str = "BRICKCI_RUN_IDS";
+/// `false` while a run the step started is open; `true` once it saw them all end (the post
+/// step then has nothing to cancel); `handed-over` for `--no-wait` (left running on purpose).
 pub const RUN_DONE_STATE: &str = "BRICKCI_RUN_DONE";
+pub const HANDED_OVER: &str = "handed-over";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedRun {

@@ -324,17 +324,18 @@ fn saved_state_names_per_platform() {
         ("GITHUB_STATE", state.to_str().unwrap()),
         ("RUNNER_TEMP", dir.path().to_str().unwrap()),
     ]);
+    p.run_started(41, None).unwrap();
     p.run_started(42, Some("http://x/run/42")).unwrap();
     p.run_finished(41).unwrap();
     let text = std::fs::read_to_string(&state).unwrap();
-    assert_eq!(text, "BRICKCI_RUN_ID=42\nBRICKCI_RUN_DONE=false\n");
+    assert!(text.ends_with("BRICKCI_RUN_ID=42\nBRICKCI_RUN_IDS=41,42\nBRICKCI_RUN_DONE=false\nBRICKCI_RUN_IDS=42\nBRICKCI_RUN_DONE=false\n"), "{text}");
     assert!(dir.path().join("brickci/runs/42.json").exists());
+    assert!(!dir.path().join("brickci/runs/41.json").exists());
     p.run_finished(42).unwrap();
-    assert!(
-        std::fs::read_to_string(&state)
-            .unwrap()
-            .ends_with("BRICKCI_RUN_DONE=true\n")
-    );
+    assert!(std::fs::read_to_string(&state).unwrap().ends_with("BRICKCI_RUN_IDS=\nBRICKCI_RUN_DONE=true\n"));
+    p.hand_over_runs();
+    p.run_started(43, None).unwrap();
+    assert!(std::fs::read_to_string(&state).unwrap().ends_with("BRICKCI_RUN_DONE=handed-over\n"));
     let (p, _) = platform(&[("GITHUB_ACTIONS", "true"), ("STATE_BRICKCI_RUN_ID", "42")]);
     assert_eq!(p.saved_state("BRICKCI_RUN_ID").as_deref(), Some("42"));
     let (p, cap) = platform(&[("TF_BUILD", "True")]);
