@@ -19,7 +19,7 @@ fn main() {
         platform.mask(secret);
     }
     if is_post_step() {
-        init_logging("warn");
+        init_logging("warn", &platform);
         std::process::exit(post_step(&platform).code());
     }
     let cli = parse(&platform);
@@ -28,7 +28,7 @@ fn main() {
     {
         platform.hand_over_runs();
     }
-    init_logging(&cli.log);
+    init_logging(&cli.log, &platform);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -220,12 +220,13 @@ fn render(platform: &Platform, error: &Error) -> ExitCode {
     error.exit_code()
 }
 
-fn init_logging(level: &str) {
+fn init_logging(level: &str, platform: &Platform) {
     let filter = tracing_subscriber::EnvFilter::try_new(format!("brickci={level}"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("brickci=warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(platform.log_writer())
+        .with_ansi(false)
         .with_target(false)
         .init();
 }

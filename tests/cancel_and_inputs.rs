@@ -332,7 +332,11 @@ fn inputs_json_lists_every_input_per_command() {
     );
 }
 
-fn post_step(post: &std::path::Path, env: &[(String, String)], dir: &std::path::Path) -> std::process::Output {
+fn post_step(
+    post: &std::path::Path,
+    env: &[(String, String)],
+    dir: &std::path::Path,
+) -> std::process::Output {
     std::process::Command::new(post)
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -358,7 +362,11 @@ fn the_post_step_cancels_a_run_the_main_step_left_and_cancel_saved_finds_the_res
     let emu = TestEmulator::fast();
     let dir = tempfile::tempdir().unwrap();
     let nb = write_notebook(dir.path(), "slow.py", "# brickci-emulator: duration 1h\n");
-    let env = github_step(&emu, dir.path(), &[("command", "run"), ("notebook", nb.to_str().unwrap())]);
+    let env = github_step(
+        &emu,
+        dir.path(),
+        &[("command", "run"), ("notebook", nb.to_str().unwrap())],
+    );
     // The main step is killed outright (a cancelled job's container) while it waits.
     let mut main = std::process::Command::new(bin())
         .env_clear()
@@ -369,7 +377,10 @@ fn the_post_step_cancels_a_run_the_main_step_left_and_cancel_saved_finds_the_res
         .spawn()
         .unwrap();
     assert!(
-        wait_until(Duration::from_secs(20), || emu.calls("GET", "/jobs/runs/get").len() >= 2),
+        wait_until(Duration::from_secs(20), || emu
+            .calls("GET", "/jobs/runs/get")
+            .len()
+            >= 2),
         "the run was submitted and is being watched"
     );
     main.kill().unwrap();
@@ -383,7 +394,11 @@ fn the_post_step_cancels_a_run_the_main_step_left_and_cancel_saved_finds_the_res
         .parse()
         .unwrap();
     assert!(saved.ends_with("BRICKCI_RUN_DONE=false\n"), "{saved}");
-    assert!(dir.path().join(format!("tmp/brickci/runs/{run_id}.json")).exists());
+    assert!(
+        dir.path()
+            .join(format!("tmp/brickci/runs/{run_id}.json"))
+            .exists()
+    );
     // The post step: the image's /brickci-post symlink, the same inputs, the saved state.
     let post = dir.path().join("brickci-post");
     std::os::unix::fs::symlink(bin(), &post).unwrap();
@@ -392,10 +407,15 @@ fn the_post_step_cancels_a_run_the_main_step_left_and_cancel_saved_finds_the_res
     let cancels = emu.calls("POST", "/jobs/runs/cancel");
     assert_eq!(cancels.len(), 1, "{}", text(&out));
     assert_eq!(cancels[0].body["run_id"], run_id);
-    assert_eq!(emu.calls("POST", "/jobs/runs/submit").len(), 1, "never re-runs the command");
+    assert_eq!(
+        emu.calls("POST", "/jobs/runs/submit").len(),
+        1,
+        "never re-runs the command"
+    );
     assert!(
         wait_until(Duration::from_secs(10), || {
-            emu.get_json(&format!("/api/2.2/jobs/runs/get?run_id={run_id}"))["state"]["result_state"] == "CANCELED"
+            emu.get_json(&format!("/api/2.2/jobs/runs/get?run_id={run_id}"))["state"]["result_state"]
+                == "CANCELED"
         }),
         "the emulator shows the run CANCELED"
     );
@@ -404,20 +424,43 @@ fn the_post_step_cancels_a_run_the_main_step_left_and_cancel_saved_finds_the_res
     let env = github_step(
         &emu,
         dir.path(),
-        &[("command", "run"), ("notebook", nb.to_str().unwrap()), ("no-wait", "true")],
+        &[
+            ("command", "run"),
+            ("notebook", nb.to_str().unwrap()),
+            ("no-wait", "true"),
+        ],
     );
     let out = brickci(&[], &as_refs(&env), dir.path());
     assert_eq!(code(&out), 0, "{}", text(&out));
     let out = post_step(&post, &with_state(&env, &state), dir.path());
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert!(text(&out).contains("leaving it running"), "{}", text(&out));
-    assert_eq!(emu.calls("POST", "/jobs/runs/cancel").len(), 1, "{}", text(&out));
+    assert_eq!(
+        emu.calls("POST", "/jobs/runs/cancel").len(),
+        1,
+        "{}",
+        text(&out)
+    );
     let mut cancel_env = env.clone();
     cancel_env.retain(|(k, _)| !k.starts_with("INPUT_"));
     cancel_env.push(("DATABRICKS_HOST".into(), emu.url()));
     cancel_env.push(("DATABRICKS_TOKEN".into(), TOKEN.into()));
-    let out = brickci(&["cancel", "--saved", "--wait", "10"], &as_refs(&cancel_env), dir.path());
+    let out = brickci(
+        &["cancel", "--saved", "--wait", "10"],
+        &as_refs(&cancel_env),
+        dir.path(),
+    );
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert_eq!(emu.calls("POST", "/jobs/runs/cancel").len(), 2, "{}", text(&out));
-    assert!(std::fs::read_dir(dir.path().join("tmp/brickci/runs")).unwrap().next().is_none());
+    assert_eq!(
+        emu.calls("POST", "/jobs/runs/cancel").len(),
+        2,
+        "{}",
+        text(&out)
+    );
+    assert!(
+        std::fs::read_dir(dir.path().join("tmp/brickci/runs"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
 }

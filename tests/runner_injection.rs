@@ -189,7 +189,10 @@ fn test_names_messages_and_file_names_form_no_command() {
     write_notebook(
         &tests,
         "test_hostile.py",
-        &format!("dbutils.notebook.exit('{}')\n", report.replace('\\', "\\\\")),
+        &format!(
+            "dbutils.notebook.exit('{}')\n",
+            report.replace('\\', "\\\\")
+        ),
     );
     write_notebook(
         &tests,
@@ -203,7 +206,33 @@ fn test_names_messages_and_file_names_form_no_command() {
         let env = as_refs(&env);
         let out = brickci(&["test", "tests/test_*.py"], &env, dir.path());
         assert_eq!(code(&out), 1, "{platform}: {}", text(&out));
-        assert!(text(&out).contains("EVIL3"), "{platform}: the message is shown: {}", text(&out));
+        assert!(
+            text(&out).contains("EVIL3"),
+            "{platform}: the message is shown: {}",
+            text(&out)
+        );
         check(platform, &out, &format!("{platform} test"));
+    }
+}
+
+#[test]
+fn a_password_in_the_host_url_is_never_shown() {
+    let emu = TestEmulator::fast();
+    let url = emu.url().replace("http://", "http://ci-user:hunter2-pw@");
+    let dir = tempfile::tempdir().unwrap();
+    for (platform, extra) in platforms(dir.path()) {
+        let mut env = vec![
+            ("DATABRICKS_HOST".to_string(), url.clone()),
+            ("DATABRICKS_TOKEN".to_string(), TOKEN.to_string()),
+        ];
+        env.extend(extra);
+        let out = brickci(
+            &["auth", "check", "--log", "debug"],
+            &as_refs(&env),
+            dir.path(),
+        );
+        let all = text(&out);
+        assert!(!all.contains("hunter2"), "{platform}: {all}");
+        check(platform, &out, &format!("{platform} auth check"));
     }
 }

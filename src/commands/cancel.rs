@@ -50,14 +50,20 @@ fn saved_run_id(platform: &Platform) -> Result<Option<i64>, Error> {
 pub async fn post_step(platform: &Platform, client: &Client) -> Result<ExitCode, Error> {
     let done = platform.saved_state(RUN_DONE_STATE);
     let open: Vec<i64> = match platform.saved_state(RUN_IDS_STATE) {
-        Some(ids) => ids.split(',').filter_map(|id| id.trim().parse().ok()).collect(),
+        Some(ids) => ids
+            .split(',')
+            .filter_map(|id| id.trim().parse().ok())
+            .collect(),
         None => saved_run_id(platform)?.into_iter().collect(),
     };
     match done.as_deref() {
         Some("true") => platform.info("post step: the main step saw its runs end"),
         Some(HANDED_OVER) => platform.info(&format!(
             "post step: run {} was started with --no-wait; leaving it running",
-            open.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+            open.iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
         _ if open.is_empty() => platform.info("post step: no run left behind by the main step"),
         _ => {

@@ -92,7 +92,7 @@ pub struct Platform {
     runner: Box<dyn Runner>,
     env: Env,
     out: Mutex<Box<dyn Write + Send>>,
-    secrets: Mutex<Vec<String>>,
+    secrets: std::sync::Arc<Mutex<Vec<String>>>,
     outputs_ready: AtomicBool,
     /// Runs this process started and has not seen end (for the post step's state).
     open_runs: Mutex<Vec<i64>>,
@@ -120,7 +120,7 @@ impl Platform {
             runner: runner_for(Kind::detect(&env)),
             env,
             out: Mutex::new(out),
-            secrets: Mutex::new(Vec::new()),
+            secrets: std::sync::Arc::new(Mutex::new(Vec::new())),
             outputs_ready: AtomicBool::new(false),
             open_runs: Mutex::new(Vec::new()),
             hand_over: AtomicBool::new(false),
@@ -183,19 +183,22 @@ impl Platform {
         }
     }
 
-    /// Text with every registered secret replaced by `***`.
+    /// Text with every registered secret, and the user and password of any URL in it,
+    /// replaced by `***`.
     pub fn redact(&self, text: &str) -> String {
-        let secrets = self.secrets.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = text.to_string();
-        for s in secrets.iter() {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), "***");
-            }
-            for line in s.lines().filter(|l| l.len() >= 4) {
-                out = out.replace(line, "***");
-            }
+        redact_with(&self.secrets, text)
+    }
+
+    /// A writer for the log on stderr (runners read stderr for commands too): each event
+    /// is redacted and made inert like any untrusted text.
+    pub fn log_writer(&self) -> impl Fn() -> LogWriter + Send + Sync + 'static {
+        let secrets = self.secrets.clone();
+        let kind = self.kind();
+        move || LogWriter {
+            secrets: secrets.clone(),
+            kind,
+            buf: Vec::new(),
         }
-        out
     }
 
     /// Writes one line as is: only for runner commands brickci built.
@@ -385,6 +388,52 @@ impl Platform {
         let lines = self.runner.summary(&self.env, &markdown)?;
         self.raw_lines(&lines);
         Ok(())
+    }
+}
+
+fn redact_with(secrets: &Mutex<Vec<String>>, text: &str) -> String {
+    let secrets = secrets.lock().unwrap_or_else(|p| p.into_inner());
+    let mut out = text.to_string();
+    for s in secrets.iter() {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), "***");
+        }
+        for line in s.lines().filter(|l| l.len() >= 4) {
+            out = out.replace(line, "***");
+        }
+    }
+    untrusted::redact_userinfo(&out)
+}
+
+/// One log event, written to stderr when dropped (tracing writes an event, then drops).
+pub struct LogWriter {
+    secrets: std::sync::Arc<Mutex<Vec<String>>>,
+    kind: Kind,
+    buf: Vec<u8>,
+}
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&self.buf);
+        let text = untrusted::strip_ansi(&redact_with(&self.secrets, &text));
+        let lines = runner_for(self.kind).untrusted(text.trim_end_matches('\n'));
+        let mut err = std::io::stderr().lock();
+        for line in lines {
+            let _ = writeln!(err, "{line}");
+        }
     }
 }
 

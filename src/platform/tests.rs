@@ -312,7 +312,10 @@ fn azure_untrusted_text_cannot_form_commands() {
     assert_eq!(camel_case("tests-failed"), "testsFailed");
     let (p, cap) = platform(&[("TF_BUILD", "True")]);
     p.command("##vso[task.logissue type=error]t ##vso[task.setvariable variable=PATH%5Dx\u{1b}[1m");
-    assert_eq!(cap.text(), "##vso[task.logissue type=error]t # #vso[task.setvariable variable=PATH%5Dx\n");
+    assert_eq!(
+        cap.text(),
+        "##vso[task.logissue type=error]t # #vso[task.setvariable variable=PATH%5Dx\n"
+    );
 }
 
 #[test]
@@ -332,10 +335,18 @@ fn saved_state_names_per_platform() {
     assert!(dir.path().join("brickci/runs/42.json").exists());
     assert!(!dir.path().join("brickci/runs/41.json").exists());
     p.run_finished(42).unwrap();
-    assert!(std::fs::read_to_string(&state).unwrap().ends_with("BRICKCI_RUN_IDS=\nBRICKCI_RUN_DONE=true\n"));
+    assert!(
+        std::fs::read_to_string(&state)
+            .unwrap()
+            .ends_with("BRICKCI_RUN_IDS=\nBRICKCI_RUN_DONE=true\n")
+    );
     p.hand_over_runs();
     p.run_started(43, None).unwrap();
-    assert!(std::fs::read_to_string(&state).unwrap().ends_with("BRICKCI_RUN_DONE=handed-over\n"));
+    assert!(
+        std::fs::read_to_string(&state)
+            .unwrap()
+            .ends_with("BRICKCI_RUN_DONE=handed-over\n")
+    );
     let (p, _) = platform(&[("GITHUB_ACTIONS", "true"), ("STATE_BRICKCI_RUN_ID", "42")]);
     assert_eq!(p.saved_state("BRICKCI_RUN_ID").as_deref(), Some("42"));
     let (p, cap) = platform(&[("TF_BUILD", "True")]);
@@ -346,4 +357,23 @@ fn saved_state_names_per_platform() {
     );
     let (p, _) = platform(&[("TF_BUILD", "True"), ("BRICKCI_STATE_RUN_ID", "42")]);
     assert_eq!(p.saved_state("BRICKCI_RUN_ID").as_deref(), Some("42"));
+}
+
+#[test]
+fn url_passwords_are_never_printed() {
+    for kind_env in [
+        ("GITHUB_ACTIONS", "true"),
+        ("TF_BUILD", "True"),
+        ("CI", "true"),
+    ] {
+        let (p, cap) = platform(&[kind_env]);
+        p.info("host:      http://user:s3cr3t@h.example");
+        p.error("cannot reach https://user:s3cr3t@h.example/api");
+        p.print("{\"host\": \"http://user:s3cr3t@h\"}");
+        let text = cap.text();
+        assert!(
+            !text.contains("s3cr3t") && text.contains("http://***@h.example"),
+            "{text}"
+        );
+    }
 }
