@@ -82,10 +82,7 @@ fn parse(platform: &Platform) -> Cli {
             Ok(Some(words)) => match Cli::try_parse_from(&words) {
                 Ok(cli) => return cli,
                 Err(e) if e.use_stderr() => {
-                    let text = e.to_string();
-                    let first = text.lines().next().unwrap_or_default();
-                    let first = first.trim_start_matches("error: ");
-                    platform.error(&format!("from the task inputs: {first}"));
+                    platform.error(&input_error(&e));
                     std::process::exit(ExitCode::BadInput.code());
                 }
                 Err(e) => e.exit(),
@@ -98,6 +95,24 @@ fn parse(platform: &Platform) -> Cli {
         }
     }
     Cli::parse()
+}
+
+/// A clap error about words built from inputs, told in input terms (`input `timeout`: ...`).
+fn input_error(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    let first = first.trim_start_matches("error: ");
+    let input = e
+        .get(clap::error::ContextKind::InvalidArg)
+        .map(|a| a.to_string())
+        .and_then(|a| {
+            let name = a.strip_prefix("--")?.split([' ', '=']).next()?.to_string();
+            Some(name)
+        });
+    match input {
+        Some(name) => format!("input `{name}`: {first}"),
+        None => format!("from the task inputs: {first}"),
+    }
 }
 
 /// Commands that write outputs check every destination before their first request.

@@ -80,6 +80,8 @@ pub const OUTPUT_NAMES: &[&str] = &[
     "notebook-output",
     "task-states",
     "job-ids",
+    "root-path",
+    "target",
     "changes",
     "report-path",
     "junit",
