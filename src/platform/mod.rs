@@ -235,8 +235,18 @@ impl Platform {
 
     /// A command's document output (JSON, a table, markdown) for a pipe. It holds names and
     /// values from the bundle and the workspace, so it goes through `untrusted`.
+    /// A JSON document stays valid, equal JSON: `#` only occurs inside its strings, where
+    /// `\u0023` means the same, so no `##[` / `##vso[` is left for a runner and nothing
+    /// needs wrapping.
     pub fn print(&self, text: &str) {
-        self.print_untrusted(text.trim_end_matches('\n'));
+        let text = text.trim_end_matches('\n');
+        let is_json = matches!(self.kind(), Kind::GitHubActions | Kind::AzureDevOps)
+            && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+        if is_json {
+            self.print_untrusted(&text.replace("##", "\\u0023#"));
+        } else {
+            self.print_untrusted(text);
+        }
     }
 
     /// A runner command line built by brickci itself (never user text), printed as is.

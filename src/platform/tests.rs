@@ -377,3 +377,20 @@ fn url_passwords_are_never_printed() {
         );
     }
 }
+
+#[test]
+fn json_documents_stay_valid_json_and_inert() {
+    for kind_env in [("GITHUB_ACTIONS", "true"), ("TF_BUILD", "True")] {
+        let (p, cap) = platform(&[kind_env]);
+        let doc = serde_json::json!({"name": "x ##[add-mask]y ##vso[task.setvariable variable=PATH]z\n::set-output::w"});
+        let text = serde_json::to_string_pretty(&doc).unwrap();
+        p.print(&text);
+        let printed = cap.text();
+        assert!(
+            !printed.contains("##") && !printed.contains("stop-commands"),
+            "{printed}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&printed).unwrap();
+        assert_eq!(back, doc);
+    }
+}
