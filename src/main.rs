@@ -67,9 +67,13 @@ fn post_step(platform: &Platform) -> ExitCode {
     };
     let auth_type = platform.input("auth-type");
     let result = runtime.block_on(async {
+        let open = cancel::post_step_runs(platform)?;
+        if open.is_empty() {
+            return Ok(ExitCode::Ok);
+        }
         let (client, _) =
             connect::client_from_env(platform, RetryPolicy::default(), auth_type).await?;
-        cancel::post_step(platform, &client).await
+        cancel::post_step(platform, &client, &open).await
     });
     result.unwrap_or_else(|e| render(platform, &e))
 }

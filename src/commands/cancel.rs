@@ -44,10 +44,11 @@ fn saved_run_id(platform: &Platform) -> Result<Option<i64>, Error> {
     }
 }
 
-/// The GitHub action's post step: cancels the runs the main step submitted and did not see
-/// end (a cancelled or killed job); never runs the command again, and leaves alone what
-/// `--no-wait` handed over and what other steps started.
-pub async fn post_step(platform: &Platform, client: &Client) -> Result<ExitCode, Error> {
+/// The GitHub action's post step, first half: the runs the main step submitted and did not
+/// see end (a cancelled or killed job). Leaves alone what `--no-wait` handed over and what
+/// other steps started. Needs no connection, so a step that never submitted a run does not
+/// fail its post step.
+pub fn post_step_runs(platform: &Platform) -> Result<Vec<i64>, Error> {
     let done = platform.saved_state(RUN_DONE_STATE);
     let open: Vec<i64> = match platform.saved_state(RUN_IDS_STATE) {
         Some(ids) => ids
@@ -66,13 +67,21 @@ pub async fn post_step(platform: &Platform, client: &Client) -> Result<ExitCode,
                 .join(", ")
         )),
         _ if open.is_empty() => platform.info("post step: no run left behind by the main step"),
-        _ => {
-            for id in open {
-                platform.info(&format!("post step: run {id} was left running"));
-                cancel_one(platform, client, id, 30, false).await?;
-                saved_runs::remove(platform.env(), id);
-            }
-        }
+        _ => return Ok(open),
+    }
+    Ok(Vec::new())
+}
+
+/// The post step, second half: cancels those runs; never runs the command again.
+pub async fn post_step(
+    platform: &Platform,
+    client: &Client,
+    open: &[i64],
+) -> Result<ExitCode, Error> {
+    for &id in open {
+        platform.info(&format!("post step: run {id} was left running"));
+        cancel_one(platform, client, id, 30, false).await?;
+        saved_runs::remove(platform.env(), id);
     }
     Ok(ExitCode::Ok)
 }
