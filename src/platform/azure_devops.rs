@@ -52,6 +52,10 @@ impl Runner for AzureDevOps {
         Kind::AzureDevOps
     }
 
+    fn context(&self, env: &Env) -> super::CiContext {
+        super::context::azure(env)
+    }
+
     fn idempotency_seed(&self, env: &Env) -> Option<String> {
         Some(format!(
             "ado-{}-{}-{}",

@@ -26,6 +26,10 @@ impl Runner for CodeBuild {
         Kind::CodeBuild
     }
 
+    fn context(&self, env: &Env) -> super::CiContext {
+        super::context::codebuild(env)
+    }
+
     fn idempotency_seed(&self, env: &Env) -> Option<String> {
         Some(format!(
             "cb-{}",

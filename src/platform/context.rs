@@ -2,7 +2,9 @@
 
 use serde::Deserialize;
 
-use super::{Env, Kind};
+use super::Env;
+#[cfg(test)]
+use super::Kind;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CiContext {
@@ -77,19 +79,21 @@ fn vars<T: for<'de> Deserialize<'de> + Default>(env: &Env, prefix: Option<&str>)
     .unwrap_or_default()
 }
 
-pub fn context(kind: Kind, env: &Env) -> CiContext {
-    match kind {
-        Kind::GitHubActions => github(env),
-        Kind::AzureDevOps => azure(env),
-        Kind::CodeBuild => codebuild(env),
-        Kind::DatabricksJob | Kind::Local => CiContext {
-            temp_dir: env.get("TMPDIR").map(str::to_string),
-            ..CiContext::default()
-        },
+/// The context as the platform's runner reads it (each platform's file picks its reader).
+#[cfg(test)]
+fn context(kind: Kind, env: &Env) -> CiContext {
+    super::runner_for(kind).context(env)
+}
+
+/// No CI variables: only the temp folder.
+pub(super) fn plain(env: &Env) -> CiContext {
+    CiContext {
+        temp_dir: env.get("TMPDIR").map(str::to_string),
+        ..CiContext::default()
     }
 }
 
-fn github(env: &Env) -> CiContext {
+pub(super) fn github(env: &Env) -> CiContext {
     let v: GitHubVars = vars(env, Some("GITHUB_"));
     let event: serde_json::Value = v
         .event_path
@@ -138,7 +142,7 @@ pub fn github_pr_number(event: &serde_json::Value, git_ref: Option<&str>) -> Opt
         })
 }
 
-fn azure(env: &Env) -> CiContext {
+pub(super) fn azure(env: &Env) -> CiContext {
     let v: AzureVars = vars(env, None);
     let run_url = match (
         &v.system_collectionuri,
@@ -166,7 +170,7 @@ fn azure(env: &Env) -> CiContext {
     }
 }
 
-fn codebuild(env: &Env) -> CiContext {
+pub(super) fn codebuild(env: &Env) -> CiContext {
     let v: CodeBuildVars = vars(env, None);
     let pr_number = [&v.codebuild_webhook_trigger, &v.codebuild_source_version]
         .into_iter()

@@ -24,6 +24,10 @@ impl Runner for GitHub {
         Kind::GitHubActions
     }
 
+    fn context(&self, env: &Env) -> super::CiContext {
+        super::context::github(env)
+    }
+
     fn idempotency_seed(&self, env: &Env) -> Option<String> {
         Some(format!(
             "gh-{}-{}-{}",

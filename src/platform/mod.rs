@@ -138,7 +138,7 @@ impl Platform {
     }
 
     pub fn context(&self) -> CiContext {
-        context::context(self.kind(), &self.env)
+        self.runner.context(&self.env)
     }
 
     /// A task input: `INPUT_<NAME>` matched ignoring case, `-`, `_`, `.` and spaces, so

@@ -10,6 +10,11 @@ pub type Lines = Vec<String>;
 pub trait Runner: Send + Sync {
     fn kind(&self) -> Kind;
 
+    /// Repository, commit, PR and run link, from the platform's variables.
+    fn context(&self, env: &Env) -> super::CiContext {
+        super::context::plain(env)
+    }
+
     /// Stable for one attempt of one CI job (idempotency tokens).
     fn idempotency_seed(&self, _env: &Env) -> Option<String> {
         None
