@@ -450,6 +450,11 @@ mod tests {
         assert!(
             matches!(cli.command, Command::Run(ref r) if r.key.as_deref() == Some("nightly") && r.vars == ["a=b"])
         );
+        let words = from(&[("INPUT_COMMAND", "run"), ("INPUT_JOB", "-odd-key")])
+            .unwrap()
+            .unwrap();
+        let cli = Cli::try_parse_from(&words).unwrap();
+        assert!(matches!(cli.command, Command::Run(ref r) if r.key.as_deref() == Some("-odd-key")));
         let words = from(&[("INPUT_COMMAND", "auth check")]).unwrap().unwrap();
         assert_eq!(words, ["brickci", "auth", "check"]);
     }

@@ -39,6 +39,8 @@ const ALIASES: &[(&str, &str)] = &[
     ("params", "param"),
     ("vars", "var"),
     ("check-run", "github-check"),
+    // The action's `job` input: a job of the bundle by its key (`brickci run KEY`).
+    ("job", "key"),
 ];
 
 /// Commands a task cannot run (they serve or describe, they do not do CI work).
