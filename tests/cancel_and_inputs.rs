@@ -464,3 +464,64 @@ fn the_post_step_cancels_a_run_the_main_step_left_and_cancel_saved_finds_the_res
             .is_none()
     );
 }
+
+#[test]
+fn codebuild_outputs_keep_no_value_from_an_earlier_command() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    let ok = write_notebook(dir.path(), "ok.py", "dbutils.notebook.exit('fine')\n");
+    let tests = dir.path().join("tests");
+    std::fs::create_dir_all(&tests).unwrap();
+    write_notebook(
+        &tests,
+        "test_x.py",
+        "# brickci-emulator: fail \"AssertionError: no\"\n",
+    );
+    let mut env = run_env(&emu);
+    env.push(("CODEBUILD_BUILD_ID".into(), "proj:1".into()));
+    env.push(("CODEBUILD_SRC_DIR".into(), dir.path().display().to_string()));
+    let env = as_refs(&env);
+    let out = brickci(
+        &["run", "--notebook", ok.to_str().unwrap()],
+        &env,
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let vars = std::fs::read_to_string(dir.path().join("brickci-outputs.env")).unwrap();
+    assert!(
+        vars.contains("export BRICKCI_RESULT_STATE='SUCCESS'"),
+        "{vars}"
+    );
+    let out = brickci(&["test", "tests/test_*.py"], &env, dir.path());
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let vars = std::fs::read_to_string(dir.path().join("brickci-outputs.env")).unwrap();
+    assert!(vars.contains("export BRICKCI_TESTS_FAILED='1'"), "{vars}");
+    assert!(
+        vars.contains("export BRICKCI_RESULT_STATE=''"),
+        "no stale SUCCESS: {vars}"
+    );
+    assert!(vars.contains("export BRICKCI_NOTEBOOK_OUTPUT=''"), "{vars}");
+}
+
+#[test]
+fn a_databricks_job_is_told_by_job_context_not_the_runtime_alone() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    let nb = write_notebook(dir.path(), "ok.py", "dbutils.notebook.exit('fine')\n");
+    let mut env = run_env(&emu);
+    env.push(("DATABRICKS_RUNTIME_VERSION".into(), "15.4".into()));
+    let args = ["run", "--notebook", nb.to_str().unwrap()];
+    // An interactive cluster: a terminal, no outputs file.
+    let out = brickci(&args, &as_refs(&env), dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(!dir.path().join("brickci-outputs.json").exists());
+    // Job compute: outputs in ./brickci-outputs.json.
+    env.push(("DB_IS_JOB_CLUSTER".into(), "TRUE".into()));
+    let out = brickci(&args, &as_refs(&env), dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("brickci-outputs.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["notebook-output"], "fine");
+}
