@@ -19,19 +19,29 @@ pub async fn run(
     if args.saved {
         return cancel_saved(platform, client, args.wait).await;
     }
-    let run_id = match args.run_id {
-        Some(id) => id,
-        None => match saved_run_id(platform)? {
-            Some(id) => id,
-            None => {
-                platform.info(
-                    "no run to cancel: no --run-id and no run saved by an earlier brickci step",
-                );
-                return Ok(ExitCode::Ok);
-            }
-        },
-    };
-    cancel_one(platform, client, run_id, args.wait, true).await
+    if let Some(run_id) = args.run_id {
+        return cancel_one(platform, client, run_id, args.wait, true).await;
+    }
+    // The runs an earlier step of this job saved (an Azure DevOps job variable).
+    let mut ids: Vec<i64> = platform
+        .saved_state(RUN_IDS_STATE)
+        .map(|ids| {
+            ids.split(',')
+                .filter_map(|id| id.trim().parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    if ids.is_empty() {
+        ids.extend(saved_run_id(platform)?);
+    }
+    if ids.is_empty() {
+        platform.info("no run to cancel: no --run-id and no run saved by an earlier brickci step");
+        return Ok(ExitCode::Ok);
+    }
+    for id in ids {
+        cancel_one(platform, client, id, args.wait, true).await?;
+    }
+    Ok(ExitCode::Ok)
 }
 
 fn saved_run_id(platform: &Platform) -> Result<Option<i64>, Error> {
