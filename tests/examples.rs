@@ -241,7 +241,8 @@ fn run_example(name: &str, steps: &[Step], setup: impl FnOnce(&TestEmulator)) {
         }
         for l in lines.iter().filter(|l| l.starts_with("brickci ")) {
             assert!(
-                mine.iter().any(|s| matches!(s.spelled, Line(x, _) if x == l)),
+                mine.iter()
+                    .any(|s| matches!(s.spelled, Line(x, _) if x == l)),
                 "{name}/{file} runs `{l}`, which this test does not run"
             );
         }
@@ -254,7 +255,11 @@ fn run_example(name: &str, steps: &[Step], setup: impl FnOnce(&TestEmulator)) {
         }
     }
     for step in steps {
-        assert!(files.iter().any(|f| f == step.file), "{name}: no {}", step.file);
+        assert!(
+            files.iter().any(|f| f == step.file),
+            "{name}: no {}",
+            step.file
+        );
     }
 
     let emu = TestEmulator::fast();
@@ -457,13 +462,7 @@ fn s4_jobs_point_at_their_cluster_by_name() {
     let work = tempfile::tempdir().unwrap();
     copy_tree(&repo().join("examples/s4-keyvault"), work.path());
     let env = run_env(&emu);
-    let args = [
-        "deploy",
-        "--jobs-dir",
-        "jobs",
-        "--clusters-dir",
-        "clusters",
-    ];
+    let args = ["deploy", "--jobs-dir", "jobs", "--clusters-dir", "clusters"];
     for _ in 0..2 {
         let out = brickci(&args, &as_refs(&env), work.path());
         assert_eq!(code(&out), 0, "{}", text(&out));
@@ -473,11 +472,16 @@ fn s4_jobs_point_at_their_cluster_by_name() {
     assert_eq!(cluster["cluster_name"], "Monoline-Small");
     let jobs = emu.get_json("/api/2.1/jobs/list?expand_tasks=true");
     let jobs = jobs["jobs"].as_array().unwrap();
-    assert_eq!(jobs.len(), 1, "the second deploy updated, not duplicated: {jobs:?}");
+    assert_eq!(
+        jobs.len(),
+        1,
+        "the second deploy updated, not duplicated: {jobs:?}"
+    );
     let settings = &jobs[0]["settings"];
     let text = settings.to_string();
     assert!(
-        text.contains(cluster["cluster_id"].as_str().unwrap()) && !text.contains("\"Monoline-Small\""),
+        text.contains(cluster["cluster_id"].as_str().unwrap())
+            && !text.contains("\"Monoline-Small\""),
         "existing_cluster_id holds the id, not the name: {settings}"
     );
 }
