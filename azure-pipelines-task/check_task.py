@@ -80,26 +80,36 @@ def main():
 
     if len(sys.argv) > 1:
         known = json.loads(pathlib.Path(sys.argv[1]).read_text())
-        known_names = set()
-        collect_names(known, known_names)
+        known_names, azure_names = set(), set()
+        collect_names(known, known_names, azure_names)
         unknown = [n for n in names if norm(n) not in known_names]
         if unknown:
             fail(f"inputs the binary does not read (brickci inputs): {unknown}")
+        # Where the binary documents the Azure DevOps spelling, the task uses exactly that.
+        if azure_names:
+            misspelt = [n for n in names if n not in azure_names]
+            if misspelt:
+                fail(f"inputs spelt unlike brickci inputs' azure_name: {misspelt}")
+            left_out = sorted(azure_names - set(names))
+            if left_out:
+                print(f"task.json: inputs the binary reads that the task leaves to env: {left_out}")
     print(f"task.json: ok ({len(names)} inputs, {len(outputs)} output variables, version {task_version})")
 
 
-def collect_names(value, out):
-    """Every `name` anywhere in `brickci inputs -o json`, normalised (its exact shape is
-    helper P's; any nesting with name fields works)."""
+def collect_names(value, out, azure):
+    """Every `name` anywhere in `brickci inputs -o json`, normalised, and every `azure_name`
+    as spelt (its exact shape is the binary's; any nesting with these fields works)."""
     if isinstance(value, dict):
         for k, v in value.items():
             if k == "name" and isinstance(v, str):
                 out.add(norm(v))
+            elif k == "azure_name" and isinstance(v, str):
+                azure.add(v)
             else:
-                collect_names(v, out)
+                collect_names(v, out, azure)
     elif isinstance(value, list):
         for v in value:
-            collect_names(v, out)
+            collect_names(v, out, azure)
 
 
 if __name__ == "__main__":

@@ -267,13 +267,20 @@ fn run_example(name: &str, steps: &[Step], setup: impl FnOnce(&TestEmulator)) {
     let work = tempfile::tempdir().unwrap();
     copy_tree(&example, work.path());
     let env = run_env(&emu);
+    let from_inputs = reads_task_inputs();
+    let agent_temp = tempfile::tempdir().unwrap();
     for step in steps {
         let args = match &step.spelled {
             Line(l, vars) => shell_words(l.strip_prefix("brickci ").unwrap(), vars),
             Task(inputs) => task_args(inputs),
         };
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = brickci(&refs, &as_refs(&env), work.path());
+        let out = match &step.spelled {
+            Task(inputs) if from_inputs => {
+                as_azure_task(inputs, &env, work.path(), agent_temp.path())
+            }
+            _ => brickci(&refs, &as_refs(&env), work.path()),
+        };
         assert_eq!(
             code(&out),
             0,
@@ -289,6 +296,47 @@ fn run_example(name: &str, steps: &[Step], setup: impl FnOnce(&TestEmulator)) {
             );
         }
     }
+}
+
+/// Whether the binary builds its command line from task inputs as CONTRACT.md says (camelCase
+/// names, positional inputs); `brickci inputs` comes with that.
+fn reads_task_inputs() -> bool {
+    let known = brickci(&["inputs", "-o", "json"], &[], &repo())
+        .status
+        .success();
+    if !known {
+        eprintln!(
+            "note: this brickci has no `brickci inputs` yet, so the examples' Azure DevOps task \
+             steps run from their command line instead of INPUT_* variables"
+        );
+    }
+    known
+}
+
+/// A `brickci@0` step as the agent starts it: no arguments, each input as INPUT_<NAME>
+/// (upper-cased), TF_BUILD set; Azure DevOps itself is a closed local port.
+fn as_azure_task(
+    inputs: &[(&str, &str)],
+    env: &[(String, String)],
+    cwd: &Path,
+    agent_temp: &Path,
+) -> std::process::Output {
+    let mut all: Vec<(String, String)> = env.to_vec();
+    all.extend([
+        ("TF_BUILD".into(), "True".into()),
+        ("SYSTEM_COLLECTIONURI".into(), "http://127.0.0.1:9/".into()),
+        ("SYSTEM_TEAMPROJECT".into(), "examples".into()),
+        ("BUILD_BUILDID".into(), "1".into()),
+        ("BUILD_REASON".into(), "IndividualCI".into()),
+        (
+            "AGENT_TEMPDIRECTORY".into(),
+            agent_temp.display().to_string(),
+        ),
+    ]);
+    for (name, value) in inputs {
+        all.push((format!("INPUT_{}", name.to_uppercase()), value.to_string()));
+    }
+    brickci(&[], &as_refs(&all), cwd)
 }
 
 #[test]
