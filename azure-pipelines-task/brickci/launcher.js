@@ -30,14 +30,15 @@ function escape(text) {
     .replace(/;/g, '%3B');
 }
 
-// Sets the result and ends the step. The Node handler treats a non-zero exit as a crash,
-// so the result travels in task.complete and the process exits 0.
+// Sets the step's result. The Node handler treats a non-zero exit as a crash, so the result
+// travels in task.complete and the process ends with 0, by running out of work (stdout may be
+// an asynchronous pipe off Linux: an explicit exit could cut the message).
 function complete(result, message) {
   if (result === 'Failed') {
     process.stdout.write(`##vso[task.logissue type=error]${escape(message)}\n`);
   }
   process.stdout.write(`##vso[task.complete result=${result};]${escape(message)}\n`);
-  process.exit(0);
+  process.exitCode = 0;
 }
 
 function binaryPath() {
@@ -82,17 +83,24 @@ function main() {
     });
   }
 
+  let done = false;
+  const finish = (result, message) => {
+    if (done) return;
+    done = true;
+    for (const sig of ['SIGINT', 'SIGTERM']) process.removeAllListeners(sig);
+    complete(result, message);
+  };
   child.on('error', (e) => {
-    complete('Failed', `could not start ${bin}: ${e.message}`);
+    finish('Failed', `could not start ${bin}: ${e.message}`);
   });
   child.on('exit', (code, signal) => {
     const status = code !== null ? code : 128 + (SIGNAL_NUMBERS[signal] || 0);
     if (status === 0) {
-      complete('Succeeded', 'brickci finished');
+      finish('Succeeded', 'brickci finished');
       return;
     }
     const why = EXIT_MESSAGES[status] || `brickci exited with code ${status}`;
-    complete('Failed', `brickci failed (exit ${status}): ${why}`);
+    finish('Failed', `brickci failed (exit ${status}): ${why}`);
   });
 }
 
