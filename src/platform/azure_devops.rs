@@ -56,12 +56,15 @@ impl Runner for AzureDevOps {
         super::context::azure(env)
     }
 
+    /// Per step too (the agent's `SYSTEM_TASKINSTANCEID`): two identical steps in one job
+    /// must start two runs, not attach to one.
     fn idempotency_seed(&self, env: &Env) -> Option<String> {
         Some(format!(
-            "ado-{}-{}-{}",
+            "ado-{}-{}-{}-{}",
             env.get("BUILD_BUILDID")?,
             env.get("SYSTEM_JOBID").unwrap_or("job"),
-            env.get("SYSTEM_JOBATTEMPT").unwrap_or("1")
+            env.get("SYSTEM_JOBATTEMPT").unwrap_or("1"),
+            env.get("SYSTEM_TASKINSTANCEID").unwrap_or("step")
         ))
     }
 

@@ -28,12 +28,15 @@ impl Runner for GitHub {
         super::context::github(env)
     }
 
+    /// Per step too (`GITHUB_ACTION` is the step's id, unique in its job): two identical
+    /// `brickci run` steps in one job must start two runs, not attach to one.
     fn idempotency_seed(&self, env: &Env) -> Option<String> {
         Some(format!(
-            "gh-{}-{}-{}",
+            "gh-{}-{}-{}-{}",
             env.get("GITHUB_RUN_ID")?,
             env.get("GITHUB_RUN_ATTEMPT").unwrap_or("1"),
-            env.get("GITHUB_JOB").unwrap_or("job")
+            env.get("GITHUB_JOB").unwrap_or("job"),
+            env.get("GITHUB_ACTION").unwrap_or("step")
         ))
     }
 

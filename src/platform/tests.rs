@@ -231,9 +231,22 @@ fn idempotency_seeds_are_stable_per_attempt() {
         ("GITHUB_RUN_ID", "9"),
         ("GITHUB_RUN_ATTEMPT", "2"),
         ("GITHUB_JOB", "test"),
+        ("GITHUB_ACTION", "__run_2"),
     ]);
-    assert_eq!(p.idempotency_seed().as_deref(), Some("gh-9-2-test"));
+    assert_eq!(p.idempotency_seed().as_deref(), Some("gh-9-2-test-__run_2"));
     assert_eq!(platform(&[]).0.idempotency_seed(), None);
+    // Two steps of one Azure DevOps job seed differently.
+    let step = |id| {
+        platform(&[
+            ("TF_BUILD", "True"),
+            ("BUILD_BUILDID", "5"),
+            ("SYSTEM_JOBID", "j"),
+            ("SYSTEM_TASKINSTANCEID", id),
+        ])
+        .0
+        .idempotency_seed()
+    };
+    assert_ne!(step("a"), step("b"));
 }
 
 #[test]
