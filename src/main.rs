@@ -234,7 +234,7 @@ async fn stop_on_signal(
 fn render(platform: &Platform, error: &Error) -> ExitCode {
     platform.error(&error.to_string());
     for line in error.help() {
-        platform.info(&format!("  help: {line}"));
+        platform.hint(&format!("  help: {line}"));
     }
     error.exit_code()
 }

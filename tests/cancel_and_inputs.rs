@@ -54,7 +54,11 @@ fn sigterm_during_a_wait_cancels_the_run_and_exits_143() {
     };
     let took = sent.elapsed();
     let mut out = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+    // The log on stdout, brickci's own warnings (the cancellation) on stderr.
+    for line in BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .chain(BufReader::new(child.stderr.take().unwrap()).lines())
+    {
         out.push_str(&line.unwrap());
         out.push('\n');
     }

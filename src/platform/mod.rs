@@ -94,6 +94,9 @@ pub struct Platform {
     runner: Box<dyn Runner>,
     env: Env,
     out: Mutex<Box<dyn Write + Send>>,
+    /// brickci's own errors and warnings: stderr, so `validate -o json 2>/dev/null | jq`
+    /// sees only the document (runners act on commands on both streams). `None`: `out`.
+    diagnostics: Option<Mutex<Box<dyn Write + Send>>>,
     secrets: std::sync::Arc<Mutex<Vec<String>>>,
     outputs_ready: AtomicBool,
     /// Runs this process started and has not seen end (for the post step's state).
@@ -114,14 +117,18 @@ fn runner_for(kind: Kind) -> Box<dyn Runner> {
 
 impl Platform {
     pub fn detect(env: Env) -> Platform {
-        Platform::with_writer(env, Box::new(std::io::stdout()))
+        let mut platform = Platform::with_writer(env, Box::new(std::io::stdout()));
+        platform.diagnostics = Some(Mutex::new(Box::new(std::io::stderr())));
+        platform
     }
 
+    /// Everything to one writer (tests read the whole conversation with the runner there).
     pub fn with_writer(env: Env, out: Box<dyn Write + Send>) -> Platform {
         Platform {
             runner: runner_for(Kind::detect(&env)),
             env,
             out: Mutex::new(out),
+            diagnostics: None,
             secrets: std::sync::Arc::new(Mutex::new(Vec::new())),
             outputs_ready: AtomicBool::new(false),
             open_runs: Mutex::new(Vec::new()),
@@ -299,7 +306,26 @@ impl Platform {
         let lines = self
             .runner
             .annotation(&self.env, a, &message, title.as_deref());
-        self.raw_lines(&lines);
+        self.diagnostic_lines(&lines);
+    }
+
+    /// A line that explains an error (`help: ...`): beside the error, on stderr.
+    pub fn hint(&self, line: &str) {
+        let lines = self.untrusted(line);
+        self.diagnostic_lines(&lines);
+    }
+
+    fn diagnostic_lines(&self, lines: &[String]) {
+        match &self.diagnostics {
+            Some(err) => {
+                let mut err = err.lock().unwrap_or_else(|p| p.into_inner());
+                for line in lines {
+                    let _ = writeln!(err, "{line}");
+                }
+                let _ = err.flush();
+            }
+            None => self.raw_lines(lines),
+        }
     }
 
     /// The output's name on this platform (`run-id`; Azure DevOps `runId`).
