@@ -384,10 +384,16 @@ impl Platform {
             host: self.env.get("DATABRICKS_HOST").map(str::to_string),
             url: url.map(str::to_string),
         };
-        saved_runs::save(&self.env, &run).map_err(|e| {
+        // The run file is for a later step's `cancel --saved`; a folder this container cannot
+        // write (a bare `docker run` of the image) must not fail a run that has started.
+        if let Err(e) = saved_runs::save(&self.env, &run) {
             let dir = saved_runs::dir(&self.env).unwrap_or_default();
-            PlatformError::Write(dir.display().to_string(), e.to_string())
-        })
+            self.warn(&format!(
+                "cannot save run {run_id} for a later `brickci cancel --saved` in {}: {e}",
+                dir.display()
+            ));
+        }
+        Ok(())
     }
 
     /// Records that the step saw a run end; once none is open, nothing is left for a post
