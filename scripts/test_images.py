@@ -296,7 +296,7 @@ def test_github(emu, contract):
             env=conn_env,
         )  # fmt: skip
         r = step.run()
-        ok = check("github: run exits 0", r.returncode == 0, f"exit {r.returncode}: {r.stderr[-2000:]}")
+        check("github: run exits 0", r.returncode == 0, f"exit {r.returncode}: {r.stderr[-2000:]}")
         out = step.read("GITHUB_OUTPUT")
         run_id = out.get("run-id", "")
         check("github: run-id output", run_id.isdigit(), f"outputs: {out}")
@@ -310,8 +310,6 @@ def test_github(emu, contract):
             '"rows": 1000' in out.get("notebook-output", ""),
             f"outputs: {out}",
         )
-        summary = step.files["GITHUB_STEP_SUMMARY"].read_text()
-        check("github: step summary written", ok and summary.strip() != "", "empty summary")
         state = step.read("GITHUB_STATE")
         check("github: run saved for the post step", run_id and run_id in state.values(), f"state: {state}")
         if contract:
