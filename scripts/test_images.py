@@ -115,7 +115,7 @@ class Emulator:
 
     def requests(self):
         with urllib.request.urlopen(self.url + "/__emulator/requests", timeout=10) as r:
-            return json.load(r)
+            return json.load(r)["requests"]
 
     def stop(self):
         self.proc.terminate()
@@ -296,7 +296,7 @@ def test_github(emu, contract):
             env=conn_env,
         )  # fmt: skip
         r = step.run()
-        check("github: run exits 0", r.returncode == 0, f"exit {r.returncode}: {r.stderr[-2000:]}")
+        check("github: run exits 0", r.returncode == 0, f"exit {r.returncode}: {(r.stdout + r.stderr)[-2000:]}")
         out = step.read("GITHUB_OUTPUT")
         run_id = out.get("run-id", "")
         check("github: run-id output", run_id.isdigit(), f"outputs: {out}")
@@ -329,7 +329,7 @@ def test_github(emu, contract):
                 "github: post step after a finished run does nothing",
                 r.returncode == 0 and emu.run_state(run_id) == "SUCCESS"
                 and len([q for q in emu.requests() if q["path"].endswith("/runs/submit")]) == len(submits),
-                f"exit {r.returncode}: {r.stderr[-1000:]}",
+                f"exit {r.returncode}: {(r.stdout + r.stderr)[-1000:]}",
             )  # fmt: skip
         else:
             skip("github: params input reached the run", GATE)
@@ -372,7 +372,7 @@ def test_github(emu, contract):
         post = GitHubStep(tmp, {"command": "run", "notebook": "long_job.py", **conn_inputs},
                           env=conn_env, state=saved, entrypoint="/brickci-post")  # fmt: skip
         r = post.run()
-        check("github: post step exits 0", r.returncode == 0, f"exit {r.returncode}: {r.stderr[-2000:]}")
+        check("github: post step exits 0", r.returncode == 0, f"exit {r.returncode}: {(r.stdout + r.stderr)[-2000:]}")
         check("github: post step cancels the run left behind", emu.wait_for_end(left) == "CANCELED",
               emu.run_state(left))  # fmt: skip
     finally:
@@ -482,13 +482,13 @@ def test_codebuild(emu, failing):
                 )  # fmt: skip
                 if r.returncode != 0:
                     if phase in ("install", "pre_build"):
-                        check(f"{label}: {phase} phase", False, f"{command!r}: exit {r.returncode}: {r.stderr[-2000:]}")
+                        check(f"{label}: {phase} phase", False, f"{command!r}: exit {r.returncode}: {(r.stdout + r.stderr)[-2000:]}")
                         return
                     if phase == "build":
                         build_failed = True
                         print(f"   {label}: build command failed (exit {r.returncode}): {command}")
                         break
-                    check(f"{label}: post_build phase", False, f"exit {r.returncode}: {r.stderr[-2000:]}")
+                    check(f"{label}: post_build phase", False, f"exit {r.returncode}: {(r.stdout + r.stderr)[-2000:]}")
                     return
         check(f"{label}: the build {'fails' if failing else 'succeeds'}", build_failed == failing,
               "build failed" if build_failed else "build succeeded")  # fmt: skip
