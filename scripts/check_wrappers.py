@@ -362,22 +362,36 @@ class Release(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class ReleaseStandin:
+    """A local stand-in for the GitHub release: /<repo>/releases/download/v<version>/ with a fake
+    binary and SHA256SUMS (right, or all zeros after `tamper()`)."""
+
+    def __init__(self, tmp):
+        self.dir = tmp / "site/brickci/brickci/releases/download" / f"v{VERSION}"
+        self.dir.mkdir(parents=True)
+        self.binary = f"#!/bin/sh\necho brickci {VERSION}\n".encode()
+        (self.dir / "brickci-x86_64-unknown-linux-gnu").write_bytes(self.binary)
+        digest = hashlib.sha256(self.binary).hexdigest()
+        (self.dir / "SHA256SUMS").write_text(f"{digest}  brickci-x86_64-unknown-linux-gnu\n")
+        handler = lambda *a, **k: Release(*a, directory=str(tmp / "site"), **k)  # noqa: E731
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def tamper(self):
+        (self.dir / "SHA256SUMS").write_text(f"{'0' * 64}  brickci-x86_64-unknown-linux-gnu\n")
+
+    def close(self):
+        self.server.shutdown()
+
+
 def setup_action_installs():
-    """The setup action's install step against a local stand-in for the GitHub release: it
-    installs a binary whose SHA-256 matches SHA256SUMS, refuses one that does not, and a
-    cached binary is checked again."""
+    """The setup action's install step against the stand-in release: it installs a binary whose
+    SHA-256 matches SHA256SUMS, refuses one that does not, and checks a cached binary again."""
     step = next(s for s in load(ROOT / "setup/action.yml")["runs"]["steps"] if s.get("id") == "install")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
-        rel_dir = tmp / "site/brickci/brickci/releases/download" / f"v{VERSION}"
-        rel_dir.mkdir(parents=True)
-        fake = f"#!/bin/sh\necho brickci {VERSION}\n".encode()
-        (rel_dir / "brickci-x86_64-unknown-linux-gnu").write_bytes(fake)
-        digest = hashlib.sha256(fake).hexdigest()
-        (rel_dir / "SHA256SUMS").write_text(f"{digest}  brickci-x86_64-unknown-linux-gnu\n")
-        handler = lambda *a, **k: Release(*a, directory=str(tmp / "site"), **k)  # noqa: E731
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        release = ReleaseStandin(tmp)
 
         def run(dir_name):
             out, path = tmp / f"out-{dir_name}", tmp / f"path-{dir_name}"
@@ -388,7 +402,7 @@ def setup_action_installs():
                 "VERSION": VERSION,
                 "REPOSITORY": "brickci/brickci",
                 "DIR": str(tmp / "tool" / dir_name),
-                "SERVER": f"http://127.0.0.1:{server.server_port}",
+                "SERVER": release.url,
                 "GITHUB_OUTPUT": str(out),
                 "GITHUB_PATH": str(path),
             }
@@ -404,14 +418,14 @@ def setup_action_installs():
             )
             r, out, _ = run("good")
             check("setup action re-checks a cached binary", r.returncode == 0, r.stdout + r.stderr)
-            (tmp / "tool/good/brickci").write_bytes(fake + b"# changed\n")
+            (tmp / "tool/good/brickci").write_bytes(release.binary + b"# changed\n")
             r, out, _ = run("good")
             check(
                 "setup action refuses a cached binary that does not match",
                 r.returncode != 0 and "checksum mismatch" in r.stdout and not (tmp / "tool/good/brickci").exists(),
                 r.stdout + r.stderr,
             )
-            (rel_dir / "SHA256SUMS").write_text(f"{'0' * 64}  brickci-x86_64-unknown-linux-gnu\n")
+            release.tamper()
             r, out, path = run("tampered")
             check(
                 "setup action refuses a download that does not match SHA256SUMS",
@@ -419,7 +433,42 @@ def setup_action_installs():
                 r.stdout + r.stderr,
             )
         finally:
-            server.shutdown()
+            release.close()
+
+
+def buildspec_install_downloads():
+    """buildspec.yml's install command on an image without brickci, against the stand-in
+    release, run by sh as CodeBuild does; /usr/local/bin is redirected into a temporary folder."""
+    install = load(ROOT / "buildspec.yml")["phases"]["install"]["commands"][0]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        release = ReleaseStandin(tmp)
+        command = install.replace("/usr/local/bin", str(tmp / "bin"))
+        no_brickci = ":".join(d for d in os.environ["PATH"].split(":") if not (pathlib.Path(d) / "brickci").exists())
+
+        def run():
+            env = {"PATH": no_brickci, "BRICKCI_DOWNLOAD_URL": release.url + "/brickci/brickci/releases/download",
+                   "BRICKCI_VERSION": VERSION, "TMPDIR": str(tmp)}  # fmt: skip
+            return subprocess.run(["sh", "-c", command], env=env, capture_output=True, text=True, cwd=tmp)
+
+        try:
+            r = run()
+            installed = tmp / "bin/brickci"
+            check(
+                "buildspec install phase downloads and verifies the binary",
+                r.returncode == 0 and installed.exists() and os.access(installed, os.X_OK),
+                r.stdout + r.stderr,
+            )
+            installed.unlink(missing_ok=True)
+            release.tamper()
+            r = run()
+            check(
+                "buildspec install phase fails on a checksum mismatch and installs nothing",
+                r.returncode != 0 and not installed.exists(),
+                f"exit {r.returncode}: {r.stdout + r.stderr}",
+            )
+        finally:
+            release.close()
 
 
 def main():
@@ -443,6 +492,7 @@ def main():
     versions_agree()
     inputs_known_to_binary()
     setup_action_installs()
+    buildspec_install_downloads()
     print(f"{results['passed']} passed, {results['failed']} failed, {results['skipped']} skipped")
     sys.exit(1 if results["failed"] else 0)
 
