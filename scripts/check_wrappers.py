@@ -219,9 +219,14 @@ def no_expressions_in_shell(kinds):
         check(f"no ${{{{ }}}} in run: scripts of {rel(p)}", not bad, ", ".join(bad))
 
 
+def own(paths):
+    """The project's own workflows and actions (examples are for users to copy and adapt)."""
+    return [p for p in paths if not rel(p).startswith("examples/")]
+
+
 def pinned_actions(kinds):
     """Every `uses:` of another repository is pinned by a full commit SHA."""
-    for p in kinds["workflow"] + kinds["action"]:
+    for p in own(kinds["workflow"] + kinds["action"]):
         doc = load(p)
         bad = []
         for where, step in steps_of(p, doc):
@@ -232,7 +237,7 @@ def pinned_actions(kinds):
 
 
 def checkout_without_credentials(kinds):
-    for p in kinds["workflow"]:
+    for p in own(kinds["workflow"]):
         doc = load(p)
         bad = [
             where
