@@ -270,6 +270,9 @@ def github_workspace(tmp):
         "# brickci-emulator: duration 1h\n"
         "dbutils.notebook.exit('done')\n"
     )
+    (tmp / "workspace/tests/unit").mkdir(parents=True)
+    (tmp / "workspace/tests/test_prices.py").write_text(notebook([{"name": "adds", "status": "passed"}]))
+    (tmp / "workspace/tests/unit/test_tax.py").write_text(notebook([{"name": "vat", "status": "passed"}]))
     for d in ["home", "workspace"]:
         for p in [tmp / d, *(tmp / d).rglob("*")]:
             os.chown(p, RUNNER_UID, RUNNER_UID)
@@ -334,6 +337,26 @@ def test_github(emu, contract):
         else:
             skip("github: params input reached the run", GATE)
             skip("github: post step after a finished run does nothing", GATE)
+
+        # Test notebooks by glob (the positional `tests` input), JUnit into the workspace.
+        if contract:
+            step = GitHubStep(
+                tmp,
+                {"command": "test", "tests": "tests/**/test_*.py\n", "junit": "junit.xml",
+                 "check-run": "false", "pr-comment": "false", **conn_inputs},
+                env=conn_env,
+            )  # fmt: skip
+            r = step.run()
+            out = step.read("GITHUB_OUTPUT")
+            junit = tmp / "workspace/junit.xml"
+            cases = ET.parse(junit).getroot().findall(".//testcase") if junit.exists() else []
+            check(
+                "github: test by the tests input, JUnit in the workspace, tests-passed output",
+                r.returncode == 0 and len(cases) == 2 and out.get("tests-passed") == "2",
+                f"exit {r.returncode}, {len(cases)} cases, outputs {out}: {(r.stdout + r.stderr)[-1000:]}",
+            )
+        else:
+            skip("github: test by the tests input, JUnit in the workspace, tests-passed output", GATE)
 
         # A bad boolean is refused by name, nothing started.
         if contract:
