@@ -184,6 +184,14 @@ def azure_pipelines_schema(tmp):
                 "required": ["task"],
             }
         )
+    # Some task versions are listed by name but have no inputs entry (e.g.
+    # PublishCodeCoverageResults@2): the schema then refuses every use. Accept their inputs.
+    described = {a["properties"]["task"].get("pattern", "")[1:-1] for a in task["anyOf"]}
+    for listed in task["properties"]["task"]["anyOf"]:
+        for name in listed.get("enum", []):
+            if re.escape(name) not in described and name not in described:
+                task["anyOf"].append({"properties": {"task": {"pattern": f"^{re.escape(name)}$"}}, "required": ["task"]})
+                described.add(name)
     out = tmp / "azure-pipelines-with-brickci.json"
     out.write_text(json.dumps(schema))
     return out
