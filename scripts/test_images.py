@@ -472,7 +472,7 @@ COMMAND = (
 )
 
 
-def test_codebuild(emu, failing):
+def test_codebuild(emu, failing, contract):
     label = "codebuild (failing test)" if failing else "codebuild"
     spec = yaml.safe_load((ROOT / "buildspec.yml").read_text())
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="brickci-cb-"))
@@ -558,6 +558,12 @@ def test_codebuild(emu, failing):
               final.get("BRICKCI_TESTS_PASSED") == str(3 - int(failing))
               and final.get("BRICKCI_TESTS_FAILED") == str(int(failing)),
               {k: final.get(k) for k in exported})  # fmt: skip
+        if contract:
+            missing = [k for k in exported if k not in final]
+            check(f"{label}: every exported variable is defined (the full set, none stale)", not missing,
+                  f"missing: {missing}")  # fmt: skip
+        else:
+            skip(f"{label}: every exported variable is defined (the full set, none stale)", GATE)
         check(f"{label}: the token is not among the exported values",
               TOKEN not in json.dumps({k: final.get(k) for k in exported}), "token exported")  # fmt: skip
     finally:
@@ -604,8 +610,8 @@ def main():
     try:
         test_image_contents()
         test_github(emu, contract)
-        test_codebuild(emu, failing=False)
-        test_codebuild(emu, failing=True)
+        test_codebuild(emu, failing=False, contract=contract)
+        test_codebuild(emu, failing=True, contract=contract)
     finally:
         emu.stop()
     print(f"{results['passed']} passed, {results['failed']} failed, {results['skipped']} skipped")
