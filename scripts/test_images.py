@@ -14,6 +14,7 @@ import os
 import pathlib
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -472,8 +473,12 @@ COMMAND = (
 )
 
 
-def test_codebuild(emu, failing, contract):
+def test_codebuild(emu, failing, contract, aws=None):
+    """aws: a Secrets Manager stand-in; then the token is the buildspec's `aws-sm://` reference
+    that brickci resolves itself, instead of CodeBuild's `secrets-manager` entry."""
     label = "codebuild (failing test)" if failing else "codebuild"
+    if aws:
+        label = "codebuild (aws-sm:// reference)"
     spec = yaml.safe_load((ROOT / "buildspec.yml").read_text())
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="brickci-cb-"))
     name = f"brickci-cb-{uuid.uuid4().hex[:8]}"
@@ -500,10 +505,15 @@ def test_codebuild(emu, failing, contract):
         env.update({k: str(v) for k, v in spec["env"]["variables"].items()})
         # The project's environment overrides beat the buildspec's: the emulator is the workspace.
         env["DATABRICKS_HOST"] = emu.url
-        # CodeBuild resolves secrets-manager entries before the first phase.
-        secrets = {"brickci/databricks:token": TOKEN}
-        for var, ref in spec["env"]["secrets-manager"].items():
-            env[var] = secrets[ref]
+        if aws:
+            ref = re.search(r'^\s*# DATABRICKS_TOKEN: "(aws-sm://[^"]+)"', (ROOT / "buildspec.yml").read_text(), re.M)
+            env.update(aws.env())
+            env["DATABRICKS_TOKEN"] = ref.group(1)
+        else:
+            # CodeBuild resolves secrets-manager entries before the first phase.
+            secrets = {"brickci/databricks:token": TOKEN}
+            for var, ref in spec["env"]["secrets-manager"].items():
+                env[var] = secrets[ref]
         (harness / "env").write_text("".join(f"export {k}={sh_quote(v)}\n" for k, v in env.items()))
 
         # CodeBuild runs commands as root unless the buildspec says run-as.
@@ -571,6 +581,50 @@ def test_codebuild(emu, failing, contract):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+class SecretsManager:
+    """moto's server from the test venv (scripts/test makes it) holding the Databricks token
+    under the name buildspec.yml's aws-sm:// example uses."""
+
+    def __init__(self):
+        venv = pathlib.Path(os.environ.get("BRICKCI_TEST_VENV", ROOT / ".venv"))
+        self.python, server = venv / "bin/python", venv / "bin/moto_server"
+        if not server.exists():
+            raise FileNotFoundError(f"no {server} (scripts/test makes the test venv)")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     env={**os.environ, "AWS_EC2_METADATA_DISABLED": "true"})  # fmt: skip
+        seed = (
+            "import boto3, json, sys\n"
+            "sm = boto3.client('secretsmanager', endpoint_url=sys.argv[1], region_name='eu-west-1',"
+            " aws_access_key_id='testing', aws_secret_access_key='testing')\n"
+            "sm.create_secret(Name='brickci/databricks', SecretString=json.dumps({'token': sys.argv[2]}))\n"
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            r = subprocess.run([self.python, "-c", seed, self.url, TOKEN], capture_output=True, text=True)
+            if r.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("moto_server did not take the secret: " + r.stderr[-500:])
+            time.sleep(0.3)
+
+    def env(self):
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
 def test_image_contents():
     """What is in each image, and who it runs as."""
     for image, shell in [(IMAGE, False), (SHELL_IMAGE, True)]:
@@ -612,6 +666,15 @@ def main():
         test_github(emu, contract)
         test_codebuild(emu, failing=False, contract=contract)
         test_codebuild(emu, failing=True, contract=contract)
+        try:
+            aws = SecretsManager()
+        except (FileNotFoundError, RuntimeError) as e:
+            skip("codebuild (aws-sm:// reference)", str(e))
+        else:
+            try:
+                test_codebuild(emu, failing=False, contract=contract, aws=aws)
+            finally:
+                aws.stop()
     finally:
         emu.stop()
     print(f"{results['passed']} passed, {results['failed']} failed, {results['skipped']} skipped")
