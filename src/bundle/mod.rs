@@ -6,6 +6,7 @@ mod error;
 mod git;
 mod interpolate;
 mod load;
+pub mod local_file;
 mod location;
 mod merge;
 mod model;

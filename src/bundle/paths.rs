@@ -6,6 +6,7 @@
 use std::path::{Component, Path};
 
 use super::error::Diagnostics;
+use super::local_file::Roots;
 use super::model::Workspace;
 use super::yaml::{Kind, Node};
 
@@ -97,6 +98,7 @@ pub fn translate(
     // Tasks that take their code from Git keep repository-relative paths.
     let from_git = kind == "jobs" && settings.get("git_source").is_some();
     let prefix = format!("resources.{kind}.{key}");
+    let roots = Roots::new(root);
     folders_and_globs(kind, settings, &prefix, root, ws, diags);
     // Every task field also applies to the task a `for_each_task` runs.
     let inner: Vec<(&str, String, RefKind)> = FIELDS
@@ -136,7 +138,18 @@ pub fn translate(
                 return;
             };
             let is_glob = rel.contains(['*', '?', '[']);
-            if (*ref_kind != RefKind::Library || !is_glob) && !root.join(&rel).exists() {
+            let full = root.join(&rel);
+            // Symlinks are followed here, once: a path resolving outside the bundle, into
+            // /proc, or onto a FIFO or device is refused before anything reads it.
+            if full.exists()
+                && let Err(e) = roots
+                    .resolve(&full)
+                    .and_then(|t| if t.is_dir() { Ok(t) } else { roots.file(&full) })
+            {
+                diags.push(&node.loc, path, e.to_string());
+                return;
+            }
+            if (*ref_kind != RefKind::Library || !is_glob) && !full.exists() {
                 let extra = if *ref_kind == RefKind::Library {
                     " (build it first, or name it in `artifacts`)"
                 } else {
@@ -215,6 +228,14 @@ fn folders_and_globs(
                 return;
             };
             let local = root.join(&rel);
+            // A file where a folder belongs is reported below; what resolves outside is here.
+            if is_dir
+                && local.exists()
+                && let Err(e) = Roots::new(root).resolve(&local)
+            {
+                diags.push(&node.loc, path, e.to_string());
+                return;
+            }
             if is_dir && !local.is_dir() {
                 let why = if local.exists() {
                     "is not a folder"
@@ -278,7 +299,8 @@ pub fn is_notebook(path: &Path) -> bool {
     if ext == "ipynb" {
         return true;
     }
-    let Ok(text) = std::fs::read(path) else {
+    // Never a FIFO or device; callers have checked the file is inside the bundle.
+    let Ok(text) = Roots::anywhere().read(path) else {
         return false;
     };
     let first = text.split(|b| *b == b'\n').next().unwrap_or_default();

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use crate::bundle::local_file::{Refused, Roots};
 use crate::cli::TestArgs;
 use crate::databricks::{Client, jobs, scim};
 use crate::error::Error;
@@ -35,15 +36,21 @@ fn bad(msg: impl Into<String>) -> Error {
 }
 
 /// Files named by the arguments; a pattern matching nothing is an error, not an empty run.
-fn expand(globs: &[String]) -> Result<Vec<PathBuf>, Error> {
+/// Every match is resolved and must be a regular file inside the working directory: a
+/// symlink out of it (or to /proc, a FIFO, a device) is refused, naming the pattern.
+fn expand(globs: &[String], roots: &Roots) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     for pattern in globs.iter().map(|g| g.trim()).filter(|g| !g.is_empty()) {
         let matches =
             glob::glob(pattern).map_err(|e| bad(format!("test pattern {pattern:?}: {e}")))?;
-        let mut found: Vec<PathBuf> = matches
-            .filter_map(Result::ok)
-            .filter(|p| p.is_file())
-            .collect();
+        let mut found: Vec<PathBuf> = Vec::new();
+        for p in matches.filter_map(Result::ok) {
+            match roots.file(&p) {
+                Ok(_) => found.push(p),
+                Err(Refused::Special { what: "folder", .. }) => {}
+                Err(e) => return Err(bad(format!("test pattern {pattern:?}: {e}"))),
+            }
+        }
         if found.is_empty() {
             return Err(bad(format!("test pattern {pattern:?} matches no file")));
         }
@@ -82,8 +89,9 @@ fn task_key(label: &str, taken: &[String]) -> String {
 fn notebooks(args: &TestArgs, folder: &str) -> Result<Vec<TestNotebook>, Error> {
     let mut out: Vec<TestNotebook> = Vec::new();
     let mut keys = Vec::new();
-    for file in expand(&args.globs)? {
-        let source = NotebookSource::read(&file)?;
+    let roots = Roots::working_dir();
+    for file in expand(&args.globs, &roots)? {
+        let source = NotebookSource::read_within(&roots, &file)?;
         let label = file.to_string_lossy().trim_start_matches("./").to_string();
         if Path::new(&label)
             .components()
