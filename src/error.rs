@@ -50,6 +50,8 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::BadInput { .. } | Error::Host(_) | Error::Notebook(_) => ExitCode::BadInput,
+            // A method name brickci does not know is a typo in the input, not a refusal.
+            Error::Auth(AuthError::UnknownType(..)) => ExitCode::BadInput,
             Error::Auth(_) => ExitCode::Auth,
             Error::Client(e) if e.is_auth() => ExitCode::Auth,
             Error::Client(_) | Error::Io(_) => ExitCode::Api,

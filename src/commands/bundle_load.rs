@@ -5,7 +5,6 @@ use crate::cli::BundleArgs;
 use crate::databricks::Client;
 use crate::error::Error;
 use crate::platform::Platform;
-use crate::util::parse_key_value;
 
 fn invalid(diags: &crate::bundle::Diagnostics) -> Error {
     Error::BadInput {
@@ -29,11 +28,7 @@ pub async fn load(
     client: &Client,
     args: &BundleArgs,
 ) -> Result<Bundle, Error> {
-    let vars = args
-        .vars
-        .iter()
-        .map(|v| parse_key_value("--var", v).map_err(Error::bad_input))
-        .collect::<Result<Vec<_>, _>>()?;
+    let vars = super::values::key_values("--var", &args.vars)?;
     let opts = LoadOptions {
         dir: &args.bundle_dir,
         target: args.target.as_deref(),

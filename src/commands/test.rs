@@ -18,7 +18,7 @@ use crate::signal::Interrupt;
 use crate::testing::{
     NotebookRunResult, TestStatus, TestSuite, locate_failures, parse_notebook_result,
 };
-use crate::util::{fnv1a64, idempotency_token, parse_key_value};
+use crate::util::{fnv1a64, idempotency_token};
 
 use super::{publish, watch};
 
@@ -158,13 +158,7 @@ fn submit_body(
 ) -> Result<Value, Error> {
     let base: serde_json::Map<String, Value> =
         params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    let cluster: Option<Value> = match &args.compute.new_cluster {
-        Some(j) => Some(
-            serde_json::from_str(j)
-                .map_err(|e| bad(format!("--new-cluster is not valid JSON: {e}")))?,
-        ),
-        None => None,
-    };
+    let cluster = super::values::new_cluster(args.compute.new_cluster.as_deref())?;
     let tasks: Vec<Value> = tests
         .iter()
         .enumerate()
@@ -196,11 +190,9 @@ pub async fn run(
     args: &TestArgs,
     mut interrupt: Interrupt,
 ) -> Result<ExitCode, Error> {
-    let params = args
-        .params
-        .iter()
-        .map(|p| parse_key_value("--param", p).map_err(Error::bad_input))
-        .collect::<Result<Vec<_>, _>>()?;
+    let params = super::values::key_values("--param", &args.params)?;
+    super::values::timeout(args.wait.timeout)?;
+    super::values::new_cluster(args.compute.new_cluster.as_deref())?;
     let wait = watch::wait_options(&args.wait)?;
     if args.job_id.is_some() || args.job_name.is_some() {
         let run_id = super::run::start_job(
@@ -242,6 +234,19 @@ pub async fn run(
     // Check every input before the first request, so bad input writes nothing.
     let probe = notebooks(args, "/")?;
     submit_body(args, &probe, &params, "check")?;
+    // Notebooks already in the workspace must be there: a read, before any write.
+    for t in probe.iter().filter(|t| t.local.is_none()) {
+        if let Err(e) = crate::databricks::workspace::get_status(client, &t.workspace_path).await {
+            return Err(if e.is_not_found() {
+                bad(format!(
+                    "--workspace-path {}: no such notebook in the workspace",
+                    t.workspace_path
+                ))
+            } else {
+                e.into()
+            });
+        }
+    }
 
     let me = scim::me(client).await?.me;
     let folder = format!(

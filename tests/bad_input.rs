@@ -1,0 +1,155 @@
+//! Bad values are exit 2, named, before any write: hosts, auth types, flag values and
+//! bundles the API would refuse.
+
+mod common;
+
+use std::path::Path;
+
+use common::{TestEmulator, as_refs, brickci, code, run_env, text};
+
+fn is_write(r: &brickci::emulator::RequestRecord) -> bool {
+    !matches!(r.method.as_str(), "GET" | "HEAD") && !r.path.starts_with("/oidc/")
+}
+
+fn writes(emu: &TestEmulator) -> Vec<String> {
+    emu.requests()
+        .iter()
+        .filter(|r| is_write(r))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+#[test]
+fn a_host_with_a_password_or_another_scheme_is_exit_2_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        "http://ci:hunter2-pw@127.0.0.1:9",
+        "https://hunter2-pw@127.0.0.1:9",
+        "http://ci:hunter2-pw@127.0.0.1:notaport",
+        "ftp://127.0.0.1:9",
+        "file:///etc/passwd",
+        "ws://127.0.0.1:9",
+        "://127.0.0.1:9",
+    ];
+    for host in cases {
+        for args in [&["auth", "check"][..], &["run", "--job-id", "1"][..]] {
+            let out = brickci(
+                args,
+                &[("DATABRICKS_HOST", host), ("DATABRICKS_TOKEN", "dapi-x")],
+                dir.path(),
+            );
+            let all = text(&out);
+            assert_eq!(code(&out), 2, "{host} {args:?}:\n{all}");
+            assert!(all.contains("DATABRICKS_HOST"), "{host}:\n{all}");
+            assert!(
+                !all.contains("hunter2-pw"),
+                "{host}: password shown:\n{all}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unknown_auth_type_is_exit_2_listing_every_method() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("DATABRICKS_HOST", "http://127.0.0.1:9"),
+        ("DATABRICKS_TOKEN", "dapi-x"),
+    ];
+    let by_flag = brickci(&["auth", "check", "--auth-type", "nope"], &env, dir.path());
+    let mut by_var_env = env.to_vec();
+    by_var_env.push(("DATABRICKS_AUTH_TYPE", "nope"));
+    let by_var = brickci(&["auth", "check"], &by_var_env, dir.path());
+    for out in [by_flag, by_var] {
+        let all = text(&out);
+        assert_eq!(code(&out), 2, "{all}");
+        for m in brickci::auth::AUTH_METHODS {
+            assert!(all.contains(m), "{m} listed:\n{all}");
+        }
+    }
+}
+
+/// A minimal bundle with one job whose tasks section is `tasks`.
+fn bundle_with(dir: &Path, job: &str) {
+    std::fs::write(
+        dir.join("databricks.yml"),
+        format!("bundle:\n  name: bad\nresources:\n  jobs:\n    j:\n{job}"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("nb.py"),
+        "# Databricks notebook source\nprint(1)\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn bad_values_write_nothing() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    bundle_with(
+        dir.path(),
+        "      tasks:\n        - task_key: a\n          notebook_task: {notebook_path: ./nb.py}\n",
+    );
+    // Over the workspace import limit (10 MB): refused locally, not by the import.
+    let mut big = b"# Databricks notebook source\n".to_vec();
+    big.resize(10 * 1024 * 1024 + 1, b'#');
+    std::fs::write(dir.path().join("big.py"), big).unwrap();
+    let env = run_env(&emu);
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["run", "--notebook", "nb.py", "--new-cluster", "[1]"],
+            "--new-cluster",
+        ),
+        (
+            &["run", "--notebook", "nb.py", "--new-cluster", "\"x\""],
+            "--new-cluster",
+        ),
+        (
+            &[
+                "run",
+                "--notebook",
+                "nb.py",
+                "--param",
+                "a=1",
+                "--param",
+                "a=2",
+            ],
+            "--param",
+        ),
+        (&["deploy", "--var", "v=1", "--var", "v=2"], "--var"),
+        (
+            &["run", "--notebook", "nb.py", "--timeout", "2147483648"],
+            "--timeout",
+        ),
+        (&["test", "nb.py", "--timeout", "99999999999"], "--timeout"),
+        (
+            &["run", "--notebook", "nb.py", "--workspace-dir", "Users/x"],
+            "--workspace-dir",
+        ),
+        (
+            &[
+                "run",
+                "--notebook",
+                "nb.py",
+                "--workspace-dir",
+                "/Users/x/../../etc",
+            ],
+            "--workspace-dir",
+        ),
+        (&["test", "--new-cluster", "[]", "nb.py"], "--new-cluster"),
+        (
+            &["test", "--workspace-path", "/Users/nobody/missing_test"],
+            "/Users/nobody/missing_test",
+        ),
+        (&["run", "--notebook", "big.py"], "big.py"),
+        (&["test", "big.py"], "big.py"),
+    ];
+    for (args, name) in cases {
+        let out = brickci(args, &as_refs(&env), dir.path());
+        let all = text(&out);
+        assert_eq!(code(&out), 2, "{args:?}:\n{all}");
+        assert!(all.contains(name), "{args:?} names {name}:\n{all}");
+    }
+    assert_eq!(writes(&emu), Vec::<String>::new());
+}
