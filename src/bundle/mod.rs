@@ -2,6 +2,7 @@
 //! and validation into one resolved [`Bundle`]; `location` and `state` are the light path
 //! `brickci run -t T KEY` uses to find a deployed job.
 
+mod api_rules;
 mod error;
 mod git;
 mod interpolate;

@@ -412,6 +412,9 @@ impl Prepared {
             resources::collect(&mut tree, &self.root, &workspace, &mut diags);
         let artifacts = resources::artifacts(&tree, &self.root, &mut diags);
         let (sync_include, sync_exclude) = resources::sync(&tree, &mut diags);
+        if let Some(p) = find(&tree, "permissions").filter(|p| p.items().is_some()) {
+            super::api_rules::permissions("", p, "permissions", &mut diags);
+        }
         let permissions = find(&tree, "permissions").map(Node::to_json);
         let permissions = match permissions {
             Some(Value::Array(a)) => a,
