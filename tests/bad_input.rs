@@ -153,3 +153,26 @@ fn bad_values_write_nothing() {
     }
     assert_eq!(writes(&emu), Vec::<String>::new());
 }
+
+#[test]
+fn a_403_on_a_write_is_exit_3_naming_the_permission() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    bundle_with(
+        dir.path(),
+        "      tasks:\n        - task_key: a\n          notebook_task: {notebook_path: ./nb.py}\n",
+    );
+    emu.fault("POST /api/2.0/workspace/import=403*100");
+    let out = brickci(&["deploy"], &as_refs(&run_env(&emu)), dir.path());
+    let all = text(&out);
+    assert_eq!(code(&out), 3, "{all}");
+    assert!(all.contains("CAN_MANAGE on the workspace folder"), "{all}");
+    let out = brickci(
+        &["run", "--notebook", "nb.py"],
+        &as_refs(&run_env(&emu)),
+        dir.path(),
+    );
+    let all = text(&out);
+    assert_eq!(code(&out), 3, "{all}");
+    assert!(all.contains("lack a permission"), "{all}");
+}
