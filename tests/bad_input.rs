@@ -144,6 +144,7 @@ fn bad_values_write_nothing() {
         ),
         (&["run", "--notebook", "big.py"], "big.py"),
         (&["test", "big.py"], "big.py"),
+        (&["deploy"], "big.py"),
     ];
     for (args, name) in cases {
         let out = brickci(args, &as_refs(&env), dir.path());

@@ -113,6 +113,7 @@ fn symlinks_out_of_the_bundle_are_refused_in_every_role() {
             link(dir.path(), rel, &to);
             assert_refused(&emu, dir.path(), &["deploy"], rel);
             assert_refused(&emu, dir.path(), &["plan"], rel);
+            assert_refused(&emu, dir.path(), &["validate"], rel);
         }
     }
     // Nothing any request carried holds the secret or the workspace files.

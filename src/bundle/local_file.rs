@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone)]
 pub struct Roots(Vec<PathBuf>);
 
+/// The workspace import API's limit on a notebook's `content` (MAX_NOTEBOOK_SIZE_EXCEEDED
+/// above it): a larger notebook is refused before anything is sent.
+pub const IMPORT_LIMIT: u64 = 10 * 1024 * 1024;
+
 /// Trees holding kernel and device files: never read, whatever the roots.
 const SYSTEM: &[&str] = &["/proc", "/sys", "/dev"];
 
@@ -138,6 +142,44 @@ impl Roots {
 
     /// Like [`Roots::read`], refusing a file larger than `limit` bytes without reading it.
     pub fn read_limited(&self, path: &Path, limit: u64) -> Result<Vec<u8>, Refused> {
+        let (file, len) = self.open(path)?;
+        if len > limit {
+            return Err(Refused::TooLarge {
+                path: self.shown(path),
+                limit,
+            });
+        }
+        let mut bytes = Vec::with_capacity(len as usize);
+        file.take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|source| Refused::Io {
+                path: self.shown(path),
+                source,
+            })?;
+        if bytes.len() as u64 > limit {
+            return Err(Refused::TooLarge {
+                path: self.shown(path),
+                limit,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// At most the first `n` bytes of `path`, checked as [`Roots::file`].
+    pub fn head(&self, path: &Path, n: u64) -> Result<Vec<u8>, Refused> {
+        let (file, _) = self.open(path)?;
+        let mut bytes = Vec::new();
+        file.take(n)
+            .read_to_end(&mut bytes)
+            .map_err(|source| Refused::Io {
+                path: self.shown(path),
+                source,
+            })?;
+        Ok(bytes)
+    }
+
+    /// The checked file, opened, and its length.
+    fn open(&self, path: &Path) -> Result<(std::fs::File, u64), Refused> {
         let target = self.file(path)?;
         let io = |source| Refused::Io {
             path: self.shown(path),
@@ -157,23 +199,7 @@ impl Roots {
                 what: kind_of(&meta.file_type()),
             });
         }
-        if meta.len() > limit {
-            return Err(Refused::TooLarge {
-                path: self.shown(path),
-                limit,
-            });
-        }
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        file.take(limit.saturating_add(1))
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-        if bytes.len() as u64 > limit {
-            return Err(Refused::TooLarge {
-                path: self.shown(path),
-                limit,
-            });
-        }
-        Ok(bytes)
+        Ok((file, meta.len()))
     }
 }
 

@@ -6,7 +6,7 @@
 use std::path::{Component, Path};
 
 use super::error::Diagnostics;
-use super::local_file::Roots;
+use super::local_file::{IMPORT_LIMIT, Roots};
 use super::model::Workspace;
 use super::yaml::{Kind, Node};
 
@@ -164,6 +164,15 @@ pub fn translate(
             }
             let remote = match ref_kind {
                 RefKind::Notebook => {
+                    let size = std::fs::metadata(&full).map(|m| m.len()).unwrap_or(0);
+                    if size > IMPORT_LIMIT {
+                        diags.push(
+                            &node.loc,
+                            path,
+                            format!("{p} is {size} bytes; the workspace imports notebooks up to {IMPORT_LIMIT} bytes"),
+                        );
+                        return;
+                    }
                     if !is_notebook(&root.join(&rel)) {
                         diags.push(
                             &node.loc,
@@ -300,7 +309,7 @@ pub fn is_notebook(path: &Path) -> bool {
         return true;
     }
     // Never a FIFO or device; callers have checked the file is inside the bundle.
-    let Ok(text) = Roots::anywhere().read(path) else {
+    let Ok(text) = Roots::anywhere().head(path, 256) else {
         return false;
     };
     let first = text.split(|b| *b == b'\n').next().unwrap_or_default();

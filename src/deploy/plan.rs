@@ -14,7 +14,7 @@ use super::kinds;
 use super::refs::{canonical, deps, differences, fill};
 use super::state::DeployState;
 use super::sync::LocalFile;
-use crate::bundle::local_file::Roots;
+use crate::bundle::local_file::{IMPORT_LIMIT, Refused, Roots};
 use crate::bundle::{Bundle, KINDS};
 use crate::databricks::{Client, ClientError};
 
@@ -196,9 +196,13 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
         let full = roots
             .file(&inp.bundle.root.join(&f.local))
             .map_err(|e| PlanError::Local(e.to_string()))?;
-        let bytes = roots
-            .read(&full)
-            .map_err(|e| PlanError::Local(e.to_string()))?;
+        let limit = if f.notebook { IMPORT_LIMIT } else { u64::MAX };
+        let bytes = roots.read_limited(&full, limit).map_err(|e| match e {
+            Refused::TooLarge { .. } => PlanError::Local(format!(
+                "notebook {e}: the workspace imports notebooks up to that size"
+            )),
+            other => PlanError::Local(other.to_string()),
+        })?;
         let kind = if f.notebook { "notebook" } else { "file" };
         let hash = format!("{kind}:{}", sha256(&bytes));
         claim(&f.remote, f.local.clone())?;

@@ -23,8 +23,7 @@ pub enum NotebookError {
     Refused(#[from] Refused),
 }
 
-/// The workspace import limit on `content` (MAX_NOTEBOOK_SIZE_EXCEEDED above it).
-pub const IMPORT_LIMIT: u64 = 10 * 1024 * 1024;
+pub use crate::bundle::local_file::IMPORT_LIMIT;
 
 /// A notebook read from disk, ready to import.
 #[derive(Debug, Clone)]
