@@ -177,3 +177,52 @@ fn a_403_on_a_write_is_exit_3_naming_the_permission() {
     assert_eq!(code(&out), 3, "{all}");
     assert!(all.contains("lack a permission"), "{all}");
 }
+
+#[test]
+fn what_the_api_would_refuse_is_reported_before_any_request() {
+    let emu = TestEmulator::fast();
+    let env = run_env(&emu);
+    let corpus = common::repo().join("tests/fixtures/broken_bundles");
+    for case in [
+        "51-duplicate-task-key",
+        "52-depends-on-missing-task",
+        "53-depends-on-loop",
+        "54-wrong-field-type",
+        "55-unknown-permission-level",
+    ] {
+        for command in ["validate", "deploy"] {
+            let out = brickci(&[command], &as_refs(&env), &corpus.join(case));
+            assert_eq!(code(&out), 2, "{case} {command}:\n{}", text(&out));
+        }
+    }
+    let sent: Vec<String> = emu.requests().iter().map(|r| r.path.clone()).collect();
+    assert!(sent.is_empty(), "{sent:?}");
+}
+
+#[test]
+fn all_of_a_bundles_mistakes_are_reported_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    bundle_with(
+        dir.path(),
+        "      max_concurrent_runs: lots\n      permissions: [{level: CAN_FLY, user_name: a@b.c}]\n      tasks:\n        - task_key: a\n          depends_on: [{task_key: ghost}]\n          notebook_task: {notebook_path: ./nb.py}\n        - task_key: a\n          retry_on_timeout: sometimes\n          notebook_task: {notebook_path: ./nb.py}\n",
+    );
+    let out = brickci(
+        &["validate"],
+        &[
+            ("DATABRICKS_HOST", "http://127.0.0.1:9"),
+            ("DATABRICKS_TOKEN", "dapi-x"),
+        ],
+        dir.path(),
+    );
+    let all = text(&out);
+    assert_eq!(code(&out), 2, "{all}");
+    for want in [
+        "databricks.yml:6:28: resources.jobs.j.max_concurrent_runs: must be a whole number",
+        "resources.jobs.j.permissions[0].level: unknown permission level \"CAN_FLY\"",
+        "resources.jobs.j.tasks[0].depends_on[0].task_key: no task \"ghost\"",
+        "resources.jobs.j.tasks[1].task_key: \"a\" is used by another task too",
+        "resources.jobs.j.tasks[1].retry_on_timeout: must be true or false",
+    ] {
+        assert!(all.contains(want), "{want}:\n{all}");
+    }
+}

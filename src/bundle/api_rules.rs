@@ -36,6 +36,8 @@ impl Want {
     fn accepts(self, n: &Node) -> bool {
         match (self, &n.kind) {
             (_, Kind::Null) => true,
+            // A reference not yet resolved (checked again once it is).
+            (_, Kind::Str(s)) if s.contains("${") => true,
             (Want::Str, Kind::Str(_)) => true,
             (Want::Int, Kind::Int(_)) => true,
             (Want::Int, Kind::Str(s)) => s.trim().parse::<i64>().is_ok(),
@@ -156,6 +158,7 @@ pub fn job(settings: &Node, path: &str, diags: &mut Diagnostics) {
         fields(task, TASK_FIELDS, &tpath, diags);
         if let Some(r) = task.get("run_if")
             && let Some(s) = r.as_str()
+            && !s.contains("${")
             && !RUN_IF.contains(&s)
         {
             diags.push(
@@ -196,6 +199,7 @@ pub fn job(settings: &Node, path: &str, diags: &mut Diagnostics) {
             let dpath = format!("{path}.tasks[{i}].depends_on[{j}].task_key");
             match dep.get("task_key").and_then(Node::as_str) {
                 Some(d) if keys.contains_key(d) => edges.entry(key).or_default().push(d),
+                Some(d) if d.contains("${") => {}
                 Some(d) => diags.push(&dep.loc, dpath, format!("no task {d:?} in this job")),
                 None => diags.push(&dep.loc, dpath, "must name a task: {task_key: <key>}"),
             }
@@ -208,6 +212,32 @@ pub fn job(settings: &Node, path: &str, diags: &mut Diagnostics) {
             format!("{path}.tasks"),
             format!("depends_on forms a loop: {}", cycle.join(" -> ")),
         );
+    }
+}
+
+/// Every rule above over a whole merged tree (`resources.*` and the top-level
+/// `permissions`); run before interpolation too, so what is wrong as written is reported
+/// before the first request.
+pub fn tree(tree: &Node, diags: &mut Diagnostics) {
+    if let Some(p) = tree.get("permissions").filter(|p| p.items().is_some()) {
+        permissions("", p, "permissions", diags);
+    }
+    let Some(kinds) = tree.get("resources").and_then(Node::entries) else {
+        return;
+    };
+    for (kind, items) in kinds {
+        for (key, settings) in items.entries().unwrap_or_default() {
+            if !matches!(settings.kind, Kind::Map(_)) {
+                continue;
+            }
+            let path = format!("resources.{}.{}", kind.name, key.name);
+            if kind.name == "jobs" {
+                job(settings, &path, diags);
+            }
+            if let Some(p) = settings.get("permissions") {
+                permissions(&kind.name, p, &format!("{path}.permissions"), diags);
+            }
+        }
     }
 }
 
@@ -275,7 +305,7 @@ pub fn permissions(kind: &str, list: &Node, path: &str, diags: &mut Diagnostics)
         match (p.get("level"), levels) {
             (None, _) => diags.push(&p.loc, format!("{ppath}.level"), "is required"),
             (Some(l), Some(known)) => match l.as_str() {
-                Some(s) if known.contains(&s) => {}
+                Some(s) if known.contains(&s) || s.contains("${") => {}
                 _ => diags.push(
                     &l.loc,
                     format!("{ppath}.level"),

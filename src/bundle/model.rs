@@ -342,6 +342,16 @@ fn ensure_map<'t>(tree: &'t mut Node, name: &str, loc: &Loc) -> &'t mut Node {
 }
 
 impl Prepared {
+    /// What is wrong as written, before interpolation, so it is reported before any
+    /// request: local files that must never be read ([`super::paths::refusals`]) and what
+    /// the Jobs and Permissions APIs would refuse ([`super::api_rules::tree`]).
+    pub fn checks_before_requests(&self) -> Result<(), Diagnostics> {
+        let mut diags = Diagnostics::default();
+        super::paths::refusals(&self.tree, &self.root, &mut diags);
+        super::api_rules::tree(&self.tree, &mut diags);
+        diags.check()
+    }
+
     /// Completes loading with the lookups' answers (`variable -> id`, or why not found).
     pub fn finish(
         mut self,

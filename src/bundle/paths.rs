@@ -204,6 +204,44 @@ pub fn translate(
     }
 }
 
+/// The local-file refusals alone (symlinks out of the bundle, system and special files), over
+/// the merged tree before interpolation, so they are reported before the first request;
+/// paths holding `${...}` are left to [`translate`], after interpolation.
+pub fn refusals(tree: &Node, root: &Path, diags: &mut Diagnostics) {
+    let roots = Roots::new(root);
+    let Some(kinds) = tree.get("resources").and_then(Node::entries) else {
+        return;
+    };
+    for (kind, items) in kinds {
+        for (key, settings) in items.entries().unwrap_or_default() {
+            let mut settings = settings.clone();
+            let prefix = format!("resources.{}.{}", kind.name, key.name);
+            for (k, field, _) in FIELDS {
+                if *k != kind.name {
+                    continue;
+                }
+                let parts: Vec<&str> = field.split('.').collect();
+                walk(&mut settings, &parts, &prefix, &mut |node, path| {
+                    let Some(p) = node.as_str() else {
+                        return;
+                    };
+                    let Some(rel) = is_local(p).then(|| inside(node.loc.dir(), p)).flatten() else {
+                        return;
+                    };
+                    let full = root.join(&rel);
+                    if full.exists()
+                        && let Err(e) = roots
+                            .resolve(&full)
+                            .and_then(|t| if t.is_dir() { Ok(t) } else { roots.file(&full) })
+                    {
+                        diags.push(&node.loc, path, e.to_string());
+                    }
+                });
+            }
+        }
+    }
+}
+
 /// Pipeline `root_path` folders and `libraries[].glob.include` patterns, relative to their
 /// file, become workspace paths under `file_path`, as the CLI's translate_paths.
 fn folders_and_globs(

@@ -45,8 +45,10 @@ pub async fn load(
             id: None,
         },
     );
-    if let Err(diags) = local {
-        return Err(invalid(&diags));
+    match local {
+        Err(diags) => return Err(invalid(&diags)),
+        // Symlinks out of the bundle and what the API would refuse: before the first request.
+        Ok(p) => p.checks_before_requests().map_err(|d| invalid(&d))?,
     }
     let me = identity(client).await?;
     let prepared = prepare(&opts, me).map_err(|d| invalid(&d))?;
