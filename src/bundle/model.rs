@@ -345,6 +345,13 @@ impl Prepared {
     /// What is wrong as written, before interpolation, so it is reported before any
     /// request: local files that must never be read ([`super::paths::refusals`]) and what
     /// the Jobs and Permissions APIs would refuse ([`super::api_rules::tree`]).
+    /// The bundle's folder and its `sync.include` / `sync.exclude` globs as written.
+    pub fn sync_globs(&self) -> (&std::path::Path, Vec<String>, Vec<String>) {
+        let mut ignored = Diagnostics::default();
+        let (include, exclude) = super::resources::sync(&self.tree, &mut ignored);
+        (&self.root, include, exclude)
+    }
+
     pub fn checks_before_requests(&self) -> Result<(), Diagnostics> {
         let mut diags = Diagnostics::default();
         super::paths::refusals(&self.tree, &self.root, &mut diags);

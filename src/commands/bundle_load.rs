@@ -48,7 +48,11 @@ pub async fn load(
     match local {
         Err(diags) => return Err(invalid(&diags)),
         // Symlinks out of the bundle and what the API would refuse: before the first request.
-        Ok(p) => p.checks_before_requests().map_err(|d| invalid(&d))?,
+        Ok(p) => {
+            p.checks_before_requests().map_err(|d| invalid(&d))?;
+            let (root, include, exclude) = p.sync_globs();
+            crate::deploy::sync::synced(root, &include, &exclude).map_err(Error::bad_input)?;
+        }
     }
     let me = identity(client).await?;
     let prepared = prepare(&opts, me).map_err(|d| invalid(&d))?;

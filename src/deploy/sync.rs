@@ -34,9 +34,38 @@ fn globset(patterns: &[String]) -> Result<GlobSet, String> {
 /// The files to upload, sorted by local path.
 pub fn files(bundle: &Bundle) -> Result<Vec<LocalFile>, String> {
     let root = &bundle.root;
-    let include = globset(&bundle.sync_include)?;
-    let exclude = globset(&bundle.sync_exclude)?;
+    let mut seen = synced(root, &bundle.sync_include, &bundle.sync_exclude)?;
+    for r in &bundle.referenced {
+        if r.kind != RefKind::Library {
+            seen.insert(r.local.clone());
+        }
+    }
     let mut out = Vec::new();
+    for rel in seen {
+        let notebook = is_notebook(&root.join(&rel));
+        let remote = if notebook {
+            format!("{}/{}", bundle.workspace.file_path, strip_extension(&rel))
+        } else {
+            format!("{}/{rel}", bundle.workspace.file_path)
+        };
+        out.push(LocalFile {
+            local: rel,
+            remote,
+            notebook,
+        });
+    }
+    Ok(out)
+}
+
+/// The synced files' paths relative to `root`, every one checked: a file the walk would
+/// upload that resolves outside the roots or is not a regular file is an error naming it.
+pub fn synced(
+    root: &Path,
+    sync_include: &[String],
+    sync_exclude: &[String],
+) -> Result<std::collections::BTreeSet<String>, String> {
+    let include = globset(sync_include)?;
+    let exclude = globset(sync_exclude)?;
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
         .git_ignore(true)
@@ -60,7 +89,7 @@ pub fn files(bundle: &Bundle) -> Result<Vec<LocalFile>, String> {
         }
     }
     // `sync.include` brings back what Git ignores.
-    if !bundle.sync_include.is_empty() {
+    if !sync_include.is_empty() {
         for entry in walkdir(root) {
             if let Some(rel) = relative(root, &entry)
                 && include.is_match(&rel)
@@ -76,25 +105,7 @@ pub fn files(bundle: &Bundle) -> Result<Vec<LocalFile>, String> {
             refused.join("\n")
         ));
     }
-    for r in &bundle.referenced {
-        if r.kind != RefKind::Library {
-            seen.insert(r.local.clone());
-        }
-    }
-    for rel in seen {
-        let notebook = is_notebook(&root.join(&rel));
-        let remote = if notebook {
-            format!("{}/{}", bundle.workspace.file_path, strip_extension(&rel))
-        } else {
-            format!("{}/{rel}", bundle.workspace.file_path)
-        };
-        out.push(LocalFile {
-            local: rel,
-            remote,
-            notebook,
-        });
-    }
-    Ok(out)
+    Ok(seen)
 }
 
 /// Adds a walked entry (a file, a symlink or a special file) to the upload set when it
