@@ -1,6 +1,6 @@
 //! Files a pull request controls cannot smuggle other files out: a symlink in any role
 //! (notebook, requirements file, include match, sync file, test glob match) that resolves
-//! outside the bundle or into /proc is refused with exit 2, naming it, before any write,
+//! outside the bundle or into /proc is refused with exit 2, naming it, before any request,
 //! and the secret behind it reaches no request and no output.
 
 mod common;

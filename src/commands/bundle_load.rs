@@ -59,8 +59,11 @@ pub async fn load(
     let answers = crate::deploy::lookup::answer(client, &prepared.lookups).await?;
     let bundle = prepared.finish(&answers).map_err(|d| invalid(&d))?;
     if let Some(host) = &bundle.workspace.host {
-        let want = crate::auth::normalize_host(host)
-            .map_err(|e| Error::bad_input(format!("workspace.host: {e}")))?;
+        let want = crate::auth::normalize_host(host).map_err(|e| {
+            // The message is about the bundle's value, not the variable.
+            let why = e.to_string().replacen("DATABRICKS_HOST ", "", 1);
+            Error::bad_input(format!("workspace.host: {why}"))
+        })?;
         if want.host_str() != client.host().host_str()
             || want.port_or_known_default() != client.host().port_or_known_default()
         {
