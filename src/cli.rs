@@ -21,10 +21,9 @@ pub struct Cli {
         default_value_t = 300
     )]
     pub retry_timeout: u64,
-    /// Use this Databricks auth method only (pat, oauth-m2m, env-oidc, file-oidc,
-    /// github-oidc, azure-devops-oidc, azure-client-secret, azure-devops-service-connection,
-    /// azure-workload-identity, azure-msi); default: the first that has what it needs.
-    #[arg(long, global = true, env = "BRICKCI_AUTH_TYPE")]
+    /// Use this Databricks auth method only; default: the first that has what it needs.
+    #[arg(long, global = true, env = "BRICKCI_AUTH_TYPE",
+          value_parser = clap::builder::PossibleValuesParser::new(crate::auth::AUTH_METHODS))]
     pub auth_type: Option<String>,
     #[command(subcommand)]
     pub command: Command,

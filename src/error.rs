@@ -50,6 +50,8 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::BadInput { .. } | Error::Host(_) | Error::Notebook(_) => ExitCode::BadInput,
+            // A method name brickci does not know is a typo in the input, not a refusal.
+            Error::Auth(AuthError::UnknownType(..)) => ExitCode::BadInput,
             Error::Auth(_) => ExitCode::Auth,
             Error::Client(e) if e.is_auth() => ExitCode::Auth,
             Error::Client(_) | Error::Io(_) => ExitCode::Api,
@@ -79,6 +81,13 @@ impl Error {
         }
         match self {
             Error::BadInput { help, .. } => help.clone(),
+            Error::Client(e) | Error::Wait(WaitError::Api(e))
+                if e.api().is_some_and(|a| a.is_denied()) =>
+            {
+                vec![
+                    "the workspace accepted the credentials but they lack a permission (named above); grant it, or use an identity that has it".into(),
+                ]
+            }
             Error::Client(e) | Error::Wait(WaitError::Api(e)) if e.is_auth() => vec![
                 "the workspace rejected the credentials: check that DATABRICKS_TOKEN (or the service principal) is valid, not expired, and meant for DATABRICKS_HOST".into(),
                 "run `brickci auth check` to see the host, method and identity in use".into(),

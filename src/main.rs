@@ -210,7 +210,13 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
         Command::Emulator(args) => brickci::emulator::serve(args)
             .await
             .map(|()| ExitCode::Ok)
-            .map_err(|e| Error::Io(format!("{e:#}"))),
+            .map_err(|e| {
+                if e.is_bad_input() {
+                    Error::bad_input(e.to_string())
+                } else {
+                    Error::Io(e.to_string())
+                }
+            }),
         Command::Demo(args) => demo::run(platform, &args, interrupt).await,
     };
     result.unwrap_or_else(|e| render(platform, &e))

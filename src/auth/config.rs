@@ -56,6 +56,39 @@ pub enum HostError {
     Missing,
     #[error("DATABRICKS_HOST {0:?} is not a valid URL: {1}")]
     Invalid(String, String),
+    #[error(
+        "DATABRICKS_HOST {0:?} holds a user name or password; give the workspace URL alone and the credential in its own variable"
+    )]
+    Userinfo(String),
+    #[error("DATABRICKS_HOST {0:?} must be an http:// or https:// URL (scheme {1:?})")]
+    Scheme(String, String),
+}
+
+/// `text` with the `user:password@` part of every URL in it replaced by `***@`, so no URL
+/// shown in a message or log carries a credential.
+pub fn redact_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | ')' | '>') || c.is_whitespace()
+            })
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// As the SDK does: add `https://` when no scheme, drop a trailing `/` and a default port.
@@ -64,15 +97,24 @@ pub fn normalize_host(raw: &str) -> Result<Url, HostError> {
     if trimmed.is_empty() {
         return Err(HostError::Missing);
     }
+    // Shown in every message about the value: never with a password in it.
+    let shown = redact_userinfo(trimmed);
     let with_scheme = if trimmed.contains("://") {
         trimmed.to_string()
     } else {
         format!("https://{trimmed}")
     };
-    let mut url =
-        Url::parse(&with_scheme).map_err(|e| HostError::Invalid(raw.to_string(), e.to_string()))?;
+    let mut url = Url::parse(&with_scheme)
+        .map_err(|e| HostError::Invalid(shown.clone(), redact_userinfo(&e.to_string())))?;
+    // Anything but http(s) would only fail at the first request, and be retried.
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(HostError::Scheme(shown, url.scheme().to_string()));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(HostError::Userinfo(shown));
+    }
     if url.host_str().is_none() {
-        return Err(HostError::Invalid(raw.to_string(), "no host name".into()));
+        return Err(HostError::Invalid(shown, "no host name".into()));
     }
     if url.scheme() == "https" && url.port() == Some(443) {
         let _ = url.set_port(None);
@@ -102,7 +144,9 @@ impl AuthReport {
 }
 
 /// The SDKs' default order, then the Azure methods the Python SDK lacks.
-const CHAIN: [&str; 10] = [
+/// Every auth method, in the order the default chain tries them: the one list the
+/// `--auth-type` values, its help and its error message come from.
+pub const AUTH_METHODS: [&str; 10] = [
     "pat",
     "oauth-m2m",
     "env-oidc",
@@ -132,10 +176,10 @@ pub fn resolve_credentials(
     let get = |k: &str| env.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let forced = match cfg.auth_type.as_deref() {
         Some(t) => Some(
-            CHAIN
+            AUTH_METHODS
                 .into_iter()
                 .find(|m| *m == t)
-                .ok_or_else(|| AuthError::UnknownType(t.to_string()))?,
+                .ok_or_else(|| AuthError::UnknownType(t.to_string(), AUTH_METHODS.join(", ")))?,
         ),
         None => None,
     };
@@ -151,7 +195,7 @@ pub fn resolve_credentials(
         ));
     }
     let mut report = AuthReport::default();
-    for method in CHAIN {
+    for method in AUTH_METHODS {
         if forced.is_some_and(|f| f != method) {
             continue;
         }
@@ -344,6 +388,30 @@ mod tests {
             "http://127.0.0.1:8000/"
         );
         assert!(matches!(normalize_host(""), Err(HostError::Missing)));
+        for bad in [
+            "ftp://h.example.com",
+            "file:///etc/passwd",
+            "ws://h:1",
+            "://h",
+        ] {
+            let e = normalize_host(bad).unwrap_err();
+            assert!(e.to_string().contains("DATABRICKS_HOST"), "{bad}: {e}");
+        }
+        for bad in [
+            "http://user:hunter2@h:1",
+            "https://hunter2@h",
+            "http://u:hunter2@h:x",
+        ] {
+            let e = normalize_host(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("DATABRICKS_HOST") && !e.contains("hunter2"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(
+            redact_userinfo("error for url (http://u:pw@h:1/api?x=1) and https://a@b/c"),
+            "error for url (http://***@h:1/api?x=1) and https://***@b/c"
+        );
     }
 
     fn pick(pairs: &[(&str, &str)]) -> Result<(String, Vec<String>), String> {

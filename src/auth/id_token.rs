@@ -135,8 +135,10 @@ impl IdTokenSource {
                     .ok_or_else(|| unavailable(url, "no `oidcToken` in the answer".into()))
             }
             IdTokenSource::Variable { value, .. } => Ok(value.clone()),
-            IdTokenSource::File { path } => std::fs::read_to_string(path)
-                .map(|t| Secret::new(t.trim()))
+            // Never a FIFO (it would block) or a file under /proc (environ is not a token).
+            IdTokenSource::File { path } => crate::bundle::local_file::Roots::anywhere()
+                .read_limited(std::path::Path::new(path), 1024 * 1024)
+                .map(|t| Secret::new(String::from_utf8_lossy(&t).trim()))
                 .map_err(|e| unavailable(&path.display().to_string(), e.to_string())),
         }
     }

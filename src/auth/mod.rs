@@ -16,7 +16,8 @@ use std::pin::Pin;
 use reqwest::header::{HeaderName, HeaderValue};
 
 pub use config::{
-    AuthConfig, AuthReport, HostError, azure_env, normalize_host, resolve_credentials,
+    AUTH_METHODS, AuthConfig, AuthReport, HostError, azure_env, normalize_host, redact_userinfo,
+    resolve_credentials,
 };
 pub use federation::FederatedCredentials;
 pub use m2m::M2mCredentials;
@@ -51,10 +52,9 @@ pub enum AuthError {
         "more than one authorization method configured: {0}; set DATABRICKS_AUTH_TYPE to choose one"
     )]
     Ambiguous(String),
-    #[error(
-        "auth type {0:?} is not one brickci knows (known: pat, oauth-m2m, env-oidc, file-oidc, github-oidc, azure-devops-oidc)"
-    )]
-    UnknownType(String),
+    /// The second field lists every method (from `AUTH_METHODS`).
+    #[error("auth type {0:?} is not one brickci knows (known: {1})")]
+    UnknownType(String, String),
     #[error("{method}: {variable} is required but not set")]
     Missing {
         method: &'static str,

@@ -108,6 +108,9 @@ pub fn read(bundle_root: &Path) -> GitInfo {
         None if !head.is_empty() => (None, Some(head.to_string())),
         None => (None, None),
     };
+    // Published in the deployment metadata: only ever an object id, whatever the file held.
+    let commit = commit
+        .filter(|c| (4..=64).contains(&c.len()) && c.chars().all(|ch| ch.is_ascii_hexdigit()));
     GitInfo {
         bundle_root_path: if rel.is_empty() { ".".into() } else { rel },
         branch,

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::error::Diagnostics;
+use super::local_file::{Refused, Roots};
 use super::merge::merge;
 use super::yaml::{Kind, Node, parse};
 
@@ -85,15 +86,19 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
 }
 
 fn read(dir: &Path, rel: &Path) -> Result<Node, Diagnostics> {
-    let text = std::fs::read_to_string(dir.join(rel)).map_err(|e| {
+    let fail = |why: String| {
         let mut d = Diagnostics::default();
         d.push(
             &super::yaml::Loc::synthetic(&rel.display().to_string()),
             "",
-            format!("cannot read: {e}"),
+            why,
         );
         d
-    })?;
+    };
+    let bytes = Roots::new(dir)
+        .read(&dir.join(rel))
+        .map_err(|e| fail(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| fail("cannot read: not UTF-8 text".into()))?;
     let node = parse(rel, &text).map_err(|e| {
         let mut d = Diagnostics::default();
         d.push(&e.loc, "", format!("invalid YAML: {}", e.message));
@@ -136,12 +141,18 @@ fn include_files(dir: &Path, includes: Option<&Node>, diags: &mut Diagnostics) -
                 continue;
             }
         };
-        let found: Vec<PathBuf> = matches
-            .filter_map(Result::ok)
-            .filter(|p| p.is_file())
-            .filter_map(|p| p.strip_prefix(dir).ok().map(Path::to_path_buf))
-            .collect();
-        if found.is_empty() && !pattern.contains(['*', '?', '[']) {
+        // Every match is resolved: one leading out of the bundle or onto a special file is
+        // refused here, with the `include` entry that matched it.
+        let roots = Roots::new(dir);
+        let mut found: Vec<PathBuf> = Vec::new();
+        for p in matches.filter_map(Result::ok) {
+            match roots.file(&p) {
+                Ok(_) => found.extend(p.strip_prefix(dir).ok().map(Path::to_path_buf)),
+                Err(Refused::Special { what: "folder", .. }) => {}
+                Err(e) => diags.push(&item.loc, &key, e.to_string()),
+            }
+        }
+        if found.is_empty() && !pattern.contains(['*', '?', '[']) && !dir.join(pattern).exists() {
             diags.push(&item.loc, &key, format!("{pattern} does not exist"));
         }
         // Only YAML or JSON configuration may be included (the CLI's rule).

@@ -47,11 +47,15 @@ impl Location {
     }
 }
 
-fn read(file: &Path) -> Result<Value, BundleError> {
-    let text = std::fs::read_to_string(file).map_err(|e| BundleError::Syntax {
+fn read(dir: &Path, file: &Path) -> Result<Value, BundleError> {
+    let syntax = |message: String| BundleError::Syntax {
         file: file.into(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    let bytes = super::local_file::Roots::new(dir)
+        .read(file)
+        .map_err(|e| syntax(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| syntax("not UTF-8 text".into()))?;
     serde_saphyr::from_str(&text).map_err(|e| BundleError::Syntax {
         file: file.into(),
         message: e.to_string(),
@@ -70,7 +74,7 @@ pub fn locate(
         .map(|n| dir.join(n))
         .find(|p| p.is_file())
         .ok_or_else(|| BundleError::NotFound(dir.to_path_buf()))?;
-    let mut root = read(&file)?;
+    let mut root = read(dir, &file)?;
     // Included files may hold targets and variables; merge their top-level maps in.
     for pattern in root["include"]
         .as_array()
@@ -83,7 +87,7 @@ pub fn locate(
         let matches = glob::glob(&full.to_string_lossy())
             .map_err(|e| invalid(&file, "include", e.to_string()))?;
         for inc in matches.filter_map(Result::ok) {
-            merge_top_level(&mut root, &read(&inc)?);
+            merge_top_level(&mut root, &read(dir, &inc)?);
         }
     }
     let bundle = root["bundle"]["name"]

@@ -2,10 +2,12 @@
 //! and validation into one resolved [`Bundle`]; `location` and `state` are the light path
 //! `brickci run -t T KEY` uses to find a deployed job.
 
+mod api_rules;
 mod error;
 mod git;
 mod interpolate;
 mod load;
+pub mod local_file;
 mod location;
 mod merge;
 mod model;

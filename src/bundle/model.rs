@@ -342,6 +342,23 @@ fn ensure_map<'t>(tree: &'t mut Node, name: &str, loc: &Loc) -> &'t mut Node {
 }
 
 impl Prepared {
+    /// What is wrong as written, before interpolation, so it is reported before any
+    /// request: local files that must never be read ([`super::paths::refusals`]) and what
+    /// the Jobs and Permissions APIs would refuse ([`super::api_rules::tree`]).
+    /// The bundle's folder and its `sync.include` / `sync.exclude` globs as written.
+    pub fn sync_globs(&self) -> (&std::path::Path, Vec<String>, Vec<String>) {
+        let mut ignored = Diagnostics::default();
+        let (include, exclude) = super::resources::sync(&self.tree, &mut ignored);
+        (&self.root, include, exclude)
+    }
+
+    pub fn checks_before_requests(&self) -> Result<(), Diagnostics> {
+        let mut diags = Diagnostics::default();
+        super::paths::refusals(&self.tree, &self.root, &mut diags);
+        super::api_rules::tree(&self.tree, &mut diags);
+        diags.check()
+    }
+
     /// Completes loading with the lookups' answers (`variable -> id`, or why not found).
     pub fn finish(
         mut self,
@@ -412,6 +429,9 @@ impl Prepared {
             resources::collect(&mut tree, &self.root, &workspace, &mut diags);
         let artifacts = resources::artifacts(&tree, &self.root, &mut diags);
         let (sync_include, sync_exclude) = resources::sync(&tree, &mut diags);
+        if let Some(p) = find(&tree, "permissions").filter(|p| p.items().is_some()) {
+            super::api_rules::permissions("", p, "permissions", &mut diags);
+        }
         let permissions = find(&tree, "permissions").map(Node::to_json);
         let permissions = match permissions {
             Some(Value::Array(a)) => a,

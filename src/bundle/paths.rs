@@ -6,6 +6,7 @@
 use std::path::{Component, Path};
 
 use super::error::Diagnostics;
+use super::local_file::{IMPORT_LIMIT, Roots};
 use super::model::Workspace;
 use super::yaml::{Kind, Node};
 
@@ -97,6 +98,7 @@ pub fn translate(
     // Tasks that take their code from Git keep repository-relative paths.
     let from_git = kind == "jobs" && settings.get("git_source").is_some();
     let prefix = format!("resources.{kind}.{key}");
+    let roots = Roots::new(root);
     folders_and_globs(kind, settings, &prefix, root, ws, diags);
     // Every task field also applies to the task a `for_each_task` runs.
     let inner: Vec<(&str, String, RefKind)> = FIELDS
@@ -136,7 +138,18 @@ pub fn translate(
                 return;
             };
             let is_glob = rel.contains(['*', '?', '[']);
-            if (*ref_kind != RefKind::Library || !is_glob) && !root.join(&rel).exists() {
+            let full = root.join(&rel);
+            // Symlinks are followed here, once: a path resolving outside the bundle, into
+            // /proc, or onto a FIFO or device is refused before anything reads it.
+            if full.exists()
+                && let Err(e) = roots
+                    .resolve(&full)
+                    .and_then(|t| if t.is_dir() { Ok(t) } else { roots.file(&full) })
+            {
+                diags.push(&node.loc, path, e.to_string());
+                return;
+            }
+            if (*ref_kind != RefKind::Library || !is_glob) && !full.exists() {
                 let extra = if *ref_kind == RefKind::Library {
                     " (build it first, or name it in `artifacts`)"
                 } else {
@@ -151,6 +164,15 @@ pub fn translate(
             }
             let remote = match ref_kind {
                 RefKind::Notebook => {
+                    let size = std::fs::metadata(&full).map(|m| m.len()).unwrap_or(0);
+                    if size > IMPORT_LIMIT {
+                        diags.push(
+                            &node.loc,
+                            path,
+                            format!("{p} is {size} bytes; the workspace imports notebooks up to {IMPORT_LIMIT} bytes"),
+                        );
+                        return;
+                    }
                     if !is_notebook(&root.join(&rel)) {
                         diags.push(
                             &node.loc,
@@ -179,6 +201,44 @@ pub fn translate(
                 remote
             });
         });
+    }
+}
+
+/// The local-file refusals alone (symlinks out of the bundle, system and special files), over
+/// the merged tree before interpolation, so they are reported before the first request;
+/// paths holding `${...}` are left to [`translate`], after interpolation.
+pub fn refusals(tree: &Node, root: &Path, diags: &mut Diagnostics) {
+    let roots = Roots::new(root);
+    let Some(kinds) = tree.get("resources").and_then(Node::entries) else {
+        return;
+    };
+    for (kind, items) in kinds {
+        for (key, settings) in items.entries().unwrap_or_default() {
+            let mut settings = settings.clone();
+            let prefix = format!("resources.{}.{}", kind.name, key.name);
+            for (k, field, _) in FIELDS {
+                if *k != kind.name {
+                    continue;
+                }
+                let parts: Vec<&str> = field.split('.').collect();
+                walk(&mut settings, &parts, &prefix, &mut |node, path| {
+                    let Some(p) = node.as_str() else {
+                        return;
+                    };
+                    let Some(rel) = is_local(p).then(|| inside(node.loc.dir(), p)).flatten() else {
+                        return;
+                    };
+                    let full = root.join(&rel);
+                    if full.exists()
+                        && let Err(e) = roots
+                            .resolve(&full)
+                            .and_then(|t| if t.is_dir() { Ok(t) } else { roots.file(&full) })
+                    {
+                        diags.push(&node.loc, path, e.to_string());
+                    }
+                });
+            }
+        }
     }
 }
 
@@ -215,6 +275,14 @@ fn folders_and_globs(
                 return;
             };
             let local = root.join(&rel);
+            // A file where a folder belongs is reported below; what resolves outside is here.
+            if is_dir
+                && local.exists()
+                && let Err(e) = Roots::new(root).resolve(&local)
+            {
+                diags.push(&node.loc, path, e.to_string());
+                return;
+            }
             if is_dir && !local.is_dir() {
                 let why = if local.exists() {
                     "is not a folder"
@@ -278,7 +346,8 @@ pub fn is_notebook(path: &Path) -> bool {
     if ext == "ipynb" {
         return true;
     }
-    let Ok(text) = std::fs::read(path) else {
+    // Never a FIFO or device; callers have checked the file is inside the bundle.
+    let Ok(text) = Roots::anywhere().head(path, 256) else {
         return false;
     };
     let first = text.split(|b| *b == b'\n').next().unwrap_or_default();

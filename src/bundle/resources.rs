@@ -136,6 +136,13 @@ pub fn collect(
                 continue;
             }
             check_required(kind, key, settings, &path, diags);
+            // Before the tasks are sorted, so indices name the task as written.
+            if kind == "jobs" {
+                super::api_rules::job(settings, &path, diags);
+            }
+            if let Some(p) = settings.get("permissions") {
+                super::api_rules::permissions(kind, p, &format!("{path}.permissions"), diags);
+            }
             sort_tasks(settings);
             translate(kind, &key.name, settings, root, ws, &mut referenced, diags);
             out.push(Resource {

@@ -626,3 +626,28 @@ fn workspace_host_is_the_workspace_brickci_talks_to_unless_the_bundle_says() {
         "https://adb-1.2.azuredatabricks.net"
     );
 }
+
+#[test]
+fn a_notebook_over_the_import_limit_is_named_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = format!(
+        "{NB}{}",
+        "#".repeat(super::local_file::IMPORT_LIMIT as usize)
+    );
+    write(
+        dir.path(),
+        &[
+            (
+                "databricks.yml",
+                "bundle:\n  name: b\nresources:\n  jobs:\n    j:\n      tasks:\n        - task_key: t\n          notebook_task: {notebook_path: ./big.py}\n",
+            ),
+            ("big.py", &big),
+        ],
+    );
+    let errs = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        errs.contains("databricks.yml:8:42: resources.jobs.j.tasks[0].notebook_task.notebook_path: ./big.py is")
+            && errs.contains("the workspace imports notebooks up to 10485760 bytes"),
+        "{errs}"
+    );
+}

@@ -239,7 +239,18 @@ pub fn overrides_file(
     let rel = std::path::PathBuf::from(format!(
         ".databricks/bundle/{target}/variable-overrides.json"
     ));
-    let text = std::fs::read_to_string(root.join(&rel)).ok()?;
+    let full = root.join(&rel);
+    if !full.exists() {
+        return None;
+    }
+    let text = match super::local_file::Roots::new(root).read(&full) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            let loc = super::yaml::Loc::synthetic(&rel.display().to_string());
+            diags.push(&loc, "variable-overrides", e.to_string());
+            return None;
+        }
+    };
     match super::yaml::parse(&rel, &text) {
         Ok(node) => Some(node),
         Err(e) => {

@@ -5,7 +5,6 @@ use crate::cli::BundleArgs;
 use crate::databricks::Client;
 use crate::error::Error;
 use crate::platform::Platform;
-use crate::util::parse_key_value;
 
 fn invalid(diags: &crate::bundle::Diagnostics) -> Error {
     Error::BadInput {
@@ -29,11 +28,7 @@ pub async fn load(
     client: &Client,
     args: &BundleArgs,
 ) -> Result<Bundle, Error> {
-    let vars = args
-        .vars
-        .iter()
-        .map(|v| parse_key_value("--var", v).map_err(Error::bad_input))
-        .collect::<Result<Vec<_>, _>>()?;
+    let vars = super::values::key_values("--var", &args.vars)?;
     let opts = LoadOptions {
         dir: &args.bundle_dir,
         target: args.target.as_deref(),
@@ -50,16 +45,25 @@ pub async fn load(
             id: None,
         },
     );
-    if let Err(diags) = local {
-        return Err(invalid(&diags));
+    match local {
+        Err(diags) => return Err(invalid(&diags)),
+        // Symlinks out of the bundle and what the API would refuse: before the first request.
+        Ok(p) => {
+            p.checks_before_requests().map_err(|d| invalid(&d))?;
+            let (root, include, exclude) = p.sync_globs();
+            crate::deploy::sync::synced(root, &include, &exclude).map_err(Error::bad_input)?;
+        }
     }
     let me = identity(client).await?;
     let prepared = prepare(&opts, me).map_err(|d| invalid(&d))?;
     let answers = crate::deploy::lookup::answer(client, &prepared.lookups).await?;
     let bundle = prepared.finish(&answers).map_err(|d| invalid(&d))?;
     if let Some(host) = &bundle.workspace.host {
-        let want = crate::auth::normalize_host(host)
-            .map_err(|e| Error::bad_input(format!("workspace.host: {e}")))?;
+        let want = crate::auth::normalize_host(host).map_err(|e| {
+            // The message is about the bundle's value, not the variable.
+            let why = e.to_string().replacen("DATABRICKS_HOST ", "", 1);
+            Error::bad_input(format!("workspace.host: {why}"))
+        })?;
         if want.host_str() != client.host().host_str()
             || want.port_or_known_default() != client.host().port_or_known_default()
         {

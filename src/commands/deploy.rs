@@ -28,6 +28,8 @@ pub async fn validate(
     args: &BundleArgs,
 ) -> Result<ExitCode, Error> {
     let bundle = bundle_load::load(platform, client, args).await?;
+    // The files a deploy would upload are checked too (symlinks out, special files).
+    sync::files(&bundle).map_err(Error::bad_input)?;
     match args.output.as_str() {
         "json" => platform.print(
             &serde_json::to_string_pretty(&crate::bundle::validate_json(&bundle))

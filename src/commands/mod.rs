@@ -14,4 +14,5 @@ pub mod report;
 pub mod run;
 pub mod run_notebook;
 pub mod test;
+pub mod values;
 pub mod watch;

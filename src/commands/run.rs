@@ -7,9 +7,9 @@ use crate::exit::ExitCode;
 use crate::platform::Platform;
 use crate::run::job::{JobRunRequest, run_now_body};
 use crate::signal::Interrupt;
-use crate::util::{idempotency_token, parse_key_value};
+use crate::util::idempotency_token;
 
-use super::{run_notebook, watch};
+use super::{run_notebook, values, watch};
 
 pub async fn run(
     platform: &Platform,
@@ -17,12 +17,13 @@ pub async fn run(
     args: &RunArgs,
     mut interrupt: Interrupt,
 ) -> Result<ExitCode, Error> {
+    values::timeout(args.wait.timeout)?;
     let wait = watch::wait_options(&args.wait)?;
-    let params = args
-        .params
-        .iter()
-        .map(|p| parse_key_value("--param", p).map_err(Error::bad_input))
-        .collect::<Result<Vec<_>, _>>()?;
+    let params = values::key_values("--param", &args.params)?;
+    values::new_cluster(args.compute.new_cluster.as_deref())?;
+    if let Some(dir) = &args.workspace_dir {
+        values::workspace_dir(dir)?;
+    }
     if args.notebook.is_some() {
         return run_notebook::run(platform, client, args, params, &wait, interrupt).await;
     }
@@ -141,11 +142,7 @@ pub(super) async fn start_job(
 /// The id the bundle's deployment gave the job `KEY` on the target.
 async fn bundle_job_id(platform: &Platform, client: &Client, args: &RunArgs) -> Result<i64, Error> {
     let key = args.key.as_deref().unwrap_or_default();
-    let vars = args
-        .vars
-        .iter()
-        .map(|v| parse_key_value("--var", v).map_err(Error::bad_input))
-        .collect::<Result<Vec<_>, _>>()?;
+    let vars = values::key_values("--var", &args.vars)?;
     let location = crate::bundle::locate(
         &args.bundle_dir,
         args.target.as_deref(),

@@ -16,13 +16,12 @@ use super::watch;
 
 fn compute(args: &RunArgs) -> Result<Compute, Error> {
     Ok(
-        match (&args.compute.cluster_id, &args.compute.new_cluster) {
+        match (
+            &args.compute.cluster_id,
+            super::values::new_cluster(args.compute.new_cluster.as_deref())?,
+        ) {
             (Some(id), _) => Compute::ExistingCluster(id.clone()),
-            (None, Some(json)) => {
-                Compute::NewCluster(serde_json::from_str(json).map_err(|e| {
-                    Error::bad_input(format!("--new-cluster is not valid JSON: {e}"))
-                })?)
-            }
+            (None, Some(spec)) => Compute::NewCluster(spec),
             (None, None) => Compute::Serverless,
         },
     )
@@ -93,7 +92,7 @@ pub async fn run(
     }
 
     let (folder, temporary) = match &args.workspace_dir {
-        Some(dir) => (dir.trim_end_matches('/').to_string(), false),
+        Some(dir) => (super::values::workspace_dir(dir)?, false),
         None => {
             let me = scim::me(client).await?.me;
             let user = me.user_name.unwrap_or_else(|| "brickci".into());

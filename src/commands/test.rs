@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use crate::bundle::local_file::{Refused, Roots};
 use crate::cli::TestArgs;
 use crate::databricks::{Client, jobs, scim};
 use crate::error::Error;
@@ -17,7 +18,7 @@ use crate::signal::Interrupt;
 use crate::testing::{
     NotebookRunResult, TestStatus, TestSuite, locate_failures, parse_notebook_result,
 };
-use crate::util::{fnv1a64, idempotency_token, parse_key_value};
+use crate::util::{fnv1a64, idempotency_token};
 
 use super::{publish, watch};
 
@@ -35,15 +36,21 @@ fn bad(msg: impl Into<String>) -> Error {
 }
 
 /// Files named by the arguments; a pattern matching nothing is an error, not an empty run.
-fn expand(globs: &[String]) -> Result<Vec<PathBuf>, Error> {
+/// Every match is resolved and must be a regular file inside the working directory: a
+/// symlink out of it (or to /proc, a FIFO, a device) is refused, naming the pattern.
+fn expand(globs: &[String], roots: &Roots) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     for pattern in globs.iter().map(|g| g.trim()).filter(|g| !g.is_empty()) {
         let matches =
             glob::glob(pattern).map_err(|e| bad(format!("test pattern {pattern:?}: {e}")))?;
-        let mut found: Vec<PathBuf> = matches
-            .filter_map(Result::ok)
-            .filter(|p| p.is_file())
-            .collect();
+        let mut found: Vec<PathBuf> = Vec::new();
+        for p in matches.filter_map(Result::ok) {
+            match roots.file(&p) {
+                Ok(_) => found.push(p),
+                Err(Refused::Special { what: "folder", .. }) => {}
+                Err(e) => return Err(bad(format!("test pattern {pattern:?}: {e}"))),
+            }
+        }
         if found.is_empty() {
             return Err(bad(format!("test pattern {pattern:?} matches no file")));
         }
@@ -82,8 +89,9 @@ fn task_key(label: &str, taken: &[String]) -> String {
 fn notebooks(args: &TestArgs, folder: &str) -> Result<Vec<TestNotebook>, Error> {
     let mut out: Vec<TestNotebook> = Vec::new();
     let mut keys = Vec::new();
-    for file in expand(&args.globs)? {
-        let source = NotebookSource::read(&file)?;
+    let roots = Roots::working_dir();
+    for file in expand(&args.globs, &roots)? {
+        let source = NotebookSource::read_within(&roots, &file)?;
         let label = file.to_string_lossy().trim_start_matches("./").to_string();
         if Path::new(&label)
             .components()
@@ -150,13 +158,7 @@ fn submit_body(
 ) -> Result<Value, Error> {
     let base: serde_json::Map<String, Value> =
         params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    let cluster: Option<Value> = match &args.compute.new_cluster {
-        Some(j) => Some(
-            serde_json::from_str(j)
-                .map_err(|e| bad(format!("--new-cluster is not valid JSON: {e}")))?,
-        ),
-        None => None,
-    };
+    let cluster = super::values::new_cluster(args.compute.new_cluster.as_deref())?;
     let tasks: Vec<Value> = tests
         .iter()
         .enumerate()
@@ -188,11 +190,9 @@ pub async fn run(
     args: &TestArgs,
     mut interrupt: Interrupt,
 ) -> Result<ExitCode, Error> {
-    let params = args
-        .params
-        .iter()
-        .map(|p| parse_key_value("--param", p).map_err(Error::bad_input))
-        .collect::<Result<Vec<_>, _>>()?;
+    let params = super::values::key_values("--param", &args.params)?;
+    super::values::timeout(args.wait.timeout)?;
+    super::values::new_cluster(args.compute.new_cluster.as_deref())?;
     let wait = watch::wait_options(&args.wait)?;
     if args.job_id.is_some() || args.job_name.is_some() {
         let run_id = super::run::start_job(
@@ -234,6 +234,19 @@ pub async fn run(
     // Check every input before the first request, so bad input writes nothing.
     let probe = notebooks(args, "/")?;
     submit_body(args, &probe, &params, "check")?;
+    // Notebooks already in the workspace must be there: a read, before any write.
+    for t in probe.iter().filter(|t| t.local.is_none()) {
+        if let Err(e) = crate::databricks::workspace::get_status(client, &t.workspace_path).await {
+            return Err(if e.is_not_found() {
+                bad(format!(
+                    "--workspace-path {}: no such notebook in the workspace",
+                    t.workspace_path
+                ))
+            } else {
+                e.into()
+            });
+        }
+    }
 
     let me = scim::me(client).await?.me;
     let folder = format!(

@@ -387,7 +387,8 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         }
         source = s.source();
     }
-    out
+    // reqwest names the URL; one with a password in it never reaches a message.
+    crate::auth::redact_userinfo(&out)
 }
 
 #[cfg(test)]

@@ -45,13 +45,72 @@ impl ApiError {
             )
     }
 
-    /// 401, or 403 that is about the credential rather than a missing grant.
+    /// The authentication-or-authorization class (exit 3): the credential was refused, or
+    /// it was accepted and lacks a permission.
     pub fn is_auth(&self) -> bool {
+        self.is_credential() || self.is_denied()
+    }
+
+    /// 401, or 403 that is about the credential rather than a missing grant.
+    pub fn is_credential(&self) -> bool {
         self.status == 401
             || (self.status == 403
                 && (self.message.contains("Invalid access token")
                     || self.message.contains("token")
                     || matches!(self.error_code.as_deref(), Some("UNAUTHENTICATED"))))
+    }
+
+    /// A 403 (or PERMISSION_DENIED) for a credential that was accepted: a missing grant.
+    pub fn is_denied(&self) -> bool {
+        !self.is_credential()
+            && (self.status == 403
+                || matches!(self.error_code.as_deref(), Some("PERMISSION_DENIED")))
+    }
+
+    /// The permission a refused call needs, by the call's path (the ACL names the
+    /// workspace uses), for a message a person can act on.
+    pub fn needed_permission(&self) -> Option<&'static str> {
+        let p = self.call.path.as_str();
+        let after = |prefix: &str| p.contains(prefix);
+        Some(
+            if after("/workspace/import")
+                || after("/workspace/mkdirs")
+                || after("/workspace/delete")
+            {
+                "CAN_MANAGE on the workspace folder"
+            } else if after("/jobs/create") {
+                "the workspace entitlement to create jobs"
+            } else if after("/jobs/reset") || after("/jobs/update") || after("/jobs/delete") {
+                "CAN_MANAGE on the job"
+            } else if after("/jobs/run-now")
+                || after("/jobs/runs/cancel")
+                || after("/jobs/runs/repair")
+            {
+                "CAN_MANAGE_RUN on the job"
+            } else if after("/jobs/runs/submit") {
+                "the right to submit runs (and CAN_ATTACH_TO on a named cluster)"
+            } else if after("/jobs/") {
+                "CAN_VIEW on the job"
+            } else if after("/permissions/") {
+                "CAN_MANAGE on the object whose permissions are set"
+            } else if after("/pipelines") {
+                "CAN_MANAGE on the pipeline"
+            } else if after("/clusters/create") {
+                "the allow-cluster-create entitlement (or a cluster policy you may use)"
+            } else if after("/clusters/") {
+                "CAN_MANAGE on the cluster"
+            } else if after("/fs/files/Volumes") || after("/fs/directories/Volumes") {
+                "WRITE VOLUME on the volume"
+            } else if after("/unity-catalog/") {
+                "the Unity Catalog privilege on the parent (USE CATALOG/USE SCHEMA, CREATE ...)"
+            } else if after("/secrets/") {
+                "MANAGE (or WRITE) on the secret scope"
+            } else if after("/workspace/") {
+                "CAN_READ on the workspace object"
+            } else {
+                return None;
+            },
+        )
     }
 
     /// Parses an error response body: JSON `error_code`/`message` (or OAuth `error`), SCIM
@@ -141,6 +200,11 @@ impl fmt::Display for ApiError {
             write!(f, " {code}")?;
         }
         write!(f, ": {}", self.message)?;
+        if self.is_denied()
+            && let Some(needs) = self.needed_permission()
+        {
+            write!(f, " (needs {needs})")?;
+        }
         if let Some(id) = &self.request_id {
             write!(f, " [request id {id}]")?;
         }
@@ -153,6 +217,41 @@ impl std::error::Error for ApiError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_403_for_an_accepted_credential_is_a_denial_naming_the_permission() {
+        let e = ApiError::from_response(
+            CallContext {
+                method: "POST".into(),
+                path: "/api/2.0/workspace/import".into(),
+                object: "file /Users/x/nb".into(),
+            },
+            403,
+            "Forbidden",
+            br#"{"error_code":"PERMISSION_DENIED","message":"no"}"#,
+            None,
+            None,
+        );
+        assert!(e.is_denied() && e.is_auth() && !e.is_credential());
+        assert!(
+            e.to_string()
+                .contains("needs CAN_MANAGE on the workspace folder"),
+            "{e}"
+        );
+        let bad_token = ApiError::from_response(
+            CallContext {
+                method: "GET".into(),
+                path: "/api/2.0/preview/scim/v2/Me".into(),
+                object: String::new(),
+            },
+            403,
+            "Forbidden",
+            br#"{"error_code":"403","message":"Invalid access token."}"#,
+            None,
+            None,
+        );
+        assert!(bad_token.is_credential() && !bad_token.is_denied());
+    }
 
     fn call() -> CallContext {
         CallContext {

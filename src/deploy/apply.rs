@@ -223,12 +223,24 @@ async fn upload(s: &Shared, a: &Action) -> bool {
         return false;
     };
     let remote = a.target.clone().unwrap_or_default();
-    let bytes = match tokio::fs::read(local).await {
+    // `local` was resolved and checked by the plan; still never open a special file.
+    let path = local.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        crate::bundle::local_file::Roots::anywhere().read(&path)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(crate::bundle::local_file::Refused::Io {
+            path: local.clone(),
+            source: std::io::Error::other(e),
+        })
+    });
+    let bytes = match read {
         Ok(b) => b,
         Err(e) => {
             s.fail(
                 format!("{} {}", a.kind, a.name),
-                Failure::Local(format!("cannot read {}: {e}", local.display())),
+                Failure::Local(e.to_string()),
             );
             return false;
         }

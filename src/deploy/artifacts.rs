@@ -11,6 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::bundle::Bundle;
+use crate::bundle::local_file::{Refused, Roots};
 use crate::bundle::paths::{RefKind, library_uri};
 use crate::databricks::{ApiRequest, Client, ClientError, workspace};
 
@@ -57,12 +58,23 @@ pub async fn build(bundle: &Bundle, timeout: Duration) -> Result<(), String> {
     Ok(())
 }
 
-fn matches(root: &Path, pattern: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = glob::glob(&root.join(pattern).to_string_lossy())
-        .map(|m| m.filter_map(Result::ok).filter(|p| p.is_file()).collect())
-        .unwrap_or_default();
+/// The files `pattern` matches; a match resolving outside the bundle or onto a special
+/// file is an error naming it.
+fn matches(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
+    let roots = Roots::new(root);
+    let mut v = Vec::new();
+    for p in glob::glob(&root.join(pattern).to_string_lossy())
+        .map(|m| m.filter_map(Result::ok).collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        match roots.file(&p) {
+            Ok(_) => v.push(p),
+            Err(Refused::Special { what: "folder", .. }) => {}
+            Err(e) => return Err(format!("{pattern}: {e}")),
+        }
+    }
     v.sort();
-    v
+    Ok(v)
 }
 
 fn destination(bundle: &Bundle, name: &str) -> String {
@@ -75,7 +87,8 @@ pub fn libraries(bundle: &mut Bundle) -> Result<Vec<LibraryFile>, String> {
     let mut files = Vec::new();
     for a in &bundle.artifacts {
         for pattern in &a.files {
-            let found = matches(&bundle.root, pattern);
+            let found =
+                matches(&bundle.root, pattern).map_err(|e| format!("artifacts.{}: {e}", a.key))?;
             if found.is_empty() {
                 return Err(format!(
                     "artifacts.{}: nothing matches {pattern} (did the build run?)",
@@ -91,7 +104,7 @@ pub fn libraries(bundle: &mut Bundle) -> Result<Vec<LibraryFile>, String> {
         .iter()
         .filter(|r| r.kind == RefKind::Library)
     {
-        let found = matches(&bundle.root, &r.local);
+        let found = matches(&bundle.root, &r.local)?;
         match found.as_slice() {
             [] => {
                 return Err(format!(

@@ -14,6 +14,7 @@ use super::kinds;
 use super::refs::{canonical, deps, differences, fill};
 use super::state::DeployState;
 use super::sync::LocalFile;
+use crate::bundle::local_file::{IMPORT_LIMIT, Refused, Roots};
 use crate::bundle::{Bundle, KINDS};
 use crate::databricks::{Client, ClientError};
 
@@ -188,25 +189,34 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
             Ok(())
         }
     };
+    // Every upload is read through the bundle's roots, and the resolved path is what apply
+    // reads again: no symlink is followed a second time.
+    let roots = Roots::new(&inp.bundle.root);
     for f in inp.files {
-        let bytes = std::fs::read(inp.bundle.root.join(&f.local))
-            .map_err(|e| PlanError::Local(format!("{}: {e}", f.local)))?;
+        let full = roots
+            .file(&inp.bundle.root.join(&f.local))
+            .map_err(|e| PlanError::Local(e.to_string()))?;
+        let limit = if f.notebook { IMPORT_LIMIT } else { u64::MAX };
+        let bytes = roots.read_limited(&full, limit).map_err(|e| match e {
+            Refused::TooLarge { .. } => PlanError::Local(format!(
+                "notebook {e}: the workspace imports notebooks up to that size"
+            )),
+            other => PlanError::Local(other.to_string()),
+        })?;
         let kind = if f.notebook { "notebook" } else { "file" };
         let hash = format!("{kind}:{}", sha256(&bytes));
         claim(&f.remote, f.local.clone())?;
         actions.push(upload_action(
-            inp.state,
-            kind,
-            &f.local,
-            &f.remote,
-            hash,
-            inp.bundle.root.join(&f.local),
-            f.notebook,
+            inp.state, kind, &f.local, &f.remote, hash, full, f.notebook,
         ));
     }
     for l in inp.libraries {
-        let bytes = std::fs::read(&l.local)
-            .map_err(|e| PlanError::Local(format!("{}: {e}", l.local.display())))?;
+        let full = roots
+            .file(&l.local)
+            .map_err(|e| PlanError::Local(e.to_string()))?;
+        let bytes = roots
+            .read(&full)
+            .map_err(|e| PlanError::Local(e.to_string()))?;
         let hash = format!("library:{}", sha256(&bytes));
         claim(&l.remote, l.local.display().to_string())?;
         let name = l
@@ -216,13 +226,7 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
             .to_string_lossy()
             .into_owned();
         actions.push(upload_action(
-            inp.state,
-            "library",
-            &name,
-            &l.remote,
-            hash,
-            l.local.clone(),
-            false,
+            inp.state, "library", &name, &l.remote, hash, full, false,
         ));
     }
     for (remote, entry) in &inp.state.files {

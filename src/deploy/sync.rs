@@ -7,6 +7,7 @@ use std::path::Path;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::bundle::Bundle;
+use crate::bundle::local_file::{Refused, Roots};
 use crate::bundle::paths::{RefKind, is_notebook, strip_extension};
 
 /// A local file and where it goes.
@@ -33,45 +34,13 @@ fn globset(patterns: &[String]) -> Result<GlobSet, String> {
 /// The files to upload, sorted by local path.
 pub fn files(bundle: &Bundle) -> Result<Vec<LocalFile>, String> {
     let root = &bundle.root;
-    let include = globset(&bundle.sync_include)?;
-    let exclude = globset(&bundle.sync_exclude)?;
-    let mut out = Vec::new();
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .git_ignore(true)
-        .git_exclude(true)
-        .git_global(false)
-        .require_git(false)
-        .filter_entry(|e| e.file_name() != ".git" && e.file_name() != ".databricks")
-        .build();
-    let mut seen = std::collections::BTreeSet::new();
-    for entry in walker {
-        let entry = entry.map_err(|e| e.to_string())?;
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        if let Some(rel) = relative(root, entry.path())
-            && !exclude.is_match(&rel)
-        {
-            seen.insert(rel);
-        }
-    }
-    // `sync.include` brings back what Git ignores.
-    if !bundle.sync_include.is_empty() {
-        for entry in walkdir(root) {
-            if let Some(rel) = relative(root, &entry)
-                && include.is_match(&rel)
-                && !exclude.is_match(&rel)
-            {
-                seen.insert(rel);
-            }
-        }
-    }
+    let mut seen = synced(root, &bundle.sync_include, &bundle.sync_exclude)?;
     for r in &bundle.referenced {
         if r.kind != RefKind::Library {
             seen.insert(r.local.clone());
         }
     }
+    let mut out = Vec::new();
     for rel in seen {
         let notebook = is_notebook(&root.join(&rel));
         let remote = if notebook {
@@ -86,6 +55,76 @@ pub fn files(bundle: &Bundle) -> Result<Vec<LocalFile>, String> {
         });
     }
     Ok(out)
+}
+
+/// The synced files' paths relative to `root`, every one checked: a file the walk would
+/// upload that resolves outside the roots or is not a regular file is an error naming it.
+pub fn synced(
+    root: &Path,
+    sync_include: &[String],
+    sync_exclude: &[String],
+) -> Result<std::collections::BTreeSet<String>, String> {
+    let include = globset(sync_include)?;
+    let exclude = globset(sync_exclude)?;
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .require_git(false)
+        .filter_entry(|e| e.file_name() != ".git" && e.file_name() != ".databricks")
+        .build();
+    let roots = Roots::new(root);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut refused = Vec::new();
+    for entry in walker {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if entry.file_type().is_some_and(|t| t.is_dir()) {
+            continue;
+        }
+        if let Some(rel) = relative(root, entry.path())
+            && !exclude.is_match(&rel)
+        {
+            take(&roots, entry.path(), rel, &mut seen, &mut refused);
+        }
+    }
+    // `sync.include` brings back what Git ignores.
+    if !sync_include.is_empty() {
+        for entry in walkdir(root) {
+            if let Some(rel) = relative(root, &entry)
+                && include.is_match(&rel)
+                && !exclude.is_match(&rel)
+            {
+                take(&roots, &entry, rel, &mut seen, &mut refused);
+            }
+        }
+    }
+    if !refused.is_empty() {
+        return Err(format!(
+            "sync: these files would be uploaded but are refused (exclude them with sync.exclude or remove them):\n{}",
+            refused.join("\n")
+        ));
+    }
+    Ok(seen)
+}
+
+/// Adds a walked entry (a file, a symlink or a special file) to the upload set when it
+/// resolves to a regular file inside the roots; a symlink to a folder inside is skipped (the
+/// walk reaches its files by their own path); anything else is refused.
+fn take(
+    roots: &Roots,
+    path: &Path,
+    rel: String,
+    seen: &mut std::collections::BTreeSet<String>,
+    refused: &mut Vec<String>,
+) {
+    match roots.file(path) {
+        Ok(_) => {
+            seen.insert(rel);
+        }
+        Err(Refused::Special { what: "folder", .. }) => {}
+        Err(e) => refused.push(format!("  {e}")),
+    }
 }
 
 fn relative(root: &Path, p: &Path) -> Option<String> {
@@ -109,8 +148,10 @@ fn walkdir(root: &Path) -> Vec<std::path::PathBuf> {
             let p = e.path();
             match e.file_type() {
                 Ok(t) if t.is_dir() && e.file_name() != ".git" => stack.push(p),
-                Ok(t) if t.is_file() => out.push(p),
-                _ => {}
+                Ok(t) if t.is_dir() => {}
+                // Files, symlinks and special files: `take` decides.
+                Ok(_) => out.push(p),
+                Err(_) => {}
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{EmulatorConfig, FaultRule, ServicePrincipal, start};
+use super::{EmulatorConfig, FaultRule, FederationPolicy, ServicePrincipal, start};
 
 #[derive(Debug, Clone, Args)]
 pub struct EmulatorArgs {
@@ -39,10 +39,51 @@ pub struct EmulatorArgs {
     /// "GET */runs/get=429:retry-after=2*3", "*=latency:50", "POST */runs/submit=drop-after-apply*1".
     #[arg(long = "fault")]
     pub faults: Vec<String>,
+    /// Workload identity federation policy as JSON (repeatable): {"client_id"?, "issuer",
+    /// "audiences", "subject", "jwks"}; without client_id it is account-wide.
+    #[arg(long = "federation-policy", value_name = "JSON")]
+    pub federation_policies: Vec<String>,
+}
+
+/// Why the emulator did not start or stopped: a bad flag or an address in use are the
+/// caller's input (exit 2); anything else is an I/O failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}")]
+    Flag(String),
+    #[error(
+        "cannot listen on {addr}: {source} (another server has that port? --port 0 picks a free one)"
+    )]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0:#}")]
+    Other(#[from] anyhow::Error),
+}
+
+impl ServeError {
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, ServeError::Other(_))
+    }
 }
 
 impl EmulatorArgs {
-    pub fn config(&self) -> anyhow::Result<EmulatorConfig> {
+    pub fn config(&self) -> Result<EmulatorConfig, ServeError> {
+        if !(self.clock_speed.is_finite() && self.clock_speed > 0.0) {
+            return Err(ServeError::Flag(format!(
+                "--clock-speed must be a number above 0, got {}",
+                self.clock_speed
+            )));
+        }
+        if self.token_ttl == 0 {
+            return Err(ServeError::Flag(
+                "--token-ttl must be at least 1 second".into(),
+            ));
+        }
+        if self.tokens.iter().any(|t| t.trim().is_empty()) {
+            return Err(ServeError::Flag("--token must not be empty".into()));
+        }
         let mut config = EmulatorConfig {
             bind: std::net::SocketAddr::new(self.host_ip, self.port),
             clock_speed: self.clock_speed,
@@ -64,29 +105,43 @@ impl EmulatorArgs {
                             client_secret: secret.into(),
                         })
                     }
-                    _ => Err(anyhow::anyhow!(
-                        "--client expects ID:SECRET, got a value without ':'"
+                    _ => Err(ServeError::Flag(
+                        "--client expects ID:SECRET, got a value without ':'".into(),
                     )),
                 })
-                .collect::<anyhow::Result<_>>()?;
+                .collect::<Result<_, _>>()?;
         }
         config.faults = self
             .faults
             .iter()
-            .map(|f| f.parse::<FaultRule>())
+            .map(|f| {
+                f.parse::<FaultRule>()
+                    .map_err(|e| ServeError::Flag(format!("--fault: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        config.federation = self
+            .federation_policies
+            .iter()
+            .map(|p| {
+                serde_json::from_str::<FederationPolicy>(p)
+                    .map_err(|e| ServeError::Flag(format!("--federation-policy: {e}")))
+            })
             .collect::<Result<_, _>>()?;
         Ok(config)
     }
 }
 
 /// Serves until SIGINT or SIGTERM.
-pub async fn serve(args: EmulatorArgs) -> anyhow::Result<()> {
+pub async fn serve(args: EmulatorArgs) -> Result<(), ServeError> {
     let config = args.config()?;
-    let handle = start(config).await?;
+    let addr = config.bind;
+    let handle = start(config)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
     println!("brickci emulator listening on {}", handle.url());
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    let mut interrupt = crate::signal::Interrupt::install()?;
+    let mut interrupt = crate::signal::Interrupt::install().map_err(anyhow::Error::from)?;
     interrupt.wait().await;
     handle.shutdown().await;
     Ok(())

@@ -50,6 +50,12 @@ pub fn throttled(status: u16, retry_after: Option<u64>) -> Response {
             "TEMPORARILY_UNAVAILABLE",
             "The service is temporarily unavailable. Please try again later.",
         )
+    } else if status == 403 {
+        // As a workspace answers a valid credential that lacks a grant.
+        (
+            "PERMISSION_DENIED",
+            "User does not have the permission required for this call.",
+        )
     } else {
         ("INTERNAL_ERROR", "Internal error injected by the emulator.")
     };

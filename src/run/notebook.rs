@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use crate::bundle::local_file::{Refused, Roots};
 use crate::databricks::workspace::{self, ImportFormat, Language};
 use crate::databricks::{Client, ClientError, jobs};
 
@@ -18,7 +19,11 @@ pub enum NotebookError {
     UnsupportedType(PathBuf),
     #[error("notebook {0}: file is empty")]
     Empty(PathBuf),
+    #[error("notebook {0}")]
+    Refused(#[from] Refused),
 }
+
+pub use crate::bundle::local_file::IMPORT_LIMIT;
 
 /// A notebook read from disk, ready to import.
 #[derive(Debug, Clone)]
@@ -31,11 +36,23 @@ pub struct NotebookSource {
 }
 
 impl NotebookSource {
+    /// Reads a notebook the CI author named (`run --notebook`): any regular file, never a
+    /// FIFO, device or system file, at most the import limit.
     pub fn read(path: &Path) -> Result<NotebookSource, NotebookError> {
-        let content = std::fs::read(path).map_err(|source| NotebookError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        NotebookSource::read_within(&Roots::anywhere(), path)
+    }
+
+    /// Reads a notebook that must resolve inside `roots` (test globs: the working directory).
+    pub fn read_within(roots: &Roots, path: &Path) -> Result<NotebookSource, NotebookError> {
+        let content = roots
+            .read_limited(path, IMPORT_LIMIT)
+            .map_err(|e| match e {
+                Refused::Io { source, .. } => NotebookError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                },
+                other => NotebookError::Refused(other),
+            })?;
         if content.is_empty() {
             return Err(NotebookError::Empty(path.to_path_buf()));
         }

@@ -14,10 +14,35 @@ pub enum PickleError {
     Malformed(usize, &'static str),
     #[error("pickle is too large or too deep to read")]
     TooLarge,
+    /// Shared references (memo GETs) let a few bytes stand for an exponential tree.
+    #[error(
+        "pickle expands to more than {MAX_VALUES} values or {MAX_TEXT} bytes of text when read (shared references repeated): refused"
+    )]
+    Expands,
 }
 
+/// Objects the opcodes may create (bounds the reader's own memory by the input).
 const MAX_NODES: usize = 200_000;
 const MAX_DEPTH: usize = 64;
+/// Values materialised into the result, counting every visit through a shared reference:
+/// the work and the memory of the decoded result are bounded, not only the input.
+pub const MAX_VALUES: usize = 200_000;
+/// Bytes of text materialised into the result, shared strings counted at every use.
+pub const MAX_TEXT: usize = 32 * 1024 * 1024;
+
+/// What materialising may still spend.
+struct Budget {
+    values: usize,
+    text: usize,
+}
+
+impl Budget {
+    fn spend(&mut self, text: usize) -> Result<(), PickleError> {
+        self.values = self.values.checked_sub(1).ok_or(PickleError::Expands)?;
+        self.text = self.text.checked_sub(text).ok_or(PickleError::Expands)?;
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone)]
 enum Node {
@@ -58,7 +83,11 @@ pub fn read(data: &[u8]) -> Result<Value, PickleError> {
         memo: Default::default(),
     };
     let root = r.run()?;
-    r.to_json(root, 0)
+    let mut budget = Budget {
+        values: MAX_VALUES,
+        text: MAX_TEXT,
+    };
+    r.to_json(root, 0, &mut budget)
 }
 
 impl<'a> Reader<'a> {
@@ -392,32 +421,38 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn to_json(&self, i: usize, depth: usize) -> Result<Value, PickleError> {
+    fn to_json(&self, i: usize, depth: usize, b: &mut Budget) -> Result<Value, PickleError> {
         if depth > MAX_DEPTH {
             return Err(PickleError::TooLarge);
         }
-        let all = |items: &[usize]| {
+        let text = match &self.nodes[i] {
+            Node::Str(s) | Node::Global(s) => s.len(),
+            Node::Object { class, .. } => class.len(),
+            _ => 0,
+        };
+        b.spend(text)?;
+        let all = |items: &[usize], b: &mut Budget| {
             items
                 .iter()
-                .map(|x| self.to_json(*x, depth + 1))
+                .map(|x| self.to_json(*x, depth + 1, b))
                 .collect::<Result<Vec<_>, _>>()
         };
         Ok(match &self.nodes[i] {
             Node::None | Node::Mark => Value::Null,
-            Node::Bool(b) => json!(b),
+            Node::Bool(v) => json!(v),
             Node::Int(n) => json!(n),
             Node::Float(f) => json!(f),
             Node::Str(s) => json!(s),
             Node::Bytes(n) => json!(format!("<{n} bytes>")),
-            Node::List(l) | Node::Tuple(l) | Node::Set(l) => Value::Array(all(l)?),
+            Node::List(l) | Node::Tuple(l) | Node::Set(l) => Value::Array(all(l, b)?),
             Node::Dict(pairs) => {
                 let mut m = Map::new();
                 for (k, v) in pairs {
-                    let key = match self.to_json(*k, depth + 1)? {
+                    let key = match self.to_json(*k, depth + 1, b)? {
                         Value::String(s) => s,
                         other => other.to_string(),
                     };
-                    m.insert(key, self.to_json(*v, depth + 1)?);
+                    m.insert(key, self.to_json(*v, depth + 1, b)?);
                 }
                 Value::Object(m)
             }
@@ -425,9 +460,9 @@ impl<'a> Reader<'a> {
             Node::Object { class, args, state } => {
                 let mut m = Map::new();
                 m.insert("__class__".into(), json!(class));
-                m.insert("__args__".into(), Value::Array(all(args)?));
+                m.insert("__args__".into(), Value::Array(all(args, b)?));
                 if let Some(s) = state
-                    && let Value::Object(fields) = self.to_json(*s, depth + 1)?
+                    && let Value::Object(fields) = self.to_json(*s, depth + 1, b)?
                 {
                     m.extend(fields);
                 }
@@ -435,6 +470,24 @@ impl<'a> Reader<'a> {
             }
         })
     }
+}
+
+#[cfg(test)]
+/// A protocol-4 pickle: a list holding one string, then `doublings` times a list holding
+/// the previous list twice (two memo GETs), so it reads as 2^doublings leaves.
+pub(crate) fn bomb(doublings: u32) -> Vec<u8> {
+    let mut p = b"\x80\x04\x8c\x04leaf\x94".to_vec(); // memo 0 = "leaf"
+    p.extend(b"]\x94h\x00a"); // memo 1 = ["leaf"]
+    for i in 1..=doublings {
+        // [memo[i], memo[i]] -> memo i+1
+        p.extend(b"]\x94(h");
+        p.push(i as u8);
+        p.push(b'h');
+        p.push(i as u8);
+        p.extend(b"e");
+    }
+    p.push(b'.');
+    p
 }
 
 #[cfg(test)]
@@ -447,6 +500,33 @@ mod tests {
         let data: &[u8] = b"\x80\x04\x95\x1e\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x01a\x94]\x94(K\x01G@\x04\x00\x00\x00\x00\x00\x00N\x88e\x8c\x01b\x94\x8c\x01x\x94u.";
         let v = read(data).unwrap();
         assert_eq!(v, json!({ "a": [1, 2.5, null, true], "b": "x" }));
+    }
+
+    #[test]
+    fn shared_reference_bombs_are_refused_at_every_depth_without_materialising() {
+        assert_eq!(
+            read(&bomb(3)).unwrap().to_string().matches("leaf").count(),
+            8
+        );
+        for depth in [18, 24, 39, 62] {
+            let data = bomb(depth);
+            assert!(data.len() < 700, "{depth}: {} bytes", data.len());
+            assert_eq!(read(&data), Err(PickleError::Expands), "depth {depth}");
+        }
+    }
+
+    #[test]
+    fn a_string_shared_many_times_is_bounded_by_its_text() {
+        // "x" * 1 MB once, then a list of 100 references to it: small values, huge text.
+        let mut p = b"\x80\x04\x8d".to_vec();
+        p.extend((1u64 << 20).to_le_bytes());
+        p.extend(std::iter::repeat_n(b'x', 1 << 20));
+        p.extend(b"\x94](");
+        for _ in 0..100 {
+            p.extend(b"h\x00");
+        }
+        p.extend(b"e.");
+        assert_eq!(read(&p), Err(PickleError::Expands));
     }
 
     #[test]

@@ -172,3 +172,18 @@ fn junit_output_round_trips_through_the_reader() {
     );
     assert!(xml.contains("found a negative amount"));
 }
+
+#[test]
+fn a_shared_reference_pickle_bomb_is_a_failed_case_with_the_reason() {
+    use base64::Engine;
+    for depth in [20, 30, 39] {
+        let raw = base64::engine::general_purpose::STANDARD.encode(super::pickle::bomb(depth));
+        let suite = parse_notebook_result(&result(Some(&raw), true));
+        assert_eq!(suite.format, ResultFormat::Nutter, "depth {depth}");
+        assert_eq!(suite.cases.len(), 1, "depth {depth}: {suite:?}");
+        let case = &suite.cases[0];
+        assert_eq!(case.status, TestStatus::Failed);
+        let message = case.message.as_deref().unwrap_or_default();
+        assert!(message.contains("expands to more than"), "{message}");
+    }
+}
