@@ -29,18 +29,22 @@ fn main() {
         platform.hand_over_runs();
     }
     init_logging(&cli.log, &platform);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(&platform) {
         Ok(rt) => rt,
-        Err(e) => {
-            platform.error(&format!("cannot start the async runtime: {e}"));
-            std::process::exit(ExitCode::Api.code());
-        }
+        Err(code) => std::process::exit(code.code()),
     };
     let code = runtime.block_on(execute(&platform, cli));
     std::process::exit(code.code());
+}
+
+fn runtime(platform: &Platform) -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            platform.error(&format!("cannot start the async runtime: {e}"));
+            ExitCode::Api
+        })
 }
 
 /// Started as `brickci-post` (the GitHub action's `post-entrypoint` symlink)?
@@ -55,15 +59,9 @@ fn is_post_step() -> bool {
 /// The post step: cancels what the main step left running, with the same connection
 /// inputs; never runs the command again.
 fn post_step(platform: &Platform) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(platform) {
         Ok(rt) => rt,
-        Err(e) => {
-            platform.error(&format!("cannot start the async runtime: {e}"));
-            return ExitCode::Api;
-        }
+        Err(code) => return code,
     };
     let auth_type = platform.input("auth-type");
     let result = runtime.block_on(async {

@@ -28,8 +28,50 @@ pub fn parse_key_value(flag: &str, raw: &str) -> Result<(String, String), String
     }
 }
 
+/// `scheme://user:password@host` -> `scheme://***@host` in every URL of `text`: a URL shown
+/// in a message or a log never carries a credential.
+pub fn redact_userinfo(text: &str) -> String {
+    if !text.contains("://") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let authority_end = tail
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>' | ')') || c.is_whitespace()
+            })
+            .unwrap_or(tail.len());
+        match tail[..authority_end].rfind('@') {
+            Some(at) if at > 0 => {
+                out.push_str("***");
+                rest = &tail[at..];
+            }
+            _ => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn url_userinfo_is_redacted() {
+        use super::redact_userinfo;
+        assert_eq!(
+            redact_userinfo("host http://user:secret@h.example:8080/x and https://a@b/c, mail a@b"),
+            "host http://***@h.example:8080/x and https://***@b/c, mail a@b"
+        );
+        assert_eq!(redact_userinfo("https://h/p?q=a@b"), "https://h/p?q=a@b");
+        assert_eq!(
+            redact_userinfo("error for url (http://u:pw@h:1/api?x=1) and https://a@b/c"),
+            "error for url (http://***@h:1/api?x=1) and https://***@b/c"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{TestEmulator, as_refs, brickci, code, repo, run_env, text};
+use common::{TestEmulator, as_refs, brickci, code, copy_tree, repo, run_env, text};
 use serde_json::Value;
 
 /// How a pipeline file spells one brickci step.
@@ -195,21 +195,6 @@ fn task_args(inputs: &[(&str, &str)]) -> Vec<String> {
         }
     }
     args
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let name = e.file_name();
-        if name == "dist" || name == "__pycache__" {
-            continue;
-        }
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &to.join(&name));
-        } else {
-            std::fs::copy(e.path(), to.join(&name)).unwrap();
-        }
-    }
 }
 
 /// Checks the steps against the example's pipeline files, then runs them in order in a copy

@@ -1,5 +1,6 @@
 //! Which Databricks credentials to use, from the same variables the official SDKs read.
 
+use crate::util::redact_userinfo;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -62,33 +63,6 @@ pub enum HostError {
     Userinfo(String),
     #[error("DATABRICKS_HOST {0:?} must be an http:// or https:// URL (scheme {1:?})")]
     Scheme(String, String),
-}
-
-/// `text` with the `user:password@` part of every URL in it replaced by `***@`, so no URL
-/// shown in a message or log carries a credential.
-pub fn redact_userinfo(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let (head, tail) = rest.split_at(i + 3);
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| {
-                matches!(c, '/' | '?' | '#' | '"' | '\'' | ')' | '>') || c.is_whitespace()
-            })
-            .unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority.rfind('@') {
-            Some(at) => {
-                out.push_str("***");
-                out.push_str(&authority[at..]);
-            }
-            None => out.push_str(authority),
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// As the SDK does: add `https://` when no scheme, drop a trailing `/` and a default port.
@@ -408,10 +382,6 @@ mod tests {
                 "{bad}: {e}"
             );
         }
-        assert_eq!(
-            redact_userinfo("error for url (http://u:pw@h:1/api?x=1) and https://a@b/c"),
-            "error for url (http://***@h:1/api?x=1) and https://***@b/c"
-        );
     }
 
     fn pick(pairs: &[(&str, &str)]) -> Result<(String, Vec<String>), String> {

@@ -16,8 +16,7 @@ use std::pin::Pin;
 use reqwest::header::{HeaderName, HeaderValue};
 
 pub use config::{
-    AUTH_METHODS, AuthConfig, AuthReport, HostError, azure_env, normalize_host, redact_userinfo,
-    resolve_credentials,
+    AUTH_METHODS, AuthConfig, AuthReport, HostError, azure_env, normalize_host, resolve_credentials,
 };
 pub use federation::FederatedCredentials;
 pub use m2m::M2mCredentials;

@@ -388,7 +388,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     // reqwest names the URL; one with a password in it never reaches a message.
-    crate::auth::redact_userinfo(&out)
+    crate::util::redact_userinfo(&out)
 }
 
 #[cfg(test)]

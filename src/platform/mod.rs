@@ -446,7 +446,7 @@ fn redact_with(secrets: &Mutex<Vec<String>>, text: &str) -> String {
             out = out.replace(line, "***");
         }
     }
-    untrusted::redact_userinfo(&out)
+    crate::util::redact_userinfo(&out)
 }
 
 /// One log event, written to stderr when dropped (tracing writes an event, then drops).

@@ -47,38 +47,6 @@ pub fn strip_ansi(text: &str) -> String {
     out
 }
 
-/// `scheme://user:password@host` -> `scheme://***@host`: a URL's userinfo never shown.
-pub fn redact_userinfo(text: &str) -> String {
-    if !text.contains("://") {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let (head, tail) = rest.split_at(i + 3);
-        out.push_str(head);
-        let authority_end = tail
-            .find(|c: char| {
-                matches!(c, '/' | '?' | '#')
-                    || c.is_whitespace()
-                    || c == '"'
-                    || c == '\''
-                    || c == '<'
-                    || c == '>'
-            })
-            .unwrap_or(tail.len());
-        match tail[..authority_end].rfind('@') {
-            Some(at) if at > 0 => {
-                out.push_str("***");
-                rest = &tail[at..];
-            }
-            _ => rest = tail,
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 /// The lines a runner reads: .NET's line reader ends a line at LF, CR or CR LF.
 pub fn lines(text: &str) -> Vec<String> {
     let text = text
@@ -120,15 +88,6 @@ mod tests {
             ),
             "red link ok\tx\n"
         );
-    }
-
-    #[test]
-    fn url_userinfo_is_redacted() {
-        assert_eq!(
-            redact_userinfo("host http://user:secret@h.example:8080/x and https://a@b/c, mail a@b"),
-            "host http://***@h.example:8080/x and https://***@b/c, mail a@b"
-        );
-        assert_eq!(redact_userinfo("https://h/p?q=a@b"), "https://h/p?q=a@b");
     }
 
     #[test]
