@@ -9,6 +9,9 @@ use crate::github::{CommentAction, GitHub, GitHubError};
 use crate::platform::{Kind, Platform};
 use crate::report::{Report, check_run, markdown};
 
+/// GitHub refuses an issue comment body over 65,536 characters (422).
+pub const COMMENT_LIMIT: usize = 65_536;
+
 /// An `auto|true|false` flag: `auto` is what the circumstances allow.
 pub(super) fn wanted(flag: &str, auto: bool) -> bool {
     match flag {
@@ -171,7 +174,11 @@ pub async fn publish(
             &r,
             args.pr_comment == "true",
             &markdown::sticky_marker(&report.key),
-            &markdown::comment_body(report),
+            &markdown::comment_body_within(
+                report,
+                COMMENT_LIMIT,
+                &check_run::full_report_at(report),
+            ),
         )
         .await?;
     }

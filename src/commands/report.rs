@@ -31,7 +31,8 @@ pub async fn run(platform: &Platform, args: &ReportArgs) -> Result<ExitCode, Err
     if args.publish.target.is_some() {
         report.target = args.publish.target.clone();
     }
-    publish::publish(platform, &report, &args.publish).await?;
+    publish::check_destinations(platform, &args.publish)?;
+    publish::publish(platform, &report, &args.publish).await;
     platform.info(&report.headline());
     Ok(if report.status == ReportStatus::Success {
         ExitCode::Ok

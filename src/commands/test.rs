@@ -194,6 +194,8 @@ pub async fn run(
         .map(|p| parse_key_value("--param", p).map_err(Error::bad_input))
         .collect::<Result<Vec<_>, _>>()?;
     let wait = watch::wait_options(&args.wait)?;
+    // Where the results go is checked before any request, so no run's results are lost.
+    publish::check_destinations(platform, &args.publish)?;
     if args.job_id.is_some() || args.job_name.is_some() {
         let run_id = super::run::start_job(
             platform,
@@ -317,7 +319,7 @@ async fn finish(
         runs: vec![run_summary("tests", &outcome)],
         tests: suites,
     };
-    publish::publish(platform, &report, &args.publish).await?;
+    publish::publish(platform, &report, &args.publish).await;
     platform.info(&report.headline());
     Ok(if all_passed {
         ExitCode::Ok
