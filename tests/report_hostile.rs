@@ -127,7 +127,13 @@ fn without_code_spans(line: &str) -> String {
 fn assert_contained(md: &str, details: usize) {
     assert!(!md.contains('\u{1b}'), "ANSI escape left in:\n{md}");
     let lines = outside_code_blocks(md);
-    let allowed_headings = ["## ", "### Runs", "### Tests", "### Timeline", "### Deploy plan"];
+    let allowed_headings = [
+        "## ",
+        "### Runs",
+        "### Tests",
+        "### Timeline",
+        "### Deploy plan",
+    ];
     for line in &lines {
         // A `<details><summary>` line is raw HTML (not markdown): only tags could escape it.
         if let Some(inner) = line
@@ -190,7 +196,10 @@ fn every_markdown_renderer_keeps_hostile_text_in_its_place() {
 #[test]
 fn run_links_take_only_http_urls_percent_encoded() {
     let md = markdown::render(&hostile_report());
-    assert!(md.contains("[CI run](https://ci/run/1%29%20%5Bx%5D%28http://evil)"), "{md}");
+    assert!(
+        md.contains("[CI run](https://ci/run/1%29%20%5Bx%5D%28http://evil)"),
+        "{md}"
+    );
     assert!(!md.contains("](javascript"), "{md}");
 }
 

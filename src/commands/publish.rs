@@ -46,7 +46,10 @@ pub fn check_destinations(platform: &Platform, args: &PublishArgs) -> Result<(),
         .chain(args.report_json.clone().map(|p| ("--report-json", p)));
     for (flag, path) in files {
         writable(&path).map_err(|why| {
-            Error::bad_input(format!("{flag} {}: cannot write there: {why}", path.display()))
+            Error::bad_input(format!(
+                "{flag} {}: cannot write there: {why}",
+                path.display()
+            ))
         })?;
     }
     Ok(())
@@ -194,7 +197,10 @@ fn annotate(platform: &Platform, report: &Report) {
         platform.annotate(&Annotation {
             level: Some(Level::Error),
             message: crate::report::markup::clip(&message, ANNOTATION_MESSAGE_LIMIT),
-            title: Some(check_run::fit(&plain(&format!("{} failed", case.name)), 255)),
+            title: Some(check_run::fit(
+                &plain(&format!("{} failed", case.name)),
+                255,
+            )),
             file: case.location.as_ref().map(|l| l.file.clone()),
             line: case.location.as_ref().map(|l| l.line),
             ..Annotation::default()

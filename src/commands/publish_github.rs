@@ -197,14 +197,7 @@ async fn check(
     let id = gh
         .create_check_run(owner, repo, &report.title, sha, details)
         .await?;
-    let mut batches = check_run::batches(check_run::annotations(report));
-    if batches.is_empty() {
-        batches.push(Vec::new());
-    }
-    let outputs = batches
-        .into_iter()
-        .map(|b| check_run::output(report, b))
-        .collect();
+    let outputs = check_run::outputs(report, check_run::batches(check_run::annotations(report)));
     gh.complete_check_run(owner, repo, id, check_run::conclusion(report), outputs)
         .await?;
     Ok(id)

@@ -84,9 +84,18 @@ pub fn full_report_at(report: &Report) -> String {
 
 /// `output` for a check run update: title, summary, and one batch of annotations.
 pub fn output(report: &Report, batch: Vec<Value>) -> Value {
-    json!({
-        "title": fit(&markup::strip_ansi(&report.headline()), 1000),
-        "summary": markdown::render_within(report, TEXT_LIMIT, &full_report_at(report)),
-        "annotations": batch,
-    })
+    outputs(report, vec![batch]).remove(0)
+}
+
+/// One `output` per batch of annotations (at least one), the summary rendered once.
+pub fn outputs(report: &Report, mut batches: Vec<Vec<Value>>) -> Vec<Value> {
+    if batches.is_empty() {
+        batches.push(Vec::new());
+    }
+    let title = fit(&markup::strip_ansi(&report.headline()), 1000);
+    let summary = markdown::render_within(report, TEXT_LIMIT, &full_report_at(report));
+    batches
+        .into_iter()
+        .map(|batch| json!({ "title": title, "summary": summary, "annotations": batch }))
+        .collect()
 }

@@ -79,7 +79,9 @@ pub fn render_within(report: &Report, limit: usize, full_at: &str) -> String {
         return whole;
     }
     let note = |what: &str| {
-        format!("\n> [!WARNING]\n> This report was cut to fit {limit} characters ({what}). The full report: {full_at}\n\n")
+        format!(
+            "\n> [!WARNING]\n> This report was cut to fit {limit} characters ({what}). The full report: {full_at}\n\n"
+        )
     };
     // Shorter messages and traces first: every test stays listed.
     for (message, trace, traces) in [(2000, 4000, 50), (500, 1000, 10), (200, 0, 0)] {
@@ -89,7 +91,11 @@ pub fn render_within(report: &Report, limit: usize, full_at: &str) -> String {
             traces,
             ..FULL
         };
-        let md = render_shaped(report, &shape, Some(&note("long messages and traces shortened")));
+        let md = render_shaped(
+            report,
+            &shape,
+            Some(&note("long messages and traces shortened")),
+        );
         if md.len() <= limit {
             return md;
         }
@@ -252,7 +258,10 @@ fn tests(md: &mut String, report: &Report, shape: &Shape) {
             md,
             "- ❌ **{}**{place}: {}",
             text(&case.name),
-            text(&clip(case.message.as_deref().unwrap_or("failed"), shape.message))
+            text(&clip(
+                case.message.as_deref().unwrap_or("failed"),
+                shape.message
+            ))
         );
         if let Some(trace) = case.trace.as_ref().filter(|_| i < shape.traces) {
             if shape.trace == Some(0) {

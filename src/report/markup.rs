@@ -102,7 +102,13 @@ pub fn html(raw: &str) -> String {
 pub fn code(raw: &str, in_table: bool) -> String {
     let mut body: String = strip_ansi(raw)
         .chars()
-        .map(|c| if matches!(c, '\n' | '\r' | '\t') { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     if in_table {
         body = body.replace('|', "\\|");
@@ -125,7 +131,9 @@ pub fn code(raw: &str, in_table: bool) -> String {
 pub fn fenced(raw: &str, info: &str) -> String {
     let body = strip_ansi(raw);
     let body = body.trim_end();
-    let len = 3.max(longest_run(body, '`') + 1).max(longest_run(body, '~') + 1);
+    let len = 3
+        .max(longest_run(body, '`') + 1)
+        .max(longest_run(body, '~') + 1);
     let fence = "`".repeat(len);
     format!("{fence}{info}\n{body}\n{fence}\n")
 }
@@ -160,7 +168,10 @@ pub fn url_safe(url: &str) -> String {
     let mut out = String::with_capacity(url.len());
     for c in url.chars() {
         if c.is_ascii_graphic()
-            && !matches!(c, '(' | ')' | '<' | '>' | '"' | '\'' | '`' | '|' | '\\' | '[' | ']')
+            && !matches!(
+                c,
+                '(' | ')' | '<' | '>' | '"' | '\'' | '`' | '|' | '\\' | '[' | ']'
+            )
         {
             out.push(c);
         } else {
@@ -192,7 +203,10 @@ pub fn mermaid(raw: &str) -> String {
     strip_ansi(raw)
         .chars()
         .map(|c| {
-            if matches!(c, ':' | '#' | ';' | '\n' | '\r' | '\t' | '`' | '%' | '<' | '>') {
+            if matches!(
+                c,
+                ':' | '#' | ';' | '\n' | '\r' | '\t' | '`' | '%' | '<' | '>'
+            ) {
                 ' '
             } else {
                 c
@@ -219,7 +233,9 @@ mod tests {
     #[test]
     fn ansi_sequences_and_controls_are_removed() {
         assert_eq!(
-            strip_ansi("\u{1b}[31;1mred\u{1b}[0m \u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{1b}\\ ok\u{8}\r\n"),
+            strip_ansi(
+                "\u{1b}[31;1mred\u{1b}[0m \u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{1b}\\ ok\u{8}\r\n"
+            ),
             "red link ok\n"
         );
         assert_eq!(strip_ansi("\u{9b}2Jclear\u{1b}(B"), "clearB");

@@ -57,6 +57,42 @@ fn record(
     });
 }
 
+/// GitHub's own limits, answered as it does (422 Validation Failed).
+const COMMENT_LIMIT: usize = 65_536;
+const OUTPUT_TEXT_LIMIT: usize = 65_535;
+const ANNOTATIONS_PER_REQUEST: usize = 50;
+
+fn too_long(field: &str, max: usize) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({
+            "message": "Validation Failed",
+            "errors": [{ "resource": "IssueComment", "code": "unprocessable", "field": field,
+                         "message": format!("{field} is too long (maximum is {max} characters)") }],
+        })),
+    )
+        .into_response()
+}
+
+fn chars(v: &Value) -> usize {
+    v.as_str().map_or(0, |s| s.chars().count())
+}
+
+/// A comment body or check run output over GitHub's limits, as GitHub refuses it.
+fn over_limits(v: &Value) -> Option<Response> {
+    if chars(&v["body"]) > COMMENT_LIMIT {
+        return Some(too_long("body", COMMENT_LIMIT));
+    }
+    for f in ["summary", "text"] {
+        if chars(&v["output"][f]) > OUTPUT_TEXT_LIMIT {
+            return Some(too_long(f, OUTPUT_TEXT_LIMIT));
+        }
+    }
+    let annotations = v["output"]["annotations"].as_array().map_or(0, Vec::len);
+    (annotations > ANNOTATIONS_PER_REQUEST)
+        .then(|| too_long("annotations", ANNOTATIONS_PER_REQUEST))
+}
+
 async fn create_check(
     State(s): State<Shared>,
     Path((o, r)): Path<(String, String)>,
@@ -94,6 +130,10 @@ async fn update_check(
         &h,
         &body,
     );
+    let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    if let Some(refused) = over_limits(&v) {
+        return refused;
+    }
     Json(json!({ "id": id })).into_response()
 }
 
@@ -147,6 +187,9 @@ async fn create_comment(
         &body,
     );
     let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    if let Some(refused) = over_limits(&v) {
+        return refused;
+    }
     let mut d = s.lock().unwrap();
     d.next_id += 1;
     let id = d.next_id + 9000;
@@ -174,6 +217,9 @@ async fn update_comment(
         &body,
     );
     let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    if let Some(refused) = over_limits(&v) {
+        return refused;
+    }
     let mut d = s.lock().unwrap();
     match d.comments.iter_mut().find(|(cid, _)| *cid == id) {
         Some(c) => {
