@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::Platform;
 use crate::run::job::{JobRunRequest, run_now_body};
+use crate::run::{WaitError, start};
 use crate::signal::Interrupt;
 use crate::util::{idempotency_token, parse_key_value};
 
@@ -45,7 +46,11 @@ pub async fn run(
                     "--param and --only cannot change a run started elsewhere (--attach)",
                 ));
             }
-            jobs::get_run(client, run_id).await.map_err(|e| {
+            let found = match interrupt.guard(jobs::get_run(client, run_id)).await {
+                Ok(found) => found,
+                Err(signal) => return Ok(stopped(platform, signal)),
+            };
+            found.map_err(|e| {
                 if e.is_not_found() {
                     Error::bad_input(format!("--attach {run_id}: no such run"))
                 } else {
@@ -55,27 +60,108 @@ pub async fn run(
             run_id
         }
         (None, None, None) if args.key.is_some() => {
-            let id = bundle_job_id(platform, client, args).await?;
-            start_job(platform, client, Some(id), None, params, &args.only).await?
+            let id = match interrupt.guard(bundle_job_id(platform, client, args)).await {
+                Ok(id) => id?,
+                Err(signal) => return Ok(stopped(platform, signal)),
+            };
+            let started = start_job(
+                platform,
+                client,
+                Some(id),
+                None,
+                params,
+                &args.only,
+                &mut interrupt,
+            )
+            .await?;
+            match started {
+                Ok(run_id) => run_id,
+                Err(code) => return Ok(code),
+            }
         }
         (None, id, name) => {
-            start_job(platform, client, id, name.as_deref(), params, &args.only).await?
+            let started = start_job(
+                platform,
+                client,
+                id,
+                name.as_deref(),
+                params,
+                &args.only,
+                &mut interrupt,
+            )
+            .await?;
+            match started {
+                Ok(run_id) => run_id,
+                Err(code) => return Ok(code),
+            }
         }
     };
-    watch::started(platform, run_id)?;
     if args.no_wait {
-        let run = jobs::get_run(client, run_id).await?;
-        platform.info(&format!("run {run_id} started; not waiting (--no-wait)"));
-        if let Some(url) = &run.run_page_url {
-            platform.info(&format!("run page: {url}"));
-            platform
-                .set_output("run-url", url)
-                .map_err(|e| Error::Io(e.to_string()))?;
+        let run = interrupt.guard(jobs::get_run(client, run_id)).await;
+        let followed = async {
+            watch::started(platform, run_id)?;
+            let run = match run {
+                Ok(run) => run?,
+                Err(signal) => {
+                    let c = start::cancel(client, run_id, signal.name()).await;
+                    platform.warn(&c.message);
+                    return Ok(signal.exit_code());
+                }
+            };
+            platform.info(&format!("run {run_id} started; not waiting (--no-wait)"));
+            if let Some(url) = &run.run_page_url {
+                platform.info(&format!("run page: {url}"));
+                platform
+                    .set_output("run-url", url)
+                    .map_err(|e| Error::Io(e.to_string()))?;
+            }
+            Ok(ExitCode::Ok)
         }
-        return Ok(ExitCode::Ok);
+        .await;
+        if let Err(e) = &followed
+            && let Some(c) = start::after_error(client, run_id, e).await
+        {
+            platform.warn(&c.message);
+        }
+        return followed;
     }
-    let (_, code) = watch::watch(platform, client, run_id, &wait, &mut interrupt).await?;
-    Ok(code)
+    follow(platform, client, run_id, &wait, &mut interrupt).await
+}
+
+fn stopped(platform: &Platform, signal: crate::signal::Signal) -> ExitCode {
+    platform.warn(&format!(
+        "{}: stopped before starting a run; nothing was started",
+        signal.name()
+    ));
+    signal.exit_code()
+}
+
+/// Follows a started run to its end. An error while following it (not the run's own
+/// failure) cancels the run, or says plainly that it may still be running.
+pub(super) async fn follow(
+    platform: &Platform,
+    client: &Client,
+    run_id: i64,
+    wait: &crate::run::WaitOptions,
+    interrupt: &mut Interrupt,
+) -> Result<ExitCode, Error> {
+    let followed = async {
+        watch::started(platform, run_id)?;
+        Ok(watch::watch(platform, client, run_id, wait, interrupt)
+            .await?
+            .1)
+    }
+    .await;
+    if let Err(e) = &followed
+        && !matches!(
+            e,
+            Error::Wait(WaitError::Cancelled { .. } | WaitError::TimedOut { .. })
+        )
+        && let Some(c) = start::after_error(client, run_id, e).await
+    {
+        platform.warn(&c.message);
+    }
+    followed
 }
 
 /// Finds the job (by id, or by a name that must be unique) and starts it once.
@@ -86,7 +172,45 @@ pub(super) async fn start_job(
     job_name: Option<&str>,
     parameters: Vec<(String, String)>,
     only: &[String],
-) -> Result<i64, Error> {
+    interrupt: &mut Interrupt,
+) -> Result<Result<i64, ExitCode>, Error> {
+    let found = interrupt.guard(find_job(client, job_id, job_name)).await;
+    let job = match found {
+        Ok(job) => job?,
+        Err(signal) => return Ok(Err(stopped(platform, signal))),
+    };
+    let seed = platform
+        .idempotency_seed()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let params: Vec<String> = parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let job_key = format!("job {}", job.job_id);
+    let only_key = format!("only {}", only.join(","));
+    let mut request: Vec<&str> = vec![&job_key, &only_key];
+    request.extend(params.iter().map(String::as_str));
+    let token = idempotency_token(&seed, &request);
+    let request = JobRunRequest {
+        parameters,
+        only: only.to_vec(),
+        idempotency_token: token,
+    };
+    let body = run_now_body(&job, &request).map_err(|e| Error::bad_input(e.to_string()))?;
+    platform.info(&format!("starting job {} ({})", job.job_id, job.name()));
+    let run_now = async { Ok(jobs::run_now(client, body).await?.run_id) };
+    match start::start_run(client, interrupt, run_now).await? {
+        Ok(run_id) => Ok(Ok(run_id)),
+        Err(stop) => {
+            platform.warn(&stop.message);
+            Ok(Err(stop.signal.exit_code()))
+        }
+    }
+}
+
+/// The job by id, or by a name that must be unique.
+async fn find_job(
+    client: &Client,
+    job_id: Option<i64>,
+    job_name: Option<&str>,
+) -> Result<crate::databricks::jobs::Job, Error> {
     let job = match (job_id, job_name) {
         (Some(id), _) => jobs::get_job(client, id).await.map_err(|e| {
             if e.is_not_found() {
@@ -119,23 +243,7 @@ pub(super) async fn start_job(
         }
         (None, None) => return Err(Error::bad_input("say which job: --job-id or --job-name")),
     };
-    let seed = platform
-        .idempotency_seed()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let params: Vec<String> = parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let job_key = format!("job {}", job.job_id);
-    let only_key = format!("only {}", only.join(","));
-    let mut request: Vec<&str> = vec![&job_key, &only_key];
-    request.extend(params.iter().map(String::as_str));
-    let token = idempotency_token(&seed, &request);
-    let request = JobRunRequest {
-        parameters,
-        only: only.to_vec(),
-        idempotency_token: token,
-    };
-    let body = run_now_body(&job, &request).map_err(|e| Error::bad_input(e.to_string()))?;
-    platform.info(&format!("starting job {} ({})", job.job_id, job.name()));
-    Ok(jobs::run_now(client, body).await?.run_id)
+    Ok(job)
 }
 
 /// The id the bundle's deployment gave the job `KEY` on the target.
