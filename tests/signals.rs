@@ -205,8 +205,8 @@ fn test_sigterm_during_the_submit_cancels_the_run_it_started() {
 #[test]
 fn deploy_sigterm_while_planning_writes_nothing() {
     let emu = TestEmulator::fast();
-    // The first read of the deployment state hangs for 5 s.
-    emu.fault("GET */workspace/export=latency:5000*1");
+    // The first read of the deployment state hangs for two minutes.
+    emu.fault("GET */workspace/export=latency:120000*1");
     let dir = example();
     let child = spawn(&["deploy"], &emu, dir.path());
     let (code, out) = terminate_when(child, "the plan", || !emu.requests().is_empty());

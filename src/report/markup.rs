@@ -184,20 +184,6 @@ pub fn url_safe(url: &str) -> String {
     out
 }
 
-/// A name as one URL path segment or query value: everything but unreserved characters
-/// percent-encoded (RFC 3986).
-pub fn url_component(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// A name inside a mermaid diagram: no characters that end a statement or the block.
 pub fn mermaid(raw: &str) -> String {
     strip_ansi(raw)
@@ -277,7 +263,6 @@ mod tests {
             link("run", "https://h/x?a=(1) <b>"),
             "[run](https://h/x?a=%281%29%20%3Cb%3E)"
         );
-        assert_eq!(url_component("a b/c#d"), "a%20b%2Fc%23d");
     }
 
     #[test]
