@@ -1,6 +1,10 @@
 //! Hostile text from notebooks, traces and test names through every renderer: it stays in
 //! its cell, code span or code block (no headings, links, images, HTML, mentions or ANSI).
 
+mod common;
+
+use common::*;
+
 use brickci::report::{Report, ReportStatus, RunSummary, TaskSummary, check_run, markdown};
 use brickci::testing::{ResultFormat, SourceLocation, TestCase, TestStatus, TestSuite};
 
@@ -208,4 +212,48 @@ fn a_trace_cannot_close_its_fence() {
     let md = markdown::render(&hostile_report());
     // The trace holds a run of 8 backticks: its fence is longer.
     assert!(md.contains("\n`````````\nTraceback"), "{md}");
+}
+
+#[test]
+fn colour_codes_and_markup_from_notebooks_reach_neither_log_nor_summary() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    // An exit value with a raw ESC (the log) and JSON-escaped ones inside test results.
+    write_notebook(
+        dir.path(),
+        "test_colour.py",
+        "dbutils.notebook.exit('{\"tests\": [{\"name\": \"t\\u001b[31m1 </details> @octocat\", \"status\": \"failed\", \"message\": \"boom\\u001b[0m ![x](http://evil/)\"}]}')\n",
+    );
+    write_notebook(
+        dir.path(),
+        "colour.py",
+        "dbutils.notebook.exit('\u{1b}[32mgreen\u{1b}[0m done')\n",
+    );
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "").unwrap();
+    let junit = dir.path().join("junit.xml");
+    let env = run_env(&emu);
+    let mut env = as_refs(&env);
+    env.extend([
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+    ]);
+    let out = brickci(&["run", "--notebook", "colour.py"], &env, dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(text(&out).contains("green done"), "{}", text(&out));
+    assert!(!text(&out).contains('\u{1b}'), "{}", text(&out));
+
+    let out = brickci(
+        &["test", "test_colour.py", "--junit", junit.to_str().unwrap()],
+        &env,
+        dir.path(),
+    );
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.contains("boom"), "{md}");
+    assert_contained(&md, 1);
+    assert!(!text(&out).contains('\u{1b}'), "{}", text(&out));
+    // XML 1.0 allows no ESC: a JUnit reader would refuse the file.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("boom") && !xml.contains('\u{1b}'), "{xml}");
 }

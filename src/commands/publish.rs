@@ -13,7 +13,7 @@ use crate::cli::PublishArgs;
 use crate::error::Error;
 use crate::platform::{Annotation, Kind, Level, Platform, SUMMARY_LIMIT};
 use crate::report::{Report, azure_devops, check_run, markdown};
-use crate::testing::{TestStatus, to_junit_xml};
+use crate::testing::{TestStatus, TestSuite, to_junit_xml};
 
 /// GitHub shows at most 10 error annotations from workflow commands per step.
 const MAX_ANNOTATIONS: usize = 10;
@@ -87,7 +87,10 @@ pub async fn publish(platform: &Platform, report: &Report, args: &PublishArgs) {
     let junit = args.junit.clone().or_else(|| default_junit(platform));
     let mut junit_written = None;
     if let Some(path) = &junit {
-        match std::fs::write(path, to_junit_xml(&report.tests, &report.title)) {
+        match std::fs::write(
+            path,
+            to_junit_xml(&plain_suites(&report.tests), &report.title),
+        ) {
             Ok(()) => {
                 platform.info(&format!("JUnit written to {}", path.display()));
                 junit_written = Some(path.clone());
@@ -150,6 +153,23 @@ pub async fn publish(platform: &Platform, report: &Report, args: &PublishArgs) {
     if let Err(e) = super::publish_codecommit::pr_comment(platform, report, args).await {
         warn("comment on the CodeCommit pull request", &e);
     }
+}
+
+/// The suites without terminal escapes or other control characters, which XML 1.0 does not
+/// allow (a JUnit reader would refuse the whole file).
+fn plain_suites(suites: &[TestSuite]) -> Vec<TestSuite> {
+    let plain = crate::report::markup::strip_ansi;
+    let mut suites = suites.to_vec();
+    for s in &mut suites {
+        s.name = plain(&s.name);
+        for c in &mut s.cases {
+            c.name = plain(&c.name);
+            c.classname = c.classname.as_deref().map(plain);
+            c.message = c.message.as_deref().map(plain);
+            c.trace = c.trace.as_deref().map(plain);
+        }
+    }
+    suites
 }
 
 /// Room left in this step's summary: GitHub drops a summary over 1 MiB entirely.
