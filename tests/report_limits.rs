@@ -334,3 +334,22 @@ fn test_refuses_an_unwritable_junit_path_before_any_request() {
         emu.requests()
     );
 }
+
+#[test]
+fn test_refuses_an_explicit_post_it_could_never_make_before_any_request() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    write_notebook(dir.path(), "test_a.py", "print(1)\n");
+    let env = run_env(&emu);
+    let mut env = as_refs(&env);
+    env.push(("GITHUB_ACTIONS", "true"));
+    for args in [
+        &["test", "test_a.py", "--pr-comment", "true"][..],
+        &["test", "test_a.py", "--github-check", "true"][..],
+        &["test", "test_a.py", "--codecommit-pr-id", "7"][..],
+    ] {
+        let out = brickci(args, &env, dir.path());
+        assert_eq!(code(&out), 2, "{args:?}: {}", text(&out));
+    }
+    assert!(emu.requests().is_empty(), "{:?}", emu.requests());
+}

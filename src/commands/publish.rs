@@ -13,6 +13,7 @@ use crate::cli::PublishArgs;
 use crate::error::Error;
 use crate::platform::{Annotation, Kind, Level, Platform, SUMMARY_LIMIT};
 use crate::report::{Report, azure_devops, check_run, markdown};
+use crate::signal::{Interrupt, Signal};
 use crate::testing::{TestStatus, TestSuite, to_junit_xml};
 
 /// GitHub shows at most 10 error annotations from workflow commands per step.
@@ -52,6 +53,51 @@ pub fn check_destinations(platform: &Platform, args: &PublishArgs) -> Result<(),
             ))
         })?;
     }
+    explicit_posts_possible(platform, args)
+}
+
+/// A post asked for explicitly (`true`) that could never be made is bad input, found
+/// before the work rather than after it.
+fn explicit_posts_possible(platform: &Platform, args: &PublishArgs) -> Result<(), Error> {
+    let ado = platform.kind() == Kind::AzureDevOps;
+    let pr = platform.context().pr_number;
+    let github_comment = !ado && args.pr_comment == "true";
+    if args.github_check == "true" || github_comment {
+        if super::publish_github::token(platform).is_none() {
+            return Err(Error::bad_input(
+                "--github-check/--pr-comment true need GITHUB_TOKEN (pass secrets.GITHUB_TOKEN or github.token)",
+            ));
+        }
+        if platform.context().repository.is_none() {
+            return Err(Error::bad_input(
+                "--github-check/--pr-comment true need GITHUB_REPOSITORY",
+            ));
+        }
+    }
+    if github_comment && pr.is_none() {
+        return Err(Error::bad_input(
+            "--pr-comment true, but this run is not for a pull request",
+        ));
+    }
+    if ado
+        && args.pr_comment == "true"
+        && (pr.is_none() || platform.env().get("SYSTEM_ACCESSTOKEN").is_none())
+    {
+        return Err(Error::bad_input(
+            "--pr-comment true needs a pull request build and SYSTEM_ACCESSTOKEN (map it in the step: env: SYSTEM_ACCESSTOKEN: $(System.AccessToken))",
+        ));
+    }
+    let codecommit = [
+        &args.codecommit_repository,
+        &args.codecommit_pr_id,
+        &args.codecommit_before_commit,
+        &args.codecommit_after_commit,
+    ];
+    if codecommit.iter().any(|g| g.is_some()) && codecommit.iter().any(|g| g.is_none()) {
+        return Err(Error::bad_input(
+            "a CodeCommit comment needs all of --codecommit-repository, --codecommit-pr-id, --codecommit-before-commit and --codecommit-after-commit",
+        ));
+    }
     Ok(())
 }
 
@@ -79,7 +125,14 @@ fn writable(path: &Path) -> Result<(), String> {
     std::fs::remove_file(path).map_err(|e| e.to_string())
 }
 
-pub async fn publish(platform: &Platform, report: &Report, args: &PublishArgs) {
+/// Writes the local files, then posts; a signal stops the posting (returned, for the exit
+/// code), never the local files.
+pub async fn publish(
+    platform: &Platform,
+    report: &Report,
+    args: &PublishArgs,
+    interrupt: &mut Interrupt,
+) -> Option<Signal> {
     let warn = |what: &str, e: &dyn std::fmt::Display| {
         platform.warn(&format!("could not {what} (the test results stand): {e}"));
     };
@@ -127,7 +180,32 @@ pub async fn publish(platform: &Platform, report: &Report, args: &PublishArgs) {
             warn(&format!("set the {k} output"), &e);
         }
     }
+    if platform.kind() == Kind::AzureDevOps {
+        // The agent reads these from stdout: a test run from the JUnit file, issues for failures.
+        let junit = junit_written.as_deref().and_then(|p| p.to_str());
+        for line in azure_devops::logging_commands(report, junit) {
+            platform.command(&line);
+        }
+    }
 
+    let posted = interrupt.guard(post(platform, report, args)).await;
+    match posted {
+        Ok(()) => None,
+        Err(signal) => {
+            platform.warn(&format!(
+                "{}: stopped posting the report; the local files are written",
+                signal.name()
+            ));
+            Some(signal)
+        }
+    }
+}
+
+/// The remote destinations: check run, PR comments, Azure DevOps test run and issues.
+async fn post(platform: &Platform, report: &Report, args: &PublishArgs) {
+    let warn = |what: &str, e: &dyn std::fmt::Display| {
+        platform.warn(&format!("could not {what} (the test results stand): {e}"));
+    };
     let posted_check = match super::publish_github::publish(platform, report, args).await {
         Ok(posted) => posted,
         Err(e) => {
@@ -137,11 +215,6 @@ pub async fn publish(platform: &Platform, report: &Report, args: &PublishArgs) {
     };
     match platform.kind() {
         Kind::AzureDevOps => {
-            // The agent reads these from stdout: a test run from the JUnit file, issues for failures.
-            let junit = junit_written.as_deref().and_then(|p| p.to_str());
-            for line in azure_devops::logging_commands(report, junit) {
-                platform.command(&line);
-            }
             if let Err(e) = super::publish_azure::pr_comment(platform, report, args).await {
                 warn("comment on the pull request", &e);
             }

@@ -30,7 +30,7 @@ struct Repository {
 }
 
 /// GITHUB_TOKEN, or the action's `github-token` input; unresolved (maybe a secret reference).
-fn token(platform: &Platform) -> Option<String> {
+pub(super) fn token(platform: &Platform) -> Option<String> {
     platform
         .env()
         .get("GITHUB_TOKEN")

@@ -32,7 +32,14 @@ pub async fn run(platform: &Platform, args: &ReportArgs) -> Result<ExitCode, Err
         report.target = args.publish.target.clone();
     }
     publish::check_destinations(platform, &args.publish)?;
-    publish::publish(platform, &report, &args.publish).await;
+    // A signal here is handled by the caller, which stops the whole command.
+    publish::publish(
+        platform,
+        &report,
+        &args.publish,
+        &mut crate::signal::Interrupt::never(),
+    )
+    .await;
     platform.info(&report.headline());
     Ok(if report.status == ReportStatus::Success {
         ExitCode::Ok

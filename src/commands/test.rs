@@ -221,7 +221,7 @@ pub async fn run(
             .iter()
             .map(|task| suite_of(task, &task.task_key))
             .collect();
-        return finish(platform, args, outcome, suites).await;
+        return finish(platform, args, outcome, suites, &mut interrupt).await;
     }
     let seed = platform
         .idempotency_seed()
@@ -278,7 +278,7 @@ pub async fn run(
         }
     }
     match result? {
-        Ok((outcome, suites)) => finish(platform, args, outcome, suites).await,
+        Ok((outcome, suites)) => finish(platform, args, outcome, suites, &mut interrupt).await,
         Err(code) => Ok(code),
     }
 }
@@ -349,6 +349,7 @@ async fn finish(
     args: &TestArgs,
     outcome: Outcome,
     suites: Vec<TestSuite>,
+    interrupt: &mut Interrupt,
 ) -> Result<ExitCode, Error> {
     for s in &suites {
         let mark = if s.passed() { "passed" } else { "FAILED" };
@@ -377,8 +378,11 @@ async fn finish(
         runs: vec![run_summary("tests", &outcome)],
         tests: suites,
     };
-    publish::publish(platform, &report, &args.publish).await;
+    let signal = publish::publish(platform, &report, &args.publish, interrupt).await;
     platform.info(&report.headline());
+    if let Some(signal) = signal {
+        return Ok(signal.exit_code());
+    }
     Ok(if all_passed {
         ExitCode::Ok
     } else {
