@@ -222,3 +222,23 @@ fn deploy_sigterm_while_planning_writes_nothing() {
         "no lock, no state, no object: {writes:?}"
     );
 }
+
+#[test]
+fn test_sigterm_while_reading_the_results_stops_at_once() {
+    let emu = TestEmulator::fast();
+    // Reading the finished run's output hangs for two minutes.
+    emu.fault("GET */jobs/runs/get-output=latency:120000*1");
+    let dir = tempfile::tempdir().unwrap();
+    write_notebook(dir.path(), "test_a.py", "print(1)\n");
+    let child = spawn(&["test", "test_a.py"], &emu, dir.path());
+    // Once the run has ended, brickci's next poll sees it and reads the output.
+    let (code, out) = terminate_when(child, "reading the results", || {
+        emu.get_json("/api/2.2/jobs/runs/list")["runs"]
+            .as_array()
+            .and_then(|r| r.first())
+            .is_some_and(|r| r["state"]["life_cycle_state"] == "TERMINATED")
+    });
+    assert_eq!(code, 143, "{out}");
+    assert_eq!(emu.calls("POST", "/jobs/runs/submit").len(), 1, "{out}");
+    assert!(out.contains("stopped reading the results"), "{out}");
+}

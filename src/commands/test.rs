@@ -213,9 +213,13 @@ pub async fn run(
             Ok(run_id) => run_id,
             Err(code) => return Ok(code),
         };
-        let outcome = follow(platform, client, run_id, &wait, &mut interrupt)
+        let outcome = match follow(platform, client, run_id, &wait, &mut interrupt)
             .await
-            .0?;
+            .0?
+        {
+            Ok(outcome) => outcome,
+            Err(code) => return Ok(code),
+        };
         let suites = outcome
             .tasks
             .iter()
@@ -290,19 +294,27 @@ fn stopped(platform: &Platform, signal: Signal, what: &str) -> ExitCode {
 
 /// Follows the started run to its end and reads its outcome. An error on the way (not the
 /// run's own failure) cancels the run, or says plainly that it may still be running; the
-/// second value is whether it may still be running.
+/// second value is whether it may still be running. `Ok(Err(code))`: a signal stopped it.
 async fn follow(
     platform: &Platform,
     client: &Client,
     run_id: i64,
     wait: &WaitOptions,
     interrupt: &mut Interrupt,
-) -> (Result<Outcome, Error>, bool) {
+) -> (Result<Result<Outcome, ExitCode>, Error>, bool) {
     let followed = async {
         watch::started(platform, run_id)?;
         let mut on_event = |e| watch::print_event(platform, &e);
         let run = wait_for_run(client, run_id, wait, interrupt, &mut on_event).await?;
-        Ok(collect_outcome(client, &run).await?)
+        // Reading every task's output can take long on a slow workspace; the run has ended.
+        match interrupt.guard(collect_outcome(client, &run)).await {
+            Ok(outcome) => Ok(Ok(outcome?)),
+            Err(signal) => Ok(Err(stopped(
+                platform,
+                signal,
+                &format!("stopped reading the results of run {run_id} (it had ended)"),
+            ))),
+        }
     }
     .await;
     let running = match &followed {
@@ -435,7 +447,10 @@ async fn upload_run_collect(
     *running = true;
     let (followed, still_running) = follow(platform, client, run_id, wait, interrupt).await;
     *running = still_running;
-    let outcome = followed?;
+    let outcome = match followed? {
+        Ok(outcome) => outcome,
+        Err(code) => return Ok(Err(code)),
+    };
     let mut suites = Vec::new();
     for t in tests {
         let Some(task) = outcome.tasks.iter().find(|x| x.task_key == t.task_key) else {

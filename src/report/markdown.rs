@@ -19,11 +19,6 @@ pub fn sticky_marker(key: &str) -> String {
     )
 }
 
-/// Text made safe for a table cell or a line of markdown.
-pub fn cell(raw: &str) -> String {
-    text(raw)
-}
-
 fn seconds(ms: i64) -> String {
     if ms >= 60_000 {
         format!("{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000)
