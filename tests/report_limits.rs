@@ -353,3 +353,20 @@ fn test_refuses_an_explicit_post_it_could_never_make_before_any_request() {
     }
     assert!(emu.requests().is_empty(), "{:?}", emu.requests());
 }
+
+#[test]
+fn every_destination_limit_holds_with_its_note() {
+    let r = huge();
+    // CodeCommit, GitHub, Azure DevOps comments; the step summary.
+    for limit in [10_240, 65_536, 150_000, 1024 * 1024] {
+        let body = markdown::comment_body_within(&r, limit, "the CI run");
+        assert!(body.len() <= limit, "{limit}: {} bytes", body.len());
+        assert!(body.contains(NOTE), "{limit}");
+        // Every test listed, or the list says how many are left out.
+        let rows = body.matches("| ❌ failed |").count();
+        assert!(
+            rows == 15_000 || body.contains(&format!("… and {} more tests |", 15_000 - rows)),
+            "{limit}: {rows} rows"
+        );
+    }
+}
