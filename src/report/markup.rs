@@ -68,6 +68,12 @@ pub fn text(raw: &str) -> String {
             // Autolinks (`http://x`, `www.x`) need the literal `:` / `.` run; a `:`
             // entity breaks `://` without changing what is shown.
             ':' if chars.peek() == Some(&'/') => out.push_str("&#58;"),
+            // `www.` starts an autolink too.
+            '.' if out.len() >= 3
+                && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www") =>
+            {
+                out.push_str("&#46;")
+            }
             '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '!' | '|' | '~' | '$' => {
                 out.push('\\');
                 out.push(c);
@@ -229,13 +235,14 @@ mod tests {
 
     #[test]
     fn text_neutralises_markdown_html_and_mentions() {
-        let t = text("</details>\n# H ![i](http://e/x.png) [l](u) @octocat `c` | *b*");
+        let t = text("</details>\n# H ![i](http://e/x.png) [l](u) @octocat `c` | *b* WWW.evil.com");
         assert!(!t.contains("</details>"));
         assert!(!t.contains('\n'));
         assert!(!t.contains("@octocat"));
         assert!(!t.contains("]("));
         assert!(!t.contains("http://"));
         assert!(t.contains("\\|"));
+        assert!(!t.contains("WWW.evil"));
     }
 
     #[test]
