@@ -84,7 +84,11 @@ pub async fn collect_outcome(client: &Client, run: &Run) -> Result<Outcome, Clie
         run_url: run.run_page_url.clone(),
         life_cycle_state: run.life_cycle_state().to_string(),
         result_state: run.result_state().map(str::to_string),
-        state_message: run.state.as_ref().and_then(|s| s.state_message.clone()),
+        state_message: run
+            .state
+            .as_ref()
+            .and_then(|s| s.state_message.as_deref())
+            .map(crate::report::markup::strip_ansi),
         duration_ms,
         tasks,
     })

@@ -184,7 +184,8 @@ impl Seen {
                 message: run
                     .state
                     .as_ref()
-                    .and_then(|s| s.state_message.clone())
+                    .and_then(|s| s.state_message.as_deref())
+                    .map(crate::report::markup::strip_ansi)
                     .filter(|m| !m.is_empty()),
             });
             self.state = Some(now);
