@@ -370,3 +370,37 @@ fn every_destination_limit_holds_with_its_note() {
         );
     }
 }
+
+#[test]
+fn a_refused_check_run_still_leaves_the_pr_comment_and_the_verdict() {
+    let mut refusing = github_standin::Data::default();
+    refusing.refuse_checks = true;
+    let data: github_standin::Shared = Arc::new(Mutex::new(refusing));
+    let (url, _rt) = serve(github_standin::router(data.clone(), ""));
+    let dir = tempfile::tempdir().unwrap();
+    let saved = save(dir.path(), &report(vec![case(1, "boom".into())]));
+    let env = github_env(dir.path(), &url);
+    let out = brickci(
+        &[
+            "report",
+            &saved,
+            "--github-check",
+            "true",
+            "--pr-comment",
+            "true",
+        ],
+        &as_refs(&env),
+        dir.path(),
+    );
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    assert!(
+        text(&out).contains("could not post the check run"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        data.lock().unwrap().comments.len(),
+        1,
+        "the comment was still posted"
+    );
+}

@@ -26,6 +26,8 @@ pub struct Recorded {
 pub struct Data {
     pub requests: Vec<Recorded>,
     pub comments: Vec<(u64, String)>,
+    /// Answer check run requests 403, as for a token without `checks: write`.
+    pub refuse_checks: bool,
     next_id: u64,
 }
 
@@ -107,6 +109,13 @@ async fn create_check(
         &h,
         &body,
     );
+    if s.lock().unwrap().refuse_checks {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({ "message": "Resource not accessible by integration" })),
+        )
+            .into_response();
+    }
     let v: Value = serde_json::from_slice(&body).unwrap_or_default();
     let id = {
         let mut d = s.lock().unwrap();
