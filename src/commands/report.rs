@@ -31,7 +31,7 @@ pub async fn run(platform: &Platform, args: &ReportArgs) -> Result<ExitCode, Err
     if args.publish.target.is_some() {
         report.target = args.publish.target.clone();
     }
-    publish::check_destinations(platform, &args.publish)?;
+    super::publish_checks::check_destinations(platform, &args.publish)?;
     // A signal here is handled by the caller, which stops the whole command.
     publish::publish(
         platform,

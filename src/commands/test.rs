@@ -197,7 +197,7 @@ pub async fn run(
         .collect::<Result<Vec<_>, _>>()?;
     let wait = watch::wait_options(&args.wait)?;
     // Where the results go is checked before any request, so no run's results are lost.
-    publish::check_destinations(platform, &args.publish)?;
+    super::publish_checks::check_destinations(platform, &args.publish)?;
     if args.job_id.is_some() || args.job_name.is_some() {
         let started = super::run::start_job(
             platform,
