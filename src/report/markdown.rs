@@ -106,7 +106,12 @@ pub fn render_within(report: &Report, limit: usize, full_at: &str) -> String {
             rows,
             plan_table: false,
         };
-        let what = format!("{} of {total} tests listed", rows.min(total));
+        let failed = report.counts().failed;
+        let what = format!(
+            "traces left out, {} of {failed} failures described, {} of {total} tests listed",
+            rows.min(200).min(failed),
+            rows.min(total)
+        );
         render_shaped(report, &shape, Some(&note(&what)))
     };
     let (mut lo, mut hi) = (0usize, total);
