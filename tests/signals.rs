@@ -242,3 +242,20 @@ fn test_sigterm_while_reading_the_results_stops_at_once() {
     assert_eq!(emu.calls("POST", "/jobs/runs/submit").len(), 1, "{out}");
     assert!(out.contains("stopped reading the results"), "{out}");
 }
+
+#[test]
+fn run_sigterm_while_reading_the_results_stops_at_once() {
+    let emu = TestEmulator::fast();
+    emu.fault("GET */jobs/runs/get-output=latency:120000*1");
+    let dir = tempfile::tempdir().unwrap();
+    write_notebook(dir.path(), "nb.py", "print(1)\n");
+    let child = spawn(&["run", "--notebook", "nb.py"], &emu, dir.path());
+    let (code, out) = terminate_when(child, "reading the results", || {
+        emu.get_json("/api/2.2/jobs/runs/list")["runs"]
+            .as_array()
+            .and_then(|r| r.first())
+            .is_some_and(|r| r["state"]["life_cycle_state"] == "TERMINATED")
+    });
+    assert_eq!(code, 143, "{out}");
+    assert!(out.contains("stopped reading the results"), "{out}");
+}
