@@ -69,6 +69,22 @@ impl Interrupt {
         *self.rx.borrow()
     }
 
+    /// Runs `work` unless a signal came or comes first; then `work` is dropped (a request
+    /// in flight is abandoned) and the signal returned. For steps that start nothing.
+    pub async fn guard<T>(
+        &mut self,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<T, Signal> {
+        if let Some(s) = self.received() {
+            return Err(s);
+        }
+        tokio::select! {
+            biased;
+            s = self.wait() => Err(s),
+            r = work => Ok(r),
+        }
+    }
+
     /// Waits for a signal.
     pub async fn wait(&mut self) -> Signal {
         loop {

@@ -135,9 +135,10 @@ impl AzureDevOps {
             .flatten()
             .find_map(|t| {
                 let first = t["comments"].as_array()?.first()?;
+                // At the start only: a marker quoted inside another report is not ours.
                 first["content"]
                     .as_str()?
-                    .contains(marker)
+                    .starts_with(marker)
                     .then(|| (t["id"].as_u64(), first["id"].as_u64()))
             });
         if let Some((Some(thread), Some(comment))) = ours {

@@ -190,9 +190,25 @@ pub async fn deploy(
         return legacy(platform, client, args, jobs).await;
     }
     let p = &args.plan;
-    let (bundle, files, libraries) = prepare(platform, client, p).await?;
+    // Until the lock is taken nothing is written: a signal stops at once.
+    let nothing_yet = |signal: crate::signal::Signal| {
+        platform.warn(&format!("{}: stopped; nothing was deployed", signal.name()));
+        Ok(signal.exit_code())
+    };
+    let (bundle, files, libraries) =
+        match interrupt.clone().guard(prepare(platform, client, p)).await {
+            Ok(prepared) => prepared?,
+            Err(signal) => return nothing_yet(signal),
+        };
     // A first plan without the lock: a deploy with nothing to do writes nothing at all.
-    let (first, st) = compute(client, &bundle, &files, &libraries, p).await?;
+    let (first, st) = match interrupt
+        .clone()
+        .guard(compute(client, &bundle, &files, &libraries, p))
+        .await
+    {
+        Ok(computed) => computed?,
+        Err(signal) => return nothing_yet(signal),
+    };
     show(platform, &first, &p.bundle.output, p.verbose);
     if first.changes() == 0 {
         platform.info("nothing to deploy");
@@ -239,7 +255,17 @@ async fn deploy_locked(
     let p = &args.plan;
     // Planned again under the lock: another deploy may have finished in between. Shown and
     // approved again only if it differs from the plan already shown.
-    let (plan, st) = compute(client, bundle, files, libraries, p).await?;
+    let (plan, st) = match interrupt
+        .clone()
+        .guard(compute(client, bundle, files, libraries, p))
+        .await
+    {
+        Ok(computed) => computed?,
+        Err(signal) => {
+            platform.warn(&format!("{}: stopped; nothing was deployed", signal.name()));
+            return Ok(signal.exit_code());
+        }
+    };
     if !plan.same_changes(approved) {
         platform.warn("the workspace changed while waiting for the lock; the plan now is:");
         show(platform, &plan, &p.bundle.output, p.verbose);

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod deploy;
 pub mod publish;
 mod publish_azure;
+mod publish_checks;
 mod publish_codecommit;
 mod publish_github;
 pub mod report;

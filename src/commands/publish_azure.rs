@@ -6,7 +6,12 @@ use crate::cli::PublishArgs;
 use crate::error::Error;
 use crate::http::{HttpOptions, client};
 use crate::platform::Platform;
+use crate::report::check_run::full_report_at;
 use crate::report::{Report, markdown};
+
+/// Azure DevOps refuses a thread comment over 150,000 characters ("A discussion comment
+/// cannot be longer than 150000 characters"; not in the REST reference, seen from the API).
+pub const COMMENT_LIMIT: usize = 150_000;
 
 pub async fn pr_comment(
     platform: &Platform,
@@ -17,7 +22,7 @@ pub async fn pr_comment(
         platform,
         &args.pr_comment,
         &markdown::sticky_marker(&report.key),
-        &markdown::comment_body(report),
+        &markdown::comment_body_within(report, COMMENT_LIMIT, &full_report_at(report)),
     )
     .await
 }

@@ -4,7 +4,11 @@ use crate::aws::codecommit::{PrComment, post_pr_comment};
 use crate::cli::PublishArgs;
 use crate::error::Error;
 use crate::platform::Platform;
+use crate::report::check_run::full_report_at;
 use crate::report::{Report, markdown};
+
+/// CodeCommit refuses a comment over 10,240 characters (CommentContentSizeLimitExceededException).
+pub const COMMENT_LIMIT: usize = 10_240;
 use crate::util::fnv1a64;
 
 pub async fn pr_comment(
@@ -31,7 +35,7 @@ pub async fn pr_comment(
             "a CodeCommit comment needs all of --codecommit-repository, --codecommit-pr-id, --codecommit-before-commit and --codecommit-after-commit",
         ));
     };
-    let body = markdown::comment_body(report);
+    let body = markdown::comment_body_within(report, COMMENT_LIMIT, &full_report_at(report));
     let seed = platform.idempotency_seed().unwrap_or_default();
     let token = format!(
         "brickci-{:016x}",

@@ -1,13 +1,17 @@
 //! The GitHub side of publishing: check run and sticky PR comment, when a token is there.
-//! With `auto` a failure to post is a warning (the verdict stays the tests'); asked for
-//! explicitly (`true`), it fails the step. `brickci plan` posts its own sticky comment
-//! through the same path ([`sticky_comment`]).
+//! For a test report a failure to post is a warning (the verdict stays the tests'; an
+//! explicit `true` that could never post is refused before the tests run). `brickci plan`
+//! posts its own sticky comment through the same path ([`sticky_comment`]), where an
+//! explicit `true` that fails fails the step.
 
 use crate::cli::PublishArgs;
 use crate::error::Error;
 use crate::github::{CommentAction, GitHub, GitHubError};
 use crate::platform::{Kind, Platform};
 use crate::report::{Report, check_run, markdown};
+
+/// GitHub refuses an issue comment body over 65,536 characters (422).
+pub const COMMENT_LIMIT: usize = 65_536;
 
 /// An `auto|true|false` flag: `auto` is what the circumstances allow.
 pub(super) fn wanted(flag: &str, auto: bool) -> bool {
@@ -27,7 +31,7 @@ struct Repository {
 }
 
 /// GITHUB_TOKEN, or the action's `github-token` input; unresolved (maybe a secret reference).
-fn token(platform: &Platform) -> Option<String> {
+pub(super) fn token(platform: &Platform) -> Option<String> {
     platform
         .env()
         .get("GITHUB_TOKEN")
@@ -142,9 +146,9 @@ pub async fn publish(
     };
     let r = connect(platform, &token).await?;
 
+    // The tests have run: a post that fails is a warning, whatever the flag said.
     let mut posted = false;
     if want_check {
-        let explicit = args.github_check == "true";
         match check(
             &r.gh,
             &r.owner,
@@ -159,7 +163,6 @@ pub async fn publish(
                 platform.info(&format!("check run {id} posted to {}", r.full));
                 posted = true;
             }
-            Err(e) if explicit => return Err(forge(&e)),
             Err(e) => platform.warn(&format!(
                 "could not post the check run (needs checks: write): {e}"
             )),
@@ -169,9 +172,13 @@ pub async fn publish(
         upsert_comment(
             platform,
             &r,
-            args.pr_comment == "true",
+            false,
             &markdown::sticky_marker(&report.key),
-            &markdown::comment_body(report),
+            &markdown::comment_body_within(
+                report,
+                COMMENT_LIMIT,
+                &check_run::full_report_at(report),
+            ),
         )
         .await?;
     }
@@ -190,14 +197,7 @@ async fn check(
     let id = gh
         .create_check_run(owner, repo, &report.title, sha, details)
         .await?;
-    let mut batches = check_run::batches(check_run::annotations(report));
-    if batches.is_empty() {
-        batches.push(Vec::new());
-    }
-    let outputs = batches
-        .into_iter()
-        .map(|b| check_run::output(report, b))
-        .collect();
+    let outputs = check_run::outputs(report, check_run::batches(check_run::annotations(report)));
     gh.complete_check_run(owner, repo, id, check_run::conclusion(report), outputs)
         .await?;
     Ok(id)

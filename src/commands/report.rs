@@ -58,7 +58,15 @@ pub async fn run(platform: &Platform, args: &ReportArgs) -> Result<ExitCode, Err
     if args.publish.target.is_some() {
         report.target = args.publish.target.clone();
     }
-    publish::publish(platform, &report, &args.publish).await?;
+    super::publish_checks::check_destinations(platform, &args.publish)?;
+    // A signal here is handled by the caller, which stops the whole command.
+    publish::publish(
+        platform,
+        &report,
+        &args.publish,
+        &mut crate::signal::Interrupt::never(),
+    )
+    .await;
     platform.info(&report.headline());
     Ok(if report.status == ReportStatus::Success {
         ExitCode::Ok

@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::Platform;
 use crate::run::job::{JobRunRequest, run_now_body};
+use crate::run::{WaitError, collect_outcome, start, wait_for_run};
 use crate::signal::Interrupt;
 use crate::util::idempotency_token;
 
@@ -46,7 +47,11 @@ pub async fn run(
                     "--param and --only cannot change a run started elsewhere (--attach)",
                 ));
             }
-            jobs::get_run(client, run_id).await.map_err(|e| {
+            let found = match interrupt.guard(jobs::get_run(client, run_id)).await {
+                Ok(found) => found,
+                Err(signal) => return Ok(stopped(platform, signal)),
+            };
+            found.map_err(|e| {
                 if e.is_not_found() {
                     Error::bad_input(format!("--attach {run_id}: no such run"))
                 } else {
@@ -56,27 +61,147 @@ pub async fn run(
             run_id
         }
         (None, None, None) if args.key.is_some() => {
-            let id = bundle_job_id(platform, client, args).await?;
-            start_job(platform, client, Some(id), None, params, &args.only).await?
+            let id = match interrupt.guard(bundle_job_id(platform, client, args)).await {
+                Ok(id) => id?,
+                Err(signal) => return Ok(stopped(platform, signal)),
+            };
+            let started = start_job(
+                platform,
+                client,
+                Some(id),
+                None,
+                params,
+                &args.only,
+                &mut interrupt,
+            )
+            .await?;
+            match started {
+                Ok(run_id) => run_id,
+                Err(code) => return Ok(code),
+            }
         }
         (None, id, name) => {
-            start_job(platform, client, id, name.as_deref(), params, &args.only).await?
+            let started = start_job(
+                platform,
+                client,
+                id,
+                name.as_deref(),
+                params,
+                &args.only,
+                &mut interrupt,
+            )
+            .await?;
+            match started {
+                Ok(run_id) => run_id,
+                Err(code) => return Ok(code),
+            }
         }
     };
-    watch::started(platform, run_id)?;
     if args.no_wait {
-        let run = jobs::get_run(client, run_id).await?;
-        platform.info(&format!("run {run_id} started; not waiting (--no-wait)"));
-        if let Some(url) = &run.run_page_url {
-            platform.info(&format!("run page: {url}"));
-            platform
-                .set_output("run-url", url)
-                .map_err(|e| Error::Io(e.to_string()))?;
+        let run = interrupt.guard(jobs::get_run(client, run_id)).await;
+        let followed = async {
+            watch::started(platform, run_id)?;
+            let run = match run {
+                Ok(run) => run?,
+                Err(signal) => {
+                    let c = start::cancel(client, run_id, signal.name()).await;
+                    platform.warn(&c.message);
+                    return Ok(signal.exit_code());
+                }
+            };
+            platform.info(&format!("run {run_id} started; not waiting (--no-wait)"));
+            if let Some(url) = &run.run_page_url {
+                platform.info(&format!("run page: {url}"));
+                platform
+                    .set_output("run-url", url)
+                    .map_err(|e| Error::Io(e.to_string()))?;
+            }
+            Ok(ExitCode::Ok)
         }
-        return Ok(ExitCode::Ok);
+        .await;
+        if let Err(e) = &followed
+            && let Some(c) = start::after_error(client, run_id, e).await
+        {
+            platform.warn(&c.message);
+        }
+        return followed;
     }
-    let (_, code) = watch::watch(platform, client, run_id, &wait, &mut interrupt).await?;
-    Ok(code)
+    follow(platform, client, run_id, &wait, &mut interrupt).await
+}
+
+fn stopped(platform: &Platform, signal: crate::signal::Signal) -> ExitCode {
+    platform.warn(&format!(
+        "{}: stopped before starting a run; nothing was started",
+        signal.name()
+    ));
+    signal.exit_code()
+}
+
+/// Follows a started run to its end. An error while following it (not the run's own
+/// failure) cancels the run, or says plainly that it may still be running.
+pub(super) async fn follow(
+    platform: &Platform,
+    client: &Client,
+    run_id: i64,
+    wait: &crate::run::WaitOptions,
+    interrupt: &mut Interrupt,
+) -> Result<ExitCode, Error> {
+    let followed = async {
+        watch::started(platform, run_id)?;
+        watch_to_end(platform, client, run_id, wait, interrupt).await
+    }
+    .await;
+    if let Err(e) = &followed
+        && !matches!(
+            e,
+            Error::Wait(WaitError::Cancelled { .. } | WaitError::TimedOut { .. })
+        )
+        && let Some(c) = start::after_error(client, run_id, e).await
+    {
+        platform.warn(&c.message);
+    }
+    followed
+}
+
+/// Waits for the run and reports it, as `watch::watch` does, except that reading a finished
+/// run's results (one request per task) also gives way to a signal.
+pub(super) async fn watch_to_end(
+    platform: &Platform,
+    client: &Client,
+    run_id: i64,
+    wait: &crate::run::WaitOptions,
+    interrupt: &mut Interrupt,
+) -> Result<ExitCode, Error> {
+    let mut on_event = |event| watch::print_event(platform, &event);
+    let run = match wait_for_run(client, run_id, wait, interrupt, &mut on_event).await {
+        Ok(run) => run,
+        Err(e) => {
+            // Still tell the pipeline what state the run was left in.
+            if let WaitError::Cancelled { run: Some(run), .. }
+            | WaitError::TimedOut { run: Some(run), .. } = &e
+            {
+                let state = run.result_state().unwrap_or(run.life_cycle_state());
+                let _ = platform.set_output("result-state", state);
+            }
+            return Err(e.into());
+        }
+    };
+    let outcome = match interrupt.guard(collect_outcome(client, &run)).await {
+        Ok(outcome) => outcome?,
+        Err(signal) => {
+            platform.warn(&format!(
+                "{}: stopped reading the results of run {run_id} (it had ended)",
+                signal.name()
+            ));
+            return Ok(signal.exit_code());
+        }
+    };
+    watch::report(platform, &outcome)?;
+    Ok(if outcome.succeeded() {
+        ExitCode::Ok
+    } else {
+        ExitCode::Failed
+    })
 }
 
 /// Finds the job (by id, or by a name that must be unique) and starts it once.
@@ -87,7 +212,45 @@ pub(super) async fn start_job(
     job_name: Option<&str>,
     parameters: Vec<(String, String)>,
     only: &[String],
-) -> Result<i64, Error> {
+    interrupt: &mut Interrupt,
+) -> Result<Result<i64, ExitCode>, Error> {
+    let found = interrupt.guard(find_job(client, job_id, job_name)).await;
+    let job = match found {
+        Ok(job) => job?,
+        Err(signal) => return Ok(Err(stopped(platform, signal))),
+    };
+    let seed = platform
+        .idempotency_seed()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let params: Vec<String> = parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let job_key = format!("job {}", job.job_id);
+    let only_key = format!("only {}", only.join(","));
+    let mut request: Vec<&str> = vec![&job_key, &only_key];
+    request.extend(params.iter().map(String::as_str));
+    let token = idempotency_token(&seed, &request);
+    let request = JobRunRequest {
+        parameters,
+        only: only.to_vec(),
+        idempotency_token: token,
+    };
+    let body = run_now_body(&job, &request).map_err(|e| Error::bad_input(e.to_string()))?;
+    platform.info(&format!("starting job {} ({})", job.job_id, job.name()));
+    let run_now = async { Ok(jobs::run_now(client, body).await?.run_id) };
+    match start::start_run(client, interrupt, run_now).await? {
+        Ok(run_id) => Ok(Ok(run_id)),
+        Err(stop) => {
+            platform.warn(&stop.message);
+            Ok(Err(stop.signal.exit_code()))
+        }
+    }
+}
+
+/// The job by id, or by a name that must be unique.
+async fn find_job(
+    client: &Client,
+    job_id: Option<i64>,
+    job_name: Option<&str>,
+) -> Result<crate::databricks::jobs::Job, Error> {
     let job = match (job_id, job_name) {
         (Some(id), _) => jobs::get_job(client, id).await.map_err(|e| {
             if e.is_not_found() {
@@ -120,23 +283,7 @@ pub(super) async fn start_job(
         }
         (None, None) => return Err(Error::bad_input("say which job: --job-id or --job-name")),
     };
-    let seed = platform
-        .idempotency_seed()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let params: Vec<String> = parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let job_key = format!("job {}", job.job_id);
-    let only_key = format!("only {}", only.join(","));
-    let mut request: Vec<&str> = vec![&job_key, &only_key];
-    request.extend(params.iter().map(String::as_str));
-    let token = idempotency_token(&seed, &request);
-    let request = JobRunRequest {
-        parameters,
-        only: only.to_vec(),
-        idempotency_token: token,
-    };
-    let body = run_now_body(&job, &request).map_err(|e| Error::bad_input(e.to_string()))?;
-    platform.info(&format!("starting job {} ({})", job.job_id, job.name()));
-    Ok(jobs::run_now(client, body).await?.run_id)
+    Ok(job)
 }
 
 /// The id the bundle's deployment gave the job `KEY` on the target.

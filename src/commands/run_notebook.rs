@@ -3,13 +3,13 @@
 use serde_json::json;
 
 use crate::cli::RunArgs;
-use crate::databricks::{Client, scim};
+use crate::databricks::{Client, ClientError, scim};
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::{Kind, Platform};
-use crate::run::WaitOptions;
 use crate::run::notebook::{self, Compute, NotebookRunRequest, NotebookSource};
-use crate::signal::Interrupt;
+use crate::run::{WaitError, WaitOptions, start};
+use crate::signal::{Interrupt, Signal};
 use crate::util::{fnv1a64, idempotency_token};
 
 use super::watch;
@@ -86,51 +86,151 @@ pub async fn run(
         let mut body = notebook::submit_body(&request);
         body["git_source"] = git.0;
         body["tasks"][0]["notebook_task"]["source"] = json!("GIT");
-        let run_id = crate::databricks::jobs::submit(client, body).await?.run_id;
-        watch::started(platform, run_id)?;
-        return finish(platform, client, run_id, args, wait, &mut interrupt).await;
+        let submit = async { Ok(crate::databricks::jobs::submit(client, body).await?.run_id) };
+        let mut state = RunState::NotStarted;
+        return start_and_follow(
+            platform,
+            client,
+            args,
+            wait,
+            &mut interrupt,
+            submit,
+            &mut state,
+        )
+        .await;
     }
 
     let (folder, temporary) = match &args.workspace_dir {
         Some(dir) => (super::values::workspace_dir(dir)?, false),
         None => {
-            let me = scim::me(client).await?.me;
+            let me = match interrupt.guard(scim::me(client)).await {
+                Ok(me) => me?.me,
+                Err(signal) => {
+                    return Ok(stopped(platform, signal, "nothing was uploaded or started"));
+                }
+            };
             let user = me.user_name.unwrap_or_else(|| "brickci".into());
             (format!("/Users/{user}/.brickci/tmp/{folder_id}"), true)
         }
     };
     platform.group_start(&format!("brickci run {}", local.display()));
+    let mut state = RunState::NotStarted;
     let result = async {
-        let path = notebook::upload(client, &folder, &source).await?;
+        let uploaded = interrupt
+            .guard(notebook::upload(client, &folder, &source))
+            .await;
+        let path = match uploaded {
+            Ok(path) => path?,
+            Err(signal) => {
+                return Ok(stopped(
+                    platform,
+                    signal,
+                    "stopped during the upload; no run was started",
+                ));
+            }
+        };
         platform.info(&format!("uploaded {} to {path}", local.display()));
         request.workspace_path = path;
-        let run_id = notebook::submit(client, &request).await?;
-        watch::started(platform, run_id)?;
-        finish(platform, client, run_id, args, wait, &mut interrupt).await
+        let submit = notebook::submit(client, &request);
+        start_and_follow(
+            platform,
+            client,
+            args,
+            wait,
+            &mut interrupt,
+            submit,
+            &mut state,
+        )
+        .await
     }
     .await;
     platform.group_end();
     if temporary && !args.keep_upload && !args.no_wait {
-        watch::remove_folder(platform, client, &folder).await;
+        match state {
+            // The run still needs its notebook: keep it, and say where.
+            RunState::Running => platform.warn(&format!(
+                "the uploaded notebook stays in {folder}: the run may still be using it"
+            )),
+            RunState::NotStarted | RunState::Ended => {
+                watch::remove_folder(platform, client, &folder).await;
+            }
+        }
     }
     result
 }
 
-async fn finish(
+/// What the run came to, for the cleanup: its notebook may only go once it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunState {
+    NotStarted,
+    Running,
+    Ended,
+}
+
+fn stopped(platform: &Platform, signal: Signal, what: &str) -> ExitCode {
+    platform.warn(&format!("{}: {what}", signal.name()));
+    signal.exit_code()
+}
+
+/// Starts the run unless a signal came first, then follows it (or not, with --no-wait).
+/// Whatever stops the command after the run started cancels it or says it is still running.
+async fn start_and_follow(
     platform: &Platform,
     client: &Client,
-    run_id: i64,
     args: &RunArgs,
     wait: &WaitOptions,
     interrupt: &mut Interrupt,
+    submit: impl std::future::Future<Output = Result<i64, ClientError>>,
+    state: &mut RunState,
 ) -> Result<ExitCode, Error> {
-    if args.no_wait {
-        platform.info(&format!("run {run_id} started; not waiting (--no-wait)"));
-        return Ok(ExitCode::Ok);
+    let run_id = match start::start_run(client, interrupt, submit).await? {
+        Ok(run_id) => run_id,
+        Err(stop) => {
+            platform.warn(&stop.message);
+            if stop.maybe_running {
+                *state = RunState::Running;
+            }
+            return Ok(stop.signal.exit_code());
+        }
+    };
+    *state = RunState::Running;
+    let followed = async {
+        watch::started(platform, run_id)?;
+        if args.no_wait {
+            if let Some(signal) = interrupt.received() {
+                let c = start::cancel(client, run_id, signal.name()).await;
+                platform.warn(&c.message);
+                return Ok(signal.exit_code());
+            }
+            platform.info(&format!("run {run_id} started; not waiting (--no-wait)"));
+            return Ok(ExitCode::Ok);
+        }
+        super::run::watch_to_end(platform, client, run_id, wait, interrupt).await
     }
-    Ok(watch::watch(platform, client, run_id, wait, interrupt)
-        .await?
-        .1)
+    .await;
+    match &followed {
+        Ok(_) if args.no_wait => {}
+        Ok(_) => *state = RunState::Ended,
+        Err(Error::Wait(WaitError::Cancelled { run, .. } | WaitError::TimedOut { run, .. })) => {
+            if run.as_ref().is_some_and(|r| r.is_terminal()) {
+                *state = RunState::Ended;
+            } else {
+                platform.warn(&format!(
+                    "run {run_id} was asked to stop and had not ended yet"
+                ));
+            }
+        }
+        Err(e) => match start::after_error(client, run_id, e).await {
+            None => *state = RunState::Ended,
+            Some(c) => {
+                platform.warn(&c.message);
+                if !c.maybe_running {
+                    *state = RunState::Ended;
+                }
+            }
+        },
+    }
+    followed
 }
 
 /// The `git_source` for `--git-ref`, and the notebook's path in the repository.

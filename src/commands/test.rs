@@ -13,8 +13,10 @@ use crate::exit::ExitCode;
 use crate::platform::Platform;
 use crate::report::{Report, ReportStatus, RunSummary, TaskSummary};
 use crate::run::notebook::NotebookSource;
-use crate::run::{Outcome, TaskOutcome, WaitOptions, collect_outcome, wait_for_run};
-use crate::signal::Interrupt;
+use crate::run::{
+    Outcome, TaskOutcome, WaitError, WaitOptions, collect_outcome, start, wait_for_run,
+};
+use crate::signal::{Interrupt, Signal};
 use crate::testing::{
     NotebookRunResult, TestStatus, TestSuite, locate_failures, parse_notebook_result,
 };
@@ -194,26 +196,36 @@ pub async fn run(
     super::values::timeout(args.wait.timeout)?;
     super::values::new_cluster(args.compute.new_cluster.as_deref())?;
     let wait = watch::wait_options(&args.wait)?;
+    // Where the results go is checked before any request, so no run's results are lost.
+    super::publish_checks::check_destinations(platform, &args.publish)?;
     if args.job_id.is_some() || args.job_name.is_some() {
-        let run_id = super::run::start_job(
+        let started = super::run::start_job(
             platform,
             client,
             args.job_id,
             args.job_name.as_deref(),
             params,
             &[],
+            &mut interrupt,
         )
         .await?;
-        watch::started(platform, run_id)?;
-        let mut on_event = |e| watch::print_event(platform, &e);
-        let run = wait_for_run(client, run_id, &wait, &mut interrupt, &mut on_event).await?;
-        let outcome = collect_outcome(client, &run).await?;
+        let run_id = match started {
+            Ok(run_id) => run_id,
+            Err(code) => return Ok(code),
+        };
+        let outcome = match follow(platform, client, run_id, &wait, &mut interrupt)
+            .await
+            .0?
+        {
+            Ok(outcome) => outcome,
+            Err(code) => return Ok(code),
+        };
         let suites = outcome
             .tasks
             .iter()
             .map(|task| suite_of(task, &task.task_key))
             .collect();
-        return finish(platform, args, outcome, suites).await;
+        return finish(platform, args, outcome, suites, &mut interrupt).await;
     }
     let seed = platform
         .idempotency_seed()
@@ -248,13 +260,17 @@ pub async fn run(
         }
     }
 
-    let me = scim::me(client).await?.me;
+    let me = match interrupt.guard(scim::me(client)).await {
+        Ok(me) => me?.me,
+        Err(signal) => return Ok(stopped(platform, signal, "nothing was uploaded or started")),
+    };
     let folder = format!(
         "/Users/{}/.brickci/tmp/test-{id}",
         me.user_name.as_deref().unwrap_or("brickci")
     );
     let tests = notebooks(args, &folder)?;
     platform.group_start(&format!("brickci test: {} notebooks", tests.len()));
+    let mut running = false;
     let result = upload_run_collect(
         platform,
         client,
@@ -264,14 +280,70 @@ pub async fn run(
         &token,
         &wait,
         &mut interrupt,
+        &mut running,
     )
     .await;
     platform.group_end();
     if tests.iter().any(|t| t.local.is_some()) {
-        watch::remove_folder(platform, client, &folder).await;
+        if running {
+            // The run may still need its notebooks.
+            platform.warn(&format!(
+                "the uploaded test notebooks stay in {folder}: the run may still be using them"
+            ));
+        } else {
+            watch::remove_folder(platform, client, &folder).await;
+        }
     }
-    let (outcome, suites) = result?;
-    finish(platform, args, outcome, suites).await
+    match result? {
+        Ok((outcome, suites)) => finish(platform, args, outcome, suites, &mut interrupt).await,
+        Err(code) => Ok(code),
+    }
+}
+
+fn stopped(platform: &Platform, signal: Signal, what: &str) -> ExitCode {
+    platform.warn(&format!("{}: {what}", signal.name()));
+    signal.exit_code()
+}
+
+/// Follows the started run to its end and reads its outcome. An error on the way (not the
+/// run's own failure) cancels the run, or says plainly that it may still be running; the
+/// second value is whether it may still be running. `Ok(Err(code))`: a signal stopped it.
+async fn follow(
+    platform: &Platform,
+    client: &Client,
+    run_id: i64,
+    wait: &WaitOptions,
+    interrupt: &mut Interrupt,
+) -> (Result<Result<Outcome, ExitCode>, Error>, bool) {
+    let followed = async {
+        watch::started(platform, run_id)?;
+        let mut on_event = |e| watch::print_event(platform, &e);
+        let run = wait_for_run(client, run_id, wait, interrupt, &mut on_event).await?;
+        // Reading every task's output can take long on a slow workspace; the run has ended.
+        match interrupt.guard(collect_outcome(client, &run)).await {
+            Ok(outcome) => Ok(Ok(outcome?)),
+            Err(signal) => Ok(Err(stopped(
+                platform,
+                signal,
+                &format!("stopped reading the results of run {run_id} (it had ended)"),
+            ))),
+        }
+    }
+    .await;
+    let running = match &followed {
+        Ok(_) => false,
+        Err(Error::Wait(WaitError::Cancelled { run, .. } | WaitError::TimedOut { run, .. })) => {
+            !run.as_ref().is_some_and(|r| r.is_terminal())
+        }
+        Err(e) => match start::after_error(client, run_id, e).await {
+            None => false,
+            Some(c) => {
+                platform.warn(&c.message);
+                c.maybe_running
+            }
+        },
+    };
+    (followed, running)
 }
 
 /// A task's results, read from its exit value (or its run result).
@@ -302,6 +374,7 @@ async fn finish(
     args: &TestArgs,
     outcome: Outcome,
     suites: Vec<TestSuite>,
+    interrupt: &mut Interrupt,
 ) -> Result<ExitCode, Error> {
     for s in &suites {
         let mark = if s.passed() { "passed" } else { "FAILED" };
@@ -330,8 +403,11 @@ async fn finish(
         runs: vec![run_summary("tests", &outcome)],
         tests: suites,
     };
-    publish::publish(platform, &report, &args.publish).await?;
+    let signal = publish::publish(platform, &report, &args.publish, interrupt).await;
     platform.info(&report.headline());
+    if let Some(signal) = signal {
+        return Ok(signal.exit_code());
+    }
     Ok(if all_passed {
         ExitCode::Ok
     } else {
@@ -339,6 +415,8 @@ async fn finish(
     })
 }
 
+/// Uploads, starts and follows the test run. `Ok(Err(code))`: a signal stopped it (said
+/// in the log). `running` says whether a run may still be using the uploaded notebooks.
 #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these
 async fn upload_run_collect(
     platform: &Platform,
@@ -349,20 +427,43 @@ async fn upload_run_collect(
     token: &str,
     wait: &WaitOptions,
     interrupt: &mut Interrupt,
-) -> Result<(Outcome, Vec<TestSuite>), Error> {
+    running: &mut bool,
+) -> Result<Result<(Outcome, Vec<TestSuite>), ExitCode>, Error> {
     for t in tests {
         if let Some(src) = &t.local {
             let dir = &t.workspace_path[..t.workspace_path.rfind('/').unwrap_or(0)];
-            crate::run::notebook::upload(client, dir, src).await?;
+            match interrupt
+                .guard(crate::run::notebook::upload(client, dir, src))
+                .await
+            {
+                Ok(uploaded) => uploaded?,
+                Err(signal) => {
+                    return Ok(Err(stopped(
+                        platform,
+                        signal,
+                        "stopped during the upload; no run was started",
+                    )));
+                }
+            };
         }
     }
-    let run_id = jobs::submit(client, submit_body(args, tests, params, token)?)
-        .await?
-        .run_id;
-    watch::started(platform, run_id)?;
-    let mut on_event = |e| watch::print_event(platform, &e);
-    let run = wait_for_run(client, run_id, wait, interrupt, &mut on_event).await?;
-    let outcome = collect_outcome(client, &run).await?;
+    let body = submit_body(args, tests, params, token)?;
+    let submit = async { Ok(jobs::submit(client, body).await?.run_id) };
+    let run_id = match start::start_run(client, interrupt, submit).await? {
+        Ok(run_id) => run_id,
+        Err(stop) => {
+            platform.warn(&stop.message);
+            *running = stop.maybe_running;
+            return Ok(Err(stop.signal.exit_code()));
+        }
+    };
+    *running = true;
+    let (followed, still_running) = follow(platform, client, run_id, wait, interrupt).await;
+    *running = still_running;
+    let outcome = match followed? {
+        Ok(outcome) => outcome,
+        Err(code) => return Ok(Err(code)),
+    };
     let mut suites = Vec::new();
     for t in tests {
         let Some(task) = outcome.tasks.iter().find(|x| x.task_key == t.task_key) else {
@@ -374,7 +475,7 @@ async fn upload_run_collect(
         }
         suites.push(suite);
     }
-    Ok((outcome, suites))
+    Ok(Ok((outcome, suites)))
 }
 
 pub fn run_summary(name: &str, o: &Outcome) -> RunSummary {

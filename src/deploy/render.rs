@@ -73,8 +73,13 @@ pub fn json(plan: &Plan) -> String {
     serde_json::to_string_pretty(&doc).expect("plan serialises")
 }
 
+/// Names come from the bundle (untrusted): one escaping for every renderer.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::report::markup::text(s)
+}
+
+fn code(s: &str) -> String {
+    crate::report::markup::code(s, true)
 }
 
 /// Changes in a table, unchanged objects folded away.
@@ -87,9 +92,9 @@ pub fn markdown(plan: &Plan) -> String {
         Op::Orphaned => "⚠️ orphaned",
     };
     let mut out = format!(
-        "### Deploy plan: `{}` → `{}`\n\n{}\n\n",
-        cell(&plan.bundle),
-        cell(&plan.target),
+        "### Deploy plan: {} → {}\n\n{}\n\n",
+        crate::report::markup::code(&plan.bundle, false),
+        crate::report::markup::code(&plan.target, false),
         summary_line(plan)
     );
     let changes: Vec<_> = plan
@@ -101,10 +106,10 @@ pub fn markdown(plan: &Plan) -> String {
         out.push_str("| Action | Kind | Name | Why |\n|---|---|---|---|\n");
         for a in changes {
             out.push_str(&format!(
-                "| {} | {} | `{}` | {} |\n",
+                "| {} | {} | {} | {} |\n",
                 icon(a.action),
                 cell(&a.kind),
-                cell(&a.name),
+                code(&a.name),
                 cell(&a.reason)
             ));
         }
@@ -121,7 +126,7 @@ pub fn markdown(plan: &Plan) -> String {
             same.len()
         ));
         for a in same.iter().take(200) {
-            out.push_str(&format!("- {} `{}`\n", cell(&a.kind), cell(&a.name)));
+            out.push_str(&format!("- {} {}\n", cell(&a.kind), code(&a.name)));
         }
         if same.len() > 200 {
             out.push_str(&format!("- … and {} more\n", same.len() - 200));

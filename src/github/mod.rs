@@ -150,7 +150,7 @@ impl GitHub {
                 .map_err(|e| call_error(format!("GET {list}"), e))?;
             found = comments
                 .iter()
-                .find(|c| c["body"].as_str().is_some_and(|b| b.contains(marker)))
+                .find(|c| c["body"].as_str().is_some_and(|b| b.starts_with(marker)))
                 .and_then(|c| c["id"].as_u64());
             if found.is_some() || comments.len() < 100 {
                 break;

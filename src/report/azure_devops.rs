@@ -1,8 +1,13 @@
 //! Azure DevOps: publish the JUnit file as a test run and raise an issue per failure.
 
-use super::Report;
+use super::{Report, markup};
 use crate::platform::escape::azure_devops as esc;
 use crate::testing::TestStatus;
+
+/// The agent keeps 10 error issues per step; the rest are named in one more issue.
+pub const MAX_ISSUES: usize = 10;
+/// Characters of a failure message in an issue (the test run has it whole).
+const MESSAGE_LIMIT: usize = 4000;
 
 pub fn logging_commands(report: &Report, junit_path: Option<&str>) -> Vec<String> {
     let mut out = Vec::new();
@@ -10,15 +15,21 @@ pub fn logging_commands(report: &Report, junit_path: Option<&str>) -> Vec<String
         out.push(format!(
             "##vso[results.publish type=JUnit;resultFiles={};mergeResults=true;runTitle={};failTaskOnFailedTests=false;publishRunAttachments=true]",
             esc(path),
-            esc(&report.title)
+            esc(&markup::strip_ansi(&report.title))
         ));
     }
-    for case in report
+    let failed: Vec<_> = report
         .tests
         .iter()
         .flat_map(|s| &s.cases)
         .filter(|c| c.status == TestStatus::Failed)
-    {
+        .collect();
+    let shown = if failed.len() > MAX_ISSUES {
+        MAX_ISSUES - 1
+    } else {
+        failed.len()
+    };
+    for case in &failed[..shown] {
         let mut props = String::from("type=error");
         if let Some(loc) = &case.location {
             props.push_str(&format!(
@@ -32,7 +43,14 @@ pub fn logging_commands(report: &Report, junit_path: Option<&str>) -> Vec<String
             case.name,
             case.message.as_deref().unwrap_or("failed")
         );
+        let message = markup::clip(&markup::strip_ansi(&message), MESSAGE_LIMIT);
         out.push(format!("##vso[task.logissue {props}]{}", esc(&message)));
+    }
+    if shown < failed.len() {
+        out.push(format!(
+            "##vso[task.logissue type=error]{} more failed tests: see the Tests tab or the summary",
+            failed.len() - shown
+        ));
     }
     out
 }

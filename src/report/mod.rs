@@ -5,6 +5,7 @@
 pub mod azure_devops;
 pub mod check_run;
 pub mod markdown;
+pub mod markup;
 
 use serde::{Deserialize, Serialize};
 

@@ -3,6 +3,7 @@
 pub mod job;
 pub mod notebook;
 pub mod outcome;
+pub mod start;
 pub mod wait;
 
 pub use notebook::{Compute, NotebookRunRequest, NotebookSource};

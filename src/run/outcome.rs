@@ -57,17 +57,19 @@ pub async fn collect_outcome(client: &Client, run: &Run) -> Result<Outcome, Clie
         };
         let output = output.unwrap_or_default();
         let nb = output.notebook_output.unwrap_or_default();
+        // Colour codes from the notebook reach neither the log nor a report.
+        let plain = |s: Option<String>| s.map(|s| crate::report::markup::strip_ansi(&s));
         tasks.push(TaskOutcome {
             task_key: t.task_key.clone(),
             run_id: t.run_id,
             result_state: t.result_state().map(str::to_string),
             start_time: t.start_time,
             end_time: t.end_time,
-            notebook_output: nb.result,
+            notebook_output: plain(nb.result),
             truncated: nb.truncated.unwrap_or(false),
-            error: output.error,
-            error_trace: output.error_trace,
-            logs: output.logs,
+            error: plain(output.error),
+            error_trace: plain(output.error_trace),
+            logs: plain(output.logs),
         });
     }
     let duration_ms =
@@ -82,7 +84,11 @@ pub async fn collect_outcome(client: &Client, run: &Run) -> Result<Outcome, Clie
         run_url: run.run_page_url.clone(),
         life_cycle_state: run.life_cycle_state().to_string(),
         result_state: run.result_state().map(str::to_string),
-        state_message: run.state.as_ref().and_then(|s| s.state_message.clone()),
+        state_message: run
+            .state
+            .as_ref()
+            .and_then(|s| s.state_message.as_deref())
+            .map(crate::report::markup::strip_ansi),
         duration_ms,
         tasks,
     })

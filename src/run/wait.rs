@@ -85,7 +85,16 @@ pub async fn wait_for_run(
     let mut seen = Seen::default();
     let mut delay = opts.poll_min;
     loop {
-        let run = jobs::get_run(client, run_id).await?;
+        // A read can hang for minutes on a slow workspace: a signal does not wait for it.
+        let run = tokio::select! {
+            biased;
+            signal = interrupt.wait() => {
+                on_event(WaitEvent::CancelRequested { reason: format!("received {}", signal.name()) });
+                let run = cancel_and_settle(client, run_id, opts, &mut seen, on_event).await;
+                return Err(WaitError::Cancelled { run_id, signal, run: run.map(Box::new) });
+            }
+            r = jobs::get_run(client, run_id) => r?,
+        };
         seen.report(&run, on_event);
         if run.is_terminal() {
             return Ok(run);
@@ -175,7 +184,8 @@ impl Seen {
                 message: run
                     .state
                     .as_ref()
-                    .and_then(|s| s.state_message.clone())
+                    .and_then(|s| s.state_message.as_deref())
+                    .map(crate::report::markup::strip_ansi)
                     .filter(|m| !m.is_empty()),
             });
             self.state = Some(now);

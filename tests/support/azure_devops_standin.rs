@@ -38,6 +38,19 @@ impl Data {
 
 pub type Shared = Arc<Mutex<Data>>;
 
+/// Azure DevOps refuses a longer comment with 400.
+const COMMENT_LIMIT: usize = 150_000;
+
+fn too_long(content: &Value) -> Option<Response> {
+    (content.as_str().map_or(0, |c| c.chars().count()) > COMMENT_LIMIT).then(|| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "message": "A discussion comment cannot be longer than 150000 characters.\r\nParameter name: comment.Content" })),
+        )
+            .into_response()
+    })
+}
+
 /// The threads routes under `/org/proj-id/_apis/git/repositories/repo-id/pullRequests/{pr}`.
 pub fn router(data: Shared) -> Router {
     let prefix = "/org/proj-id/_apis/git/repositories/repo-id/pullRequests/{pr}";
@@ -80,6 +93,9 @@ async fn threads(State(s): State<Shared>, uri: Uri, h: HeaderMap, body: Bytes) -
             .collect();
         return Json(json!({ "value": value, "count": value.len() })).into_response();
     }
+    if let Some(refused) = too_long(&v["comments"][0]["content"]) {
+        return refused;
+    }
     let id = 100 + d.threads.len() as u64;
     let content = v["comments"][0]["content"].as_str().unwrap().to_string();
     d.threads.push((id, content.clone()));
@@ -99,6 +115,9 @@ async fn edit(
         .push(("PATCH".into(), uri.to_string(), v.clone(), Instant::now()));
     if !authorized(&d, &h) || comment != 1 {
         return StatusCode::BAD_REQUEST.into_response();
+    }
+    if let Some(refused) = too_long(&v["content"]) {
+        return refused;
     }
     match d.threads.iter_mut().find(|(id, _)| *id == thread) {
         Some(t) => {

@@ -26,6 +26,8 @@ pub struct Recorded {
 pub struct Data {
     pub requests: Vec<Recorded>,
     pub comments: Vec<(u64, String)>,
+    /// Answer check run requests 403, as for a token without `checks: write`.
+    pub refuse_checks: bool,
     next_id: u64,
 }
 
@@ -57,6 +59,42 @@ fn record(
     });
 }
 
+/// GitHub's own limits, answered as it does (422 Validation Failed).
+const COMMENT_LIMIT: usize = 65_536;
+const OUTPUT_TEXT_LIMIT: usize = 65_535;
+const ANNOTATIONS_PER_REQUEST: usize = 50;
+
+fn too_long(field: &str, max: usize) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({
+            "message": "Validation Failed",
+            "errors": [{ "resource": "IssueComment", "code": "unprocessable", "field": field,
+                         "message": format!("{field} is too long (maximum is {max} characters)") }],
+        })),
+    )
+        .into_response()
+}
+
+fn chars(v: &Value) -> usize {
+    v.as_str().map_or(0, |s| s.chars().count())
+}
+
+/// A comment body or check run output over GitHub's limits, as GitHub refuses it.
+fn over_limits(v: &Value) -> Option<Response> {
+    if chars(&v["body"]) > COMMENT_LIMIT {
+        return Some(too_long("body", COMMENT_LIMIT));
+    }
+    for f in ["summary", "text"] {
+        if chars(&v["output"][f]) > OUTPUT_TEXT_LIMIT {
+            return Some(too_long(f, OUTPUT_TEXT_LIMIT));
+        }
+    }
+    let annotations = v["output"]["annotations"].as_array().map_or(0, Vec::len);
+    (annotations > ANNOTATIONS_PER_REQUEST)
+        .then(|| too_long("annotations", ANNOTATIONS_PER_REQUEST))
+}
+
 async fn create_check(
     State(s): State<Shared>,
     Path((o, r)): Path<(String, String)>,
@@ -71,6 +109,13 @@ async fn create_check(
         &h,
         &body,
     );
+    if s.lock().unwrap().refuse_checks {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({ "message": "Resource not accessible by integration" })),
+        )
+            .into_response();
+    }
     let v: Value = serde_json::from_slice(&body).unwrap_or_default();
     let id = {
         let mut d = s.lock().unwrap();
@@ -94,6 +139,10 @@ async fn update_check(
         &h,
         &body,
     );
+    let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    if let Some(refused) = over_limits(&v) {
+        return refused;
+    }
     Json(json!({ "id": id })).into_response()
 }
 
@@ -147,6 +196,9 @@ async fn create_comment(
         &body,
     );
     let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    if let Some(refused) = over_limits(&v) {
+        return refused;
+    }
     let mut d = s.lock().unwrap();
     d.next_id += 1;
     let id = d.next_id + 9000;
@@ -174,6 +226,9 @@ async fn update_comment(
         &body,
     );
     let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    if let Some(refused) = over_limits(&v) {
+        return refused;
+    }
     let mut d = s.lock().unwrap();
     match d.comments.iter_mut().find(|(cid, _)| *cid == id) {
         Some(c) => {
