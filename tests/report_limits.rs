@@ -301,9 +301,11 @@ fn an_unwritable_report_file_is_refused_before_anything_is_posted() {
     let dir = tempfile::tempdir().unwrap();
     let saved = save(dir.path(), &report(vec![case(1, "boom".into())]));
     let env = github_env(dir.path(), &url);
+    // A file where a folder of the path should be: no folder can be made there, even as root.
+    std::fs::write(dir.path().join("a-file"), "").unwrap();
     for flag in ["--junit", "--report-json"] {
         let out = brickci(
-            &["report", &saved, flag, "/nonexistent-dir/x/out.xml"],
+            &["report", &saved, flag, "a-file/x/out.xml"],
             &as_refs(&env),
             dir.path(),
         );
@@ -318,10 +320,12 @@ fn test_refuses_an_unwritable_junit_path_before_any_request() {
     let emu = TestEmulator::fast();
     let dir = tempfile::tempdir().unwrap();
     write_notebook(dir.path(), "test_a.py", "print(1)\n");
+    // A file where a folder of the path should be: no folder can be made there, even as root.
+    std::fs::write(dir.path().join("a-file"), "").unwrap();
     let env = run_env(&emu);
     for flag in ["--junit", "--report-json"] {
         let out = brickci(
-            &["test", "test_a.py", flag, "/nonexistent-dir/x/out.xml"],
+            &["test", "test_a.py", flag, "a-file/x/out.xml"],
             &as_refs(&env),
             dir.path(),
         );
@@ -333,6 +337,30 @@ fn test_refuses_an_unwritable_junit_path_before_any_request() {
         "no request: {:?}",
         emu.requests()
     );
+}
+
+#[test]
+fn report_files_in_folders_that_do_not_exist_yet_are_written_there() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    write_notebook(dir.path(), "test_a.py", "print(1)\n");
+    let env = run_env(&emu);
+    let out = brickci(
+        &[
+            "test",
+            "test_a.py",
+            "--junit",
+            "results/deep/junit.xml",
+            "--report-json",
+            "results/report.json",
+        ],
+        &as_refs(&env),
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let junit = std::fs::read_to_string(dir.path().join("results/deep/junit.xml")).unwrap();
+    assert!(junit.contains("<testcase"), "{junit}");
+    assert!(dir.path().join("results/report.json").is_file());
 }
 
 #[test]

@@ -340,6 +340,12 @@ pub fn inside(dir: &Path, p: &str) -> Option<String> {
     relative_to_root(dir, p).filter(|r| !r.is_empty())
 }
 
+/// As `inside`, but the bundle's root itself (`path: .` of an artifact built at the root)
+/// is allowed: `""`.
+pub fn inside_or_root(dir: &Path, p: &str) -> Option<String> {
+    relative_to_root(dir, p)
+}
+
 /// Notebooks are `.ipynb` files and source files whose first line is the notebook header.
 pub fn is_notebook(path: &Path) -> bool {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");

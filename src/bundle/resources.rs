@@ -235,7 +235,7 @@ pub fn artifacts(tree: &Node, root: &Path, diags: &mut Diagnostics) -> Vec<Artif
             match (f.name.as_str(), &v.kind) {
                 ("type", Kind::Str(t)) if t == "whl" || t == "jar" => art.kind = t.clone(),
                 ("build", Kind::Str(b)) => art.build = Some(b.clone()),
-                ("path", Kind::Str(p)) => match super::paths::inside(v.loc.dir(), p) {
+                ("path", Kind::Str(p)) => match super::paths::inside_or_root(v.loc.dir(), p) {
                     Some(rel) if root.join(&rel).is_dir() => art.path = rel.into(),
                     Some(rel) => diags.push(&v.loc, fpath, format!("{rel} is not a folder")),
                     None => diags.push(&v.loc, fpath, "is outside the bundle's folder"),

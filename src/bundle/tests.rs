@@ -173,6 +173,21 @@ fn errors_name_file_line_and_key() {
 }
 
 #[test]
+fn an_artifact_may_be_built_at_the_bundle_root() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "databricks.yml",
+            "bundle:\n  name: b\nartifacts:\n  whl: {type: whl, path: ., build: 'true'}\ntargets:\n  dev:\n    default: true\n",
+        )],
+    );
+    let dev = load(dir.path(), None, &[]).unwrap();
+    assert_eq!(dev.artifacts.len(), 1);
+    assert_eq!(dir.path().join(&dev.artifacts[0].path), dir.path().join(""));
+}
+
+#[test]
 fn included_files_add_variables_targets_and_artifacts() {
     let dir = tempfile::tempdir().unwrap();
     write(

@@ -49,9 +49,9 @@ pub async fn publish(
     let junit = args.junit.clone().or_else(|| default_junit(platform));
     let mut junit_written = None;
     if let Some(path) = &junit {
-        match std::fs::write(
+        match write_report_file(
             path,
-            to_junit_xml(&plain_suites(&report.tests), &report.title),
+            &to_junit_xml(&plain_suites(&report.tests), &report.title),
         ) {
             Ok(()) => {
                 platform.info(&format!("JUnit written to {}", path.display()));
@@ -66,7 +66,7 @@ pub async fn publish(
     if let Some(path) = &args.report_json {
         let written = serde_json::to_string_pretty(report)
             .map_err(|e| e.to_string())
-            .and_then(|json| std::fs::write(path, json).map_err(|e| e.to_string()));
+            .and_then(|json| write_report_file(path, &json).map_err(|e| e.to_string()));
         if let Err(e) = written {
             warn(&format!("write the report to {}", path.display()), &e);
         }
@@ -218,4 +218,13 @@ fn annotate(platform: &Platform, report: &Report) {
             ..Annotation::default()
         });
     }
+}
+
+/// A report file, its folder created first (`--junit test-results/junit.xml` on a fresh
+/// checkout), as test runners do.
+fn write_report_file(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, contents)
 }

@@ -90,6 +90,22 @@ fn writable(path: &Path) -> Result<(), String> {
             .map(drop)
             .map_err(|e| e.to_string());
     }
+    // A folder that does not exist yet is created when the file is written: check the
+    // nearest one that does exist takes new entries (probe it, then take the probe away).
+    if let Some(parent) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !parent.exists()
+    {
+        let existing = parent
+            .ancestors()
+            .find(|a| !a.as_os_str().is_empty() && a.exists())
+            .unwrap_or(Path::new("."));
+        if !existing.is_dir() {
+            return Err(format!("{} is not a folder", existing.display()));
+        }
+        let probe = existing.join(format!(".brickci-probe-{}", std::process::id()));
+        std::fs::create_dir(&probe).map_err(|e| format!("{}: {e}", existing.display()))?;
+        return std::fs::remove_dir(&probe).map_err(|e| e.to_string());
+    }
     let created = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
