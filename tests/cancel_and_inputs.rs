@@ -470,6 +470,43 @@ fn the_post_step_cancels_a_run_the_main_step_left_and_cancel_saved_finds_the_res
 }
 
 #[test]
+fn a_run_the_main_step_saw_finish_is_left_alone_by_the_post_step() {
+    for command in ["run", "test"] {
+        let emu = TestEmulator::fast();
+        let dir = tempfile::tempdir().unwrap();
+        let nb = write_notebook(dir.path(), "test_quick.py", "print(1)\n");
+        // `test` takes globs inside the working directory.
+        let (input, value) = match command {
+            "run" => ("notebook", nb.to_str().unwrap()),
+            _ => ("tests", "test_quick.py"),
+        };
+        let env = github_step(&emu, dir.path(), &[("command", command), (input, value)]);
+        let out = brickci(&[], &as_refs(&env), dir.path());
+        assert_eq!(code(&out), 0, "{command}: {}", text(&out));
+        let state = dir.path().join("state");
+        let saved = std::fs::read_to_string(&state).unwrap();
+        assert!(
+            saved.ends_with("BRICKCI_RUN_DONE=true\n"),
+            "{command}: {saved}"
+        );
+        let runs = dir.path().join("tmp/brickci/runs");
+        assert!(
+            std::fs::read_dir(&runs).map_or(true, |mut d| d.next().is_none()),
+            "{command}: no run file left for a finished run"
+        );
+        let post = dir.path().join("brickci-post");
+        std::os::unix::fs::symlink(bin(), &post).unwrap();
+        let out = post_step(&post, &with_state(&env, &state), dir.path());
+        assert_eq!(code(&out), 0, "{command}: {}", text(&out));
+        assert!(
+            emu.calls("POST", "/jobs/runs/cancel").is_empty(),
+            "{command}: {}",
+            text(&out)
+        );
+    }
+}
+
+#[test]
 fn codebuild_outputs_keep_no_value_from_an_earlier_command() {
     let emu = TestEmulator::fast();
     let dir = tempfile::tempdir().unwrap();

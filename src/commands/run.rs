@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::Platform;
 use crate::run::job::{JobRunRequest, run_now_body};
-use crate::run::{WaitError, collect_outcome, start, wait_for_run};
+use crate::run::{WaitError, start};
 use crate::signal::Interrupt;
 use crate::util::idempotency_token;
 
@@ -148,7 +148,7 @@ pub(super) async fn follow(
 ) -> Result<ExitCode, Error> {
     let followed = async {
         watch::started(platform, run_id)?;
-        watch_to_end(platform, client, run_id, wait, interrupt).await
+        watch::watch(platform, client, run_id, wait, interrupt).await
     }
     .await;
     if let Err(e) = &followed
@@ -161,47 +161,6 @@ pub(super) async fn follow(
         platform.warn(&c.message);
     }
     followed
-}
-
-/// Waits for the run and reports it, as `watch::watch` does, except that reading a finished
-/// run's results (one request per task) also gives way to a signal.
-pub(super) async fn watch_to_end(
-    platform: &Platform,
-    client: &Client,
-    run_id: i64,
-    wait: &crate::run::WaitOptions,
-    interrupt: &mut Interrupt,
-) -> Result<ExitCode, Error> {
-    let mut on_event = |event| watch::print_event(platform, &event);
-    let run = match wait_for_run(client, run_id, wait, interrupt, &mut on_event).await {
-        Ok(run) => run,
-        Err(e) => {
-            // Still tell the pipeline what state the run was left in.
-            if let WaitError::Cancelled { run: Some(run), .. }
-            | WaitError::TimedOut { run: Some(run), .. } = &e
-            {
-                let state = run.result_state().unwrap_or(run.life_cycle_state());
-                let _ = platform.set_output("result-state", state);
-            }
-            return Err(e.into());
-        }
-    };
-    let outcome = match interrupt.guard(collect_outcome(client, &run)).await {
-        Ok(outcome) => outcome?,
-        Err(signal) => {
-            platform.warn(&format!(
-                "{}: stopped reading the results of run {run_id} (it had ended)",
-                signal.name()
-            ));
-            return Ok(signal.exit_code());
-        }
-    };
-    watch::report(platform, &outcome)?;
-    Ok(if outcome.succeeded() {
-        ExitCode::Ok
-    } else {
-        ExitCode::Failed
-    })
 }
 
 /// Finds the job (by id, or by a name that must be unique) and starts it once.

@@ -205,7 +205,7 @@ async fn start_and_follow(
             platform.info(&format!("run {run_id} started; not waiting (--no-wait)"));
             return Ok(ExitCode::Ok);
         }
-        super::run::watch_to_end(platform, client, run_id, wait, interrupt).await
+        super::watch::watch(platform, client, run_id, wait, interrupt).await
     }
     .await;
     match &followed {

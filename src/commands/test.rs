@@ -319,6 +319,8 @@ async fn follow(
         watch::started(platform, run_id)?;
         let mut on_event = |e| watch::print_event(platform, &e);
         let run = wait_for_run(client, run_id, wait, interrupt, &mut on_event).await?;
+        // Ended: a post step has nothing left to cancel.
+        let _ = platform.run_finished(run_id);
         // Reading every task's output can take long on a slow workspace; the run has ended.
         match interrupt.guard(collect_outcome(client, &run)).await {
             Ok(outcome) => Ok(Ok(outcome?)),

@@ -56,17 +56,17 @@ fn io(e: impl std::fmt::Display) -> Error {
     Error::Io(e.to_string())
 }
 
-/// Waits for the run and reports it; the exit code follows its result state.
+/// Waits for the run and reports it; the exit code follows its result state. Reading a
+/// finished run's results (one request per task) gives way to a signal too.
 pub async fn watch(
     platform: &Platform,
     client: &Client,
     run_id: i64,
     wait: &WaitOptions,
     interrupt: &mut Interrupt,
-) -> Result<(Outcome, ExitCode), Error> {
+) -> Result<ExitCode, Error> {
     let mut on_event = |event: WaitEvent| print_event(platform, &event);
-    let waited = wait_for_run(client, run_id, wait, interrupt, &mut on_event).await;
-    let run = match waited {
+    let run = match wait_for_run(client, run_id, wait, interrupt, &mut on_event).await {
         Ok(run) => run,
         Err(e) => {
             // Still tell the pipeline what state the run was left in.
@@ -79,15 +79,24 @@ pub async fn watch(
             return Err(e.into());
         }
     };
+    // Ended: a post step has nothing left to cancel.
     let _ = platform.run_finished(run_id);
-    let outcome = collect_outcome(client, &run).await?;
+    let outcome = match interrupt.guard(collect_outcome(client, &run)).await {
+        Ok(outcome) => outcome?,
+        Err(signal) => {
+            platform.warn(&format!(
+                "{}: stopped reading the results of run {run_id} (it had ended)",
+                signal.name()
+            ));
+            return Ok(signal.exit_code());
+        }
+    };
     report(platform, &outcome)?;
-    let code = if outcome.succeeded() {
+    Ok(if outcome.succeeded() {
         ExitCode::Ok
     } else {
         ExitCode::Failed
-    };
-    Ok((outcome, code))
+    })
 }
 
 pub fn print_event(platform: &Platform, event: &WaitEvent) {

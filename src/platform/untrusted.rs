@@ -2,50 +2,7 @@
 //! values, documents holding them): ANSI escapes removed, split into the lines a runner
 //! reads. Each platform then makes those lines inert for its own command parser.
 
-/// Removes ANSI escape sequences (CSI, OSC, and lone ESC pairs) and other C0 controls
-/// except tab: they can rewrite a terminal or a log viewer's line.
-pub fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.next() {
-                // CSI: parameters and intermediates up to a final byte in @..~
-                Some('[') => {
-                    for c in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                // OSC / DCS / PM / APC: up to BEL or ESC \
-                Some(']' | 'P' | '^' | '_') => {
-                    while let Some(c) = chars.next() {
-                        if c == '\u{7}' {
-                            break;
-                        }
-                        if c == '\u{1b}' {
-                            chars.next_if_eq(&'\\');
-                            break;
-                        }
-                    }
-                }
-                _ => {}
-            },
-            '\u{9b}' => {
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            '\n' | '\r' | '\t' => out.push(c),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::util::strip_ansi;
 
 /// The lines a runner reads: .NET's line reader ends a line at LF, CR or CR LF.
 pub fn lines(text: &str) -> Vec<String> {

@@ -3,52 +3,10 @@
 //! the plan table) goes through these, so such text stays inside its table cell, code span
 //! or code block: no headings, links, images, HTML, `@mentions`, or ANSI colour codes.
 
-/// Removes terminal escape sequences (CSI, OSC, two-byte ESC forms) and other control
-/// characters; keeps newlines and tabs. Notebook and pytest output is often coloured.
+/// Terminal escapes and control characters removed (`util::strip_ansi`), and CR too: in
+/// markdown a lone CR ends a line, which would let text leave its table cell.
 pub fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.next() {
-                // CSI: parameters and intermediates, then one final byte in @..~.
-                Some('[') => {
-                    for c in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                // OSC, DCS, SOS, PM, APC: up to BEL or ESC \ (string terminator).
-                Some(']' | 'P' | 'X' | '^' | '_') => {
-                    while let Some(c) = chars.next() {
-                        if c == '\u{7}' {
-                            break;
-                        }
-                        if c == '\u{1b}' {
-                            if chars.peek() == Some(&'\\') {
-                                chars.next();
-                            }
-                            break;
-                        }
-                    }
-                }
-                _ => {}
-            },
-            // C1 CSI introducer: same shape as ESC [.
-            '\u{9b}' => {
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            '\n' | '\t' => out.push(c),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+    crate::util::strip_ansi(text).replace('\r', "")
 }
 
 /// One line of markdown text (a table cell, a list item, a summary line): markdown and
