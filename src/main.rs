@@ -238,7 +238,7 @@ async fn stop_on_signal(
 fn render(platform: &Platform, error: &Error) -> ExitCode {
     platform.error(&error.to_string());
     for line in error.help() {
-        platform.hint(&format!("  help: {line}"));
+        platform.note(&format!("  help: {line}"));
     }
     error.exit_code()
 }

@@ -230,7 +230,7 @@ fn azure_devops_task_inputs_in_camel_case_reach_the_run() {
         "1124-000002-def"
     );
     assert!(
-        String::from_utf8_lossy(&out.stdout)
+        String::from_utf8_lossy(&out.stderr)
             .contains("##vso[task.setvariable variable=runId;isOutput=true]"),
         "{}",
         text(&out)

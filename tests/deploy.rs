@@ -596,6 +596,32 @@ fn plan_is_data_in_three_forms_and_writes_nothing() {
 }
 
 #[test]
+fn a_piped_document_is_the_document_alone_on_every_platform() {
+    let emu = TestEmulator::fast();
+    let dir = example();
+    let base = run_env(&emu);
+    for platform in [
+        &[("TF_BUILD", "True"), ("BUILD_BUILDID", "3")][..],
+        &[("GITHUB_ACTIONS", "true")][..],
+        &[][..],
+    ] {
+        let mut env = as_refs(&base);
+        env.extend_from_slice(platform);
+        for command in ["plan", "validate"] {
+            let out = brickci(&[command, "-o", "json"], &env, dir.path());
+            assert_eq!(code(&out), 0, "{platform:?} {command}: {}", text(&out));
+            // Progress, the build's own output, masks, outputs and summaries: all on stderr.
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let parsed = serde_json::from_str::<serde_json::Value>(&stdout);
+            assert!(
+                parsed.is_ok(),
+                "{platform:?} {command}: stdout is not one JSON document:\n{stdout}"
+            );
+        }
+    }
+}
+
+#[test]
 fn validate_prints_the_resolved_configuration() {
     let emu = TestEmulator::fast();
     let dir = example();

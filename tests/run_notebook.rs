@@ -227,18 +227,22 @@ fn outputs_in_azure_devops_format() {
             ("SYSTEM_JOBID", "j1"),
         ],
     );
+    // Runner commands that are not log go to stderr (the agent reads both streams), so
+    // stdout stays the log and any document alone.
+    let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert!(
-        stdout.contains("##vso[task.setvariable variable=resultState;isOutput=true]SUCCESS"),
-        "{stdout}"
+        stderr.contains("##vso[task.setvariable variable=resultState;isOutput=true]SUCCESS"),
+        "{stderr}"
     );
     assert!(
-        stdout.contains("##vso[task.setvariable variable=notebookOutput;isOutput=true]ado value"),
-        "{stdout}"
+        stderr.contains("##vso[task.setvariable variable=notebookOutput;isOutput=true]ado value"),
+        "{stderr}"
     );
     assert!(
-        stdout.contains("##vso[task.setsecret]"),
-        "the token is registered as a secret: {stdout}"
+        stderr.contains("##vso[task.setsecret]"),
+        "the token is registered as a secret: {stderr}"
     );
+    assert!(!stdout.contains("##vso[task.set"), "{stdout}");
 }

@@ -133,7 +133,8 @@ fn saved_report_renders_again_for_azure_devops() {
         ],
         dir.path(),
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The agent reads commands on both streams (the summary's goes to stderr).
+    let stdout = text(&out);
     assert_eq!(code(&out), 0, "{stdout}");
     let junit = temp.join("brickci-junit.xml");
     assert!(

@@ -72,7 +72,7 @@ async fn prepare(
 ) -> Result<(Bundle, Vec<LocalFile>, Vec<LibraryFile>), Error> {
     let mut bundle = bundle_load::load(platform, client, &args.bundle).await?;
     if bundle.artifacts.iter().any(|a| a.build.is_some()) {
-        platform.info("building artifacts");
+        platform.note("building artifacts");
         artifacts::build(&bundle, Duration::from_secs(args.build_timeout))
             .await
             .map_err(Error::Build)?;

@@ -26,7 +26,8 @@ pub struct LibraryFile {
     pub remote: String,
 }
 
-/// Runs the build commands, bounded by `timeout` each; the build's own output is passed on.
+/// Runs the build commands, bounded by `timeout` each; the build's own output is passed on
+/// to stderr, so `plan -o json` on stdout stays the document alone.
 pub async fn build(bundle: &Bundle, timeout: Duration) -> Result<(), String> {
     for a in &bundle.artifacts {
         let Some(cmd) = &a.build else { continue };
@@ -36,6 +37,7 @@ pub async fn build(bundle: &Bundle, timeout: Duration) -> Result<(), String> {
             .arg("-c")
             .arg(cmd)
             .current_dir(&dir)
+            .stdout(std::io::stderr())
             .kill_on_drop(true);
         let status = tokio::time::timeout(timeout, child.status())
             .await

@@ -94,8 +94,9 @@ pub struct Platform {
     runner: Box<dyn Runner>,
     env: Env,
     out: Mutex<Box<dyn Write + Send>>,
-    /// brickci's own errors and warnings: stderr, so `validate -o json 2>/dev/null | jq`
-    /// sees only the document (runners act on commands on both streams). `None`: `out`.
+    /// brickci's own errors and warnings, and the runner commands that are not log (masks,
+    /// output variables, saved state): stderr, so `plan -o json 2>/dev/null | jq` sees only
+    /// the document (runners act on commands on both streams). `None`: `out`.
     diagnostics: Option<Mutex<Box<dyn Write + Send>>>,
     secrets: std::sync::Arc<Mutex<Vec<String>>>,
     outputs_ready: AtomicBool,
@@ -187,9 +188,8 @@ impl Platform {
             // Longest first, so a secret containing another is replaced whole.
             secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         }
-        for line in self.runner.mask(secret) {
-            self.raw(&line);
-        }
+        let lines = self.runner.mask(secret);
+        self.diagnostic_lines(&lines);
     }
 
     /// Text with every registered secret, and the user and password of any URL in it,
@@ -309,8 +309,9 @@ impl Platform {
         self.diagnostic_lines(&lines);
     }
 
-    /// A line that explains an error (`help: ...`): beside the error, on stderr.
-    pub fn hint(&self, line: &str) {
+    /// A line for people that must stay out of a piped document: on stderr, beside the
+    /// errors (`help: ...` after an error, progress before `-o json` output).
+    pub fn note(&self, line: &str) {
         let lines = self.untrusted(line);
         self.diagnostic_lines(&lines);
     }
@@ -352,7 +353,7 @@ impl Platform {
         let lines = self
             .runner
             .set_output(&self.env, &self.runner.output_name(name), &value)?;
-        self.raw_lines(&lines);
+        self.diagnostic_lines(&lines);
         Ok(())
     }
 
@@ -360,7 +361,7 @@ impl Platform {
     /// GitHub's `$GITHUB_STATE`, an Azure DevOps job variable.
     pub fn save_state(&self, name: &str, value: &str) -> Result<(), PlatformError> {
         let lines = self.runner.save_state(&self.env, name, value)?;
-        self.raw_lines(&lines);
+        self.diagnostic_lines(&lines);
         Ok(())
     }
 
@@ -430,7 +431,7 @@ impl Platform {
     pub fn summary(&self, markdown: &str) -> Result<(), PlatformError> {
         let markdown = self.redact(markdown);
         let lines = self.runner.summary(&self.env, &markdown)?;
-        self.raw_lines(&lines);
+        self.diagnostic_lines(&lines);
         Ok(())
     }
 }
