@@ -96,7 +96,8 @@ pub async fn run(platform: &Platform, args: &AzureDevopsArgs) -> Result<ExitCode
         .web_url
         .clone()
         .unwrap_or_else(|| pipelines.run_page(run.id));
-    follow::started(platform, &format!("run {} of {label}", run.id), &url)?;
+    let what = format!("run {} of {label}", run.id);
+    follow::started(platform, &what, &run.id.to_string(), &url)?;
     if !args.follow.wait {
         return Ok(ExitCode::Ok);
     }

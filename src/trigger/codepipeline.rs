@@ -76,7 +76,8 @@ pub async fn run(platform: &Platform, args: &CodepipelineArgs) -> Result<ExitCod
         .await
         .map_err(|e| refused(e, !variables.is_empty()))?;
     let url = console_url(region.as_deref(), &args.name, &id);
-    follow::started(platform, &format!("execution {id} of {}", args.name), &url)?;
+    let what = format!("execution {id} of {}", args.name);
+    follow::started(platform, &what, &id, &url)?;
     if !args.follow.wait {
         return Ok(ExitCode::Ok);
     }

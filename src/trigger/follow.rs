@@ -62,8 +62,9 @@ impl Backoff {
 }
 
 /// `triggered-run-id` and `triggered-run-url`, as soon as the run exists.
-pub fn started(platform: &Platform, id: &str, url: &str) -> Result<(), Error> {
-    platform.print(&format!("started {id}: {url}"));
+/// `what` describes the run for people ("run 17 of pipeline 9"); `id` is the bare id.
+pub fn started(platform: &Platform, what: &str, id: &str, url: &str) -> Result<(), Error> {
+    platform.print(&format!("started {what}: {url}"));
     set(platform, "triggered-run-id", id)?;
     set(platform, "triggered-run-url", url)
 }
