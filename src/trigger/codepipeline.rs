@@ -284,6 +284,35 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_variable_names_the_v2_pipeline() {
+        let e = CodePipelineError {
+            call: "StartPipelineExecution",
+            pipeline: "p".into(),
+            message: "ValidationException: variables are not supported".into(),
+            refusal: Refusal::Invalid,
+        };
+        let err = refused(e, true);
+        assert_eq!(err.exit_code(), ExitCode::BadInput);
+        assert!(
+            err.help().iter().any(|h| h.contains("V2 pipeline")),
+            "{:?}",
+            err.help()
+        );
+        let e = CodePipelineError {
+            call: "StartPipelineExecution",
+            pipeline: "p".into(),
+            message: "AccessDeniedException: no".into(),
+            refusal: Refusal::Auth,
+        };
+        let err = refused(e, false);
+        assert_eq!(err.exit_code(), ExitCode::Auth);
+        assert!(
+            err.to_string()
+                .contains("codepipeline:StartPipelineExecution")
+        );
+    }
+
+    #[test]
     fn limits_are_named() {
         let long = "x".repeat(101);
         let e = check_name("--name", &long, NAME_MAX, true).unwrap_err();
