@@ -252,6 +252,47 @@ fn a_lost_answer_finds_the_queued_run_instead_of_queueing_again() {
 }
 
 #[test]
+fn an_unanswered_request_that_queued_nothing_is_sent_once_more() {
+    let s = stand_in(|p| p.fault = QueueFault::Unavailable);
+    let out = trigger(
+        &s,
+        &["--pipeline-id", "9"],
+        &[("SYSTEM_ACCESSTOKEN", ADO_TOKEN)],
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(
+        methods(&s),
+        [
+            "POST /org/ml%20ops/_apis/pipelines/9/runs",
+            "GET /org/ml%20ops/_apis/pipelines/9/runs",
+            "POST /org/ml%20ops/_apis/pipelines/9/runs",
+        ],
+        "looked before sending again"
+    );
+    assert_eq!(s.data.lock().unwrap().runs.len(), 1);
+}
+
+#[test]
+fn a_run_past_the_wait_timeout_exits_1_and_is_left_running() {
+    let s = stand_in(|p| p.polls = u32::MAX);
+    let out = trigger(
+        &s,
+        &["--pipeline-id", "9", "--wait", "--wait-timeout", "1"],
+        &[("SYSTEM_ACCESSTOKEN", ADO_TOKEN)],
+    );
+    let all = text(&out);
+    assert_eq!(code(&out), 1, "{all}");
+    assert!(
+        all.contains("did not finish within --wait-timeout 1s"),
+        "{all}"
+    );
+    assert!(
+        all.contains("triggeredConclusion;isOutput=true]timed-out"),
+        "{all}"
+    );
+}
+
+#[test]
 fn bad_input_and_missing_token_fail_before_any_request() {
     let s = stand_in(|_| {});
     // No token anywhere: exit 3 naming the variable and the permission.

@@ -143,6 +143,8 @@ pub enum QueueFault {
     Forbidden,
     /// Queues the run, then answers 503 as if the answer was lost.
     LoseAnswer,
+    /// Answers 503 without queueing anything.
+    Unavailable,
 }
 
 pub struct Pipelines {
@@ -340,6 +342,10 @@ async fn queue_run(
                 "TF215106: Access denied. {project} Build Service (org) needs Queue builds permissions for build pipeline {name} in team project {project} to perform the action."
             ),
         );
+    }
+    if d.fault == QueueFault::Unavailable {
+        d.fault = QueueFault::None;
+        return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
     }
     if let Some(vars) = v["variables"].as_object() {
         let refused: Vec<&String> = vars.keys().filter(|k| !d.settable.contains(k)).collect();
