@@ -4,6 +4,8 @@
 #[path = "support/azure_devops_standin.rs"]
 mod ado;
 mod common;
+#[path = "support/tls.rs"]
+mod tls;
 
 use std::sync::{Arc, Mutex};
 
@@ -13,6 +15,8 @@ use serde_json::json;
 
 const ADO_TOKEN: &str = "ado-access-token-secret-0042";
 const ADO_PAT: &str = "ado-personal-access-token-secret-0077";
+const SP_SECRET: &str = "azure-sp-secret-value-31";
+const ENTRA_ADO_TOKEN: &str = "entra-token-for-azure-devops-93";
 
 struct StandIn {
     _rt: tokio::runtime::Runtime,
@@ -338,4 +342,59 @@ fn bad_input_and_missing_token_fail_before_any_request() {
         text(&out)
     );
     assert!(s.data.lock().unwrap().runs.is_empty());
+}
+
+/// An Entra ID token endpoint (over TLS, as the SDK insists) that hands out a token for the
+/// Azure DevOps resource only, to service principal app-1 with its secret.
+async fn entra_token(
+    axum::extract::Path(tenant): axum::extract::Path<String>,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&body).into_owned().collect();
+    let get = |k: &str| form.get(k).map(String::as_str);
+    if tenant != "tenant-1"
+        || get("client_id") != Some("app-1")
+        || get("client_secret") != Some(SP_SECRET)
+    {
+        return (
+            axum::http::StatusCode::UNAUTHORIZED,
+            axum::Json(json!({ "error": "invalid_client" })),
+        )
+            .into_response();
+    }
+    if get("scope") != Some("499b84ac-1321-427f-aa17-267ca6975798/.default") {
+        return (
+            axum::http::StatusCode::BAD_REQUEST,
+            axum::Json(json!({ "error": "invalid_scope" })),
+        )
+            .into_response();
+    }
+    axum::Json(json!({ "token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": ENTRA_ADO_TOKEN })).into_response()
+}
+
+#[test]
+fn an_entra_id_token_for_azure_devops_from_a_service_principal() {
+    let s = stand_in(|p| p.token = ENTRA_ADO_TOKEN.into());
+    let entra = axum::Router::new().route(
+        "/{tenant}/oauth2/v2.0/token",
+        axum::routing::post(entra_token),
+    );
+    let addr = tls::serve(&s._rt, entra);
+    let authority = format!("https://127.0.0.1:{}", addr.port());
+    let out = trigger(
+        &s,
+        &["--pipeline-id", "3"],
+        &[
+            ("AZURE_AUTHORITY_HOST", authority.as_str()),
+            ("SSL_CERT_FILE", tls::CA_FILE),
+            ("ARM_TENANT_ID", "tenant-1"),
+            ("ARM_CLIENT_ID", "app-1"),
+            ("ARM_CLIENT_SECRET", SP_SECRET),
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_no_secrets(&out, &[ENTRA_ADO_TOKEN, SP_SECRET]);
+    assert_eq!(methods(&s), ["POST /org/ml%20ops/_apis/pipelines/3/runs"]);
 }
