@@ -398,3 +398,27 @@ fn an_entra_id_token_for_azure_devops_from_a_service_principal() {
     assert_no_secrets(&out, &[ENTRA_ADO_TOKEN, SP_SECRET]);
     assert_eq!(methods(&s), ["POST /org/ml%20ops/_apis/pipelines/3/runs"]);
 }
+
+#[test]
+fn a_name_in_two_folders_needs_the_folder() {
+    let s = stand_in(|p| p.pipelines.push((11, "train".into(), "\\sandbox".into())));
+    let out = trigger(
+        &s,
+        &["--pipeline", "train"],
+        &[("SYSTEM_ACCESSTOKEN", ADO_TOKEN)],
+    );
+    let all = text(&out);
+    assert_eq!(code(&out), 2, "{all}");
+    assert!(all.contains("2 pipelines are named \"train\""), "{all}");
+    assert!(
+        all.contains("\\ml\\train = 5") && all.contains("\\sandbox\\train = 11"),
+        "{all}"
+    );
+    let out = trigger(
+        &s,
+        &["--pipeline", "sandbox/train"],
+        &[("SYSTEM_ACCESSTOKEN", ADO_TOKEN)],
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(methods(&s).contains(&"POST /org/ml%20ops/_apis/pipelines/11/runs".to_string()));
+}
