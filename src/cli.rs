@@ -55,6 +55,17 @@ pub enum Command {
     Demo(DemoArgs),
     /// Every task input the binary reads, per command (for action.yml and task.json checks).
     Inputs(InputsArgs),
+    /// Start a downstream pipeline; with --wait, follow it to its end.
+    #[command(subcommand)]
+    Trigger(TriggerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TriggerCommand {
+    /// Queue an Azure Pipelines run (template parameters; variables opt-in).
+    AzureDevops(crate::trigger::azure_devops::AzureDevopsArgs),
+    /// Start an AWS CodePipeline execution (idempotent within one CI attempt).
+    Codepipeline(crate::trigger::codepipeline::CodepipelineArgs),
 }
 
 #[derive(Debug, Clone, Args)]

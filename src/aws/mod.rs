@@ -2,6 +2,7 @@
 //! aws-config's default chain: environment, web identity, CodeBuild's container role.
 
 pub mod codecommit;
+pub mod codepipeline;
 
 /// Loads the shared AWS configuration; `endpoint_url` points every client at a local
 /// server (tests) and otherwise `AWS_ENDPOINT_URL*` variables apply as the SDK reads them.

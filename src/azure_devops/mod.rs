@@ -1,5 +1,8 @@
 //! Azure DevOps REST: the sticky PR thread comment (Azure Repos), with the build's
 //! `System.AccessToken`. Throttling answers (429/503) are waited out as `Retry-After` says.
+//! Pipelines and their runs (for `brickci trigger azure-devops`) are in `pipelines`.
+
+pub mod pipelines;
 
 use std::time::Duration;
 
@@ -25,6 +28,13 @@ pub enum AzureDevOpsError {
 }
 
 impl AzureDevOpsError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            AzureDevOpsError::Http { status, .. } => Some(*status),
+            AzureDevOpsError::Transport { .. } => None,
+        }
+    }
+
     pub fn is_auth(&self) -> bool {
         matches!(
             self,
@@ -33,6 +43,84 @@ impl AzureDevOpsError {
                 ..
             }
         )
+    }
+}
+
+/// How a request proves who sends it: an OAuth token (`System.AccessToken`, Entra ID) as a
+/// bearer token, a personal access token by basic authentication with an empty user.
+#[derive(Clone)]
+pub enum AdoAuth {
+    Bearer(Secret),
+    Pat(Secret),
+}
+
+/// A successful answer: its JSON body and the continuation token of a paged list.
+pub struct Answer {
+    pub body: Value,
+    pub continuation: Option<String>,
+}
+
+/// One REST call; 429 (and 503 when `retry_unavailable`) are waited out as `Retry-After`
+/// says. A request that must not be sent twice blindly passes `retry_unavailable: false`.
+pub async fn request(
+    http: &reqwest::Client,
+    auth: &AdoAuth,
+    method: reqwest::Method,
+    url: String,
+    body: Option<&Value>,
+    retry_unavailable: bool,
+) -> Result<Answer, AzureDevOpsError> {
+    let call = format!("{method} {}", url.split('?').next().unwrap_or(&url));
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut req = http.request(method.clone(), &url);
+        req = match auth {
+            AdoAuth::Bearer(t) => req.bearer_auth(t.expose()),
+            AdoAuth::Pat(t) => req.basic_auth("", Some(t.expose())),
+        };
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.map_err(|e| AzureDevOpsError::Transport {
+            call: call.clone(),
+            message: crate::databricks::error_chain(&e),
+        })?;
+        let status = resp.status().as_u16();
+        let retry = status == 429 || (status == 503 && retry_unavailable);
+        if retry && attempt < MAX_ATTEMPTS {
+            let wait = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs)
+                .unwrap_or(Duration::from_secs(1 << attempt));
+            tokio::time::sleep(wait.min(MAX_WAIT)).await;
+            continue;
+        }
+        let continuation = resp
+            .headers()
+            .get("x-ms-continuationtoken")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string);
+        let text = resp.text().await.unwrap_or_default();
+        if !(200..300).contains(&status) {
+            let message = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_string))
+                .unwrap_or_else(|| text.chars().take(300).collect());
+            return Err(AzureDevOpsError::Http {
+                call,
+                status,
+                message,
+            });
+        }
+        return Ok(Answer {
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            continuation,
+        });
     }
 }
 
@@ -71,47 +159,9 @@ impl AzureDevOps {
         url: String,
         body: Option<&Value>,
     ) -> Result<Value, AzureDevOpsError> {
-        let call = format!("{method} {}", url.split('?').next().unwrap_or(&url));
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut req = self
-                .http
-                .request(method.clone(), &url)
-                .bearer_auth(self.token.expose());
-            if let Some(b) = body {
-                req = req.json(b);
-            }
-            let resp = req.send().await.map_err(|e| AzureDevOpsError::Transport {
-                call: call.clone(),
-                message: crate::databricks::error_chain(&e),
-            })?;
-            let status = resp.status().as_u16();
-            if (status == 429 || status == 503) && attempt < MAX_ATTEMPTS {
-                let wait = resp
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs)
-                    .unwrap_or(Duration::from_secs(1 << attempt));
-                tokio::time::sleep(wait.min(MAX_WAIT)).await;
-                continue;
-            }
-            let text = resp.text().await.unwrap_or_default();
-            if !(200..300).contains(&status) {
-                let message = serde_json::from_str::<Value>(&text)
-                    .ok()
-                    .and_then(|v| v["message"].as_str().map(str::to_string))
-                    .unwrap_or_else(|| text.chars().take(300).collect());
-                return Err(AzureDevOpsError::Http {
-                    call,
-                    status,
-                    message,
-                });
-            }
-            return Ok(serde_json::from_str(&text).unwrap_or(Value::Null));
-        }
+        let auth = AdoAuth::Bearer(self.token.clone());
+        let answer = request(&self.http, &auth, method, url, body, true).await?;
+        Ok(answer.body)
     }
 
     /// Edits the first comment of the thread carrying `marker`, or opens a new thread.
