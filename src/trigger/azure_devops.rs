@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::follow::{self, Backoff, FollowArgs};
+use super::{Observed, Started, WaitArgs};
 use crate::azure_devops::pipelines::{Pipelines, Run};
 use crate::azure_devops::{AdoAuth, AzureDevOpsError};
 use crate::error::Error;
@@ -58,13 +58,13 @@ pub struct AzureDevopsArgs {
     #[arg(long, env = "BRICKCI_ADO_TOKEN_REF")]
     pub token_ref: Option<String>,
     #[command(flatten)]
-    pub follow: FollowArgs,
+    pub wait: WaitArgs,
 }
 
 pub async fn run(platform: &Platform, args: &AzureDevopsArgs) -> Result<ExitCode, Error> {
     let env = platform.env();
-    let parameters = follow::pairs("--template-parameter", &args.template_parameters)?;
-    let variables = follow::pairs("--variable", &args.variables)?;
+    let parameters = super::pairs("--template-parameter", &args.template_parameters)?;
+    let variables = super::pairs("--variable", &args.variables)?;
     let pick = |flag: &str, given: &Option<String>, var: &str| {
         given
             .clone()
@@ -97,11 +97,53 @@ pub async fn run(platform: &Platform, args: &AzureDevopsArgs) -> Result<ExitCode
         .clone()
         .unwrap_or_else(|| pipelines.run_page(run.id));
     let what = format!("run {} of {label}", run.id);
-    follow::started(platform, &what, &run.id.to_string(), &url)?;
-    if !args.follow.wait {
+    let started = Started {
+        id: run.id.to_string(),
+        url: Some(url),
+    };
+    super::announce(platform, &what, &started)?;
+    if !args.wait.wait {
         return Ok(ExitCode::Ok);
     }
-    wait(platform, &pipelines, id, run, &args.follow).await
+    // The queue answer is the first look; later ones ask Runs - Get.
+    let first = std::cell::RefCell::new(Some(run));
+    let (pipelines, run_id) = (&pipelines, started.id.clone());
+    super::follow(platform, &started, &args.wait, || {
+        let known = first.borrow_mut().take();
+        let run_id = run_id.clone();
+        async move {
+            let run = match known {
+                Some(run) => run,
+                None => {
+                    let n = run_id.parse().unwrap_or_default();
+                    pipelines
+                        .get_run(id, n)
+                        .await
+                        .map_err(|e| refused(e, &format!("run {run_id}"), ""))?
+                }
+            };
+            Ok(observed(&run))
+        }
+    })
+    .await
+}
+
+/// A run as the wait loop sees it: `completed (result)` once done; success is `succeeded`.
+fn observed(run: &Run) -> Observed {
+    match (&run.result, run.is_completed()) {
+        (Some(r), true) => Observed {
+            state: format!("completed ({r})"),
+            end: Some((r.clone(), r == "succeeded")),
+        },
+        (None, true) => Observed {
+            state: "completed".into(),
+            end: Some(("unknown".into(), false)),
+        },
+        _ => Observed {
+            state: run.state.clone(),
+            end: None,
+        },
+    }
 }
 
 /// The Runs - Run Pipeline body: the branch as a full ref, parameters as strings, variables
@@ -305,49 +347,6 @@ pub fn refused(e: AzureDevOpsError, label: &str, project: &str) -> Error {
             auth: false,
             message,
         },
-    }
-}
-
-/// Follows the run to its end: prints state changes, sets `triggered-conclusion`.
-async fn wait(
-    platform: &Platform,
-    pipelines: &Pipelines,
-    pipeline_id: u64,
-    mut run: Run,
-    args: &FollowArgs,
-) -> Result<ExitCode, Error> {
-    let mut backoff = Backoff::new(args);
-    let mut shown = String::new();
-    loop {
-        let state = match &run.result {
-            Some(r) if run.is_completed() => format!("completed ({r})"),
-            _ => run.state.clone(),
-        };
-        if state != shown {
-            platform.print(&format!("run {}: {state}", run.id));
-            shown = state;
-        }
-        if run.is_completed() {
-            let result = run.result.clone().unwrap_or_else(|| "unknown".into());
-            follow::concluded(platform, &result)?;
-            return Ok(if result == "succeeded" {
-                ExitCode::Ok
-            } else {
-                ExitCode::Failed
-            });
-        }
-        if !backoff.pause().await {
-            platform.error(&format!(
-                "run {} did not finish within --wait-timeout {}s (it goes on)",
-                run.id, args.wait_timeout
-            ));
-            follow::concluded(platform, "timed-out")?;
-            return Ok(ExitCode::Failed);
-        }
-        run = pipelines
-            .get_run(pipeline_id, run.id)
-            .await
-            .map_err(|e| refused(e, &format!("run {}", run.id), ""))?;
     }
 }
 

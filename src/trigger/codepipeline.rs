@@ -2,7 +2,7 @@
 //! from the CI attempt and the request (a retried trigger starts no second execution), then
 //! optionally GetPipelineExecution until the execution ends.
 
-use super::follow::{self, Backoff, FollowArgs};
+use super::{Observed, Started, WaitArgs};
 use crate::aws::codepipeline::{self as cp, CodePipelineError, Refusal, SourceRevision, Start};
 use crate::error::Error;
 use crate::exit::ExitCode;
@@ -46,12 +46,12 @@ pub struct CodepipelineArgs {
     )]
     pub source_revisions: Vec<String>,
     #[command(flatten)]
-    pub follow: FollowArgs,
+    pub wait: WaitArgs,
 }
 
 pub async fn run(platform: &Platform, args: &CodepipelineArgs) -> Result<ExitCode, Error> {
     check_name("--name", &args.name, NAME_MAX, true)?;
-    let variables = follow::pairs("--variable", &args.variables)?;
+    let variables = super::pairs("--variable", &args.variables)?;
     check_variables(&variables)?;
     let revisions = args
         .source_revisions
@@ -77,42 +77,32 @@ pub async fn run(platform: &Platform, args: &CodepipelineArgs) -> Result<ExitCod
         .map_err(|e| refused(e, !variables.is_empty()))?;
     let url = console_url(region.as_deref(), &args.name, &id);
     let what = format!("execution {id} of {}", args.name);
-    follow::started(platform, &what, &id, &url)?;
-    if !args.follow.wait {
+    let started = Started {
+        id: id.clone(),
+        url: Some(url),
+    };
+    super::announce(platform, &what, &started)?;
+    if !args.wait.wait {
         return Ok(ExitCode::Ok);
     }
-    let mut backoff = Backoff::new(&args.follow);
-    let mut shown = String::new();
-    loop {
-        let execution = cp::get(&client, &args.name, &id)
+    let (client, name, id) = (&client, &args.name, &id);
+    super::follow(platform, &started, &args.wait, || async move {
+        let execution = cp::get(client, name, id)
             .await
             .map_err(|e| refused(e, false))?;
-        if execution.status != shown {
-            let summary = execution
-                .summary
-                .as_deref()
-                .map(|s| format!(": {s}"))
-                .unwrap_or_default();
-            platform.print(&format!("execution {id}: {}{summary}", execution.status));
-            shown = execution.status.clone();
-        }
-        if execution.is_final() {
-            follow::concluded(platform, &execution.status)?;
-            return Ok(if execution.status == "Succeeded" {
-                ExitCode::Ok
-            } else {
-                ExitCode::Failed
-            });
-        }
-        if !backoff.pause().await {
-            platform.error(&format!(
-                "execution {id} did not finish within --wait-timeout {}s (it goes on)",
-                args.follow.wait_timeout
-            ));
-            follow::concluded(platform, "timed-out")?;
-            return Ok(ExitCode::Failed);
-        }
-    }
+        let summary = execution
+            .summary
+            .as_deref()
+            .map(|s| format!(": {s}"))
+            .unwrap_or_default();
+        Ok(Observed {
+            state: format!("{}{summary}", execution.status),
+            end: execution
+                .is_final()
+                .then(|| (execution.status.clone(), execution.status == "Succeeded")),
+        })
+    })
+    .await
 }
 
 /// The client request token: the CI attempt (or, off CI, nothing stable: a fresh one) and
