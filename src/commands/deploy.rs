@@ -174,9 +174,9 @@ async fn pr_comment(platform: &Platform, plan: &Plan, flag: &str) -> Result<(), 
     let body = plan_comment_body(&marker, plan);
     match platform.kind() {
         Kind::AzureDevOps => {
-            super::publish_azure::sticky_comment(platform, flag, &marker, &body).await
+            crate::publish::azure_devops::sticky_comment(platform, flag, &marker, &body).await
         }
-        _ => super::publish_github::sticky_comment(platform, flag, &marker, &body).await,
+        _ => crate::publish::github::sticky_comment(platform, flag, &marker, &body).await,
     }
 }
 

@@ -9,7 +9,7 @@ use crate::platform::Platform;
 use crate::report::{Report, ReportStatus};
 use crate::testing::TestStatus;
 
-use super::publish;
+use crate::publish;
 
 /// The verdict a saved report's contents support, whatever its `status` field says (the
 /// file may have been edited, or written by a run that failed after saving): any failed
@@ -58,7 +58,7 @@ pub async fn run(platform: &Platform, args: &ReportArgs) -> Result<ExitCode, Err
     if args.publish.target.is_some() {
         report.target = args.publish.target.clone();
     }
-    super::publish_checks::check_destinations(platform, &args.publish)?;
+    crate::publish::checks::check_destinations(platform, &args.publish)?;
     // A signal here is handled by the caller, which stops the whole command.
     publish::publish(
         platform,

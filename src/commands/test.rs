@@ -22,7 +22,8 @@ use crate::testing::{
 };
 use crate::util::{fnv1a64, idempotency_token};
 
-use super::{publish, watch};
+use super::watch;
+use crate::publish;
 
 /// One test notebook: where it comes from and where it runs.
 struct TestNotebook {
@@ -197,7 +198,7 @@ pub async fn run(
     super::values::new_cluster(args.compute.new_cluster.as_deref())?;
     let wait = watch::wait_options(&args.wait)?;
     // Where the results go is checked before any request, so no run's results are lost.
-    super::publish_checks::check_destinations(platform, &args.publish)?;
+    crate::publish::checks::check_destinations(platform, &args.publish)?;
     if args.job_id.is_some() || args.job_name.is_some() {
         let started = super::run::start_job(
             platform,

@@ -130,7 +130,7 @@ pub async fn publish(
         &args.github_check,
         on_github && token.is_some() && ctx.sha.is_some(),
     );
-    // On Azure DevOps `--pr-comment` means its own PR thread (publish_azure), never GitHub's.
+    // On Azure DevOps `--pr-comment` means its own PR thread (publish::azure_devops), never GitHub's.
     let want_comment = platform.kind() != Kind::AzureDevOps
         && wanted(
             &args.pr_comment,

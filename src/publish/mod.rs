@@ -1,17 +1,22 @@
-//! Sends one report everywhere it belongs on this platform: JUnit file, saved JSON, step
+//! Report publishing: one report sent everywhere it belongs on this platform: JUnit file, saved JSON, step
 //! summary, outputs, annotations, Azure DevOps test run, and (with a token) the GitHub check
 //! run and the sticky PR comment.
 //!
 //! The tests have already run when this is called, so nothing here changes the verdict: a
 //! destination that cannot be written or posted to is a warning, and the local files are
-//! written before anything is posted. `publish_checks` finds the unwritable files and the
+//! written before anything is posted. `checks` finds the unwritable files and the
 //! posts that could never be made before the work starts.
+
+pub mod azure_devops;
+pub mod checks;
+mod codecommit;
+pub mod github;
 
 use std::path::{Path, PathBuf};
 
 use crate::cli::PublishArgs;
 use crate::platform::{Annotation, Kind, Level, Platform, SUMMARY_LIMIT};
-use crate::report::{Report, azure_devops, check_run, markdown};
+use crate::report::{Report, check_run, markdown};
 use crate::signal::{Interrupt, Signal};
 use crate::testing::{TestStatus, TestSuite, to_junit_xml};
 
@@ -92,7 +97,7 @@ pub async fn publish(
     if platform.kind() == Kind::AzureDevOps {
         // The agent reads these from stdout: a test run from the JUnit file, issues for failures.
         let junit = junit_written.as_deref().and_then(|p| p.to_str());
-        for line in azure_devops::logging_commands(report, junit) {
+        for line in crate::report::azure_devops::logging_commands(report, junit) {
             platform.command(&line);
         }
     }
@@ -115,7 +120,7 @@ async fn post(platform: &Platform, report: &Report, args: &PublishArgs) {
     let warn = |what: &str, e: &dyn std::fmt::Display| {
         platform.warn(&format!("could not {what} (the test results stand): {e}"));
     };
-    let posted_check = match super::publish_github::publish(platform, report, args).await {
+    let posted_check = match github::publish(platform, report, args).await {
         Ok(posted) => posted,
         Err(e) => {
             warn("post to GitHub", &e);
@@ -124,7 +129,7 @@ async fn post(platform: &Platform, report: &Report, args: &PublishArgs) {
     };
     match platform.kind() {
         Kind::AzureDevOps => {
-            if let Err(e) = super::publish_azure::pr_comment(platform, report, args).await {
+            if let Err(e) = azure_devops::pr_comment(platform, report, args).await {
                 warn("comment on the pull request", &e);
             }
         }
@@ -132,7 +137,7 @@ async fn post(platform: &Platform, report: &Report, args: &PublishArgs) {
         _ if !posted_check => annotate(platform, report),
         _ => {}
     }
-    if let Err(e) = super::publish_codecommit::pr_comment(platform, report, args).await {
+    if let Err(e) = codecommit::pr_comment(platform, report, args).await {
         warn("comment on the CodeCommit pull request", &e);
     }
 }

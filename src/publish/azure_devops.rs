@@ -42,7 +42,7 @@ pub async fn sticky_comment(
         .get("BUILD_REPOSITORY_PROVIDER")
         .is_none_or(|p| p == "TfsGit");
     let token = env.get("SYSTEM_ACCESSTOKEN");
-    if !super::publish_github::wanted(flag, pr.is_some() && token.is_some() && azure_repos) {
+    if !super::github::wanted(flag, pr.is_some() && token.is_some() && azure_repos) {
         return Ok(());
     }
     let (Some(pr), Some(token)) = (pr, token) else {

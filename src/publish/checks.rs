@@ -7,7 +7,7 @@ use crate::cli::PublishArgs;
 use crate::error::Error;
 use crate::platform::{Kind, Platform};
 
-use super::publish::default_junit;
+use super::default_junit;
 
 /// Fails (exit 2, naming the flag) when a report file could not be written, so a run is
 /// never started only to lose its results. Leaves nothing behind.
@@ -37,7 +37,7 @@ fn explicit_posts_possible(platform: &Platform, args: &PublishArgs) -> Result<()
     let pr = platform.context().pr_number;
     let github_comment = !ado && args.pr_comment == "true";
     if args.github_check == "true" || github_comment {
-        if super::publish_github::token(platform).is_none() {
+        if super::github::token(platform).is_none() {
             return Err(Error::bad_input(
                 "--github-check/--pr-comment true need GITHUB_TOKEN (pass secrets.GITHUB_TOKEN or github.token)",
             ));
