@@ -86,8 +86,9 @@ fn token_from_a_json_key_and_from_a_whole_secret() {
         let all = text(&out);
         assert_eq!(code(&out), 0, "{reference}: {all}");
         assert!(all.contains("method:    pat"), "{all}");
-        // Masked with the runner before anything else was printed.
-        assert!(all.starts_with(&format!("::add-mask::{TOKEN}\n")), "{all}");
+        // Masked with the runner (on stderr) before anything else brickci says there.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with(&format!("::add-mask::{TOKEN}\n")), "{all}");
         assert_no_secrets(&out, &[TOKEN]);
     }
 }
