@@ -19,4 +19,5 @@ pub mod run;
 pub mod secrets;
 pub mod signal;
 pub mod testing;
+pub mod trigger;
 pub mod util;

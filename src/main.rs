@@ -3,7 +3,7 @@
 
 use clap::Parser;
 
-use brickci::cli::{AuthCommand, Cli, Command, args_from_inputs, inputs_catalog};
+use brickci::cli::{AuthCommand, Cli, Command, TriggerCommand, args_from_inputs, inputs_catalog};
 use brickci::commands::{auth_check, cancel, connect, demo, deploy, report, run, test};
 use brickci::databricks::RetryPolicy;
 use brickci::error::Error;
@@ -216,6 +216,14 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
                 }
             }),
         Command::Demo(args) => demo::run(platform, &args, interrupt).await,
+        Command::Trigger(TriggerCommand::Github(args)) => {
+            stop_on_signal(
+                platform,
+                quick,
+                brickci::trigger::github::run(platform, &args),
+            )
+            .await
+        }
     };
     result.unwrap_or_else(|e| render(platform, &e))
 }

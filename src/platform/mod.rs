@@ -88,6 +88,9 @@ pub const OUTPUT_NAMES: &[&str] = &[
     "tests-passed",
     "tests-failed",
     "tests-skipped",
+    "triggered-run-id",
+    "triggered-run-url",
+    "triggered-conclusion",
 ];
 
 pub struct Platform {
