@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::GitHubError;
-use super::rest::{Answer, Rest, SendFailure, failed};
+use super::rest::{Answer, Rest, SendFailure};
 
 /// What GitHub said to a dispatch.
 #[derive(Debug)]
@@ -131,9 +131,4 @@ pub fn workflow_body(
         body["return_run_details"] = json!(true);
     }
     body
-}
-
-/// A refusal as an error for the caller's message.
-pub fn refusal(call: String, answer: &Answer) -> GitHubError {
-    failed(call, answer)
 }

@@ -161,6 +161,15 @@ async fn read(resp: reqwest::Response) -> Answer {
 
 /// The error for a non-2xx answer, with GitHub's message (and its validation details).
 pub fn failed(call: String, answer: &Answer) -> GitHubError {
+    GitHubError::Call {
+        call,
+        status: Some(answer.status),
+        message: describe(answer),
+    }
+}
+
+/// `HTTP <status>: <GitHub's message>; <each validation error>`.
+pub fn describe(answer: &Answer) -> String {
     let mut message = answer.body["message"]
         .as_str()
         .unwrap_or("no message")
@@ -170,11 +179,7 @@ pub fn failed(call: String, answer: &Answer) -> GitHubError {
             message.push_str(&format!("; {m}"));
         }
     }
-    GitHubError::Call {
-        call,
-        status: Some(answer.status),
-        message: format!("HTTP {}: {message}", answer.status),
-    }
+    format!("HTTP {}: {message}", answer.status)
 }
 
 fn backoff(attempt: u32) -> Duration {

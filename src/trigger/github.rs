@@ -376,13 +376,13 @@ fn not_found(d: &Dispatch, key: &str) -> Error {
 
 /// A 4xx refusal: nothing was started.
 fn refused(d: &Dispatch, repo: &str, answer: &rest::Answer) -> Error {
-    let e = actions::refusal(format!("POST ({})", d.event()), answer);
+    let e = rest::describe(answer);
     match answer.status {
         401 | 403 => Error::Forge {
             auth: true,
             message: format!(
-                "GitHub refused the {} on {repo}: {e}; the token needs `{}` on {repo}",
-                d.event(),
+                "GitHub refused the {}: {e}; the token needs `{}` on {repo}",
+                d.what(repo),
                 d.permission()
             ),
         },
