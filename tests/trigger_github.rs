@@ -471,3 +471,83 @@ fn wait_follows_the_run_to_its_conclusion() {
         assert_no_secrets(&o.out, &[GH_TOKEN]);
     }
 }
+
+#[test]
+fn a_failed_dispatch_that_started_nothing_is_sent_once_more() {
+    let s = standin("");
+    s.data.lock().unwrap().actions.fail_first_dispatch = Some(502);
+    let o = trigger(&s, WORKFLOW, &with_token());
+    assert_eq!(code(&o.out), 0, "{}", text(&o.out));
+    let d = s.dispatches();
+    assert_eq!(
+        d.len(),
+        2,
+        "looked up, not found, sent once more: {:?}",
+        s.requests()
+    );
+    let lookups = s.requests().iter().filter(|r| r.method == "GET").count();
+    assert!(lookups >= 1, "the run was looked for before sending again");
+    assert_eq!(
+        d[0].body["inputs"]["brickci_correlation_id"],
+        d[1].body["inputs"]["brickci_correlation_id"],
+        "the same correlation id both times"
+    );
+    assert_eq!(s.data.lock().unwrap().actions.runs.len(), 1);
+}
+
+#[test]
+fn without_a_correlation_input_a_lost_answer_is_never_sent_again() {
+    let s = standin("");
+    s.data.lock().unwrap().actions.drop_first_dispatch = true;
+    let mut args = WORKFLOW.to_vec();
+    args.extend_from_slice(&["--correlation-input", ""]);
+    let o = trigger(&s, &args, &with_token());
+    assert_eq!(code(&o.out), 4, "{}", text(&o.out));
+    assert!(text(&o.out).contains("not sent again"), "{}", text(&o.out));
+    assert_eq!(s.dispatches().len(), 1);
+    assert!(s.dispatches()[0].body.get("inputs").unwrap()["brickci_correlation_id"].is_null());
+}
+
+#[test]
+fn a_server_refusing_return_run_details_gets_the_dispatch_without_it() {
+    let s = standin("/api/v3");
+    s.data.lock().unwrap().actions.refuse_return_run_details = true;
+    let o = trigger(&s, WORKFLOW, &with_token());
+    assert_eq!(code(&o.out), 0, "{}", text(&o.out));
+    let d = s.dispatches();
+    assert_eq!(d.len(), 2, "{:?}", s.requests());
+    assert_eq!(d[0].body["return_run_details"], true);
+    assert!(d[1].body.get("return_run_details").is_none());
+    let run = s.data.lock().unwrap().actions.runs[0].clone();
+    assert_eq!(o.outputs["triggered-run-id"], run.id.to_string());
+}
+
+#[test]
+fn a_refused_token_exits_3_naming_the_permission() {
+    let s = standin("");
+    let o = trigger(
+        &s,
+        WORKFLOW,
+        &[("GITHUB_TOKEN", "ghs_plantoken0123456789abcdef")],
+    );
+    assert_eq!(code(&o.out), 3, "{}", text(&o.out));
+    assert!(text(&o.out).contains("actions: write"), "{}", text(&o.out));
+    assert_no_secrets(&o.out, &["ghs_plantoken0123456789abcdef"]);
+}
+
+#[test]
+fn wait_honours_retry_after() {
+    let s = standin("");
+    s.data.lock().unwrap().actions.throttle_first_get = true;
+    let mut args = WORKFLOW.to_vec();
+    args.push("--wait");
+    let o = trigger(&s, &args, &with_token());
+    assert_eq!(code(&o.out), 0, "{}", text(&o.out));
+    assert_eq!(o.outputs["triggered-conclusion"], "success");
+    let gets = s
+        .requests()
+        .iter()
+        .filter(|r| r.template.as_deref() == Some("/repos/{owner}/{repo}/actions/runs/{run_id}"))
+        .count();
+    assert!(gets >= 4, "the throttled GET was repeated: {gets}");
+}

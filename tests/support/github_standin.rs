@@ -358,6 +358,12 @@ pub mod actions {
         pub only_204: bool,
         /// Record and act on the first dispatch, then drop the connection without answering.
         pub drop_first_dispatch: bool,
+        /// Answer the first dispatch with this status (e.g. 502) without starting a run.
+        pub fail_first_dispatch: Option<u16>,
+        /// A server that refuses `return_run_details` as an unknown key (422).
+        pub refuse_return_run_details: bool,
+        /// Answer the first run GET 429 with `Retry-After: 1`.
+        pub throttle_first_get: bool,
         /// The conclusion of completed runs ("success" when empty).
         pub conclusion: String,
         pub app: Option<App>,
@@ -436,6 +442,16 @@ pub mod actions {
         }
         let v: Value = serde_json::from_slice(&body).unwrap_or_default();
         let mut d = s.lock().unwrap();
+        if let Some(status) = d.actions.fail_first_dispatch.take() {
+            d.actions.dispatches += 1;
+            return message(StatusCode::from_u16(status).unwrap(), "Server Error");
+        }
+        if d.actions.refuse_return_run_details && v.get("return_run_details").is_some() {
+            return message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid request.\n\n\"return_run_details\" is not a permitted key.",
+            );
+        }
         let Some(wf) = d
             .actions
             .workflows
@@ -612,6 +628,11 @@ pub mod actions {
             return refused;
         }
         let mut d = s.lock().unwrap();
+        if std::mem::take(&mut d.actions.throttle_first_get) {
+            let mut r = message(StatusCode::TOO_MANY_REQUESTS, "API rate limit exceeded");
+            r.headers_mut().insert("retry-after", "1".parse().unwrap());
+            return r;
+        }
         let conclusion = match d.actions.conclusion.as_str() {
             "" => "success".to_string(),
             c => c.to_string(),
