@@ -75,3 +75,39 @@ pub async fn installation_token(
             message: "no token in the answer".into(),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+
+    use super::*;
+
+    fn part(jwt: &str, i: usize) -> serde_json::Value {
+        let b = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(jwt.split('.').nth(i).unwrap())
+            .unwrap();
+        serde_json::from_slice(&b).unwrap()
+    }
+
+    #[test]
+    fn the_app_jwt_is_rs256_issued_a_minute_ago_and_short_lived() {
+        let pem = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/oidc_issuer_key.pem"),
+        )
+        .unwrap();
+        let jwt = app_jwt("42", &Secret::new(pem), 1_000_000).unwrap();
+        assert_eq!(part(jwt.expose(), 0)["alg"], "RS256");
+        let claims = part(jwt.expose(), 1);
+        assert_eq!(claims["iss"], "42");
+        assert_eq!(claims["iat"], 1_000_000 - 60);
+        let exp = claims["exp"].as_u64().unwrap();
+        assert!(exp > 1_000_000 && exp - (1_000_000 - 60) <= 600, "{claims}");
+    }
+
+    #[test]
+    fn a_key_that_is_not_rsa_pem_is_refused_without_showing_it() {
+        let e = app_jwt("42", &Secret::new("not-a-key-secret-value"), 1).unwrap_err();
+        assert!(!e.to_string().contains("not-a-key-secret-value"), "{e}");
+    }
+}
