@@ -551,3 +551,18 @@ fn wait_honours_retry_after() {
         .count();
     assert!(gets >= 4, "the throttled GET was repeated: {gets}");
 }
+
+#[test]
+fn a_server_without_the_new_api_version_is_asked_with_the_old_one() {
+    let s = standin("");
+    s.data.lock().unwrap().actions.only_2022_11_28 = true;
+    let o = trigger(&s, WORKFLOW, &with_token());
+    assert_eq!(code(&o.out), 0, "{}", text(&o.out));
+    let d = s.dispatches();
+    assert_eq!(d.len(), 2, "{:?}", s.requests());
+    assert_eq!(d[0].api_version.as_deref(), Some("2026-03-10"));
+    assert_eq!(d[1].api_version.as_deref(), Some("2022-11-28"));
+    assert_eq!(d[1].body["return_run_details"], true);
+    let run = s.data.lock().unwrap().actions.runs[0].clone();
+    assert_eq!(o.outputs["triggered-run-id"], run.id.to_string());
+}

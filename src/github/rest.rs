@@ -69,6 +69,11 @@ impl Rest {
         self.api_version
     }
 
+    /// For a server that refused the version chosen from its URL.
+    pub fn set_api_version(&mut self, version: &'static str) {
+        self.api_version = version;
+    }
+
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
             .request(method, format!("{}{path}", self.api_url))

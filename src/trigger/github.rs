@@ -28,7 +28,7 @@ const MAX_PAYLOAD_KEYS: usize = 10;
 const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 const MAX_EVENT_TYPE: usize = 100;
 /// Looks for the started run (runs show up within seconds of a dispatch).
-const LOOKUPS: u32 = 8;
+const LOOKUPS: u32 = 6;
 
 /// What will be sent, checked against the limits before any request.
 struct Dispatch {
@@ -70,10 +70,10 @@ pub async fn run(platform: &Platform, args: &TriggerGithubArgs) -> Result<ExitCo
     let correlation = super::correlation_id();
     let dispatch = prepare(args, dotcom, &correlation)?;
     let token = token(platform, args, &dispatch, dotcom).await?;
-    let rest = Rest::new(&args.api_url, token, dotcom).map_err(|e| forge(&e))?;
+    let mut rest = Rest::new(&args.api_url, token, dotcom).map_err(|e| forge(&e))?;
     // A minute early: the runner's clock and GitHub's may differ.
     let since = crate::util::rfc3339(now().saturating_sub(60));
-    let found = send(platform, &rest, &repo, &dispatch, &since, &args.wait).await?;
+    let found = send(platform, &mut rest, &repo, &dispatch, &since, &args.wait).await?;
     let Some(run) = found else {
         platform.print(&format!("{}: dispatched", dispatch.what(&repo)));
         if args.wait.wait {
@@ -108,11 +108,11 @@ fn repository(raw: &str) -> Result<String, Error> {
     }
 }
 
-/// A run's state in GitHub's words; `success` (and `skipped`/`neutral`) count as success.
+/// A run's state in GitHub's words; only the conclusion `success` counts as success.
 fn observed(r: &RunState) -> Observed {
     let end = (r.status == "completed").then(|| {
         let c = r.conclusion.clone().unwrap_or_else(|| "unknown".into());
-        let ok = matches!(c.as_str(), "success" | "neutral" | "skipped");
+        let ok = c == "success";
         (c, ok)
     });
     Observed {
@@ -259,18 +259,22 @@ async fn token(
     Ok(token)
 }
 
-/// Sends the dispatch and finds the run it started. At most two sends, the second only
-/// after the run of the first was looked for and not found.
+/// Sends the dispatch and finds the run it started. A refusal started nothing, so a request
+/// GitHub refused for its API version or for `return_run_details` is adjusted and sent again;
+/// after an ambiguous failure it is sent again at most once, and only when the run of the
+/// first send was looked for and not found.
 async fn send(
     platform: &Platform,
-    rest: &Rest,
+    rest: &mut Rest,
     repo: &str,
     d: &Dispatch,
     since: &str,
     wait: &super::WaitArgs,
 ) -> Result<Option<RunState>, Error> {
     let mut body = d.body.clone();
-    for attempt in 1..=2 {
+    let mut resent = false;
+    let mut adjusted = 0;
+    loop {
         let sent = match &d.workflow {
             Some(w) => actions::dispatch_workflow(rest, repo, w, &body).await,
             None => actions::repository_dispatch(rest, repo, &body).await,
@@ -286,13 +290,29 @@ async fn send(
             }
             Ok(Dispatched::Accepted) => return lookup(rest, repo, d, since, wait).await,
             Ok(Dispatched::Refused(answer)) => {
-                // A GHES without `return_run_details` refuses the field: a refusal started
-                // nothing, so sending without it is safe; the run is then looked up.
-                let msg = answer.body.to_string();
-                if attempt == 1 && answer.status == 422 && msg.contains("return_run_details") {
+                let msg = answer.body.to_string().to_lowercase();
+                if adjusted < 2
+                    && answer.status == 400
+                    && msg.contains("api-version")
+                    && rest.api_version() == rest::DOTCOM_API_VERSION
+                {
+                    platform.warn(&format!(
+                        "this server does not know API version {}: asking with {} and return_run_details",
+                        rest::DOTCOM_API_VERSION,
+                        rest::GHES_API_VERSION
+                    ));
+                    rest.set_api_version(rest::GHES_API_VERSION);
+                    if d.workflow.is_some() {
+                        body["return_run_details"] = Value::Bool(true);
+                    }
+                    adjusted += 1;
+                    continue;
+                }
+                if adjusted < 2 && answer.status == 422 && msg.contains("return_run_details") {
                     if let Some(o) = body.as_object_mut() {
                         o.remove("return_run_details");
                     }
+                    adjusted += 1;
                     continue;
                 }
                 return Err(refused(d, repo, &answer));
@@ -304,7 +324,7 @@ async fn send(
                 });
             }
             Err(f) => {
-                let Some(_) = &d.marker else {
+                if d.marker.is_none() {
                     return Err(Error::Forge {
                         auth: false,
                         message: format!(
@@ -312,7 +332,7 @@ async fn send(
                             f.call, f.message
                         ),
                     });
-                };
+                }
                 platform.warn(&format!(
                     "GitHub {}: no clear answer ({}); looking for the run before sending again",
                     f.call, f.message
@@ -320,7 +340,7 @@ async fn send(
                 if let Some(run) = lookup(rest, repo, d, since, wait).await? {
                     return Ok(Some(run));
                 }
-                if attempt == 2 {
+                if resent {
                     return Err(Error::Forge {
                         auth: false,
                         message: format!(
@@ -330,10 +350,10 @@ async fn send(
                     });
                 }
                 platform.warn("no run carries the correlation id: sending the dispatch once more");
+                resent = true;
             }
         }
     }
-    Ok(None)
 }
 
 /// Looks for the run carrying the correlation id, a few times (runs appear with a delay).

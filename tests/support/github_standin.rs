@@ -362,6 +362,8 @@ pub mod actions {
         pub fail_first_dispatch: Option<u16>,
         /// A server that refuses `return_run_details` as an unknown key (422).
         pub refuse_return_run_details: bool,
+        /// A server that knows only API version 2022-11-28.
+        pub only_2022_11_28: bool,
         /// Answer the first run GET 429 with `Retry-After: 1`.
         pub throttle_first_get: bool,
         /// The conclusion of completed runs ("success" when empty).
@@ -399,12 +401,13 @@ pub mod actions {
 
     /// The API version header must be one GitHub knows; the token must be accepted.
     fn gate(s: &Shared, h: &HeaderMap) -> Option<Response> {
+        let old = s.lock().unwrap().actions.only_2022_11_28;
         if let Some(v) = h.get("x-github-api-version").and_then(|v| v.to_str().ok())
-            && !API_VERSIONS.contains(&v)
+            && (!API_VERSIONS.contains(&v) || (old && v != "2022-11-28"))
         {
             return Some(message(
                 StatusCode::BAD_REQUEST,
-                &format!("Unsupported API version {v}"),
+                &format!("Unsupported 'X-GitHub-Api-Version' header '{v}'"),
             ));
         }
         let d = s.lock().unwrap();
