@@ -124,8 +124,7 @@ fn validate_against_openapi(requests: &[Recorded], description: &str) {
     }
     let list: Vec<Value> = requests
         .iter()
-        .filter(|r| r.method != "GET")
-        .map(|r| json!({ "method": r.method, "template": r.template, "body": r.body }))
+        .map(|r| json!({ "method": r.method, "template": r.template, "body": r.body, "query": r.query }))
         .collect();
     let mut child = Command::new(python)
         .arg(repo().join("tests/python/validate_github_requests.py"))
@@ -242,6 +241,16 @@ fn repository_dispatch_finds_its_run_by_the_payload() {
     let run = s.data.lock().unwrap().actions.runs[0].clone();
     assert_eq!(o.outputs["triggered-run-id"], run.id.to_string());
     validate_against_openapi(&s.requests(), "api.github.com.json");
+    // Not a test of brickci: the validator itself refuses an undeclared query parameter.
+    let mut bad = s
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "GET")
+        .unwrap();
+    bad.query = Some("evnt=repository_dispatch".into());
+    let caught =
+        std::panic::catch_unwind(|| validate_against_openapi(&[bad], "api.github.com.json"));
+    assert!(caught.is_err() || venv_python().is_none());
 }
 
 #[test]
