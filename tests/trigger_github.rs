@@ -575,3 +575,29 @@ fn a_server_without_the_new_api_version_is_asked_with_the_old_one() {
     let run = s.data.lock().unwrap().actions.runs[0].clone();
     assert_eq!(o.outputs["triggered-run-id"], run.id.to_string());
 }
+
+#[test]
+fn outputs_reach_an_azure_devops_pipeline_too() {
+    let s = standin("");
+    let mut args = WORKFLOW.to_vec();
+    args.push("--wait");
+    let mut env = with_token();
+    env.push(("TF_BUILD", "True"));
+    let o = trigger(&s, &args, &env);
+    assert_eq!(code(&o.out), 0, "{}", text(&o.out));
+    let run = s.data.lock().unwrap().actions.runs[0].clone();
+    let t = text(&o.out);
+    for line in [
+        format!(
+            "##vso[task.setvariable variable=triggeredRunId;isOutput=true]{}",
+            run.id
+        ),
+        "##vso[task.setvariable variable=triggeredConclusion;isOutput=true]success".to_string(),
+    ] {
+        assert!(t.contains(&line), "{line} in:\n{t}");
+    }
+    assert!(t.contains(
+        "variable=triggeredRunUrl;isOutput=true]https://github.com/acme/cd/actions/runs/"
+    ));
+    assert_no_secrets(&o.out, &[GH_TOKEN]);
+}
