@@ -601,3 +601,37 @@ fn outputs_reach_an_azure_devops_pipeline_too() {
     ));
     assert_no_secrets(&o.out, &[GH_TOKEN]);
 }
+
+#[test]
+fn a_run_that_cannot_be_found_is_said_plainly() {
+    let s = standin("/api/v3");
+    {
+        let mut d = s.data.lock().unwrap();
+        d.actions.only_204 = true;
+        // This workflow's run-name does not carry the correlation id.
+        d.actions.workflows[0].run_name_input = None;
+    }
+    let o = trigger(&s, WORKFLOW, &with_token());
+    assert_eq!(
+        code(&o.out),
+        0,
+        "dispatched; only the run is unknown: {}",
+        text(&o.out)
+    );
+    assert!(text(&o.out).contains("run-name:"), "{}", text(&o.out));
+    assert!(
+        o.outputs["triggered-run-id"]
+            .as_str()
+            .is_none_or(str::is_empty)
+    );
+    let mut args = WORKFLOW.to_vec();
+    args.push("--wait");
+    let o = trigger(&s, &args, &with_token());
+    assert_eq!(code(&o.out), 4, "nothing to wait for: {}", text(&o.out));
+    assert!(
+        text(&o.out).contains("${{ inputs.brickci_correlation_id }}"),
+        "{}",
+        text(&o.out)
+    );
+    assert_eq!(s.dispatches().len(), 2, "one per command, never resent");
+}

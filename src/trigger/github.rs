@@ -16,7 +16,7 @@ use crate::github::actions::{self, Dispatched, RunState};
 use crate::github::rest::{self, Rest};
 use crate::platform::Platform;
 
-use super::{Observed, Started};
+use super::{Observed, Started, TriggerError};
 
 /// workflow_dispatch inputs: 25 on github.com, 10 on GHES; 65,535 characters in all.
 const MAX_INPUTS_DOTCOM: usize = 25;
@@ -37,6 +37,8 @@ struct Dispatch {
     body: Value,
     /// The correlation id the run's title must carry, if one is sent.
     marker: Option<String>,
+    /// The input or client_payload key carrying it.
+    key: Option<String>,
 }
 
 impl Dispatch {
@@ -77,9 +79,9 @@ pub async fn run(platform: &Platform, args: &TriggerGithubArgs) -> Result<ExitCo
     let Some(run) = found else {
         platform.print(&format!("{}: dispatched", dispatch.what(&repo)));
         if args.wait.wait {
-            return Err(not_found(&dispatch, &args.correlation_input));
+            return Err(not_found(&dispatch));
         }
-        platform.warn(&not_found(&dispatch, &args.correlation_input).to_string());
+        platform.warn(&not_found(&dispatch).to_string());
         return Ok(ExitCode::Ok);
     };
     let started = Started {
@@ -163,6 +165,7 @@ fn prepare(args: &TriggerGithubArgs, dotcom: bool, correlation: &str) -> Result<
             workflow: Some(workflow.clone()),
             body,
             marker: key.map(|_| correlation.to_string()),
+            key: key.map(str::to_string),
         });
     }
     let event_type = args.event_type.clone().unwrap_or_default();
@@ -209,6 +212,7 @@ fn prepare(args: &TriggerGithubArgs, dotcom: bool, correlation: &str) -> Result<
         workflow: None,
         body,
         marker: key.map(|_| correlation.to_string()),
+        key: key.map(str::to_string),
     })
 }
 
@@ -228,13 +232,12 @@ async fn token(
         platform.mask(jwt.expose());
         let token = crate::github::app::installation_token(&args.api_url, dotcom, jwt, &args.repo)
             .await
-            .map_err(|e| Error::Forge {
-                auth: e.is_auth() || matches!(e, GitHubError::Call { status: Some(404), .. }),
+            .map_err(|e| TriggerError::Denied {
                 message: format!(
-                    "GitHub App {app_id}: no installation token for {}: {e} (is the App installed on it, with {}?)",
-                    args.repo,
-                    dispatch.permission()
+                    "GitHub App {app_id}: no installation token for {}: {e} (is the App installed on it?)",
+                    args.repo
                 ),
+                permission: format!("`{}`", dispatch.permission()),
             })?;
         platform.mask(token.expose());
         return Ok(token);
@@ -243,15 +246,13 @@ async fn token(
         (Some(r), _) => ("--token-ref", r.clone()),
         (None, Some(t)) if !t.is_empty() => ("GITHUB_TOKEN", t.clone()),
         _ => {
-            return Err(Error::Forge {
-                auth: true,
-                message: format!(
-                    "no GitHub token: set GITHUB_TOKEN (or --token-ref, or --app-id with --app-private-key-ref); a {} needs `{}` on {}",
-                    dispatch.event(),
-                    dispatch.permission(),
-                    args.repo
-                ),
-            });
+            return Err(TriggerError::NoToken {
+                target: "GitHub".into(),
+                set: "GITHUB_TOKEN (or --token-ref, or --app-id with --app-private-key-ref)".into(),
+                action: format!("a {}", dispatch.event()),
+                permission: format!("`{}` on {}", dispatch.permission(), args.repo),
+            }
+            .into());
         }
     };
     let token = crate::secrets::resolve(what, &raw, env).await?;
@@ -318,20 +319,14 @@ async fn send(
                 return Err(refused(d, repo, &answer));
             }
             Err(f) if !f.ambiguous => {
-                return Err(Error::Forge {
-                    auth: false,
-                    message: format!("GitHub {} failed: {}", f.call, f.message),
-                });
+                return Err(failed(format!("GitHub {} failed: {}", f.call, f.message)));
             }
             Err(f) => {
                 if d.marker.is_none() {
-                    return Err(Error::Forge {
-                        auth: false,
-                        message: format!(
-                            "GitHub {} may or may not have started a run ({}); not sent again: without a correlation input the run cannot be told apart",
-                            f.call, f.message
-                        ),
-                    });
+                    return Err(failed(format!(
+                        "GitHub {} may or may not have started a run ({}); not sent again: without a correlation input the run cannot be told apart",
+                        f.call, f.message
+                    )));
                 }
                 platform.warn(&format!(
                     "GitHub {}: no clear answer ({}); looking for the run before sending again",
@@ -341,13 +336,10 @@ async fn send(
                     return Ok(Some(run));
                 }
                 if resent {
-                    return Err(Error::Forge {
-                        auth: false,
-                        message: format!(
-                            "GitHub {} failed twice and no run carrying the correlation id was found: {}",
-                            f.call, f.message
-                        ),
-                    });
+                    return Err(failed(format!(
+                        "GitHub {} failed twice and no run carrying the correlation id was found: {}",
+                        f.call, f.message
+                    )));
                 }
                 platform.warn("no run carries the correlation id: sending the dispatch once more");
                 resent = true;
@@ -380,55 +372,71 @@ async fn lookup(
     Ok(None)
 }
 
-fn not_found(d: &Dispatch, key: &str) -> Error {
-    let title = match &d.workflow {
-        Some(_) => format!("${{{{ inputs.{key} }}}}"),
-        None => format!("${{{{ github.event.client_payload.{key} }}}}"),
-    };
-    Error::Forge {
-        auth: false,
-        message: format!(
-            "GitHub accepted the {} but did not say which run it started, and no run whose title carries the correlation id was found: give the workflow a `run-name:` containing {title}",
-            d.event()
+/// Accepted, but the run it started could not be told.
+fn not_found(d: &Dispatch) -> Error {
+    let accepted = format!(
+        "GitHub accepted the {} but did not say which run it started",
+        d.event()
+    );
+    let message = match (&d.key, &d.workflow) {
+        (None, _) => format!("{accepted}, and no correlation input was sent to find it by"),
+        (Some(key), Some(_)) => format!(
+            "{accepted}, and no run whose title carries the correlation id was found: give the workflow a `run-name:` containing ${{{{ inputs.{key} }}}}"
         ),
-    }
+        (Some(key), None) => format!(
+            "{accepted}, and no run whose title carries the correlation id was found: give the workflow a `run-name:` containing ${{{{ github.event.client_payload.{key} }}}}"
+        ),
+    };
+    failed(message)
 }
 
 /// A 4xx refusal: nothing was started.
 fn refused(d: &Dispatch, repo: &str, answer: &rest::Answer) -> Error {
     let e = rest::describe(answer);
-    match answer.status {
-        401 | 403 => Error::Forge {
-            auth: true,
-            message: format!(
-                "GitHub refused the {}: {e}; the token needs `{}` on {repo}",
-                d.what(repo),
-                d.permission()
-            ),
+    let refusal = format!("GitHub refused the {}: {e}", d.what(repo));
+    let error = match answer.status {
+        401 | 403 => TriggerError::Denied {
+            message: refusal,
+            permission: format!("`{}` on {repo}", d.permission()),
         },
-        404 => Error::bad_input(match &d.workflow {
-            Some(w) => format!(
-                "workflow {w:?} not found in {repo} (or the token cannot see {repo}): {e}"
-            ),
-            None => format!("repository {repo} not found (or the token cannot see it): {e}"),
-        }),
-        422 => Error::BadInput {
-            message: format!("GitHub refused the {}: {e}", d.what(repo)),
-            help: match &d.marker {
-                Some(_) if d.workflow.is_some() => vec![
-                    "a workflow refuses inputs it does not declare: declare every --input under `on: workflow_dispatch: inputs:`, including the correlation input (brickci_correlation_id unless --correlation-input says otherwise), or pass --correlation-input \"\"".into(),
+        404 => TriggerError::NotFound {
+            what: match &d.workflow {
+                Some(w) => format!("workflow {w:?} in {repo}"),
+                None => format!("repository {repo}"),
+            },
+            message: e,
+        },
+        422 => TriggerError::Rejected {
+            message: refusal,
+            help: match (&d.workflow, &d.key) {
+                (Some(_), Some(key)) => vec![
+                    format!("a workflow refuses inputs it does not declare: declare every --input under `on: workflow_dispatch: inputs:`, and {key} (the correlation input brickci adds), or pass --correlation-input \"\""),
                     "check that --ref names an existing branch or tag and that the workflow has `on: workflow_dispatch`".into(),
                 ],
-                _ => Vec::new(),
+                (Some(_), None) => vec![
+                    "a workflow refuses inputs it does not declare: declare every --input under `on: workflow_dispatch: inputs:`".into(),
+                    "check that --ref names an existing branch or tag and that the workflow has `on: workflow_dispatch`".into(),
+                ],
+                (None, _) => Vec::new(),
             },
         },
-        _ => Error::Forge {
-            auth: false,
-            message: format!("GitHub refused the {}: {e}", d.what(repo)),
+        _ => TriggerError::Failed {
+            message: refusal,
+            help: Vec::new(),
         },
-    }
+    };
+    error.into()
 }
 
+fn failed(message: String) -> Error {
+    TriggerError::Failed {
+        message,
+        help: Vec::new(),
+    }
+    .into()
+}
+
+/// A GitHub call on the way (installation, lookup, following the run) that failed.
 fn forge(e: &GitHubError) -> Error {
     Error::Forge {
         auth: e.is_auth(),

@@ -2,7 +2,10 @@
 //! to its end. What every target shares lives here: the outputs, the wait loop, `k=v`
 //! flags and limit errors; one file per target does the talking.
 
+mod error;
 pub mod github;
+
+pub use error::TriggerError;
 
 use std::future::Future;
 use std::time::Duration;
@@ -148,7 +151,11 @@ pub fn pairs(flag: &str, values: &[String]) -> Result<Vec<(String, String)>, Err
 
 /// Over a target's documented limit: refused before any request, naming the limit.
 pub fn over_limit(limit: &str, detail: String) -> Error {
-    Error::bad_input(format!("over the limit ({limit}): {detail}"))
+    TriggerError::OverLimit {
+        limit: limit.to_string(),
+        detail,
+    }
+    .into()
 }
 
 /// An id for this trigger that the started run carries, so it can be found when the target
