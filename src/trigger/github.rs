@@ -101,13 +101,33 @@ pub async fn run(platform: &Platform, args: &TriggerGithubArgs) -> Result<ExitCo
     .await
 }
 
+/// `owner/name`, each part as GitHub spells names (it goes into URL paths as is).
 fn repository(raw: &str) -> Result<String, Error> {
+    let name_ok = |n: &str| {
+        !n.is_empty()
+            && n != "."
+            && n != ".."
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
     match raw.split_once('/') {
-        Some((o, r)) if !o.is_empty() && !r.is_empty() && !r.contains('/') => Ok(raw.to_string()),
+        Some((o, r)) if name_ok(o) && name_ok(r) => Ok(raw.to_string()),
         _ => Err(Error::bad_input(format!(
             "--repo {raw:?}: expected owner/name"
         ))),
     }
+}
+
+/// A workflow file name or id, as one path segment (a `.github/workflows/` path is taken
+/// by its file name, as the API wants it).
+fn workflow_name(raw: &str) -> Result<String, Error> {
+    let raw = raw.strip_prefix(".github/workflows/").unwrap_or(raw);
+    if raw.is_empty() || raw.contains(['/', '?', '#', '%', ' ']) || raw == "." || raw == ".." {
+        return Err(Error::bad_input(format!(
+            "--workflow {raw:?}: expected a workflow file name (deploy.yml) or id"
+        )));
+    }
+    Ok(raw.to_string())
 }
 
 /// A run's state in GitHub's words; only the conclusion `success` counts as success.
@@ -162,7 +182,7 @@ fn prepare(args: &TriggerGithubArgs, dotcom: bool, correlation: &str) -> Result<
         // GHES answers with the run only when asked (2022-11-28); github.com always does.
         let body = actions::workflow_body(git_ref, &inputs, !dotcom);
         return Ok(Dispatch {
-            workflow: Some(workflow.clone()),
+            workflow: Some(workflow_name(workflow)?),
             body,
             marker: key.map(|_| correlation.to_string()),
             key: key.map(str::to_string),
@@ -449,4 +469,26 @@ fn now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_go_into_paths_are_checked() {
+        assert!(repository("acme/cd.v2").is_ok());
+        for bad in ["acme", "acme/", "/cd", "a/b/c", "a/..", "a/b?x", "a b/c"] {
+            let e = repository(bad).unwrap_err();
+            assert_eq!(e.exit_code(), ExitCode::BadInput, "{bad}");
+        }
+        assert!(workflow_name("deploy.yml").is_ok() && workflow_name("1234").is_ok());
+        assert_eq!(
+            workflow_name(".github/workflows/deploy.yml").unwrap(),
+            "deploy.yml"
+        );
+        for bad in ["", "..", "workflows/deploy.yml", "a?b", "a b"] {
+            assert!(workflow_name(bad).is_err(), "{bad}");
+        }
+    }
 }
