@@ -55,7 +55,7 @@ pub enum Command {
     Demo(DemoArgs),
     /// Every task input the binary reads, per command (for action.yml and task.json checks).
     Inputs(InputsArgs),
-    /// Start a downstream pipeline; with --wait, follow it to its end.
+    /// Start a downstream run (CD after training); with --wait, follow it to its end.
     #[command(subcommand)]
     Trigger(TriggerCommand),
 }
@@ -66,6 +66,76 @@ pub enum TriggerCommand {
     AzureDevops(crate::trigger::azure_devops::AzureDevopsArgs),
     /// Start an AWS CodePipeline execution (idempotent within one CI attempt).
     Codepipeline(crate::trigger::codepipeline::CodepipelineArgs),
+    /// A GitHub Actions workflow: workflow_dispatch (--workflow) or repository_dispatch
+    /// (--event-type).
+    Github(TriggerGithubArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TriggerGithubArgs {
+    /// The repository to trigger in, owner/name.
+    #[arg(long, env = "BRICKCI_TRIGGER_REPO")]
+    pub repo: String,
+    /// The workflow file name (deploy.yml) or id: a workflow_dispatch.
+    #[arg(
+        long,
+        env = "BRICKCI_TRIGGER_WORKFLOW",
+        required_unless_present = "event_type",
+        conflicts_with = "event_type"
+    )]
+    pub workflow: Option<String>,
+    /// The branch or tag the workflow runs on.
+    #[arg(long = "ref", env = "BRICKCI_TRIGGER_REF", requires = "workflow")]
+    pub git_ref: Option<String>,
+    /// A workflow input, name=value (repeatable).
+    #[arg(
+        long = "input",
+        env = "BRICKCI_TRIGGER_INPUTS",
+        value_name = "NAME=VALUE",
+        value_delimiter = '\n',
+        requires = "workflow"
+    )]
+    pub inputs: Vec<String>,
+    /// A repository_dispatch with this event type.
+    #[arg(long, env = "BRICKCI_TRIGGER_EVENT_TYPE")]
+    pub event_type: Option<String>,
+    /// The repository_dispatch client_payload: a JSON object.
+    #[arg(long, env = "BRICKCI_TRIGGER_PAYLOAD", requires = "event_type")]
+    pub payload: Option<String>,
+    /// The token, or a secret reference to it (aws-sm://, azure-kv://, env:, file:);
+    /// default: GITHUB_TOKEN.
+    #[arg(long, env = "BRICKCI_TRIGGER_TOKEN_REF", hide_env_values = true)]
+    pub token_ref: Option<String>,
+    /// Authenticate as this GitHub App (with --app-private-key-ref) through its
+    /// installation on --repo.
+    #[arg(
+        long,
+        env = "BRICKCI_TRIGGER_APP_ID",
+        requires = "app_private_key_ref",
+        conflicts_with = "token_ref"
+    )]
+    pub app_id: Option<String>,
+    /// The App's private key (PEM), as a secret reference.
+    #[arg(
+        long,
+        env = "BRICKCI_TRIGGER_APP_PRIVATE_KEY_REF",
+        hide_env_values = true,
+        requires = "app_id"
+    )]
+    pub app_private_key_ref: Option<String>,
+    /// The REST API (https://HOST/api/v3 on GitHub Enterprise Server).
+    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
+    pub api_url: String,
+    /// The input (workflow_dispatch) or client_payload key (repository_dispatch) carrying
+    /// the correlation id the run is found by; "" sends none.
+    #[arg(
+        long,
+        env = "BRICKCI_TRIGGER_CORRELATION_INPUT",
+        default_value = "brickci_correlation_id"
+    )]
+    pub correlation_input: String,
+    #[command(flatten)]
+    pub wait: crate::trigger::WaitArgs,
 }
 
 #[derive(Debug, Clone, Args)]

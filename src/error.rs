@@ -24,6 +24,8 @@ pub enum Error {
     Secret(#[from] crate::secrets::SecretError),
     #[error("{message}")]
     Forge { message: String, auth: bool },
+    #[error(transparent)]
+    Trigger(#[from] crate::trigger::TriggerError),
     #[error("{0}")]
     Io(String),
     /// An artifact build command failed.
@@ -62,6 +64,7 @@ impl Error {
             Error::Secret(e) if e.is_malformed() => ExitCode::BadInput,
             Error::Secret(_) => ExitCode::Auth,
             Error::Forge { auth: false, .. } => ExitCode::Api,
+            Error::Trigger(e) => e.exit_code(),
             Error::Wait(WaitError::Api(e)) if e.is_auth() => ExitCode::Auth,
             Error::Wait(WaitError::Api(_)) => ExitCode::Api,
             Error::Wait(WaitError::Cancelled { signal, .. }) => signal.exit_code(),
@@ -81,6 +84,7 @@ impl Error {
         }
         match self {
             Error::BadInput { help, .. } => help.clone(),
+            Error::Trigger(e) => e.help(),
             Error::Client(e) | Error::Wait(WaitError::Api(e))
                 if e.api().is_some_and(|a| a.is_denied()) =>
             {

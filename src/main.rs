@@ -224,6 +224,14 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
             let work = brickci::trigger::codepipeline::run(platform, &args);
             stop_on_signal(platform, quick, work).await
         }
+        Command::Trigger(TriggerCommand::Github(args)) => {
+            stop_on_signal(
+                platform,
+                quick,
+                brickci::trigger::github::run(platform, &args),
+            )
+            .await
+        }
     };
     result.unwrap_or_else(|e| render(platform, &e))
 }

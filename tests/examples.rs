@@ -4,6 +4,8 @@
 //! every brickci step in those files must be one of the steps run: files and test cannot drift.
 
 mod common;
+#[path = "support/github_standin.rs"]
+mod github_standin;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -370,20 +372,94 @@ fn s1_github_mlops_workflows() {
     );
 }
 
-/// The training job's last task starts the CD workflow with `brickci trigger github`.
+/// The training job's last task starts the CD workflow with `brickci trigger github`: the
+/// notebook's exact command, against a GitHub stand-in holding the example's deploy-model.yml
+/// (its declared inputs and run-name).
 #[test]
-#[ignore = "pending: `brickci trigger github` is not built yet (DESIGN.md, Downstream triggers)"]
 fn s1_training_job_triggers_cd() {
-    let notebook =
-        std::fs::read_to_string(repo().join("examples/s1-github-mlops/notebooks/TriggerCD.py"))
-            .unwrap();
-    let out = brickci(&["trigger", "github", "--help"], &[], &repo());
+    let example = repo().join("examples/s1-github-mlops");
+    let notebook = std::fs::read_to_string(example.join("notebooks/TriggerCD.py")).unwrap();
+    let list = notebook
+        .split("[\"brickci\",")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .expect("TriggerCD.py runs brickci with an argument list");
+    let argv: Vec<&str> = list.split('"').skip(1).step_by(2).collect();
+    assert_eq!(&argv[..2], ["trigger", "github"]);
+    let workflow =
+        std::fs::read_to_string(example.join(".github/workflows/deploy-model.yml")).unwrap();
+    let declared: Vec<String> = workflow
+        .split("inputs:")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("      ")?.strip_suffix(':'))
+        .filter(|l| !l.starts_with(' '))
+        .map(str::to_string)
+        .collect();
+    assert!(workflow.contains("run-name:") && workflow.contains("inputs.brickci_correlation_id"));
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let data: github_standin::Shared = Default::default();
+    data.lock()
+        .unwrap()
+        .actions
+        .workflows
+        .push(github_standin::actions::Workflow {
+            file: "deploy-model.yml".into(),
+            id: 5,
+            inputs: declared,
+            run_name_input: Some("brickci_correlation_id".into()),
+        });
+    let app = github_standin::router(data.clone(), "/api/v3");
+    let addr = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        addr
+    });
+    let api = format!("http://{addr}/api/v3");
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = dir.path().join("out.json");
+    let out = brickci(
+        &argv,
+        &[
+            ("GITHUB_TOKEN", "ghs_testtoken0123456789abcdef"),
+            ("GITHUB_API_URL", &api),
+            ("BRICKCI_OUTPUT_FILE", outputs.to_str().unwrap()),
+            ("BRICKCI_TRIGGER_POLL_MIN", "0.01"),
+        ],
+        dir.path(),
+    );
     assert_eq!(code(&out), 0, "{}", text(&out));
-    let help = text(&out);
-    for flag in ["--repo", "--workflow", "--ref", "--input"] {
-        assert!(notebook.contains(&format!("\"{flag}\"")), "{flag}");
-        assert!(help.contains(flag), "trigger github has no {flag}:\n{help}");
-    }
+    let d = data.lock().unwrap();
+    let dispatches: Vec<_> = d
+        .requests
+        .iter()
+        .filter(|r| r.path.ends_with("/dispatches"))
+        .collect();
+    assert_eq!(dispatches.len(), 1, "{:?}", d.requests);
+    assert_eq!(dispatches[0].method, "POST");
+    assert_eq!(
+        dispatches[0].template.as_deref(),
+        Some("/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches")
+    );
+    assert_eq!(
+        dispatches[0].authorization.as_deref(),
+        Some("Bearer ghs_testtoken0123456789abcdef")
+    );
+    assert_eq!(
+        dispatches[0].path,
+        "/repos/example-org/mlops-classifier/actions/workflows/deploy-model.yml/dispatches"
+    );
+    assert_eq!(dispatches[0].body["inputs"]["model_version"], "latest");
+    let run = &d.actions.runs[0];
+    let outputs: Value = serde_json::from_str(&std::fs::read_to_string(&outputs).unwrap()).unwrap();
+    assert_eq!(outputs["triggered-run-id"], run.id.to_string());
 }
 
 #[test]

@@ -88,7 +88,10 @@ fn token_from_a_json_key_and_from_a_whole_secret() {
         assert!(all.contains("method:    pat"), "{all}");
         // Masked with the runner (on stderr) before anything else brickci says there.
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.starts_with(&format!("::add-mask::{TOKEN}\n")), "{all}");
+        assert!(
+            stderr.starts_with(&format!("::add-mask::{TOKEN}\n")),
+            "{all}"
+        );
         assert_no_secrets(&out, &[TOKEN]);
     }
 }

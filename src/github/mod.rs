@@ -2,6 +2,10 @@
 //! comment found by its hidden marker. The base URL comes from `GITHUB_API_URL`, so GitHub
 //! Enterprise Server works too.
 
+pub mod actions;
+pub mod app;
+pub mod rest;
+
 use std::time::Duration;
 
 use octocrab::Octocrab;

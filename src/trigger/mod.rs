@@ -4,7 +4,11 @@
 
 pub mod azure_devops;
 pub mod codepipeline;
+mod error;
 mod follow;
+pub mod github;
+
+pub use error::TriggerError;
 
 pub use follow::{
     OUTPUT_CONCLUSION, OUTPUT_RUN_ID, OUTPUT_RUN_URL, Observed, Pauses, Started, WaitArgs,
@@ -28,7 +32,11 @@ pub fn pairs(flag: &str, values: &[String]) -> Result<Vec<(String, String)>, Err
 
 /// Over a target's documented limit: refused before any request, naming the limit.
 pub fn over_limit(limit: &str, detail: String) -> Error {
-    Error::bad_input(format!("over the limit ({limit}): {detail}"))
+    TriggerError::OverLimit {
+        limit: limit.to_string(),
+        detail,
+    }
+    .into()
 }
 
 /// An id for this trigger that the started run carries, so it can be found when the target

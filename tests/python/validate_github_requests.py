@@ -1,13 +1,46 @@
 """Validates recorded GitHub request bodies against GitHub's published OpenAPI description.
 
 argv[1]: the description (api.github.com.json from npm @octokit/openapi);
-stdin: JSON list of {"method", "template", "body"}. Exits 1 naming each invalid body.
+stdin: JSON list of {"method", "template", "body", optional "query"}. Exits 1 naming each
+invalid body and each query parameter the operation does not declare or whose value does not
+fit its schema.
 """
 
 import json
 import sys
+from urllib.parse import parse_qsl
 
 from jsonschema import Draft202012Validator
+
+
+def query_problems(spec, r, op):
+    if not r.get("query"):
+        return 0
+    declared = {}
+    for p in op.get("parameters", []):
+        if "$ref" in p:
+            p = spec["components"]["parameters"][p["$ref"].split("/")[-1]]
+        if p.get("in") == "query":
+            declared[p["name"]] = p.get("schema", {})
+    problems = 0
+    for name, value in parse_qsl(r["query"], keep_blank_values=True):
+        if name not in declared:
+            problems += 1
+            print(f"{r['method']} {r['template']}: query parameter {name} is not declared", file=sys.stderr)
+            continue
+        schema = declared[name]
+        if schema.get("type") in ("integer", "number"):
+            try:
+                value = int(value)
+            except ValueError:
+                pass
+        elif schema.get("type") == "boolean":
+            value = {"true": True, "false": False}.get(value, value)
+        doc = {**schema, "components": spec["components"]}
+        for e in Draft202012Validator(doc).iter_errors(value):
+            problems += 1
+            print(f"{r['method']} {r['template']}: query {name}: {e.message}", file=sys.stderr)
+    return problems
 
 
 def main() -> int:
@@ -17,6 +50,7 @@ def main() -> int:
     failures = 0
     for r in requests:
         op = spec["paths"][r["template"]][r["method"].lower()]
+        failures += query_problems(spec, r, op)
         if r["body"] is None:
             continue
         escaped = r["template"].replace("~", "~0").replace("/", "~1")
