@@ -15,6 +15,7 @@ mod handlers_compute;
 mod handlers_jobs;
 mod handlers_jobs_crud;
 mod handlers_misc;
+mod handlers_mlflow;
 mod handlers_storage;
 mod handlers_uc;
 mod handlers_workspace;

@@ -5,6 +5,7 @@
 pub mod azure_devops;
 pub mod codepipeline;
 mod follow;
+pub mod gate;
 
 pub use follow::{
     OUTPUT_CONCLUSION, OUTPUT_RUN_ID, OUTPUT_RUN_URL, Observed, Pauses, Started, WaitArgs,
