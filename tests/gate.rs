@@ -499,3 +499,26 @@ fn bad_input_exits_2_with_only_reads() {
         );
     }
 }
+
+/// The official Databricks SDK for Python drives the MLflow surface the gate reads.
+#[test]
+fn official_sdk_drives_the_mlflow_surface() {
+    let Some(python) = venv_python() else {
+        return;
+    };
+    let emu = TestEmulator::fast();
+    let out = std::process::Command::new(python)
+        .arg(repo().join("tests/python/sdk_mlflow_surface.py"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABRICKS_HOST", emu.url())
+        .env("DATABRICKS_TOKEN", TOKEN)
+        .env("DATABRICKS_CONFIG_FILE", "/dev/null")
+        .env("NO_PROXY", "*")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("sdk mlflow-surface checks passed"), "{all}");
+}

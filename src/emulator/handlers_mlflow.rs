@@ -20,6 +20,8 @@ use super::{Shared, lock};
 /// `runs/search` answers at most this many runs per page (the service's documented cap).
 const SEARCH_MAX: u64 = 50_000;
 const SEARCH_DEFAULT: u64 = 1000;
+/// `metrics/get-history` page size when the caller names none.
+const HISTORY_DEFAULT: usize = 25_000;
 
 fn run_missing(id: &str) -> Response {
     not_found(format!("Run '{id}' not found."))
@@ -107,9 +109,25 @@ pub async fn metric_history(
         .filter(|m| m["key"] == key)
         .cloned()
         .collect();
+    let max = q
+        .get("max_results")
+        .and_then(|m| m.parse::<usize>().ok())
+        .filter(|m| *m > 0)
+        .unwrap_or(HISTORY_DEFAULT);
+    let offset: usize = match q.get("page_token").filter(|t| !t.is_empty()) {
+        None => 0,
+        Some(t) => match t.strip_prefix("history:").and_then(|n| n.parse().ok()) {
+            Some(n) => n,
+            None => return invalid_parameter("Invalid page token"),
+        },
+    };
     let mut resp = json!({});
-    if !points.is_empty() {
-        resp["metrics"] = json!(points);
+    let page: Vec<&Value> = points.iter().skip(offset).take(max).collect();
+    if !page.is_empty() {
+        resp["metrics"] = json!(page);
+    }
+    if offset + max < points.len() {
+        resp["next_page_token"] = json!(format!("history:{}", offset + max));
     }
     Json(resp).into_response()
 }
