@@ -522,3 +522,53 @@ fn official_sdk_drives_the_mlflow_surface() {
     assert!(out.status.success(), "{all}");
     assert!(all.contains("sdk mlflow-surface checks passed"), "{all}");
 }
+
+/// From an action step's inputs (`command: gate`, one metric per line), as the wrappers start it.
+#[test]
+fn gate_runs_from_task_inputs_with_metrics_one_per_line() {
+    let emu = TestEmulator::fast();
+    let exp = experiment(&emu);
+    let cand = seed_run(
+        &emu,
+        &exp,
+        1_000,
+        &[("val_auc", 0.8), ("loss", 0.3)],
+        "FINISHED",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    let env = vec![
+        ("GITHUB_ACTIONS".to_string(), "true".to_string()),
+        ("GITHUB_OUTPUT".into(), p("output")),
+        ("GITHUB_STEP_SUMMARY".into(), p("summary")),
+        ("RUNNER_TEMP".into(), p("")),
+        ("INPUT_HOST".into(), emu.url()),
+        ("INPUT_TOKEN".into(), TOKEN.into()),
+        ("INPUT_COMMAND".into(), "gate".into()),
+        ("INPUT_EXPERIMENT".into(), EXP.into()),
+        ("INPUT_METRIC".into(), "val_auc\nloss:min".into()),
+        ("INPUT_THRESHOLD".into(), "0.5".into()),
+    ];
+    let out = brickci(&[], &as_refs(&env), dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let g = Gate {
+        out,
+        outputs: std::fs::read_to_string(p("output")).unwrap_or_default(),
+        summary: std::fs::read_to_string(p("summary")).unwrap_or_default(),
+    };
+    assert_eq!(
+        output(&g, "candidate-run-id").as_deref(),
+        Some(cand.as_str())
+    );
+    assert!(
+        g.summary.contains("| loss | lower | 0.3 | 0.5 | pass |"),
+        "{}",
+        g.summary
+    );
+    assert!(
+        g.summary
+            .contains("| val\\_auc | higher | 0.8 | 0.5 | pass |"),
+        "{}",
+        g.summary
+    );
+}
