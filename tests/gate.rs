@@ -401,8 +401,40 @@ fn bad_input_exits_2_with_only_reads() {
     let emu = TestEmulator::fast();
     let exp = experiment(&emu);
     seed_run(&emu, &exp, 1_000, &[("val_auc", 0.8)], "FINISHED");
+    let elsewhere = emu.post_json(
+        "/api/2.0/mlflow/experiments/create",
+        json!({ "name": "/Shared/other" }),
+    );
+    let elsewhere = elsewhere["experiment_id"].as_str().unwrap();
+    let other = seed_run(&emu, elsewhere, 1_000, &[("val_auc", 0.8)], "FINISHED");
     let before = emu.requests().len();
     let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "--experiment",
+                EXP,
+                "--run-id",
+                &other,
+                "--metric",
+                "val_auc",
+                "--threshold",
+                "1",
+            ],
+            "belongs to experiment",
+        ),
+        (
+            &[
+                "--experiment",
+                EXP,
+                "--metric",
+                "val_auc",
+                "--compare",
+                "alias:champion",
+                "--model",
+                "main.ml.typo",
+            ],
+            "--model main.ml.typo",
+        ),
         (
             &["--experiment", EXP, "--metric", "f1", "--threshold", "0.5"],
             "--metric f1",

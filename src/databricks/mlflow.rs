@@ -32,6 +32,8 @@ pub struct Run {
 pub struct RunInfo {
     pub run_id: String,
     #[serde(default)]
+    pub experiment_id: Option<String>,
+    #[serde(default)]
     pub run_name: Option<String>,
     #[serde(default)]
     pub status: Option<String>,
@@ -49,7 +51,17 @@ pub struct RunData {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Metric {
     pub key: String,
+    #[serde(deserialize_with = "number_or_nan")]
     pub value: f64,
+}
+
+/// MLflow logs NaN and infinities; JSON carries them as strings (or null): never a parse error.
+fn number_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+        Value::String(s) => s.parse().unwrap_or(f64::NAN),
+        _ => f64::NAN,
+    })
 }
 
 impl Run {
@@ -154,6 +166,21 @@ pub async fn search_runs(
     client.call(req).await
 }
 
+/// Whether a Unity Catalog registered model exists (`GET /api/2.1/unity-catalog/models/{full_name}`).
+pub async fn model_exists(client: &Client, full_name: &str) -> Result<bool, ClientError> {
+    let found: Result<Value, ClientError> = client
+        .call(ApiRequest::get(
+            format!("/api/2.1/unity-catalog/models/{full_name}"),
+            format!("model {full_name}"),
+        ))
+        .await;
+    match found {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// `GET /api/2.1/unity-catalog/models/{full_name}/aliases/{alias}`.
 pub async fn version_by_alias(
     client: &Client,
@@ -191,4 +218,26 @@ pub async fn model_versions(
         }
     }
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_values_that_are_not_numbers_read_as_nan() {
+        let run: Run = serde_json::from_value(json!({
+            "info": { "run_id": "r1" },
+            "data": { "metrics": [
+                { "key": "a", "value": 0.5 }, { "key": "b", "value": "NaN" },
+                { "key": "c", "value": null }, { "key": "d", "value": "Infinity" },
+            ]},
+        }))
+        .unwrap();
+        assert_eq!(run.metric("a"), Some(0.5));
+        assert!(run.metric("b").unwrap().is_nan());
+        assert!(run.metric("c").unwrap().is_nan());
+        assert_eq!(run.metric("d"), Some(f64::INFINITY));
+        assert_eq!(run.metric("e"), None);
+    }
 }

@@ -189,6 +189,13 @@ pub async fn run(platform: &Platform, client: &Client, args: &GateArgs) -> Resul
     }
 
     let experiment = find_experiment(client, &args.experiment).await?;
+    if let Some(m) = &args.model
+        && !mlflow::model_exists(client, m).await.map_err(api)?
+    {
+        return Err(Error::bad_input(format!(
+            "--model {m}: no such Unity Catalog registered model"
+        )));
+    }
     let candidate = match &args.run_id {
         Some(id) => match mlflow::get_run(client, id).await {
             Err(e) if e.is_not_found() => {
@@ -196,7 +203,18 @@ pub async fn run(platform: &Platform, client: &Client, args: &GateArgs) -> Resul
                     "--run-id {id}: no such MLflow run"
                 )));
             }
-            r => r.map_err(api)?,
+            r => {
+                let run = r.map_err(api)?;
+                match run.info.experiment_id.as_deref() {
+                    Some(e) if e != experiment.experiment_id => {
+                        return Err(Error::bad_input(format!(
+                            "--run-id {id}: the run belongs to experiment {e}, not {} ({})",
+                            experiment.experiment_id, args.experiment
+                        )));
+                    }
+                    _ => run,
+                }
+            }
         },
         None => {
             let page = mlflow::search_runs(
