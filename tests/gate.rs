@@ -604,3 +604,24 @@ fn gate_runs_from_task_inputs_with_metrics_one_per_line() {
         g.summary
     );
 }
+
+/// Metric and run names are the trainer's text: in the summary they stay inside their cell.
+#[test]
+fn hostile_metric_names_stay_in_their_table_cell() {
+    let emu = TestEmulator::fast();
+    let exp = experiment(&emu);
+    let name = "auc|<img src=x>@team";
+    seed_run(&emu, &exp, 1_000, &[(name, 0.9)], "FINISHED");
+    let g = gate(
+        &emu,
+        &["--experiment", EXP, "--metric", name, "--threshold", "0.5"],
+    );
+    assert_eq!(code(&g.out), 0, "{}", text(&g.out));
+    assert!(
+        g.summary
+            .contains("| auc\\|&lt;img src=x&gt;@&#8203;team | higher | 0.9 | 0.5 | pass |"),
+        "{}",
+        g.summary
+    );
+    assert!(!g.summary.contains("<img"), "{}", g.summary);
+}
