@@ -16,8 +16,8 @@ use super::faults::{FaultKind, FaultRule};
 use super::{
     RequestRecord, Shared, handlers_auth as auth, handlers_compute as compute,
     handlers_jobs as jobs, handlers_jobs_crud as jobs_crud, handlers_misc as misc,
-    handlers_mlflow as mlflow, handlers_storage as storage, handlers_uc as uc,
-    handlers_workspace as ws, lock,
+    handlers_mlflow as mlflow, handlers_model_versions as versions, handlers_storage as storage,
+    handlers_uc as uc, handlers_workspace as ws, lock,
 };
 
 /// Requests with bodies larger than this are refused (workspace import tops out at 10 MB
@@ -71,11 +71,11 @@ pub fn router(state: Shared) -> Router {
         )
         .route(
             "/api/2.1/unity-catalog/{kind}/{name}/{sub}",
-            get(mlflow::model_sub),
+            get(versions::model_sub),
         )
         .route(
             "/api/2.1/unity-catalog/{kind}/{name}/{sub}/{key}",
-            any(mlflow::model_sub),
+            any(versions::model_sub),
         )
         .route("/api/2.0/mlflow/runs/{op}", any(mlflow::runs))
         .route(
@@ -84,7 +84,7 @@ pub fn router(state: Shared) -> Router {
         )
         .route(
             "/api/2.0/mlflow/unity-catalog/model-versions/create",
-            post(mlflow::create_model_version),
+            post(versions::create_model_version),
         )
         .route("/api/2.0/fs/files/{*path}", any(storage::files))
         .route("/api/2.0/fs/directories/{*path}", any(storage::directories))
