@@ -58,6 +58,8 @@ pub enum Command {
     /// Start a downstream run (CD after training); with --wait, follow it to its end.
     #[command(subcommand)]
     Trigger(TriggerCommand),
+    /// The model gate: compare an MLflow run's metrics with a threshold, earlier runs or an alias.
+    Gate(crate::trigger::gate::GateArgs),
 }
 
 #[derive(Debug, Subcommand)]

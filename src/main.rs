@@ -216,6 +216,12 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
                 }
             }),
         Command::Demo(args) => demo::run(platform, &args, interrupt).await,
+        Command::Gate(args) => {
+            stop_on_signal(platform, quick, async {
+                brickci::trigger::gate::run(platform, &connect().await?.0, &args).await
+            })
+            .await
+        }
         Command::Trigger(TriggerCommand::AzureDevops(args)) => {
             let work = brickci::trigger::azure_devops::run(platform, &args);
             stop_on_signal(platform, quick, work).await

@@ -3,6 +3,7 @@
 mod client;
 mod error;
 pub mod jobs;
+pub mod mlflow;
 pub mod models;
 mod retry;
 pub mod scim;

@@ -29,6 +29,13 @@ pub struct Objects {
     pub secret_scopes: BTreeMap<String, Scope>,
     pub pipelines: BTreeMap<String, Value>,
     pub experiments: BTreeMap<String, Value>,
+    /// MLflow runs by run id (`{"info", "data"}`), and every logged point per run.
+    pub mlflow_runs: BTreeMap<String, Value>,
+    pub metric_history: BTreeMap<String, Vec<Value>>,
+    /// Unity Catalog model versions by model full name (in version order), and aliases
+    /// (model full name -> alias -> version).
+    pub model_versions: BTreeMap<String, Vec<Value>>,
+    pub model_aliases: BTreeMap<String, BTreeMap<String, i64>>,
     /// Access control lists by `<object type>/<id>`.
     pub permissions: BTreeMap<String, Value>,
 }

@@ -16,7 +16,8 @@ use super::faults::{FaultKind, FaultRule};
 use super::{
     RequestRecord, Shared, handlers_auth as auth, handlers_compute as compute,
     handlers_jobs as jobs, handlers_jobs_crud as jobs_crud, handlers_misc as misc,
-    handlers_storage as storage, handlers_uc as uc, handlers_workspace as ws, lock,
+    handlers_mlflow as mlflow, handlers_model_versions as versions, handlers_storage as storage,
+    handlers_uc as uc, handlers_workspace as ws, lock,
 };
 
 /// Requests with bodies larger than this are refused (workspace import tops out at 10 MB
@@ -67,6 +68,23 @@ pub fn router(state: Shared) -> Router {
         .route(
             "/api/2.1/unity-catalog/{kind}/{name}",
             get(uc::get).patch(uc::update).delete(uc::delete),
+        )
+        .route(
+            "/api/2.1/unity-catalog/{kind}/{name}/{sub}",
+            get(versions::model_sub),
+        )
+        .route(
+            "/api/2.1/unity-catalog/{kind}/{name}/{sub}/{key}",
+            any(versions::model_sub),
+        )
+        .route("/api/2.0/mlflow/runs/{op}", any(mlflow::runs))
+        .route(
+            "/api/2.0/mlflow/metrics/get-history",
+            get(mlflow::metric_history),
+        )
+        .route(
+            "/api/2.0/mlflow/unity-catalog/model-versions/create",
+            post(versions::create_model_version),
         )
         .route("/api/2.0/fs/files/{*path}", any(storage::files))
         .route("/api/2.0/fs/directories/{*path}", any(storage::directories))

@@ -91,6 +91,10 @@ pub const OUTPUT_NAMES: &[&str] = &[
     "triggered-run-id",
     "triggered-run-url",
     "triggered-conclusion",
+    "gate-passed",
+    "candidate-run-id",
+    "candidate-model-version",
+    "candidate-metrics",
 ];
 
 pub struct Platform {

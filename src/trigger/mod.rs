@@ -6,6 +6,7 @@ pub mod azure_devops;
 pub mod codepipeline;
 mod error;
 mod follow;
+pub mod gate;
 pub mod github;
 
 pub use error::TriggerError;
