@@ -23,30 +23,40 @@ const FINISHED: &str = "attributes.status = 'FINISHED'";
 #[derive(Debug, Clone, clap::Args)]
 pub struct GateArgs {
     /// The MLflow experiment: its workspace path (name) or its id.
-    #[arg(long, value_name = "PATH|ID")]
+    #[arg(long, value_name = "PATH|ID", env = "BRICKCI_GATE_EXPERIMENT")]
     pub experiment: String,
     /// The candidate run (default: the experiment's latest finished run).
-    #[arg(long)]
+    #[arg(long, env = "BRICKCI_GATE_RUN_ID")]
     pub run_id: Option<String>,
     /// A metric to gate on (repeatable): NAME (higher is better) or NAME:min / NAME:max.
-    #[arg(long = "metric", value_name = "NAME[:max|:min]", required = true)]
+    #[arg(
+        long = "metric",
+        value_name = "NAME[:max|:min]",
+        required = true,
+        env = "BRICKCI_GATE_METRICS",
+        value_delimiter = '\n'
+    )]
     pub metrics: Vec<String>,
     /// Compare each metric with this fixed number.
-    #[arg(long, conflicts_with = "compare")]
+    #[arg(long, conflicts_with = "compare", env = "BRICKCI_GATE_THRESHOLD")]
     pub threshold: Option<f64>,
     /// best-of:N (the best of the last N finished runs before the candidate) or alias:NAME
     /// (the run behind the version of --model that the alias points to).
-    #[arg(long, value_name = "best-of:N|alias:NAME")]
+    #[arg(
+        long,
+        value_name = "best-of:N|alias:NAME",
+        env = "BRICKCI_GATE_COMPARE"
+    )]
     pub compare: Option<String>,
     /// The Unity Catalog model (catalog.schema.model) for alias:NAME, and for the
     /// candidate's model version.
-    #[arg(long, value_name = "CATALOG.SCHEMA.MODEL")]
+    #[arg(long, value_name = "CATALOG.SCHEMA.MODEL", env = "BRICKCI_GATE_MODEL")]
     pub model: Option<String>,
     /// How much better than the baseline the candidate must be (default 0: as good).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, env = "BRICKCI_GATE_MIN_DELTA")]
     pub min_delta: f64,
     /// Fail when there is nothing to compare with (default: pass, with a note).
-    #[arg(long)]
+    #[arg(long, env = "BRICKCI_GATE_REQUIRE_BASELINE")]
     pub require_baseline: bool,
 }
 
