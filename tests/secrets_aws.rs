@@ -2,66 +2,15 @@
 //! 127.0.0.1: a JSON key, a whole secret, a missing one, and web-identity credentials.
 
 mod common;
-
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "support/moto.rs"]
+mod moto;
 
 use common::*;
+use moto::Moto;
 
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// moto_server from the test venv, seeded with the test secrets.
+/// moto seeded with the test secrets.
 fn moto() -> Option<Moto> {
-    let python = venv_python()?;
-    let bin = python.parent().unwrap().join("moto_server");
-    let port = free_port();
-    let child = Command::new(bin)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server starts");
-    let url = format!("http://127.0.0.1:{port}");
-    let moto = Moto { child, url };
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "moto_server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let seeded = Command::new(&python)
-        .arg(repo().join("tests/python/moto_seed.py"))
-        .arg(&moto.url)
-        .arg(TOKEN)
-        .output()
-        .unwrap();
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
-    Some(moto)
+    moto::start("moto_seed.py", &[TOKEN])
 }
 
 fn aws_env(moto: &Moto) -> Vec<(String, String)> {

@@ -3,73 +3,18 @@
 //! requests shows the token is the same for the same CI attempt and request.
 
 mod common;
+#[path = "support/moto.rs"]
+mod moto;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use base64::Engine;
 use common::*;
+use moto::Moto;
 
-struct Moto {
-    child: Child,
-    url: String,
-    recording: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// moto_server from the test venv, recording every request, with pipeline `deploy-model`.
+/// moto with pipeline `deploy-model` (a V2 pipeline declaring its variables).
 fn moto() -> Option<Moto> {
-    let python = venv_python()?;
-    let bin = python.parent().unwrap().join("moto_server");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = tempfile::tempdir().unwrap();
-    let recording = dir.path().join("recording");
-    let child = Command::new(bin)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("MOTO_ENABLE_RECORDING", "true")
-        .env("MOTO_RECORDER_FILEPATH", &recording)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server starts");
-    let moto = Moto {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        recording,
-        _dir: dir,
-    };
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "moto_server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let seeded = Command::new(&python)
-        .arg(repo().join("tests/python/moto_codepipeline_seed.py"))
-        .arg(&moto.url)
-        .output()
-        .unwrap();
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
-    Some(moto)
+    moto::start("moto_codepipeline_seed.py", &[])
 }
 
 /// The JSON bodies of the recorded requests for `target` (the X-Amz-Target operation).
