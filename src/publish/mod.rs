@@ -18,7 +18,7 @@ use crate::cli::PublishArgs;
 use crate::platform::{Annotation, Kind, Level, Platform, SUMMARY_LIMIT};
 use crate::report::{Report, check_run, markdown};
 use crate::signal::{Interrupt, Signal};
-use crate::testing::{TestStatus, TestSuite, to_junit_xml};
+use crate::testing::{TestSuite, to_junit_xml};
 
 /// GitHub shows at most 10 error annotations from workflow commands per step.
 const MAX_ANNOTATIONS: usize = 10;
@@ -187,17 +187,8 @@ fn summary_full_at(junit: Option<&Path>, json: Option<&Path>) -> String {
 }
 
 fn annotate(platform: &Platform, report: &Report) {
-    let failed: Vec<_> = report
-        .tests
-        .iter()
-        .flat_map(|s| &s.cases)
-        .filter(|c| c.status == TestStatus::Failed)
-        .collect();
-    let shown = if failed.len() > MAX_ANNOTATIONS {
-        MAX_ANNOTATIONS - 1
-    } else {
-        failed.len()
-    };
+    let failed: Vec<_> = report.failed_cases().collect();
+    let shown = crate::report::shown_within(failed.len(), MAX_ANNOTATIONS);
     let plain = crate::report::markup::strip_ansi;
     for case in &failed[..shown] {
         let message = plain(case.message.as_deref().unwrap_or("test failed"));

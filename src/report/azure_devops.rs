@@ -2,7 +2,6 @@
 
 use super::{Report, markup};
 use crate::platform::escape::azure_devops as esc;
-use crate::testing::TestStatus;
 
 /// The agent keeps 10 error issues per step; the rest are named in one more issue.
 pub const MAX_ISSUES: usize = 10;
@@ -18,17 +17,8 @@ pub fn logging_commands(report: &Report, junit_path: Option<&str>) -> Vec<String
             esc(&markup::strip_ansi(&report.title))
         ));
     }
-    let failed: Vec<_> = report
-        .tests
-        .iter()
-        .flat_map(|s| &s.cases)
-        .filter(|c| c.status == TestStatus::Failed)
-        .collect();
-    let shown = if failed.len() > MAX_ISSUES {
-        MAX_ISSUES - 1
-    } else {
-        failed.len()
-    };
+    let failed: Vec<_> = report.failed_cases().collect();
+    let shown = super::shown_within(failed.len(), MAX_ISSUES);
     for case in &failed[..shown] {
         let mut props = String::from("type=error");
         if let Some(loc) = &case.location {

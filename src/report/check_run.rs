@@ -4,7 +4,6 @@
 use serde_json::{Value, json};
 
 use super::{Report, ReportStatus, markdown, markup};
-use crate::testing::TestStatus;
 
 /// GitHub's limit for `output.summary` and `output.text` (characters).
 pub const TEXT_LIMIT: usize = 65_535;
@@ -40,10 +39,7 @@ pub fn fit(text: &str, limit: usize) -> String {
 /// failures stay in the summary.
 pub fn annotations(report: &Report) -> Vec<Value> {
     report
-        .tests
-        .iter()
-        .flat_map(|s| &s.cases)
-        .filter(|c| c.status == TestStatus::Failed)
+        .failed_cases()
         .filter_map(|c| {
             let loc = c.location.as_ref()?;
             let plain = |s: &str, limit| fit(&markup::strip_ansi(s), limit);

@@ -235,12 +235,7 @@ fn tests(md: &mut String, report: &Report, shape: &Shape) {
         "### Tests: {} passed, {} failed, {} skipped\n",
         c.passed, c.failed, c.skipped
     );
-    let failed: Vec<&TestCase> = report
-        .tests
-        .iter()
-        .flat_map(|s| &s.cases)
-        .filter(|c| c.status == TestStatus::Failed)
-        .collect();
+    let failed: Vec<&TestCase> = report.failed_cases().collect();
     let clip = |s: &str, max: Option<usize>| match max {
         Some(m) => markup::clip(s, m),
         None => s.to_string(),

@@ -9,7 +9,7 @@ pub mod markup;
 
 use serde::{Deserialize, Serialize};
 
-use crate::testing::{TestStatus, TestSuite};
+use crate::testing::{TestCase, TestStatus, TestSuite};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -85,7 +85,21 @@ pub struct Counts {
     pub skipped: usize,
 }
 
+/// How many of `n` items a destination that keeps at most `max` shows: all when they fit,
+/// else `max - 1`, leaving room for one "N more" line.
+pub fn shown_within(n: usize, max: usize) -> usize {
+    if n > max { max - 1 } else { n }
+}
+
 impl Report {
+    /// The failed test cases, in report order.
+    pub fn failed_cases(&self) -> impl Iterator<Item = &TestCase> {
+        self.tests
+            .iter()
+            .flat_map(|s| &s.cases)
+            .filter(|c| c.status == TestStatus::Failed)
+    }
+
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
         for s in &self.tests {
