@@ -7,7 +7,6 @@ use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::Platform;
 use crate::report::{Report, ReportStatus};
-use crate::testing::TestStatus;
 
 use crate::publish;
 
@@ -16,11 +15,7 @@ use crate::publish;
 /// case or run that did not succeed fails it; a cancelled run cancels it; otherwise it
 /// passed (an empty report has nothing that failed).
 pub fn derived_status(report: &Report) -> ReportStatus {
-    let failed_case = report
-        .tests
-        .iter()
-        .flat_map(|s| &s.cases)
-        .any(|c| c.status == TestStatus::Failed);
+    let failed_case = report.failed_cases().next().is_some();
     let states: Vec<Option<&str>> = report
         .runs
         .iter()
