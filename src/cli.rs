@@ -60,6 +60,15 @@ pub enum Command {
     Trigger(TriggerCommand),
     /// The model gate: compare an MLflow run's metrics with a threshold, earlier runs or an alias.
     Gate(crate::trigger::gate::GateArgs),
+    /// Inside a Databricks job task: fire the trigger the bundle declares under
+    /// `brickci: callbacks:` (deploy adds the task that runs this).
+    Callback(CallbackArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CallbackArgs {
+    #[command(subcommand)]
+    pub target: TriggerCommand,
 }
 
 #[derive(Debug, Subcommand)]

@@ -222,6 +222,10 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
             })
             .await
         }
+        Command::Callback(args) => {
+            let work = brickci::trigger::callback::run(platform, args.target);
+            stop_on_signal(platform, quick, work).await
+        }
         Command::Trigger(TriggerCommand::AzureDevops(args)) => {
             let work = brickci::trigger::azure_devops::run(platform, &args);
             stop_on_signal(platform, quick, work).await

@@ -32,6 +32,8 @@ const TOP_LEVEL: &[&str] = &[
     "run_as",
     "presets",
     "experimental",
+    // brickci's own: callbacks (the Databricks CLI warns about it and deploys the rest).
+    "brickci",
 ];
 
 /// The merged configuration and where it came from.

@@ -14,13 +14,14 @@ use crate::deploy::apply::{ApplyOptions, Failure, apply};
 use crate::deploy::artifacts::{self, LibraryFile};
 use crate::deploy::kinds::CreateOptions;
 use crate::deploy::lock::{self, LockError};
-use crate::deploy::plan::{self, Inputs, Op, Plan, PlanError};
+use crate::deploy::plan::{self, Generated, Inputs, Op, Plan, PlanError};
 use crate::deploy::sync::{self, LocalFile};
 use crate::deploy::{render, state};
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::{Kind, Platform};
 use crate::signal::Interrupt;
+use crate::trigger::callback;
 
 pub async fn validate(
     platform: &Platform,
@@ -28,6 +29,7 @@ pub async fn validate(
     args: &BundleArgs,
 ) -> Result<ExitCode, Error> {
     let bundle = bundle_load::load(platform, client, args).await?;
+    callbacks(&bundle)?;
     // The files a deploy would upload are checked too (symlinks out, special files).
     sync::files(&bundle).map_err(Error::bad_input)?;
     match args.output.as_str() {
@@ -64,13 +66,18 @@ fn describe(b: &Bundle) -> String {
     )
 }
 
-/// The bundle with artifacts built and the local file set listed.
-async fn prepare(
-    platform: &Platform,
-    client: &Client,
-    args: &PlanArgs,
-) -> Result<(Bundle, Vec<LocalFile>, Vec<LibraryFile>), Error> {
+/// The bundle with artifacts built, the local file set listed and its callbacks attached.
+struct Prepared {
+    bundle: Bundle,
+    files: Vec<LocalFile>,
+    libraries: Vec<LibraryFile>,
+    /// What brickci uploads itself (the callback's binary and launcher).
+    generated: Vec<Generated>,
+}
+
+async fn prepare(platform: &Platform, client: &Client, args: &PlanArgs) -> Result<Prepared, Error> {
     let mut bundle = bundle_load::load(platform, client, &args.bundle).await?;
+    let callbacks = callbacks(&bundle)?;
     if bundle.artifacts.iter().any(|a| a.build.is_some()) {
         platform.note("building artifacts");
         artifacts::build(&bundle, Duration::from_secs(args.build_timeout))
@@ -79,16 +86,49 @@ async fn prepare(
     }
     let libraries = artifacts::libraries(&mut bundle).map_err(Error::bad_input)?;
     let files = sync::files(&bundle).map_err(Error::bad_input)?;
-    Ok((bundle, files, libraries))
+    let generated = if callbacks.is_empty() {
+        Vec::new()
+    } else {
+        let binary = callback::binary::load(platform.env().get(callback::binary::ENV))
+            .map_err(|e| Error::bad_input(e.to_string()))?;
+        if binary.dynamic {
+            platform.warn(&format!(
+                "the callback uploads {}, which is dynamically linked and may not start on Databricks compute; deploy with the static release binary (or set {})",
+                binary.path.display(),
+                callback::binary::ENV
+            ));
+        }
+        callback::task::attach(&mut bundle, &callbacks, &binary).map_err(Error::bad_input)?
+    };
+    Ok(Prepared {
+        bundle,
+        files,
+        libraries,
+        generated,
+    })
+}
+
+/// The bundle's `brickci: callbacks:`, checked.
+fn callbacks(bundle: &Bundle) -> Result<Vec<callback::Callback>, Error> {
+    callback::declared(&bundle.tree, |k| bundle.resource("jobs", k).is_some()).map_err(|d| {
+        Error::BadInput {
+            message: format!("the bundle configuration is invalid:\n{d}"),
+            help: vec!["nothing was deployed; fix the places named above".into()],
+        }
+    })
 }
 
 async fn compute(
     client: &Client,
-    bundle: &Bundle,
-    files: &[LocalFile],
-    libraries: &[LibraryFile],
+    prepared: &Prepared,
     args: &PlanArgs,
 ) -> Result<(Plan, state::DeployState), Error> {
+    let Prepared {
+        bundle,
+        files,
+        libraries,
+        generated,
+    } = prepared;
     let st = state::load(
         client,
         &bundle.workspace.state_path,
@@ -101,6 +141,7 @@ async fn compute(
         state: &st,
         files,
         libraries,
+        generated,
         prune: args.prune,
         concurrency: args.concurrency.into(),
     };
@@ -129,8 +170,8 @@ pub async fn plan(
     cmd: &PlanCommandArgs,
 ) -> Result<ExitCode, Error> {
     let args = &cmd.plan;
-    let (bundle, files, libraries) = prepare(platform, client, args).await?;
-    let (plan, _) = compute(client, &bundle, &files, &libraries, args).await?;
+    let prepared = prepare(platform, client, args).await?;
+    let (plan, _) = compute(client, &prepared, args).await?;
     show(platform, &plan, &args.bundle.output, args.verbose);
     let _ = platform.set_output("changes", &plan.changes().to_string());
     pr_comment(platform, &plan, &cmd.pr_comment).await?;
@@ -195,24 +236,20 @@ pub async fn deploy(
         platform.warn(&format!("{}: stopped; nothing was deployed", signal.name()));
         Ok(signal.exit_code())
     };
-    let (bundle, files, libraries) =
-        match interrupt.clone().guard(prepare(platform, client, p)).await {
-            Ok(prepared) => prepared?,
-            Err(signal) => return nothing_yet(signal),
-        };
+    let prepared = match interrupt.clone().guard(prepare(platform, client, p)).await {
+        Ok(prepared) => prepared?,
+        Err(signal) => return nothing_yet(signal),
+    };
+    let bundle = &prepared.bundle;
     // A first plan without the lock: a deploy with nothing to do writes nothing at all.
-    let (first, st) = match interrupt
-        .clone()
-        .guard(compute(client, &bundle, &files, &libraries, p))
-        .await
-    {
+    let (first, st) = match interrupt.clone().guard(compute(client, &prepared, p)).await {
         Ok(computed) => computed?,
         Err(signal) => return nothing_yet(signal),
     };
     show(platform, &first, &p.bundle.output, p.verbose);
     if first.changes() == 0 {
         platform.info("nothing to deploy");
-        outputs(platform, &bundle, &st);
+        outputs(platform, bundle, &st);
         return Ok(ExitCode::Ok);
     }
     approve(platform, &first, args)?;
@@ -231,35 +268,26 @@ pub async fn deploy(
         },
         LockError::Api(e) => Error::Client(e),
     })?;
-    let result = deploy_locked(
-        platform, client, &bundle, &files, &libraries, args, &first, interrupt,
-    )
-    .await;
+    let result = deploy_locked(platform, client, &prepared, args, &first, interrupt).await;
     if let Err(e) = lock.release(client).await {
         platform.warn(&format!("could not release the deploy lock: {e}"));
     }
     result
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn deploy_locked(
     platform: &Platform,
     client: &Client,
-    bundle: &Bundle,
-    files: &[LocalFile],
-    libraries: &[LibraryFile],
+    prepared: &Prepared,
     args: &DeployArgs,
     approved: &Plan,
     interrupt: Interrupt,
 ) -> Result<ExitCode, Error> {
     let p = &args.plan;
+    let bundle = &prepared.bundle;
     // Planned again under the lock: another deploy may have finished in between. Shown and
     // approved again only if it differs from the plan already shown.
-    let (plan, st) = match interrupt
-        .clone()
-        .guard(compute(client, bundle, files, libraries, p))
-        .await
-    {
+    let (plan, st) = match interrupt.clone().guard(compute(client, prepared, p)).await {
         Ok(computed) => computed?,
         Err(signal) => {
             platform.warn(&format!("{}: stopped; nothing was deployed", signal.name()));

@@ -72,6 +72,42 @@ pub async fn mkdirs(client: &Client, path: &str) -> Result<(), ClientError> {
     client.call::<serde_json::Value>(req).await.map(drop)
 }
 
+/// Writes a workspace file from raw bytes (`workspace-files/import-file`, what the
+/// Databricks CLI uses for files): no base64 and no 10 MB `import` limit, so wheels, jars
+/// and the callback binary fit. A missing parent folder is made and the write tried again.
+pub async fn import_file(
+    client: &Client,
+    path: &str,
+    content: Vec<u8>,
+    timeout: std::time::Duration,
+) -> Result<(), ClientError> {
+    // The whole path is one escaped segment, slashes included, as the CLI sends it.
+    let escaped = percent_encoding::utf8_percent_encode(
+        path.trim_start_matches('/'),
+        percent_encoding::NON_ALPHANUMERIC,
+    )
+    .to_string();
+    let req = ApiRequest::new(
+        reqwest::Method::POST,
+        format!("/api/2.0/workspace-files/import-file/{escaped}"),
+        format!("file {path}"),
+    )
+    .query("overwrite", "true")
+    // With overwrite a repeat writes the same bytes again: safe to resend.
+    .idempotent(true)
+    .timeout(timeout)
+    .bytes(content);
+    match client.send(&req).await {
+        Err(e) if e.is_not_found() => {
+            if let Some((dir, _)) = path.rsplit_once('/').filter(|(d, _)| !d.is_empty()) {
+                mkdirs(client, dir).await?;
+            }
+            client.send(&req).await.map(drop)
+        }
+        other => other.map(drop),
+    }
+}
+
 pub async fn import(
     client: &Client,
     path: &str,

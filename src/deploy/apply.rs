@@ -215,6 +215,7 @@ async fn upload(s: &Shared, a: &Action) -> bool {
     }
     let Work::Upload {
         local,
+        content,
         notebook,
         hash,
         state_kind,
@@ -225,8 +226,10 @@ async fn upload(s: &Shared, a: &Action) -> bool {
     let remote = a.target.clone().unwrap_or_default();
     // `local` was resolved and checked by the plan; still never open a special file.
     let path = local.clone();
-    let read = tokio::task::spawn_blocking(move || {
-        crate::bundle::local_file::Roots::anywhere().read(&path)
+    let made = content.clone();
+    let read = tokio::task::spawn_blocking(move || match made {
+        Some(bytes) => Ok(bytes.as_ref().clone()),
+        None => crate::bundle::local_file::Roots::anywhere().read(&path),
     })
     .await
     .unwrap_or_else(|e| {

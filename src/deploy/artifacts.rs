@@ -187,7 +187,10 @@ pub fn store_of(remote: &str) -> Store {
 /// Uploads one library file to its store.
 pub async fn upload(client: &Client, remote: &str, bytes: Vec<u8>) -> Result<(), ClientError> {
     match store_of(remote) {
-        Store::Workspace => super::files::put_workspace_file(client, remote, &bytes).await,
+        Store::Workspace => {
+            let limit = upload_timeout(bytes.len());
+            workspace::import_file(client, remote, bytes, limit).await
+        }
         Store::Volume => {
             let limit = upload_timeout(bytes.len());
             let r = ApiRequest::new(

@@ -49,6 +49,8 @@ impl Op {
 pub enum Work {
     Upload {
         local: std::path::PathBuf,
+        /// What to upload when brickci made the file itself (not read from `local`).
+        content: Option<std::sync::Arc<Vec<u8>>>,
         notebook: bool,
         hash: String,
         state_kind: &'static str,
@@ -166,11 +168,22 @@ pub fn ordered(bundle: &Bundle) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
+/// A file brickci uploads from memory: it is not part of the bundle's folder.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// How the plan names it.
+    pub name: String,
+    pub remote: String,
+    pub bytes: std::sync::Arc<Vec<u8>>,
+}
+
 pub struct Inputs<'a> {
     pub bundle: &'a Bundle,
     pub state: &'a DeployState,
     pub files: &'a [LocalFile],
     pub libraries: &'a [LibraryFile],
+    /// Files brickci itself puts in the workspace (the callback's binary and launcher).
+    pub generated: &'a [Generated],
     pub prune: bool,
     pub concurrency: usize,
 }
@@ -228,6 +241,23 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
         actions.push(upload_action(
             inp.state, "library", &name, &l.remote, hash, full, false,
         ));
+    }
+    for g in inp.generated {
+        let hash = format!("library:{}", sha256(&g.bytes));
+        claim(&g.remote, g.name.clone())?;
+        let mut action = upload_action(
+            inp.state,
+            "library",
+            &g.name,
+            &g.remote,
+            hash,
+            Default::default(),
+            false,
+        );
+        if let Work::Upload { content, .. } = &mut action.work {
+            *content = Some(g.bytes.clone());
+        }
+        actions.push(action);
     }
     for (remote, entry) in &inp.state.files {
         if !wanted_paths.contains_key(remote) {
@@ -388,6 +418,7 @@ fn upload_action(
         reason,
         work: Work::Upload {
             local,
+            content: None,
             notebook,
             hash,
             state_kind,

@@ -9,6 +9,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::callback_process::{self, Process};
 use super::errors::{invalid_parameter, json_body, or_respond};
 use super::notebook_script::{self, Script};
 use super::pagination;
@@ -97,6 +98,7 @@ pub(super) fn build_tasks(s: &mut State, body: &Value) -> Result<Vec<TaskRecord>
             })
             .unwrap_or_default();
         let (notebook_path, script) = task_script(s, spec, has_git)?;
+        let process = launcher_task(s, spec);
         let run_id = s.next_id();
         tasks.push(TaskRecord {
             key: key.to_string(),
@@ -105,6 +107,7 @@ pub(super) fn build_tasks(s: &mut State, body: &Value) -> Result<Vec<TaskRecord>
             notebook_path,
             script,
             spec: spec.clone(),
+            process,
         });
     }
     for t in &tasks {
@@ -168,6 +171,31 @@ fn task_script(
     Ok((Some(path), script))
 }
 
+/// A Python task whose file is brickci's callback launcher: the emulator runs it for real.
+fn launcher_task(s: &State, spec: &Value) -> Option<Process> {
+    let py = spec.get("spark_python_task")?;
+    if py["source"].as_str().is_some_and(|src| src != "WORKSPACE") {
+        return None;
+    }
+    let path = normalize(py["python_file"].as_str()?)?;
+    let file = s.tree.get(&path)?;
+    if !file
+        .content
+        .starts_with(callback_process::MARKER.as_bytes())
+    {
+        return None;
+    }
+    let params: Vec<String> = py["parameters"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Process::new(&params))
+}
+
 fn has_cycle(tasks: &[TaskRecord]) -> bool {
     let mut done: Vec<bool> = vec![false; tasks.len()];
     for _ in 0..tasks.len() {
@@ -192,6 +220,7 @@ pub async fn get(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let id = or_respond!(run_id_arg(&q));
+    callback_process::start_due(&state);
     let s = lock(&state);
     let Some(run) = s.runs.get(&id) else {
         return no_run(id);
@@ -220,6 +249,7 @@ pub async fn get_output(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let id = or_respond!(run_id_arg(&q));
+    callback_process::start_due(&state);
     let s = lock(&state);
     let now = s.clock.now_ms();
     let found = s.runs.values().find_map(|r| {
@@ -276,6 +306,7 @@ pub async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let page = or_respond!(pagination::page(&q, 20, 25, "runs"));
+    callback_process::start_due(&state);
     let flag = |k: &str| q.get(k).map(String::as_str) == Some("true");
     let s = lock(&state);
     let now = s.clock.now_ms();

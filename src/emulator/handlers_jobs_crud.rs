@@ -187,6 +187,21 @@ pub async fn delete(AxState(state): AxState<Shared>, body: Bytes) -> Response {
     }
 }
 
+/// The run's job parameters: the job's defaults under what run-now passed.
+fn job_parameters(settings: &Value, body: &Value) -> std::collections::BTreeMap<String, String> {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    let mut out: std::collections::BTreeMap<String, String> = settings["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p["name"].as_str()?.to_string(), text(&p["default"]))))
+        .collect();
+    for (k, v) in body["job_parameters"].as_object().into_iter().flatten() {
+        out.insert(k.clone(), text(v));
+    }
+    out
+}
+
 /// `run-now`: a run of the job's tasks (or `only` some), parameters merged in.
 pub async fn run_now(AxState(state): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let body = or_respond!(json_body(&body));
@@ -236,7 +251,11 @@ pub async fn run_now(AxState(state): AxState<Shared>, headers: HeaderMap, body: 
             }
         }
     }
-    let tasks = or_respond!(build_tasks(&mut s, &settings));
+    let mut tasks = or_respond!(build_tasks(&mut s, &settings));
+    let parameters = job_parameters(&settings, &body);
+    for p in tasks.iter_mut().filter_map(|t| t.process.as_mut()) {
+        p.job_parameters = parameters.clone();
+    }
     let run_id = s.next_id();
     let creator = s.principal(bearer(&headers)).unwrap_or_default();
     let submitted_ms = s.clock.now_ms();

@@ -98,9 +98,22 @@ pub async fn secrets(
                     if !valid_name(&key) {
                         return invalid_parameter(format!("Secret key {key:?} is invalid"));
                     }
+                    let value = match (v["string_value"].as_str(), v["bytes_value"].as_str()) {
+                        (Some(s), _) => s.to_string(),
+                        (None, Some(b)) => {
+                            use base64::Engine;
+                            match base64::engine::general_purpose::STANDARD.decode(b) {
+                                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                                Err(_) => return invalid_parameter("bytes_value must be base64"),
+                            }
+                        }
+                        _ => return invalid_parameter("string_value must be a string"),
+                    };
+                    sc.values.insert(key.clone(), value);
                     sc.secrets.insert(key, now);
                 }
                 "delete" => {
+                    sc.values.remove(&key);
                     if sc.secrets.remove(&key).is_none() {
                         return not_found(format!("Secret {key} does not exist!"));
                     }

@@ -6,6 +6,7 @@
 //! from the API contract on its own, it catches the client's wrong assumptions.
 
 mod args;
+mod callback_process;
 mod clock;
 mod errors;
 mod faults;

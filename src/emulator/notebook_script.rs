@@ -2,6 +2,8 @@
 //!
 //! - the literal in its last `dbutils.notebook.exit(...)` becomes the exit value
 //!   (a Python string literal in any quotes, a number, True/False/None);
+//! - `dbutils.jobs.taskValues.set(key, value)` with literals sets a task value, which
+//!   `{{tasks.<key>.values.<name>}}` in a later task's parameters reads;
 //! - directive comments, one per line (`#`, `--` or `//` comments):
 //!   - `brickci-emulator: fail "message"` fails the run with that error and a trace
 //!     pointing at the directive's line;
@@ -15,6 +17,8 @@ pub struct Script {
     pub fail: Option<(String, u32)>,
     pub duration_ms: Option<u64>,
     pub internal_error: bool,
+    /// `dbutils.jobs.taskValues.set(...)` calls with literal arguments, in order.
+    pub task_values: Vec<(String, String)>,
 }
 
 const DIRECTIVE: &str = "brickci-emulator:";
@@ -31,6 +35,12 @@ pub fn parse(source: &str) -> Script {
             apply_directive(&mut script, rest.trim(), i as u32 + 1);
             continue;
         }
+        if let Some(pos) = trimmed.find(TASK_VALUE_SET)
+            && let Some(kv) = task_value(&trimmed[pos + TASK_VALUE_SET.len()..])
+        {
+            script.task_values.retain(|(k, _)| *k != kv.0);
+            script.task_values.push(kv);
+        }
         if let Some(pos) = trimmed.find("dbutils.notebook.exit(")
             && let Some(v) = literal(&trimmed[pos + "dbutils.notebook.exit(".len()..])
         {
@@ -38,6 +48,30 @@ pub fn parse(source: &str) -> Script {
         }
     }
     script
+}
+
+const TASK_VALUE_SET: &str = "dbutils.jobs.taskValues.set(";
+
+/// `key="k", value=V` or `"k", V` (literals only), after the opening parenthesis.
+fn task_value(args: &str) -> Option<(String, String)> {
+    let args = args.trim_start();
+    let (key, rest) = match args.strip_prefix("key") {
+        Some(r) => split_literal(r.trim_start().strip_prefix('=')?.trim_start())?,
+        None => split_literal(args)?,
+    };
+    let rest = rest.trim_start().strip_prefix(',')?.trim_start();
+    let rest = rest
+        .strip_prefix("value")
+        .and_then(|r| r.trim_start().strip_prefix('='))
+        .unwrap_or(rest);
+    Some((key, literal(rest.trim_start())?))
+}
+
+/// A string literal at the start of `s` and what follows it.
+fn split_literal(s: &str) -> Option<(String, &str)> {
+    let quote = s.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let end = s[1..].find(quote)? + 1;
+    Some((s[1..end].to_string(), &s[end + 1..]))
 }
 
 fn apply_directive(script: &mut Script, rest: &str, line: u32) {
@@ -121,6 +155,23 @@ fn literal(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn task_values_set_with_literals_are_kept_last_one_winning() {
+        let s = parse(
+            "dbutils.jobs.taskValues.set(key=\"model_version\", value=\"3\")\n\
+             dbutils.jobs.taskValues.set('auc', 0.91)\n\
+             dbutils.jobs.taskValues.set(key='model_version', value=7)\n\
+             dbutils.jobs.taskValues.set(key=name, value=1)\n",
+        );
+        assert_eq!(
+            s.task_values,
+            vec![
+                ("auc".to_string(), "0.91".to_string()),
+                ("model_version".to_string(), "7".to_string())
+            ]
+        );
+    }
 
     #[test]
     fn exit_values_and_directives() {

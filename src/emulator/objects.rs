@@ -44,6 +44,8 @@ pub struct Objects {
 pub struct Scope {
     pub backend: String,
     pub secrets: BTreeMap<String, u64>,
+    /// Values, which the API never returns: only a job's callback task reads them.
+    pub values: BTreeMap<String, String>,
     pub acls: BTreeMap<String, String>,
 }
 

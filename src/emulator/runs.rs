@@ -3,12 +3,16 @@
 
 use serde_json::{Value, json};
 
+use super::callback_process::Process;
 use super::notebook_script::Script;
 
 /// Emulated milliseconds a run spends PENDING before its first task starts.
 pub const PENDING_MS: u64 = 2_000;
 /// How long a task runs unless its notebook says otherwise.
 pub const TASK_MS: u64 = 3_000;
+/// A process task that has not ended yet ends "later than anything"; far enough out that
+/// sums with it never overflow.
+const NOT_YET: u64 = 1 << 60;
 /// How long a finished run stays TERMINATING.
 pub const TERMINATING_MS: u64 = 1_000;
 /// `notebook_output.result` carries at most the first 5 MB.
@@ -23,6 +27,8 @@ pub struct TaskRecord {
     /// None when the notebook did not exist at submit time.
     pub script: Option<Script>,
     pub spec: Value,
+    /// A callback task the emulator runs for real (see `callback_process`).
+    pub process: Option<Process>,
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +98,19 @@ impl RunRecord {
                         end: start,
                         result: "UPSTREAM_FAILED",
                         ran: false,
+                    }
+                } else if let Some(p) = &t.process {
+                    let (end, result) = match p.outcome() {
+                        Some((end, ok)) => {
+                            (end.max(start + 1), if ok { "SUCCESS" } else { "FAILED" })
+                        }
+                        None => (NOT_YET, "SUCCESS"),
+                    };
+                    TaskTimes {
+                        start,
+                        end,
+                        result,
+                        ran: true,
                     }
                 } else {
                     let (duration, result) = match &t.script {
@@ -350,6 +369,17 @@ pub fn task_output(
     let mut out = json!({ "metadata": run.task_json(task, times, now, base, ws) });
     let (life, result, _) = task_state(times, now);
     if life == "PENDING" || life == "RUNNING" {
+        return out;
+    }
+    if let Some(p) = &task.process {
+        // A Python task: its output is the process's log.
+        let log = p.log().unwrap_or_default();
+        out["logs"] = json!(log);
+        out["logs_truncated"] = json!(false);
+        if result == Some("FAILED") {
+            let last = log.lines().rev().find(|l| !l.trim().is_empty());
+            out["error"] = json!(last.unwrap_or("the callback failed"));
+        }
         return out;
     }
     match (&task.script, result) {

@@ -29,6 +29,10 @@ pub fn router(state: Shared) -> Router {
         .route("/api/2.0/preview/scim/v2/Me", get(auth::me))
         .route("/api/2.0/workspace/mkdirs", post(ws::mkdirs))
         .route("/api/2.0/workspace/import", post(ws::import))
+        .route(
+            "/api/2.0/workspace-files/import-file/{*path}",
+            post(ws::import_file),
+        )
         .route("/api/2.0/workspace/get-status", get(ws::get_status))
         .route("/api/2.0/workspace/list", get(ws::list))
         .route("/api/2.0/workspace/export", get(ws::export))
@@ -107,7 +111,10 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/oidc/v1/token", post(auth::token))
         .fallback(no_api)
-        .layer(middleware::from_fn_with_state(state.clone(), gate));
+        .layer(middleware::from_fn_with_state(state.clone(), gate))
+        // `gate` enforces BODY_LIMIT; handlers that take the body whole (file uploads) must
+        // not stop at axum's 2 MB default below it.
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT));
     let admin = Router::new()
         .route(
             "/__emulator/faults",
@@ -153,7 +160,7 @@ async fn gate(AxState(state): AxState<Shared>, req: Request, next: Next) -> Resp
         query: query.clone(),
         status,
         fault: fault.as_ref().map(FaultRule::describe),
-        body: logged_body(&bytes),
+        body: logged_body(&path, &bytes),
     };
 
     let mut apply_then_drop = false;
@@ -243,11 +250,19 @@ fn futures_stream_error() -> impl futures_core::Stream<Item = Result<Bytes, std:
     Broken
 }
 
-fn logged_body(bytes: &Bytes) -> Value {
+fn logged_body(path: &str, bytes: &Bytes) -> Value {
     if bytes.is_empty() {
         return Value::Null;
     }
-    if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
+    if let Ok(mut v) = serde_json::from_slice::<Value>(bytes) {
+        // A secret's value is never logged, as the workspace's audit log never shows it.
+        if path == "/api/2.0/secrets/put" {
+            for field in ["string_value", "bytes_value"] {
+                if let Some(x) = v.get_mut(field) {
+                    *x = Value::String("[REDACTED]".into());
+                }
+            }
+        }
         return v;
     }
     // Form bodies (token requests): keep field names and non-secret values.

@@ -19,6 +19,16 @@ impl Runner for DatabricksJob {
         Kind::DatabricksJob
     }
 
+    /// The job run and its repair: a retried task resends with the same token, a repair
+    /// (the user asking again) does not.
+    fn idempotency_seed(&self, env: &Env) -> Option<String> {
+        Some(format!(
+            "dbx-{}-{}",
+            env.get("DATABRICKS_JOB_RUN_ID")?,
+            env.get("DATABRICKS_JOB_REPAIR_COUNT").unwrap_or("0")
+        ))
+    }
+
     fn annotation(&self, _env: &Env, a: &Annotation, message: &str, _t: Option<&str>) -> Lines {
         plain_annotation(a, message)
     }

@@ -44,7 +44,8 @@ const ALIASES: &[(&str, &str)] = &[
 ];
 
 /// Commands a task cannot run (they serve or describe, they do not do CI work).
-const NOT_FROM_INPUTS: &[&str] = &["emulator", "demo", "inputs", "help"];
+/// Commands no wrapper starts: local tools, and the callback (it runs inside a Databricks job).
+const NOT_FROM_INPUTS: &[&str] = &["emulator", "demo", "inputs", "help", "callback"];
 
 fn normalise(name: &str) -> String {
     name.chars()

@@ -3,6 +3,7 @@
 //! the talking.
 
 pub mod azure_devops;
+pub mod callback;
 pub mod codepipeline;
 mod error;
 mod follow;
