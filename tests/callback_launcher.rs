@@ -103,7 +103,10 @@ impl Case {
 fn the_token_reaches_the_binary_only_through_its_environment() {
     let c = case();
     let sha = sha256(&c.probe);
-    let out = c.run(&c.args(&sha, "gh", &["callback", "github", "--repo=o/r"]), &[]);
+    let out = c.run(
+        &c.args(&sha, "gh", &["callback", "github", "--repo=o/r"]),
+        &[],
+    );
     assert_eq!(code(&out), 0, "{}", text(&out));
     let rec = c.probe_record().expect("the probe ran");
     assert_eq!(
@@ -156,7 +159,10 @@ fn a_missing_secret_is_named_without_running_the_binary() {
     assert_eq!(code(&out), 2, "{}", text(&out));
     let t = text(&out);
     assert!(
-        t.contains("'nope'") && t.contains("'cicd'") && t.contains("GITHUB_TOKEN") && t.contains("READ"),
+        t.contains("'nope'")
+            && t.contains("'cicd'")
+            && t.contains("GITHUB_TOKEN")
+            && t.contains("READ"),
         "{t}"
     );
     assert!(c.probe_record().is_none());

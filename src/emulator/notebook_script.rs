@@ -9,7 +9,9 @@
 //!     pointing at the directive's line;
 //!   - `brickci-emulator: duration 90s` (or `1500ms`, `2m`, `1h`) sets how long it runs;
 //!   - `brickci-emulator: internal-error` ends the run as INTERNAL_ERROR;
-//!   - `brickci-emulator: output-size N` makes an exit value of N bytes (to see truncation).
+//!   - `brickci-emulator: output-size N` makes an exit value of N bytes (to see truncation);
+//!   - `brickci-emulator: task-value NAME VALUE` sets a task value the code computes at run
+//!     time (a model version), as a literal `taskValues.set` would.
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Script {
@@ -91,6 +93,13 @@ fn apply_directive(script: &mut Script, rest: &str, line: u32) {
         }
         "duration" => script.duration_ms = parse_duration(arg),
         "internal-error" => script.internal_error = true,
+        "task-value" => {
+            if let Some((name, value)) = arg.split_once(char::is_whitespace) {
+                let value = literal(value.trim()).unwrap_or_else(|| value.trim().to_string());
+                script.task_values.retain(|(k, _)| k != name);
+                script.task_values.push((name.to_string(), value));
+            }
+        }
         "output-size" => {
             if let Ok(n) = arg.parse::<usize>() {
                 script.exit_value = Some("x".repeat(n));
@@ -159,7 +168,8 @@ mod tests {
     #[test]
     fn task_values_set_with_literals_are_kept_last_one_winning() {
         let s = parse(
-            "dbutils.jobs.taskValues.set(key=\"model_version\", value=\"3\")\n\
+            "# brickci-emulator: task-value run_id \"abc\"\n\
+             dbutils.jobs.taskValues.set(key=\"model_version\", value=\"3\")\n\
              dbutils.jobs.taskValues.set('auc', 0.91)\n\
              dbutils.jobs.taskValues.set(key='model_version', value=7)\n\
              dbutils.jobs.taskValues.set(key=name, value=1)\n",
@@ -167,6 +177,7 @@ mod tests {
         assert_eq!(
             s.task_values,
             vec![
+                ("run_id".to_string(), "abc".to_string()),
                 ("auc".to_string(), "0.91".to_string()),
                 ("model_version".to_string(), "7".to_string())
             ]
