@@ -504,3 +504,98 @@ fn compute(decl: &Node, path: &str, diags: &mut Diagnostics) -> Option<(String, 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(yaml: &str) -> Result<Vec<Callback>, Diagnostics> {
+        let tree = crate::bundle::yaml::parse(std::path::Path::new("databricks.yml"), yaml)
+            .expect("valid YAML");
+        declared(&tree, |k| k == "train")
+    }
+
+    #[test]
+    fn each_target_becomes_its_trigger_command_line_with_flag_equals_value() {
+        let cbs = load(
+            "brickci:\n  callbacks:\n    train:\n      when: always\n      wait: true\n      azure_devops:\n        org_url: https://dev.azure.com/o\n        project: p\n        pipeline: cd\\deploy\n        branch: refs/heads/main\n        template_parameters: {modelVersion: '{{tasks.t.values.v}}', dry: false}\n      secrets: {SYSTEM_ACCESSTOKEN: {scope: s, key: pat}}\n",
+        )
+        .unwrap();
+        assert_eq!(cbs[0].when, When::Always);
+        assert_eq!(
+            cbs[0].args,
+            [
+                "callback",
+                "azure-devops",
+                "--org-url=https://dev.azure.com/o",
+                "--project=p",
+                "--pipeline=cd\\deploy",
+                "--branch=refs/heads/main",
+                "--template-parameter=modelVersion={{tasks.t.values.v}}",
+                "--template-parameter=dry=false",
+                "--wait",
+            ]
+        );
+        let cbs = load(
+            "brickci:\n  callbacks:\n    train:\n      codepipeline:\n        name: cd\n        region: eu-west-1\n        variables: {MODEL: '-3'}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            cbs[0].args,
+            [
+                "callback",
+                "codepipeline",
+                "--name=cd",
+                "--variable=MODEL=-3"
+            ]
+        );
+        assert_eq!(cbs[0].env, [("AWS_REGION".into(), "eu-west-1".into())]);
+        assert!(cbs[0].secrets.is_empty(), "an instance profile needs none");
+    }
+
+    #[test]
+    fn repository_dispatch_carries_its_payload_as_json() {
+        let cbs = load(
+            "brickci:\n  callbacks:\n    train:\n      github:\n        repo: o/r\n        event_type: model-ready\n        payload: {version: '{{job.run_id}}'}\n      secrets: {GITHUB_TOKEN: {scope: s, key: k}}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            cbs[0].args,
+            [
+                "callback",
+                "github",
+                "--repo=o/r",
+                "--event-type=model-ready",
+                "--payload={\"version\":\"{{job.run_id}}\"}",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_mistake_is_named_at_once_with_its_place() {
+        let e = load(
+            "brickci:\n  callbacks:\n    train:\n      github: {repo: o/r, workflow: a.yml, ref: main, inputz: {}}\n      azure_devops: {project: p}\n      compute: {job_cluster_key: a, environment_key: b}\n      secrets: {LD_PRELOAD: {scope: s, key: k}, TOKEN: {scope: 'bad/scope', key: k}}\n  other: 1\n",
+        )
+        .unwrap_err()
+        .to_string();
+        for expected in [
+            "databricks.yml:4:7: brickci.callbacks.train: names github and azure_devops triggers",
+            "brickci.callbacks.train.compute: must name one of",
+            "brickci.callbacks.train.secrets.LD_PRELOAD: must be an environment variable name",
+            "brickci.callbacks.train.secrets.TOKEN: must be {scope: ..., key: ...}",
+            "databricks.yml:8:3: brickci.other: unknown setting (known: callbacks)",
+        ] {
+            assert!(e.contains(expected), "missing {expected:?} in:\n{e}");
+        }
+        let e = load("brickci:\n  callbacks:\n    train:\n      github: {repo: o/r, workflow: a.yml, ref: main}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs a GitHub token"), "{e}");
+    }
+
+    #[test]
+    fn no_section_means_no_callbacks() {
+        assert_eq!(load("bundle: {name: x}\n").unwrap(), Vec::new());
+        assert_eq!(load("brickci:\n").unwrap(), Vec::new());
+    }
+}
