@@ -66,7 +66,9 @@ def main():
 
     outputs = [o["name"] for o in task.get("outputVariables", [])]
     wanted = ["runId", "runUrl", "resultState", "notebookOutput", "jobIds", "changes",
-              "reportPath", "testsFailed", "testsPassed"]
+              "reportPath", "testsFailed", "testsPassed", "triggeredRunId", "triggeredRunUrl",
+              "triggeredConclusion", "gatePassed", "candidateRunId", "candidateModelVersion",
+              "candidateMetrics"]
     missing = [o for o in wanted if o not in outputs]
     if missing:
         fail(f"outputVariables lacks {missing}")
@@ -85,6 +87,7 @@ def main():
         unknown = [n for n in names if norm(n) not in known_names]
         if unknown:
             fail(f"inputs the binary does not read (brickci inputs): {unknown}")
+        check_commands_covered(task, known)
         # Where the binary documents the Azure DevOps spelling, the task uses exactly that.
         if azure_names:
             misspelt = [n for n in names if n not in azure_names]
@@ -94,6 +97,42 @@ def main():
             if left_out:
                 print(f"task.json: inputs the binary reads that the task leaves to env: {left_out}")
     print(f"task.json: ok ({len(names)} inputs, {len(outputs)} output variables, version {task_version})")
+
+
+def visible_for(i, command):
+    """Whether the input shows when `command` is picked: no rule, or a rule of
+    `command = X` terms joined by || naming it (other rule shapes count as visible)."""
+    rule = i.get("visibleRule", "").strip()
+    if not rule:
+        return True
+    terms = [t.strip() for t in rule.split("||")]
+    if not all(re.fullmatch(r"command\s*=\s*[^=|&<>!]+", t) for t in terms):
+        return True
+    return command in (t.split("=", 1)[1].strip() for t in terms)
+
+
+def check_commands_covered(task, known):
+    """Every command the binary has is a `command` option, and what it requires is an input
+    that shows when it is picked (each required input; one of each required_one_of group)."""
+    commands = known.get("commands")
+    if not isinstance(commands, dict):
+        return
+    picklist = next(i for i in task["inputs"] if i["name"] == "command").get("options", {})
+    missing = sorted(set(commands) - set(picklist))
+    if missing:
+        fail(f"the command input lacks the binary's commands {missing}")
+    by_norm = {norm(i["name"]): i for i in task["inputs"]}
+    for command, spec in commands.items():
+        for wanted in spec.get("inputs", []):
+            if not wanted.get("required"):
+                continue
+            i = by_norm.get(norm(wanted["name"]))
+            if i is None or not visible_for(i, command):
+                fail(f"{command} requires input {wanted['name']}: not an input shown for it")
+        for group in spec.get("required_one_of", []):
+            shown = [n for n in group if norm(n) in by_norm and visible_for(by_norm[norm(n)], command)]
+            if not shown:
+                fail(f"{command} needs one of {group}: none is an input shown for it")
 
 
 def collect_names(value, out, azure):

@@ -321,6 +321,96 @@ def inputs_known_to_binary():
     check("action.yml inputs are known to `brickci inputs -o json`", not unknown, f"unknown: {unknown}")
 
 
+def doc_files():
+    return [ROOT / "README.md", ROOT / "azure-pipelines-task/README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def code_blocks(doc):
+    """(language, text) of every fenced code block."""
+    return re.findall(r"^```([a-z]*)\n(.*?)^```", doc.read_text(), re.M | re.S)
+
+
+def brickci_command_lines(text):
+    """The `brickci ...` commands of a shell or YAML block: continuations joined, `- ` and
+    `run: ` list prefixes dropped, each `&&` / `;` / `|` segment on its own."""
+    joined = re.sub(r"\\\n\s*", " ", text)
+    for line in joined.splitlines():
+        line = re.sub(r"^\s*(- )?(run: )?", "", line)
+        for segment in re.split(r"&&|;|\|\|?", line):
+            segment = segment.strip()
+            if segment.startswith("brickci "):
+                yield segment
+
+
+def help_flags(binary, words, cache={}):
+    """The flags `brickci WORDS --help` lists (long and short), or None if WORDS is no command."""
+    key = tuple(words)
+    if key not in cache:
+        r = subprocess.run([binary, *words, "--help"], capture_output=True, text=True)
+        cache[key] = set(re.findall(r"(?<![\w-])(--[a-z0-9-]+|-[a-zA-Z])\b", r.stdout)) if r.returncode == 0 else None
+    return cache[key]
+
+
+def doc_snippets_match_wrappers():
+    """The docs' snippets use only what exists: every `brickci ...` command line's flags are in
+    that command's --help, every `uses: brickci/brickci@` step's `with:` keys are action.yml
+    inputs, and every `task: brickci@0` step's inputs are task.json inputs (command: an option)."""
+    import shlex
+
+    binary = TARGET_DIR / "debug/brickci"
+    action_inputs = set(load(ROOT / "action.yml")["inputs"])
+    task = json.loads((ROOT / "azure-pipelines-task/brickci/task.json").read_text())
+    task_inputs = {i["name"] for i in task["inputs"]}
+    task_commands = set(next(i for i in task["inputs"] if i["name"] == "command")["options"])
+    for doc in doc_files():
+        problems = []
+        for lang, text in code_blocks(doc):
+            if binary.exists() and lang in ("sh", "bash", "yaml", "yml", ""):
+                for line in brickci_command_lines(text):
+                    try:
+                        words = shlex.split(line, comments=True)[1:]
+                    except ValueError as e:
+                        problems.append(f"{line!r}: {e}")
+                        continue
+                    sub = words[:2] if words[:1] in (["trigger"], ["auth"], ["callback"]) else words[:1]
+                    known = help_flags(binary, sub)
+                    if known is None:
+                        problems.append(f"{line!r}: `brickci {' '.join(sub)}` is no command")
+                        continue
+                    for w in words[len(sub):]:
+                        flag = w.split("=", 1)[0]
+                        if re.fullmatch(r"--[a-z0-9-]+|-[a-zA-Z]", flag) and flag not in known:
+                            problems.append(f"{line!r}: brickci {' '.join(sub)} has no {flag}")
+            if lang not in ("yaml", "yml"):
+                continue
+            try:
+                parsed = yaml.safe_load(text)
+            except yaml.YAMLError:
+                continue  # an excerpt; the workflows among them are checked by actionlint
+
+            def walk(v):
+                if isinstance(v, list):
+                    for x in v:
+                        walk(x)
+                elif isinstance(v, dict):
+                    if str(v.get("uses", "")).startswith("brickci/brickci@"):
+                        unknown = sorted(set(v.get("with") or {}) - action_inputs)
+                        if unknown:
+                            problems.append(f"uses: {v['uses']} with inputs action.yml lacks: {unknown}")
+                    if str(v.get("task", "")).startswith("brickci@"):
+                        inputs = v.get("inputs") or {}
+                        unknown = sorted(set(inputs) - task_inputs)
+                        if unknown:
+                            problems.append(f"task: {v['task']} with inputs task.json lacks: {unknown}")
+                        if inputs.get("command") not in task_commands:
+                            problems.append(f"task: {v['task']} with command {inputs.get('command')!r}, not an option")
+                    for x in v.values():
+                        walk(x)
+
+            walk(parsed)
+        check(f"snippets in {rel(doc)} use existing commands, flags and inputs", not problems, "; ".join(problems))
+
+
 # ------------------------------------------------------------------ CodeBuild
 
 PHASES = {"install", "pre_build", "build", "post_build"}
@@ -504,6 +594,7 @@ def main():
     buildspecs(kinds)
     versions_agree()
     inputs_known_to_binary()
+    doc_snippets_match_wrappers()
     setup_action_installs()
     buildspec_install_downloads()
     print(f"{results['passed']} passed, {results['failed']} failed, {results['skipped']} skipped")

@@ -533,6 +533,42 @@ fn s2_azure_devops_pipelines() {
     );
 }
 
+/// S3's model gate, as ci.yml runs it after training: the new run's accuracy against the best
+/// of the branch's last 20 runs in the ci experiment.
+const S3_GATE: &str =
+    "brickci gate --experiment /Shared/iris-gitflow/ci --metric accuracy --compare best-of:20";
+
+/// Creates S3's ci experiment; its id.
+fn s3_experiment(emu: &TestEmulator) -> String {
+    let r = emu.post_json(
+        "/api/2.0/mlflow/experiments/create",
+        serde_json::json!({ "name": "/Shared/iris-gitflow/ci" }),
+    );
+    r["experiment_id"].as_str().unwrap().to_string()
+}
+
+/// A finished training run of the experiment started at `start`, with its accuracy, as the
+/// training notebook logs it (MLflow REST, as the MLflow client sends it); its run id.
+fn s3_training_run(emu: &TestEmulator, experiment: &str, start: u64, accuracy: f64) -> String {
+    let r = emu.post_json(
+        "/api/2.0/mlflow/runs/create",
+        serde_json::json!({ "experiment_id": experiment, "start_time": start, "run_name": "ci" }),
+    );
+    let id = r["run"]["info"]["run_id"].as_str().unwrap().to_string();
+    emu.post_json(
+        "/api/2.0/mlflow/runs/log-batch",
+        serde_json::json!({
+            "run_id": id,
+            "metrics": [{ "key": "accuracy", "value": accuracy, "timestamp": start, "step": 0 }],
+        }),
+    );
+    emu.post_json(
+        "/api/2.0/mlflow/runs/update",
+        serde_json::json!({ "run_id": id, "status": "FINISHED", "end_time": start + 60 }),
+    );
+    id
+}
+
 #[test]
 fn s3_gitflow_workflows() {
     const CI: &str = ".github/workflows/ci.yml";
@@ -542,6 +578,7 @@ fn s3_gitflow_workflows() {
         &[
             line(CI, "brickci deploy -t ci"),
             line(CI, "brickci run -t ci training"),
+            line(CI, S3_GATE),
             line(
                 CI,
                 "brickci test -t ci 'tests/integration/*.py' --junit integration-junit.xml",
@@ -555,7 +592,54 @@ fn s3_gitflow_workflows() {
             line(CD, "brickci run -t staging validation"),
             line(CD, "brickci deploy -t prod"),
         ],
-        |_| {},
+        // Earlier pull requests trained in the ci experiment; the emulator does not run the
+        // notebook's Python, so this pull request's training run is seeded too (the best).
+        |emu| {
+            let exp = s3_experiment(emu);
+            s3_training_run(emu, &exp, 1_000, 0.91);
+            s3_training_run(emu, &exp, 2_000, 0.93);
+            s3_training_run(emu, &exp, 3_000, 0.95);
+        },
+    );
+}
+
+/// S3's gate line passes a model as good as the branch's best and fails a worse one (exit 1,
+/// `gate-passed` false, the table naming the baseline), and judges the latest run by default.
+#[test]
+fn s3_gate_passes_the_best_model_and_fails_a_worse_one() {
+    let emu = TestEmulator::fast();
+    let exp = s3_experiment(&emu);
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = dir.path().join("outputs.json");
+    let args = shell_words(S3_GATE.strip_prefix("brickci ").unwrap(), &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let gate = || {
+        let mut env = run_env(&emu);
+        env.push(("BRICKCI_OUTPUT_FILE".into(), outputs.display().to_string()));
+        let out = brickci(&args, &as_refs(&env), dir.path());
+        let doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(&outputs).unwrap_or_default())
+                .unwrap_or(Value::Null);
+        (out, doc)
+    };
+
+    s3_training_run(&emu, &exp, 1_000, 0.93);
+    s3_training_run(&emu, &exp, 2_000, 0.90);
+    let tie = s3_training_run(&emu, &exp, 3_000, 0.93);
+    let (out, doc) = gate();
+    assert_eq!(code(&out), 0, "as good as the best passes:\n{}", text(&out));
+    assert_eq!(doc["gate-passed"], "true", "{doc}");
+    assert_eq!(doc["candidate-run-id"], tie.as_str(), "{doc}");
+
+    let worse = s3_training_run(&emu, &exp, 4_000, 0.92);
+    let (out, doc) = gate();
+    assert_eq!(code(&out), 1, "below the best fails:\n{}", text(&out));
+    assert_eq!(doc["gate-passed"], "false", "{doc}");
+    assert_eq!(doc["candidate-run-id"], worse.as_str(), "{doc}");
+    let printed = text(&out);
+    assert!(
+        printed.contains("accuracy") && printed.contains("0.92") && printed.contains("0.93"),
+        "the table shows candidate and baseline:\n{printed}"
     );
 }
 

@@ -10,10 +10,10 @@ const path = require('path');
 
 // What each exit class means to the person reading the pipeline run (see brickci's exit codes).
 const EXIT_MESSAGES = {
-  1: 'the Databricks run or a test failed (details above)',
+  1: 'the Databricks run, a test, the model gate or the triggered run failed (details above)',
   2: 'bad input: check the task inputs and the bundle (the error above names the input, file or key)',
-  3: 'authentication failed: check the workspace URL and the credentials mapped into the step',
-  4: 'the Databricks API failed after retries (details above)',
+  3: 'authentication failed: check the workspace URL and the credentials mapped into the step (the error above names the one missing or refused)',
+  4: 'the Databricks API (or the trigger\'s service) failed after retries (details above)',
   130: 'cancelled (SIGINT), the Databricks run was cancelled too',
   143: 'cancelled (SIGTERM), the Databricks run was cancelled too',
 };
