@@ -9,6 +9,7 @@ connection inputs, the /brickci-post mode) are skipped, with the reason printed,
 binary does not know `brickci inputs` yet.
 """
 
+import http.server
 import json
 import os
 import pathlib
@@ -18,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -123,6 +125,15 @@ class Emulator:
             time.sleep(0.2)
         return self.run_state(run_id)
 
+    def post(self, path, body):
+        req = urllib.request.Request(
+            self.url + path,
+            data=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.load(r)
+
     def requests(self):
         with urllib.request.urlopen(self.url + "/__emulator/requests", timeout=10) as r:
             return json.load(r)["requests"]
@@ -131,6 +142,132 @@ class Emulator:
         self.proc.terminate()
         self.proc.wait(timeout=10)
         os.unlink(self.log.name)
+
+
+# ---------------------------------------------------------------- the callback
+
+
+class GitHubDispatches:
+    """A GitHub stand-in for one route: a workflow_dispatch answered as API 2026-03-10
+    answers it (200 with the run), each request recorded."""
+
+    def __init__(self):
+        self.seen = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.seen.append(
+                    {"path": self.path, "auth": self.headers.get("Authorization"),
+                     "body": json.loads(body or b"{}")}
+                )  # fmt: skip
+                answer = json.dumps({
+                    "workflow_run_id": 9001,
+                    "run_url": "http://127.0.0.1/repos/acme/cd/actions/runs/9001",
+                    "html_url": "https://github.com/acme/cd/actions/runs/9001",
+                }).encode()  # fmt: skip
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+CALLBACK_BUNDLE = """bundle:
+  name: retrain
+variables:
+  github_api:
+    default: https://api.github.com
+resources:
+  jobs:
+    train:
+      name: retrain
+      tasks:
+        - task_key: train
+          notebook_task:
+            notebook_path: ./train.py
+brickci:
+  callbacks:
+    train:
+      github:
+        repo: acme/cd
+        workflow: cd.yml
+        ref: main
+        api_url: ${var.github_api}
+        inputs:
+          model_version: "{{tasks.train.values.model_version}}"
+      secrets:
+        GITHUB_TOKEN: {scope: cicd, key: github-token}
+"""
+
+
+def test_callback(emu, contract):
+    """The image's static binary deploys itself as a bundle's callback; the emulator runs
+    that uploaded binary as the job's last task, and it dispatches the CD workflow."""
+    if not contract:
+        return skip("callback", GATE)
+    gh = GitHubDispatches()
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="brickci-callback-"))
+    token = "ghs_imageCallbackToken0123456789"
+    try:
+        github_workspace(tmp)
+        (tmp / "workspace/databricks.yml").write_text(CALLBACK_BUNDLE)
+        (tmp / "workspace/train.py").write_text(
+            "# Databricks notebook source\n"
+            "dbutils.jobs.taskValues.set(key='model_version', value='12')\n"
+        )
+        for p in (tmp / "workspace").rglob("*"):
+            os.chown(p, RUNNER_UID, RUNNER_UID)
+        emu.post("/api/2.0/secrets/scopes/create", {"scope": "cicd"})
+        emu.post("/api/2.0/secrets/put", {"scope": "cicd", "key": "github-token", "string_value": token})
+        conn_inputs, _ = connection(emu, contract)
+        step = GitHubStep(
+            tmp, {"command": "deploy", "auto-approve": "true", **conn_inputs},
+            env={"BUNDLE_VAR_github_api": gh.url},
+        )  # fmt: skip
+        r = step.run()
+        check("callback: deploy from the image exits 0", r.returncode == 0, f"exit {r.returncode}: {excerpt(r)}")
+        check(
+            "callback: the image's binary is static (no dynamic-linking warning)",
+            "dynamically linked" not in r.stdout + r.stderr,
+            excerpt(r),
+        )
+        job = emu.api("/api/2.2/jobs/list")["jobs"][0]
+        run = emu.post("/api/2.2/jobs/run-now", {"job_id": job["job_id"]})
+        state = emu.wait_for_end(run["run_id"])
+        check("callback: the training run with its callback task succeeds", state == "SUCCESS", f"state {state}")
+        sent = [d for d in gh.seen if d["path"].endswith("/actions/workflows/cd.yml/dispatches")]
+        check("callback: one workflow_dispatch reached GitHub", len(sent) == 1, f"requests: {gh.seen}")
+        if sent:
+            check(
+                "callback: it carries the train task's model version",
+                sent[0]["body"].get("inputs", {}).get("model_version") == "12",
+                f"body: {sent[0]['body']}",
+            )
+            check(
+                "callback: with the token from the secret scope",
+                sent[0]["auth"] == f"Bearer {token}",
+                "another Authorization header",
+            )
+        check(
+            "callback: the token is in no request the workspace saw",
+            token not in json.dumps(emu.requests()),
+            "the emulator's request log holds the token",
+        )
+    finally:
+        gh.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- GitHub docker action
@@ -664,6 +801,7 @@ def main():
     try:
         test_image_contents()
         test_github(emu, contract)
+        test_callback(emu, contract)
         test_codebuild(emu, failing=False, contract=contract)
         test_codebuild(emu, failing=True, contract=contract)
         try:
