@@ -6,7 +6,7 @@ use crate::databricks::Client;
 use crate::error::Error;
 use crate::platform::Platform;
 
-fn invalid(diags: &crate::bundle::Diagnostics) -> Error {
+pub(super) fn invalid(diags: &crate::bundle::Diagnostics) -> Error {
     Error::BadInput {
         message: format!("the bundle configuration is invalid:\n{diags}"),
         help: vec!["nothing was deployed; fix the places named above".into()],

@@ -86,20 +86,7 @@ async fn prepare(platform: &Platform, client: &Client, args: &PlanArgs) -> Resul
     }
     let libraries = artifacts::libraries(&mut bundle).map_err(Error::bad_input)?;
     let files = sync::files(&bundle).map_err(Error::bad_input)?;
-    let generated = if callbacks.is_empty() {
-        Vec::new()
-    } else {
-        let binary = callback::binary::load(platform.env().get(callback::binary::ENV))
-            .map_err(|e| Error::bad_input(e.to_string()))?;
-        if binary.dynamic {
-            platform.warn(&format!(
-                "the callback uploads {}, which is dynamically linked and may not start on Databricks compute; deploy with the static release binary (or set {})",
-                binary.path.display(),
-                callback::binary::ENV
-            ));
-        }
-        callback::task::attach(&mut bundle, &callbacks, &binary).map_err(Error::bad_input)?
-    };
+    let generated = callback::attach(platform, &mut bundle, &callbacks)?;
     Ok(Prepared {
         bundle,
         files,
@@ -110,12 +97,7 @@ async fn prepare(platform: &Platform, client: &Client, args: &PlanArgs) -> Resul
 
 /// The bundle's `brickci: callbacks:`, checked.
 fn callbacks(bundle: &Bundle) -> Result<Vec<callback::Callback>, Error> {
-    callback::declared(&bundle.tree, |k| bundle.resource("jobs", k).is_some()).map_err(|d| {
-        Error::BadInput {
-            message: format!("the bundle configuration is invalid:\n{d}"),
-            help: vec!["nothing was deployed; fix the places named above".into()],
-        }
-    })
+    callback::of_bundle(bundle).map_err(|d| bundle_load::invalid(&d))
 }
 
 async fn compute(

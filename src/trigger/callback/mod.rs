@@ -7,12 +7,41 @@ pub mod binary;
 pub mod declaration;
 pub mod task;
 
+use crate::bundle::{Bundle, Diagnostics};
 use crate::cli::TriggerCommand;
+use crate::deploy::plan::Generated;
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::platform::{Kind, Platform};
 
 pub use declaration::{Callback, declared};
+
+/// The callbacks `bundle` declares, checked against its jobs.
+pub fn of_bundle(bundle: &Bundle) -> Result<Vec<Callback>, Diagnostics> {
+    declared(&bundle.tree, |k| bundle.resource("jobs", k).is_some())
+}
+
+/// For deploy: adds each callback's task to its job and returns what to upload (the
+/// binary, from this process or `BRICKCI_CALLBACK_BINARY`, and the launcher).
+pub fn attach(
+    platform: &Platform,
+    bundle: &mut Bundle,
+    callbacks: &[Callback],
+) -> Result<Vec<Generated>, Error> {
+    if callbacks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let binary = binary::load(platform.env().get(binary::ENV))
+        .map_err(|e| Error::bad_input(e.to_string()))?;
+    if binary.dynamic {
+        platform.warn(&format!(
+            "the callback uploads {}, which is dynamically linked and may not start on Databricks compute; deploy with the static release binary (or set {})",
+            binary.path.display(),
+            binary::ENV
+        ));
+    }
+    task::attach(bundle, callbacks, &binary).map_err(Error::bad_input)
+}
 
 /// `brickci callback <target> ...`: refuses to run outside a Databricks job and with a
 /// reference Databricks did not substitute, then fires the trigger. Its idempotency seed is
