@@ -39,6 +39,10 @@ pub struct EmulatorArgs {
     /// "GET */runs/get=429:retry-after=2*3", "*=latency:50", "POST */runs/submit=drop-after-apply*1".
     #[arg(long = "fault")]
     pub faults: Vec<String>,
+    /// Seed for faults given as a share (`*=503@10%`): the same seed and requests fail the
+    /// same way again.
+    #[arg(long, default_value_t = 1)]
+    pub fault_seed: u64,
     /// Workload identity federation policy as JSON (repeatable): {"client_id"?, "issuer",
     /// "audiences", "subject", "jwks"}; without client_id it is account-wide.
     #[arg(long = "federation-policy", value_name = "JSON")]
@@ -89,6 +93,7 @@ impl EmulatorArgs {
             clock_speed: self.clock_speed,
             token_ttl_secs: self.token_ttl,
             user_name: self.user.clone(),
+            fault_seed: self.fault_seed,
             ..EmulatorConfig::default()
         };
         if !self.tokens.is_empty() {

@@ -33,6 +33,10 @@ pub struct FaultRule {
     /// How many requests to affect; None means every one.
     #[serde(default)]
     pub count: Option<u32>,
+    /// The share of matching requests affected (0-100), drawn from the emulator's seeded
+    /// generator so a failing run replays; None means every matching one.
+    #[serde(default)]
+    pub percent: Option<f64>,
 }
 
 impl FaultRule {
@@ -77,15 +81,15 @@ fn glob(pattern: &str, text: &str) -> bool {
 
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "fault {spec:?}: {reason} (expected [METHOD ]PATH=KIND[*COUNT], KIND one of latency:MS, STATUS[:retry-after=S], drop, drop-after-apply)"
+    "fault {spec:?}: {reason} (expected [METHOD ]PATH=KIND[@P%][*COUNT], KIND one of latency:MS, STATUS[:retry-after=S], drop, drop-after-apply)"
 )]
 pub struct FaultParseError {
     spec: String,
     reason: String,
 }
 
-/// `[METHOD ]PATH=KIND[*COUNT]`, e.g. `POST /api/2.2/jobs/runs/submit=drop-after-apply*1`,
-/// `*/runs/get=429:retry-after=2*3`, `*=latency:50`.
+/// `[METHOD ]PATH=KIND[@P%][*COUNT]`, e.g. `POST /api/2.2/jobs/runs/submit=drop-after-apply*1`,
+/// `*/runs/get=429:retry-after=2*3`, `*=latency:50`, `*=503@10%`.
 impl FromStr for FaultRule {
     type Err = FaultParseError;
 
@@ -113,6 +117,17 @@ impl FromStr for FaultRule {
                 Some(c.parse::<u32>().map_err(|_| err("count is not a number"))?),
             ),
             None => (action.clone(), None),
+        };
+        let (kind, percent) = match kind.rsplit_once('@') {
+            Some((k, p)) => {
+                let p: f64 = p
+                    .strip_suffix('%')
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| (0.0..=100.0).contains(n))
+                    .ok_or_else(|| err("a share is @P% with P from 0 to 100"))?;
+                (k.to_string(), Some(p))
+            }
+            None => (kind, None),
         };
         let kind = match kind.as_str() {
             "drop" => FaultKind::Drop,
@@ -144,6 +159,7 @@ impl FromStr for FaultRule {
             path,
             kind,
             count,
+            percent,
         })
     }
 }
@@ -174,6 +190,13 @@ mod tests {
         let r: FaultRule = "*=latency:50".parse().unwrap();
         assert_eq!(r.kind, FaultKind::Latency { ms: 50 });
         assert!(r.matches("POST", "/anything"));
+        let r: FaultRule = "POST */import=drop-after-apply@2.5%*10".parse().unwrap();
+        assert_eq!(r.kind, FaultKind::DropAfterApply);
+        assert_eq!((r.percent, r.count), (Some(2.5), Some(10)));
+        let r: FaultRule = "*=503:retry-after=1@10%".parse().unwrap();
+        assert_eq!(r.percent, Some(10.0));
+        assert!("*=503@150%".parse::<FaultRule>().is_err());
+        assert!("*=503@ten%".parse::<FaultRule>().is_err());
         assert!("/x=teapot".parse::<FaultRule>().is_err());
         assert!("/x=200".parse::<FaultRule>().is_err());
     }

@@ -59,6 +59,8 @@ pub struct EmulatorConfig {
     /// SCIM userName of PAT callers.
     pub user_name: String,
     pub faults: Vec<FaultRule>,
+    /// Seed of the draws for faults that affect a share of requests.
+    pub fault_seed: u64,
     /// Workload identity federation policies for the token-exchange grant.
     pub federation: Vec<FederationPolicy>,
 }
@@ -76,6 +78,7 @@ impl Default for EmulatorConfig {
             token_ttl_secs: 3600,
             user_name: "ci-bot@example.com".into(),
             faults: Vec::new(),
+            fault_seed: 1,
             federation: Vec::new(),
         }
     }

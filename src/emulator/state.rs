@@ -34,6 +34,8 @@ pub struct State {
     pub next_id: i64,
     pub issued: HashMap<String, Issued>,
     pub faults: Vec<FaultRule>,
+    /// Draws for faults that affect a share of requests; seeded, so a run replays.
+    pub fault_rng: fastrand::Rng,
     pub log: Vec<RequestRecord>,
     pub objects: Objects,
 }
@@ -48,6 +50,7 @@ impl State {
             base_url,
             workspace_id: "1234567890123456".into(),
             faults: config.faults.clone(),
+            fault_rng: fastrand::Rng::with_seed(config.fault_seed),
             config,
             tree: Tree::new(now),
             runs: BTreeMap::new(),
@@ -76,10 +79,13 @@ impl State {
 
     /// Takes the first matching fault rule, counting it down.
     pub fn take_fault(&mut self, method: &str, path: &str) -> Option<FaultRule> {
-        let i = self
-            .faults
-            .iter()
-            .position(|r| r.matches(method, path) && r.count != Some(0))?;
+        // Each matching rule in turn; one with a share draws whether it applies this time.
+        let rng = &mut self.fault_rng;
+        let i = self.faults.iter().position(|r| {
+            r.matches(method, path)
+                && r.count != Some(0)
+                && r.percent.is_none_or(|p| rng.f64() * 100.0 < p)
+        })?;
         let rule = self.faults[i].clone();
         if let Some(c) = &mut self.faults[i].count {
             *c -= 1;
