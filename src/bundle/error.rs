@@ -27,16 +27,6 @@ impl ConfigError {
         self.severity == Severity::Warning
     }
 
-    /// `file` and `line:col` for annotations; no line for places that are not in a file.
-    pub fn place(&self) -> (String, Option<(u64, u64)>) {
-        let file = self.loc.file.display().to_string();
-        if self.loc.line == 0 {
-            (file, None)
-        } else {
-            (file, Some((self.loc.line, self.loc.column)))
-        }
-    }
-
     /// `key: message` (the text after the place).
     pub fn text(&self) -> String {
         if self.key.is_empty() {
@@ -59,7 +49,7 @@ impl fmt::Display for ConfigError {
 }
 
 /// Every diagnostic found, errors and warnings, in the order found.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Diagnostics(pub Vec<ConfigError>);
 
 impl Diagnostics {

@@ -80,6 +80,8 @@ pub struct Prepared {
     variables: BTreeMap<String, Variable>,
     identity: Identity,
     pub lookups: Vec<LookupRequest>,
+    /// What the Databricks CLI only warns about (see [`Diagnostics::warnings`]).
+    pub warnings: Diagnostics,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +134,8 @@ pub struct Bundle {
     pub referenced: Vec<paths::Referenced>,
     /// The resolved configuration, for `validate -o json`.
     pub tree: Node,
+    /// What the Databricks CLI only warns about; shown, and errors under `--strict`.
+    pub warnings: Diagnostics,
 }
 
 impl Bundle {
@@ -144,10 +148,12 @@ impl Bundle {
 
 pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagnostics> {
     let loaded = load::load(opts.dir)?;
+    // Warnings travel along; every static problem after loading is gathered into one report.
+    let mut diags = loaded.warnings;
     let mut tree = loaded.tree;
-    check_name(&tree)?;
+    diags.absorb(check_name(&tree))?;
     add_git(&mut tree, &loaded.root);
-    let selected = target::select(&mut tree, opts.target)?;
+    let selected = diags.absorb(target::select(&mut tree, opts.target))?;
     if let Some(host) = opts.host {
         let here = Loc::synthetic("(built in)");
         let ws = ensure_map(&mut tree, "workspace", &here);
@@ -161,7 +167,6 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
             );
         }
     }
-    let mut diags = Diagnostics::default();
     super::merge::merge_pipeline_clusters(&mut tree, &mut diags);
     let overrides = super::variables::overrides_file(&loaded.root, &selected.name, &mut diags);
     let variables = collect(
@@ -172,6 +177,9 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         opts.env,
         &mut diags,
     );
+    unassigned(&variables, &selected.name, &mut diags);
+    super::unsupported::kinds(&tree, &mut diags);
+    super::unsupported::python(&tree, &mut diags);
     diags.check()?;
     fill_builtins(&mut tree, &selected, &identity, &variables);
     // Lookup names may use references (`${bundle.target}-pool`); resolve just those.
@@ -188,7 +196,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
             });
         }
     }
-    resolver.diags.check()?;
+    diags.absorb(resolver.diags.check())?;
     Ok(Prepared {
         root: loaded.root,
         tree,
@@ -196,6 +204,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         variables,
         identity,
         lookups,
+        warnings: diags,
     })
 }
 
@@ -257,6 +266,23 @@ fn check_name(tree: &Node) -> Result<(), Diagnostics> {
         ),
     }
     diags.check()
+}
+
+/// A variable with no value from anywhere (and no lookup to give one) is an error before
+/// any request.
+fn unassigned(variables: &BTreeMap<String, Variable>, target: &str, diags: &mut Diagnostics) {
+    for var in variables.values() {
+        if var.value.is_none() && var.lookup.is_none() {
+            diags.push(
+                &var.loc,
+                format!("variables.{}", var.name),
+                format!(
+                    "no value assigned to required variable {0}: give a default, set it in the target, pass --var {0}=..., set BUNDLE_VAR_{0}, or put it in .databricks/bundle/{1}/variable-overrides.json",
+                    var.name, target
+                ),
+            );
+        }
+    }
 }
 
 /// Puts `bundle.target`, the current user, workspace defaults and variable values into the
@@ -364,7 +390,7 @@ impl Prepared {
         mut self,
         answers: &BTreeMap<String, Result<String, String>>,
     ) -> Result<Bundle, Diagnostics> {
-        let mut diags = Diagnostics::default();
+        let mut diags = std::mem::take(&mut self.warnings);
         for l in &self.lookups {
             match answers.get(&l.variable) {
                 Some(Ok(id)) => {
@@ -386,18 +412,6 @@ impl Prepared {
                 ),
             }
         }
-        for var in self.variables.values() {
-            if var.value.is_none() && var.lookup.is_none() {
-                diags.push(
-                    &var.loc,
-                    format!("variables.{}", var.name),
-                    format!(
-                        "no value assigned to required variable {0}: give a default, set it in the target, pass --var {0}=..., set BUNDLE_VAR_{0}, or put it in .databricks/bundle/{1}/variable-overrides.json",
-                        var.name, self.selected.name
-                    ),
-                );
-            }
-        }
         diags.check()?;
         fill_builtins(
             &mut self.tree,
@@ -406,12 +420,11 @@ impl Prepared {
             &self.variables,
         );
         super::workspace_prefix::drop_doubled_prefixes(&mut self.tree);
-        let mut diags = Diagnostics::default();
         super::presets::apply(&mut self.tree, &self.selected, &self.identity, &mut diags);
         diags.check()?;
         let mut resolver = Resolver::new(&self.tree);
         let mut tree = resolver.resolve(&self.tree, "");
-        let mut diags = std::mem::take(&mut resolver.diags);
+        diags.extend(std::mem::take(&mut resolver.diags));
         let name = match find(&tree, "bundle.name").map(|n| (n.as_str(), n)) {
             Some((Some(n), _)) if !n.is_empty() => n.to_string(),
             Some((_, n)) => {
@@ -473,6 +486,7 @@ impl Prepared {
             permissions,
             referenced,
             tree,
+            warnings: diags,
         })
     }
 }
