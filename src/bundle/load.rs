@@ -190,13 +190,16 @@ fn include_files(dir: &Path, includes: Option<&Node>, diags: &mut Diagnostics) -
 
 fn check_top_level(doc: &mut Node, included: bool, diags: &mut Diagnostics) {
     super::known_fields::check(doc, TOP_LEVEL, diags);
-    for (key, _) in doc.entries().unwrap_or_default() {
-        if included && key.name == "include" {
-            diags.push(
+    super::cli_warnings::file(doc, diags);
+    // The CLI applies only the root file's includes and warns about the others.
+    if included {
+        if let Some(key) = doc.key("include") {
+            diags.warn(
                 &key.loc,
                 "include",
-                "only databricks.yml may include other files",
+                "only databricks.yml may include other files (ignored)",
             );
+            doc.remove("include");
         }
     }
 }

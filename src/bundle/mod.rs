@@ -3,6 +3,7 @@
 //! `brickci run -t T KEY` uses to find a deployed job.
 
 mod api_rules;
+mod cli_warnings;
 mod error;
 mod git;
 mod interpolate;

@@ -178,6 +178,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         &mut diags,
     );
     unassigned(&variables, &selected.name, &mut diags);
+    super::cli_warnings::merged(&tree, &mut diags);
     super::unsupported::kinds(&tree, &mut diags);
     super::unsupported::python(&tree, &mut diags);
     diags.check()?;
