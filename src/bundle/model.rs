@@ -154,6 +154,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     diags.absorb(check_name(&tree))?;
     add_git(&mut tree, &loaded.root);
     let selected = diags.absorb(target::select(&mut tree, opts.target))?;
+    super::api_rules::normalize(&mut tree, &mut diags);
     if let Some(host) = opts.host {
         let here = Loc::synthetic("(built in)");
         let ws = ensure_map(&mut tree, "workspace", &here);
