@@ -452,7 +452,13 @@ mod tests {
                 "j.yml:8:21: resources.jobs.j.tasks[0].disabled: must be true or false; ignored",
             ]
         );
-        let job = tree.get("resources").unwrap().get("jobs").unwrap().get("j").unwrap();
+        let job = tree
+            .get("resources")
+            .unwrap()
+            .get("jobs")
+            .unwrap()
+            .get("j")
+            .unwrap();
         assert!(job.get("max_concurrent_runs").is_none());
         assert_eq!(job.get("name").unwrap().as_str(), Some("2024"));
         let task = &job.get("tasks").unwrap().items().unwrap()[0];

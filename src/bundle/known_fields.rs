@@ -276,14 +276,24 @@ fn walk(node: &mut Node, shape: &Shape, path: &str, diags: &mut Diagnostics) {
     }
 }
 
-/// A resource kind the format does not know is a warning and dropped (`resources.job`).
+/// A resource kind the format does not know, or one that is not a map, is a warning and
+/// dropped (`resources.job`).
 fn resource_kinds(resources: Option<&mut Node>, path: &str, diags: &mut Diagnostics) {
     let Some(Kind::Map(kinds)) = resources.map(|r| &mut r.kind) else {
         return;
     };
-    kinds.retain(|(key, _)| {
+    kinds.retain(|(key, value)| {
         if RESOURCE_KINDS.contains(&key.name.as_str()) {
-            return true;
+            // The CLI ignores a kind that is not a map of resources (`jobs: [a, b]`).
+            if matches!(value.kind, Kind::Map(_) | Kind::Null) {
+                return true;
+            }
+            diags.warn(
+                &value.loc,
+                format!("{path}.{}", key.name),
+                "must be a map of resource keys; ignored",
+            );
+            return false;
         }
         diags.warn(
             &key.loc,
@@ -320,11 +330,11 @@ mod tests {
     #[test]
     fn unknown_keys_warn_with_place_and_path_and_are_dropped() {
         let (doc, d) = checked(
-            "bundle:\n  name: b\n  nmae: c\ncommon: &c {x: 1}\ntargets:\n  dev:\n    workspaces: {}\n    sync: {exclude_paths: [x]}\nresources:\n  job: {}\n  jobs: {}\n",
+            "bundle:\n  name: b\n  nmae: c\ncommon: &c {x: 1}\ntargets:\n  dev:\n    workspaces: {}\n    sync: {exclude_paths: [x]}\nresources:\n  job: {}\n  jobs: {}\n  schemas: [a]\n",
         );
         assert!(!d.has_errors());
         let w = warnings(&d);
-        assert_eq!(w.len(), 5, "{w:?}");
+        assert_eq!(w.len(), 6, "{w:?}");
         assert!(
             w[0].starts_with(
                 "databricks.yml:3:3: bundle.nmae: unknown field, ignored (known: name,"
@@ -346,6 +356,10 @@ mod tests {
         assert!(
             w[4].starts_with("databricks.yml:10:3: resources.job: unknown resource kind, ignored"),
             "{w:?}"
+        );
+        assert_eq!(
+            w[5],
+            "databricks.yml:12:12: resources.schemas: must be a map of resource keys; ignored"
         );
         assert!(doc.get("common").is_none());
         assert!(doc.get("bundle").unwrap().get("nmae").is_none());
