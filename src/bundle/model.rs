@@ -182,6 +182,10 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     super::cli_warnings::merged(&tree, &mut diags);
     super::unsupported::kinds(&tree, &mut diags);
     super::unsupported::python(&tree, &mut diags);
+    // What is wrong as written, so it is reported with the rest, before any request: local
+    // files that must never be read and what the Jobs and Permissions APIs would refuse.
+    paths::refusals(&tree, &loaded.root, &mut diags);
+    super::api_rules::tree(&tree, &mut diags);
     diags.check()?;
     fill_builtins(&mut tree, &selected, &identity, &variables);
     // Lookup names may use references (`${bundle.target}-pool`); resolve just those.
@@ -370,21 +374,11 @@ fn ensure_map<'t>(tree: &'t mut Node, name: &str, loc: &Loc) -> &'t mut Node {
 }
 
 impl Prepared {
-    /// What is wrong as written, before interpolation, so it is reported before any
-    /// request: local files that must never be read ([`super::paths::refusals`]) and what
-    /// the Jobs and Permissions APIs would refuse ([`super::api_rules::tree`]).
     /// The bundle's folder and its `sync.include` / `sync.exclude` globs as written.
     pub fn sync_globs(&self) -> (&std::path::Path, Vec<String>, Vec<String>) {
         let mut ignored = Diagnostics::default();
         let (include, exclude) = super::resources::sync(&self.tree, &mut ignored);
         (&self.root, include, exclude)
-    }
-
-    pub fn checks_before_requests(&self) -> Result<(), Diagnostics> {
-        let mut diags = Diagnostics::default();
-        super::paths::refusals(&self.tree, &self.root, &mut diags);
-        super::api_rules::tree(&self.tree, &mut diags);
-        diags.check()
     }
 
     /// Completes loading with the lookups' answers (`variable -> id`, or why not found).

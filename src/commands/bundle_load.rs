@@ -50,14 +50,11 @@ pub async fn load(
     let mut warned = Warned::new(platform, args);
     match local {
         Err(diags) => return Err(warned.fail(diags)),
-        // Symlinks out of the bundle and what the API would refuse: before the first request.
+        // Every static problem (symlinks out of the bundle, what the API would refuse, kinds
+        // brickci does not deploy) was reported by `prepare`, before the first request.
         Ok(mut p) => {
-            let mut found = std::mem::take(&mut p.warnings);
-            found
-                .absorb(p.checks_before_requests())
-                .map_err(|d| warned.fail(d))?;
             // Under --strict the warnings fail here, before any request.
-            warned.pass(found)?;
+            warned.pass(std::mem::take(&mut p.warnings))?;
             let (root, include, exclude) = p.sync_globs();
             crate::deploy::sync::synced(root, &include, &exclude).map_err(Error::bad_input)?;
         }
