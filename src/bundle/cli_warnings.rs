@@ -39,14 +39,14 @@ pub fn file(doc: &Node, diags: &mut Diagnostics) {
             );
         }
     }
-    if let Some(name) = doc.get("bundle").and_then(|b| b.get("name")) {
-        if name.as_str().is_some_and(|s| s.contains("${")) {
-            diags.warn(
-                &name.loc,
-                "bundle.name",
-                "do not use references in the bundle name: it names the deployment and its state, which must not change",
-            );
-        }
+    if let Some(name) = doc.get("bundle").and_then(|b| b.get("name"))
+        && name.as_str().is_some_and(|s| s.contains("${"))
+    {
+        diags.warn(
+            &name.loc,
+            "bundle.name",
+            "do not use references in the bundle name: it names the deployment and its state, which must not change",
+        );
     }
 }
 

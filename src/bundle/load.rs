@@ -192,15 +192,13 @@ fn check_top_level(doc: &mut Node, included: bool, diags: &mut Diagnostics) {
     super::known_fields::check(doc, TOP_LEVEL, diags);
     super::cli_warnings::file(doc, diags);
     // The CLI applies only the root file's includes and warns about the others.
-    if included {
-        if let Some(key) = doc.key("include") {
-            diags.warn(
-                &key.loc,
-                "include",
-                "only databricks.yml may include other files (ignored)",
-            );
-            doc.remove("include");
-        }
+    if included && let Some(key) = doc.key("include") {
+        diags.warn(
+            &key.loc,
+            "include",
+            "only databricks.yml may include other files (ignored)",
+        );
+        doc.remove("include");
     }
 }
 
