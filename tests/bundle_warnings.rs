@@ -115,6 +115,19 @@ fn warnings_are_annotations_on_github_and_azure_devops() {
         "{}",
         text(&out)
     );
+    // From a step's working-directory inside the checkout, the file is still named from the
+    // checkout's root.
+    let out = brickci(
+        &["validate", "--bundle-dir", "app"],
+        &as_refs(&github),
+        &dir.path().join("bundles"),
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        stderr(&out).contains("::warning file=bundles/app/databricks.yml,line=10,col=1::"),
+        "{}",
+        text(&out)
+    );
     let azure = env_with(&emu, &[("TF_BUILD", "True")]);
     let out = brickci(
         &["validate", "--bundle-dir", "bundles/app"],
