@@ -183,8 +183,10 @@ const TARGET: Shape = Fields(&[
     ("artifacts", MapOf(&ARTIFACT)),
     // Kinds are checked by `resource_kinds`.
     ("resources", Any),
-    // A target may give a variable's value directly (`x: 1`) or as `{default: 1}`.
-    ("variables", MapOf(&VARIABLE)),
+    // A target gives a variable's value directly (`x: 1`, a complex value's map) or as
+    // `{default: 1}`; a map that is not exactly such a definition is a value, so the CLI
+    // never reports its keys.
+    ("variables", Any),
     ("git", GIT),
     ("run_as", RUN_AS),
     ("sync", SYNC),
@@ -370,7 +372,7 @@ mod tests {
     #[test]
     fn known_settings_and_resource_bodies_pass() {
         let (_, d) = checked(
-            "bundle:\n  name: b\n  git: {branch: main}\ntargets:\n  dev:\n    variables: {x: 1}\n    resources:\n      jobs:\n        j: {anything: 1}\nresources:\n  model_serving_endpoints: {}\n",
+            "bundle:\n  name: b\n  git: {branch: main}\ntargets:\n  dev:\n    variables: {x: 1, cluster: {spark_version: 15.4.x, num_workers: 2}}\n    resources:\n      jobs:\n        j: {anything: 1}\nresources:\n  model_serving_endpoints: {}\n",
         );
         assert!(d.is_empty(), "{:?}", warnings(&d));
     }
