@@ -85,6 +85,15 @@ fn validate_json_is_the_same_document_with_or_without_an_unknown_key() {
     let clean = checkout("");
     let noisy = checkout("extra_anchors:\n  a: &a 1\n");
     assert_eq!(json_of(clean.path(), &env), json_of(noisy.path(), &env));
+    // The plan's document too: the warning goes to stderr only.
+    let out = brickci(
+        &["plan", "-o", "json", "--bundle-dir", "bundles/app"],
+        &as_refs(&env),
+        noisy.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("one JSON document");
+    assert!(stderr(&out).contains("warning: extra_anchors: unknown top-level key"));
 }
 
 #[test]
