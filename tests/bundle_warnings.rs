@@ -215,3 +215,27 @@ fn every_static_problem_is_reported_at_once_before_any_request() {
     assert!(emu.requests().is_empty(), "{:?}", emu.requests());
     assert!(writes(&emu).is_empty());
 }
+
+#[test]
+fn another_workspace_host_is_refused_before_any_lookup() {
+    let emu = TestEmulator::fast();
+    let env = run_env(&emu);
+    let dir = checkout(
+        "workspace:\n  host: https://other.cloud.databricks.com\nvariables:\n  pool:\n    lookup: {instance_pool: shared}\n",
+    );
+    let out = brickci(
+        &["plan", "--bundle-dir", "bundles/app"],
+        &as_refs(&env),
+        dir.path(),
+    );
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "target default deploys to https://other.cloud.databricks.com (workspace.host) but DATABRICKS_HOST is {}",
+            emu.url().trim_end_matches('/')
+        )),
+        "{}",
+        text(&out)
+    );
+    assert!(emu.requests().is_empty(), "{:?}", emu.requests());
+}

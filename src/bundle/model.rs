@@ -374,6 +374,15 @@ fn ensure_map<'t>(tree: &'t mut Node, name: &str, loc: &Loc) -> &'t mut Node {
 }
 
 impl Prepared {
+    /// `workspace.host` as written for the target, when it holds no reference (one can
+    /// only be resolved by `finish`), and the target's name.
+    pub fn literal_host(&self) -> (Option<&str>, &str) {
+        let host = find(&self.tree, "workspace.host")
+            .and_then(Node::as_str)
+            .filter(|h| !h.contains("${"));
+        (host, &self.selected.name)
+    }
+
     /// The bundle's folder and its `sync.include` / `sync.exclude` globs as written.
     pub fn sync_globs(&self) -> (&std::path::Path, Vec<String>, Vec<String>) {
         let mut ignored = Diagnostics::default();

@@ -55,6 +55,10 @@ pub async fn load(
         Ok(mut p) => {
             // Under --strict the warnings fail here, before any request.
             warned.pass(std::mem::take(&mut p.warnings))?;
+            // Another workspace than the one brickci talks to: before any lookup.
+            if let (Some(host), target) = p.literal_host() {
+                same_host(host, target, client)?;
+            }
             let (root, include, exclude) = p.sync_globs();
             crate::deploy::sync::synced(root, &include, &exclude).map_err(Error::bad_input)?;
         }
@@ -65,23 +69,28 @@ pub async fn load(
     let mut bundle = prepared.finish(&answers).map_err(|d| warned.fail(d))?;
     warned.pass(std::mem::take(&mut bundle.warnings))?;
     if let Some(host) = &bundle.workspace.host {
-        let want = crate::auth::normalize_host(host).map_err(|e| {
-            // The message is about the bundle's value, not the variable.
-            let why = e.to_string().replacen("DATABRICKS_HOST ", "", 1);
-            Error::bad_input(format!("workspace.host: {why}"))
-        })?;
-        if want.host_str() != client.host().host_str()
-            || want.port_or_known_default() != client.host().port_or_known_default()
-        {
-            return Err(Error::bad_input(format!(
-                "target {} deploys to {} (workspace.host) but DATABRICKS_HOST is {}",
-                bundle.target,
-                want.as_str().trim_end_matches('/'),
-                client.host().as_str().trim_end_matches('/')
-            )));
-        }
+        same_host(host, &bundle.target, client)?;
     }
     Ok(bundle)
+}
+
+/// The bundle's `workspace.host` must be the workspace brickci is authenticated to.
+fn same_host(host: &str, target: &str, client: &Client) -> Result<(), Error> {
+    let want = crate::auth::normalize_host(host).map_err(|e| {
+        // The message is about the bundle's value, not the variable.
+        let why = e.to_string().replacen("DATABRICKS_HOST ", "", 1);
+        Error::bad_input(format!("workspace.host: {why}"))
+    })?;
+    if want.host_str() != client.host().host_str()
+        || want.port_or_known_default() != client.host().port_or_known_default()
+    {
+        return Err(Error::bad_input(format!(
+            "target {target} deploys to {} (workspace.host) but DATABRICKS_HOST is {}",
+            want.as_str().trim_end_matches('/'),
+            client.host().as_str().trim_end_matches('/')
+        )));
+    }
+    Ok(())
 }
 
 /// Shows each configuration warning once (the bundle is loaded twice: locally, then with
