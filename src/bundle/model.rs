@@ -424,7 +424,7 @@ impl Prepared {
             &self.identity,
             &self.variables,
         );
-        super::workspace_prefix::drop_doubled_prefixes(&mut self.tree);
+        super::workspace_prefix::drop_doubled_prefixes(&mut self.tree, "", &mut diags);
         super::presets::apply(&mut self.tree, &self.selected, &self.identity, &mut diags);
         diags.check()?;
         let mut resolver = Resolver::new(&self.tree);
