@@ -50,8 +50,127 @@ pub fn file(doc: &Node, diags: &mut Diagnostics) {
     }
 }
 
-/// Checks the bundle for its target: a task's `job_cluster_key` that the job does not define.
+/// Workspace settings that choose how brickci authenticates: read before anything is
+/// resolved, so a reference there cannot work (the CLI's list).
+const AUTH_FIELDS: &[&str] = &[
+    "host",
+    "profile",
+    "auth_type",
+    "metadata_service_url",
+    "client_id",
+    "google_service_account",
+    "azure_resource_id",
+    "azure_use_msi",
+    "azure_client_id",
+    "azure_tenant_id",
+    "azure_environment",
+    "azure_login_app_id",
+    "account_id",
+    "workspace_id",
+];
+
+/// Checks the bundle for its target: references in authentication settings, single-node
+/// clusters set up only halfway, a task's `job_cluster_key` that the job does not define.
 pub fn merged(tree: &Node, diags: &mut Diagnostics) {
+    for field in AUTH_FIELDS {
+        let value = tree.get("workspace").and_then(|w| w.get(field));
+        if let Some(v) = value.filter(|v| v.as_str().is_some_and(|s| s.contains("${"))) {
+            diags.warn(
+                &v.loc,
+                format!("workspace.{field}"),
+                "references are not resolved in settings that choose how to authenticate; set the DATABRICKS_* environment variable instead",
+            );
+        }
+    }
+    single_node_clusters(tree, diags);
+    job_cluster_keys(tree, diags);
+}
+
+/// `num_workers: 0` without the single-node settings (or `is_single_node`, or a policy
+/// that may hold them) starts a cluster that cannot run Spark work.
+fn single_node_clusters(tree: &Node, diags: &mut Diagnostics) {
+    let resources = |kind: &str| {
+        tree.get("resources")
+            .and_then(|r| r.get(kind))
+            .and_then(Node::entries)
+            .unwrap_or_default()
+    };
+    let mut specs: Vec<(String, &Node)> = Vec::new();
+    for (key, cluster) in resources("clusters") {
+        specs.push((format!("resources.clusters.{}", key.name), cluster));
+    }
+    for (key, job) in resources("jobs") {
+        let path = format!("resources.jobs.{}", key.name);
+        for (i, jc) in items(job.get("job_clusters")).iter().enumerate() {
+            if let Some(c) = jc.get("new_cluster") {
+                specs.push((format!("{path}.job_clusters[{i}].new_cluster"), c));
+            }
+        }
+        for (i, task) in items(job.get("tasks")).iter().enumerate() {
+            if let Some(c) = task.get("new_cluster") {
+                specs.push((format!("{path}.tasks[{i}].new_cluster"), c));
+            }
+            let inner = task.get("for_each_task").and_then(|f| f.get("task"));
+            if let Some(c) = inner.and_then(|t| t.get("new_cluster")) {
+                specs.push((
+                    format!("{path}.tasks[{i}].for_each_task.task.new_cluster"),
+                    c,
+                ));
+            }
+        }
+    }
+    for (key, pipeline) in resources("pipelines") {
+        for (i, c) in items(pipeline.get("clusters")).iter().enumerate() {
+            specs.push((format!("resources.pipelines.{}.clusters[{i}]", key.name), c));
+        }
+    }
+    for (path, spec) in specs {
+        if half_single_node(spec) {
+            diags.warn(
+                &spec.loc,
+                path,
+                "num_workers is 0 but the cluster is not set up as a single node: set is_single_node: true, or spark_conf spark.databricks.cluster.profile: singleNode and spark.master: local[*] with custom_tags ResourceClass: SingleNode",
+            );
+        }
+    }
+}
+
+fn items(n: Option<&Node>) -> &[Node] {
+    n.and_then(Node::items).unwrap_or_default()
+}
+
+fn half_single_node(spec: &Node) -> bool {
+    let text = |section: &str, key: &str| {
+        spec.get(section)
+            .and_then(|s| s.get(key))
+            .and_then(Node::as_str)
+            .map(str::to_string)
+    };
+    let zero_workers = matches!(
+        spec.get("num_workers").map(|n| &n.kind),
+        Some(super::yaml::Kind::Int(0))
+    );
+    let single = matches!(
+        spec.get("is_single_node").map(|n| &n.kind),
+        Some(super::yaml::Kind::Bool(true))
+    );
+    let policy = spec
+        .get("policy_id")
+        .and_then(Node::as_str)
+        .is_some_and(|p| !p.is_empty());
+    if !zero_workers || single || policy {
+        return false;
+    }
+    let profile = text("spark_conf", "spark.databricks.cluster.profile");
+    let master = text("spark_conf", "spark.master");
+    let class = text("custom_tags", "ResourceClass");
+    !(profile.as_deref() == Some("singleNode")
+        && master.is_some_and(|m| m.starts_with("local"))
+        && class.as_deref() == Some("SingleNode"))
+}
+
+/// A task's `job_cluster_key` that the job does not define.
+fn job_cluster_keys(tree: &Node, diags: &mut Diagnostics) {
     let jobs = tree
         .get("resources")
         .and_then(|r| r.get("jobs"))
@@ -115,6 +234,29 @@ mod tests {
             ]
         );
         assert!(warnings("bundle:\n  name: b\n  cluster_id: c\n", file).is_empty());
+    }
+
+    #[test]
+    fn half_configured_single_node_clusters_and_references_in_auth_settings_warn() {
+        let w = warnings(
+            "workspace:\n  host: ${var.host}\n  root_path: ${var.root}\nresources:\n  clusters:\n    bad: {num_workers: 0}\n    good: {num_workers: 0, is_single_node: true}\n    policy: {num_workers: 0, policy_id: p}\n    many: {num_workers: 2}\n  jobs:\n    j:\n      tasks:\n        - task_key: a\n          new_cluster:\n            num_workers: 0\n            spark_conf: {spark.databricks.cluster.profile: singleNode, spark.master: 'local[*]'}\n            custom_tags: {ResourceClass: SingleNode}\n        - task_key: b\n          new_cluster:\n            num_workers: 0\n            spark_conf: {spark.databricks.cluster.profile: singleNode}\n",
+            merged,
+        );
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(
+            w[0].starts_with("databricks.yml:2:9: workspace.host: references are not resolved"),
+            "{w:?}"
+        );
+        assert!(
+            w[1].starts_with("databricks.yml:6:10: resources.clusters.bad: num_workers is 0"),
+            "{w:?}"
+        );
+        assert!(
+            w[2].starts_with(
+                "databricks.yml:20:13: resources.jobs.j.tasks[1].new_cluster: num_workers is 0"
+            ),
+            "{w:?}"
+        );
     }
 
     #[test]
