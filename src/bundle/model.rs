@@ -80,6 +80,8 @@ pub struct Prepared {
     variables: BTreeMap<String, Variable>,
     identity: Identity,
     pub lookups: Vec<LookupRequest>,
+    /// What the Databricks CLI only warns about (see [`Diagnostics::warnings`]).
+    pub warnings: Diagnostics,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +134,8 @@ pub struct Bundle {
     pub referenced: Vec<paths::Referenced>,
     /// The resolved configuration, for `validate -o json`.
     pub tree: Node,
+    /// What the Databricks CLI only warns about; shown, and errors under `--strict`.
+    pub warnings: Diagnostics,
 }
 
 impl Bundle {
@@ -144,10 +148,13 @@ impl Bundle {
 
 pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagnostics> {
     let loaded = load::load(opts.dir)?;
+    // Warnings travel along; every static problem after loading is gathered into one report.
+    let mut diags = loaded.warnings;
     let mut tree = loaded.tree;
-    check_name(&tree)?;
+    diags.absorb(check_name(&tree))?;
     add_git(&mut tree, &loaded.root);
-    let selected = target::select(&mut tree, opts.target)?;
+    let selected = diags.absorb(target::select(&mut tree, opts.target))?;
+    super::api_rules::normalize(&mut tree, &mut diags);
     if let Some(host) = opts.host {
         let here = Loc::synthetic("(built in)");
         let ws = ensure_map(&mut tree, "workspace", &here);
@@ -161,7 +168,6 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
             );
         }
     }
-    let mut diags = Diagnostics::default();
     super::merge::merge_pipeline_clusters(&mut tree, &mut diags);
     let overrides = super::variables::overrides_file(&loaded.root, &selected.name, &mut diags);
     let variables = collect(
@@ -172,6 +178,14 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         opts.env,
         &mut diags,
     );
+    unassigned(&variables, &selected.name, &mut diags);
+    super::cli_warnings::merged(&tree, &mut diags);
+    super::unsupported::kinds(&tree, &mut diags);
+    super::unsupported::python(&tree, &mut diags);
+    // What is wrong as written, so it is reported with the rest, before any request: local
+    // files that must never be read and what the Jobs and Permissions APIs would refuse.
+    paths::refusals(&tree, &loaded.root, &mut diags);
+    super::api_rules::tree(&tree, &mut diags);
     diags.check()?;
     fill_builtins(&mut tree, &selected, &identity, &variables);
     // Lookup names may use references (`${bundle.target}-pool`); resolve just those.
@@ -188,7 +202,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
             });
         }
     }
-    resolver.diags.check()?;
+    diags.absorb(resolver.diags.check())?;
     Ok(Prepared {
         root: loaded.root,
         tree,
@@ -196,6 +210,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         variables,
         identity,
         lookups,
+        warnings: diags,
     })
 }
 
@@ -257,6 +272,23 @@ fn check_name(tree: &Node) -> Result<(), Diagnostics> {
         ),
     }
     diags.check()
+}
+
+/// A variable with no value from anywhere (and no lookup to give one) is an error before
+/// any request.
+fn unassigned(variables: &BTreeMap<String, Variable>, target: &str, diags: &mut Diagnostics) {
+    for var in variables.values() {
+        if var.value.is_none() && var.lookup.is_none() {
+            diags.push(
+                &var.loc,
+                format!("variables.{}", var.name),
+                format!(
+                    "no value assigned to required variable {0}: give a default, set it in the target, pass --var {0}=..., set BUNDLE_VAR_{0}, or put it in .databricks/bundle/{1}/variable-overrides.json",
+                    var.name, target
+                ),
+            );
+        }
+    }
 }
 
 /// Puts `bundle.target`, the current user, workspace defaults and variable values into the
@@ -342,9 +374,15 @@ fn ensure_map<'t>(tree: &'t mut Node, name: &str, loc: &Loc) -> &'t mut Node {
 }
 
 impl Prepared {
-    /// What is wrong as written, before interpolation, so it is reported before any
-    /// request: local files that must never be read ([`super::paths::refusals`]) and what
-    /// the Jobs and Permissions APIs would refuse ([`super::api_rules::tree`]).
+    /// `workspace.host` as written for the target, when it holds no reference (one can
+    /// only be resolved by `finish`), and the target's name.
+    pub fn literal_host(&self) -> (Option<&str>, &str) {
+        let host = find(&self.tree, "workspace.host")
+            .and_then(Node::as_str)
+            .filter(|h| !h.contains("${"));
+        (host, &self.selected.name)
+    }
+
     /// The bundle's folder and its `sync.include` / `sync.exclude` globs as written.
     pub fn sync_globs(&self) -> (&std::path::Path, Vec<String>, Vec<String>) {
         let mut ignored = Diagnostics::default();
@@ -352,19 +390,12 @@ impl Prepared {
         (&self.root, include, exclude)
     }
 
-    pub fn checks_before_requests(&self) -> Result<(), Diagnostics> {
-        let mut diags = Diagnostics::default();
-        super::paths::refusals(&self.tree, &self.root, &mut diags);
-        super::api_rules::tree(&self.tree, &mut diags);
-        diags.check()
-    }
-
     /// Completes loading with the lookups' answers (`variable -> id`, or why not found).
     pub fn finish(
         mut self,
         answers: &BTreeMap<String, Result<String, String>>,
     ) -> Result<Bundle, Diagnostics> {
-        let mut diags = Diagnostics::default();
+        let mut diags = std::mem::take(&mut self.warnings);
         for l in &self.lookups {
             match answers.get(&l.variable) {
                 Some(Ok(id)) => {
@@ -386,18 +417,6 @@ impl Prepared {
                 ),
             }
         }
-        for var in self.variables.values() {
-            if var.value.is_none() && var.lookup.is_none() {
-                diags.push(
-                    &var.loc,
-                    format!("variables.{}", var.name),
-                    format!(
-                        "no value assigned to required variable {0}: give a default, set it in the target, pass --var {0}=..., set BUNDLE_VAR_{0}, or put it in .databricks/bundle/{1}/variable-overrides.json",
-                        var.name, self.selected.name
-                    ),
-                );
-            }
-        }
         diags.check()?;
         fill_builtins(
             &mut self.tree,
@@ -405,13 +424,12 @@ impl Prepared {
             &self.identity,
             &self.variables,
         );
-        super::workspace_prefix::drop_doubled_prefixes(&mut self.tree);
-        let mut diags = Diagnostics::default();
+        super::workspace_prefix::drop_doubled_prefixes(&mut self.tree, "", &mut diags);
         super::presets::apply(&mut self.tree, &self.selected, &self.identity, &mut diags);
         diags.check()?;
         let mut resolver = Resolver::new(&self.tree);
         let mut tree = resolver.resolve(&self.tree, "");
-        let mut diags = std::mem::take(&mut resolver.diags);
+        diags.extend(std::mem::take(&mut resolver.diags));
         let name = match find(&tree, "bundle.name").map(|n| (n.as_str(), n)) {
             Some((Some(n), _)) if !n.is_empty() => n.to_string(),
             Some((_, n)) => {
@@ -473,6 +491,7 @@ impl Prepared {
             permissions,
             referenced,
             tree,
+            warnings: diags,
         })
     }
 }

@@ -151,11 +151,16 @@ impl Runner for GitHub {
 }
 
 fn workspace_relative(env: &Env, file: &str) -> String {
-    match env.get("GITHUB_WORKSPACE") {
-        Some(ws) => file
-            .strip_prefix(ws)
-            .map(|r| r.trim_start_matches('/').to_string())
-            .unwrap_or_else(|| file.to_string()),
-        None => file.to_string(),
-    }
+    let Some(ws) = env.get("GITHUB_WORKSPACE") else {
+        return file.to_string();
+    };
+    // A path relative to a step's working-directory is made relative to the checkout.
+    let full = match std::env::current_dir() {
+        Ok(cwd) if Path::new(file).is_relative() => cwd.join(file).to_string_lossy().into_owned(),
+        _ => file.to_string(),
+    };
+    full.strip_prefix(ws.trim_end_matches('/'))
+        .filter(|r| r.is_empty() || r.starts_with('/'))
+        .map(|r| r.trim_start_matches('/').to_string())
+        .unwrap_or_else(|| file.to_string())
 }
