@@ -32,6 +32,7 @@ const TOP_LEVEL: &[&str] = &[
     "run_as",
     "presets",
     "experimental",
+    "python",
 ];
 
 /// The merged configuration and where it came from.

@@ -80,6 +80,8 @@ pub struct Prepared {
     variables: BTreeMap<String, Variable>,
     identity: Identity,
     pub lookups: Vec<LookupRequest>,
+    /// The bundle's Python code (`python:`), run in `finish`.
+    python: Option<super::python::Python>,
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +174,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         opts.env,
         &mut diags,
     );
+    let python = super::python::check(&tree, &loaded.root, opts.env, &mut diags);
     diags.check()?;
     fill_builtins(&mut tree, &selected, &identity, &variables);
     // Lookup names may use references (`${bundle.target}-pool`); resolve just those.
@@ -196,6 +199,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         variables,
         identity,
         lookups,
+        python,
     })
 }
 
@@ -407,6 +411,12 @@ impl Prepared {
         );
         super::workspace_prefix::drop_doubled_prefixes(&mut self.tree);
         let mut diags = Diagnostics::default();
+        // Python's resources join before presets, so they get them as YAML ones do.
+        if let Some(py) = &self.python {
+            let mut found = Diagnostics::default();
+            super::python::run(py, &mut self.tree, &self.root, &mut found);
+            found.check()?;
+        }
         super::presets::apply(&mut self.tree, &self.selected, &self.identity, &mut diags);
         diags.check()?;
         let mut resolver = Resolver::new(&self.tree);

@@ -1,0 +1,226 @@
+//! Resources defined in Python (`python:` with `resources:` / `mutators:`), run the way the
+//! Databricks CLI runs them: the bundle's interpreter runs `databricks.bundles.build` (PyPI
+//! package `databricks-bundles`) on the loaded configuration, once per phase, and what it
+//! returns joins the tree with its Python places. From there on they are validated, planned
+//! and deployed like resources written in YAML.
+//!
+//! The interpreter is found while loading ([`check`]), before any request; the code runs
+//! once the target's variables (lookups included) have their values ([`run`]), as in the
+//! CLI. Differences from the CLI, on purpose: a phase with nothing listed is not run, and
+//! the code gets no credentials (see [`process`]).
+
+mod apply;
+mod diagnostics;
+mod locations;
+mod process;
+mod settings;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::error::Diagnostics;
+use super::interpolate::Resolver;
+use super::yaml::{Loc, Node};
+use apply::{Phase, Places};
+use settings::Settings;
+
+/// A bundle's Python code, ready to run.
+#[derive(Debug, Clone)]
+pub struct Python {
+    settings: Settings,
+    interpreter: PathBuf,
+    env: BTreeMap<String, String>,
+    timeout: Duration,
+}
+
+/// Reads the `python:` section and finds its interpreter; `None` when the bundle uses no
+/// Python. Problems (a missing virtualenv, no python3) are reported into `diags`.
+pub fn check(
+    tree: &Node,
+    root: &Path,
+    env: &BTreeMap<String, String>,
+    diags: &mut Diagnostics,
+) -> Option<Python> {
+    let settings = settings::read(tree, diags)?;
+    if settings.resources.is_empty() && settings.mutators.is_empty() {
+        return None;
+    }
+    let timeout = match env.get("BRICKCI_PYTHON_TIMEOUT").filter(|v| !v.is_empty()) {
+        None => process::DEFAULT_TIMEOUT,
+        Some(v) => match v.parse::<u64>() {
+            Ok(s) if s > 0 => Duration::from_secs(s),
+            _ => {
+                diags.push(
+                    &Loc::synthetic("BRICKCI_PYTHON_TIMEOUT"),
+                    "",
+                    format!("must be a whole number of seconds, not {v:?}"),
+                );
+                return None;
+            }
+        },
+    };
+    match settings::interpreter(&settings, root, env) {
+        Ok(interpreter) => Some(Python {
+            settings,
+            interpreter,
+            env: env.clone(),
+            timeout,
+        }),
+        Err((loc, key, message)) => {
+            diags.push(&loc, key, message);
+            None
+        }
+    }
+}
+
+/// Runs the bundle's Python code on `tree` (variables filled in, not yet interpolated) and
+/// merges its resources in; errors and Python's own messages go to `diags`.
+pub fn run(py: &Python, tree: &mut Node, root: &Path, diags: &mut Diagnostics) {
+    let phases = [
+        (Phase::LoadResources, !py.settings.resources.is_empty()),
+        (Phase::ApplyMutators, !py.settings.mutators.is_empty()),
+    ];
+    for (phase, wanted) in phases {
+        if !wanted {
+            continue;
+        }
+        let before = diags.0.len();
+        run_phase(py, phase, tree, root, diags);
+        if diags.0.len() > before {
+            return;
+        }
+    }
+    // Python's resources get the checks YAML ones had before the first request.
+    super::paths::refusals(tree, root, diags);
+    super::api_rules::tree(tree, diags);
+}
+
+fn run_phase(py: &Python, phase: Phase, tree: &mut Node, root: &Path, diags: &mut Diagnostics) {
+    let section = py.settings.section;
+    let at = py.settings.loc.clone();
+    let input = input(tree);
+    let bytes = serde_json::to_vec(&input).expect("JSON values serialise");
+    let done = match process::run(&py.interpreter, phase.name(), root, &bytes, &py.env, py.timeout) {
+        Ok(done) => done,
+        Err(e) => return diags.push(&at, section, e.to_string()),
+    };
+    let venv = py.interpreter.parent().and_then(Path::parent).unwrap_or(root);
+    let reported = match done.diagnostics.as_deref().map(String::from_utf8_lossy) {
+        Some(text) => match diagnostics::parse(&text, root, &[venv]) {
+            Ok(d) => d,
+            Err(e) => return diags.push(&at, section, format!("the Python build's {e}")),
+        },
+        None => Vec::new(),
+    };
+    let failed = reported.iter().any(|d| d.error);
+    for d in reported {
+        let loc = d
+            .loc
+            .or_else(|| super::interpolate::find(tree, &d.path).map(|n| n.loc.clone()))
+            .unwrap_or_else(|| at.clone());
+        let key = if d.path.is_empty() { section.to_string() } else { d.path };
+        if d.error {
+            diags.push(&loc, key, d.message);
+        } else {
+            warn(&loc, &key, &d.message);
+        }
+    }
+    if failed {
+        return;
+    }
+    if let Some(status) = &done.failed {
+        return diags.push(&at, section, failure(py, status, &done.stderr));
+    }
+    if done.diagnostics.is_none() {
+        return diags.push(&at, section, "the Python build wrote no diagnostics file; is databricks-bundles up to date?");
+    }
+    let output: Value = match done.output.as_deref().map(serde_json::from_slice) {
+        Some(Ok(v)) => v,
+        Some(Err(e)) => return diags.push(&at, section, format!("the Python build's output is not JSON: {e}")),
+        None => return diags.push(&at, section, "the Python build wrote no output"),
+    };
+    let text = done.locations.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+    let locations = match locations::Locations::parse(&text, root) {
+        Ok(l) => l,
+        Err(e) => return diags.push(&at, section, format!("the Python build's {e}")),
+    };
+    let places = Places {
+        locations: &locations,
+        fallback: &at,
+    };
+    apply::apply(tree, &input, &output, phase, &places, section, diags);
+}
+
+/// What the build gets: the configuration with everything outside `resources` resolved (as
+/// the CLI gives it), `resources` as written; `python` also as `experimental.python`, which
+/// older releases of databricks-bundles read.
+fn input(tree: &Node) -> Value {
+    let mut resolver = Resolver::new(tree);
+    let mut out = serde_json::Map::new();
+    for (k, v) in tree.entries().unwrap_or_default() {
+        let value = if k.name == "resources" {
+            v.to_json()
+        } else {
+            resolver.resolve(v, &k.name).to_json()
+        };
+        out.insert(k.name.clone(), value);
+    }
+    if let Some(python) = out.get("python").cloned() {
+        let experimental = out
+            .entry("experimental")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if experimental.is_null() {
+            *experimental = Value::Object(Default::default());
+        }
+        if let Value::Object(e) = experimental {
+            e.entry("python").or_insert(python);
+        }
+    }
+    Value::Object(out)
+}
+
+/// Why the interpreter failed without saying so in its diagnostics, most often because
+/// databricks-bundles is not installed.
+fn failure(py: &Python, status: &str, stderr: &str) -> String {
+    let missing = stderr.contains("No module named 'databricks'")
+        || stderr.contains("No module named 'databricks.bundles'")
+        || stderr.contains("finding module specification for 'databricks.bundles.build'");
+    if missing {
+        let fix = match &py.settings.venv_path {
+            Some((venv, _)) => format!("{venv}/bin/pip install databricks-bundles"),
+            None => format!(
+                "install it for {}, or set {}.venv_path to a virtualenv that has it",
+                py.interpreter.display(),
+                py.settings.section
+            ),
+        };
+        return format!(
+            "{} cannot import databricks.bundles.build: the PyPI package databricks-bundles is not installed ({fix})",
+            py.interpreter.display()
+        );
+    }
+    let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    format!(
+        "the Python build failed ({status}){}",
+        if tail.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", crate::util::strip_ansi(&tail.join(" | ")))
+        }
+    )
+}
+
+/// A warning from the Python code. It is printed until the warnings channel carries it.
+fn warn(loc: &Loc, key: &str, message: &str) {
+    eprintln!("warning: {loc}: {key}: {message}");
+}
+
+/// Whether a place is in Python code: values Python returns name paths from the bundle's
+/// root (as the CLI reads them), not from the `.py` file's folder.
+pub fn is_python_source(file: &Path) -> bool {
+    file.extension().is_some_and(|e| e == "py")
+}
