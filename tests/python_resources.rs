@@ -15,7 +15,10 @@ fn python_bundle() -> Option<(tempfile::TempDir, PathBuf)> {
     let python = common::venv_python()?;
     let venv = python.parent().unwrap().parent().unwrap().to_path_buf();
     let dir = tempfile::tempdir().unwrap();
-    common::copy_tree(&common::repo().join("tests/fixtures/python_bundle"), dir.path());
+    common::copy_tree(
+        &common::repo().join("tests/fixtures/python_bundle"),
+        dir.path(),
+    );
     std::os::unix::fs::symlink(&venv, dir.path().join(".venv")).unwrap();
     Some((dir, venv))
 }
@@ -83,7 +86,11 @@ fn python_jobs_validate_deploy_and_a_second_deploy_writes_nothing() {
     let out = brickci(&["deploy"], &as_refs(&env), dir.path());
     assert_eq!(code(&out), 0, "{}", text(&out));
     let again = writes(&emu, before);
-    assert!(again.is_empty(), "second deploy wrote {again:?}\n{}", text(&out));
+    assert!(
+        again.is_empty(),
+        "second deploy wrote {again:?}\n{}",
+        text(&out)
+    );
     assert!(text(&out).contains("nothing to deploy"), "{}", text(&out));
 }
 
@@ -143,8 +150,7 @@ fn a_missing_venv_is_refused_before_any_request_naming_venv_path() {
     assert_eq!(code(&out), 2, "{}", text(&out));
     let all = text(&out);
     assert!(
-        all.contains("databricks.yml:8:14: python.venv_path: ")
-            && all.contains(".venv/bin/python3 does not exist")
+        all.contains("databricks.yml:8:14: python.venv_path: .venv/bin/python3 does not exist")
             && all.contains("pip install databricks-bundles"),
         "{all}"
     );
@@ -189,5 +195,50 @@ fn the_python_code_gets_no_credentials() {
     assert_eq!(
         doc["resources"]["jobs"]["snoop"]["name"],
         format!("[dev ci_bot] no token / {}", emu.url())
+    );
+}
+
+#[test]
+fn python_warnings_are_shown_and_the_bundle_still_validates() {
+    let Some((dir, _)) = python_bundle() else {
+        return;
+    };
+    std::fs::write(
+        dir.path().join("resources/__init__.py"),
+        "from databricks.bundles.core import Location, Resources, load_resources_from_current_package_module\n\n\ndef load_resources():\n    resources = load_resources_from_current_package_module()\n    resources.add_diagnostic_warning(\"jobs without an owner tag\", location=Location(file=\"resources/__init__.py\", line=6, column=5))\n    return resources\n",
+    )
+    .unwrap();
+    let emu = TestEmulator::fast();
+    let out = brickci(&["validate"], &as_refs(&run_env(&emu)), dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("resources/__init__.py:6:5: python: jobs without an owner tag"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn python_code_that_does_not_finish_is_stopped_at_the_timeout() {
+    let Some((dir, _)) = python_bundle() else {
+        return;
+    };
+    std::fs::write(
+        dir.path().join("resources/slow.py"),
+        "import time\n\ntime.sleep(60)\n",
+    )
+    .unwrap();
+    let emu = TestEmulator::fast();
+    let mut env = run_env(&emu);
+    env.push(("BRICKCI_PYTHON_TIMEOUT".into(), "1".into()));
+    let out = brickci(&["validate"], &as_refs(&env), dir.path());
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "databricks.yml:7:1: python: the bundle's Python code did not finish within 1s"
+        ),
+        "{}",
+        text(&out)
     );
 }

@@ -67,7 +67,12 @@ impl Places<'_> {
         Node::new(kind, loc)
     }
 
-    fn with<T>(&self, path: &mut Vec<String>, seg: String, f: impl FnOnce(&mut Vec<String>) -> T) -> T {
+    fn with<T>(
+        &self,
+        path: &mut Vec<String>,
+        seg: String,
+        f: impl FnOnce(&mut Vec<String>) -> T,
+    ) -> T {
         path.push(seg);
         let out = f(path);
         path.pop();
@@ -152,7 +157,11 @@ pub fn apply(
 ) {
     let (inp, out) = (object(Some(input)), object(Some(output)));
     if !matches!(output, Value::Object(_)) {
-        diags.push(places.fallback, section, "the Python build returned no configuration");
+        diags.push(
+            places.fallback,
+            section,
+            "the Python build returned no configuration",
+        );
         return;
     }
     // Everything but resources must come back as it went.
@@ -182,7 +191,9 @@ pub fn apply(
     }
     for (kind, items) in &out {
         let before = object(inp.get(kind));
-        let Value::Object(items) = items else { continue };
+        let Value::Object(items) = items else {
+            continue;
+        };
         for (name, value) in items {
             let mut path = vec!["resources".to_string(), kind.clone(), name.clone()];
             let key_path = format!("resources.{kind}.{name}");
@@ -236,7 +247,10 @@ fn insert_resource(tree: &mut Node, kind: &str, name: &str, node: Node) {
     };
     let mut parent = tree;
     for part in ["resources", kind] {
-        if parent.get(part).is_none_or(|n| !matches!(n.kind, Kind::Map(_))) {
+        if parent
+            .get(part)
+            .is_none_or(|n| !matches!(n.kind, Kind::Map(_)))
+        {
             parent.insert(key(part), Node::new(Kind::Map(Vec::new()), loc.clone()));
         }
         parent = parent.get_mut(part).expect("inserted above");
@@ -282,12 +296,26 @@ mod tests {
         output["resources"]["jobs"]["p"] = json!({"name": "py", "tasks": [{"task_key": "m"}]});
         let fallback = Loc::synthetic("python");
         let l = locations();
-        let places = Places { locations: &l, fallback: &fallback };
+        let places = Places {
+            locations: &l,
+            fallback: &fallback,
+        };
         let mut d = Diagnostics::default();
-        apply(&mut t, &input, &output, Phase::LoadResources, &places, "python", &mut d);
+        apply(
+            &mut t,
+            &input,
+            &output,
+            Phase::LoadResources,
+            &places,
+            "python",
+            &mut d,
+        );
         assert!(d.is_empty(), "{d}");
         let p = resource(&t, "jobs", "p").unwrap();
-        assert_eq!(p.get("tasks").unwrap().loc.to_string(), "resources/p.py:3:1");
+        assert_eq!(
+            p.get("tasks").unwrap().loc.to_string(),
+            "resources/p.py:3:1"
+        );
         assert_eq!(p.to_json(), output["resources"]["jobs"]["p"]);
     }
 
@@ -304,13 +332,30 @@ mod tests {
         });
         let fallback = Loc::synthetic("python");
         let l = locations();
-        let places = Places { locations: &l, fallback: &fallback };
+        let places = Places {
+            locations: &l,
+            fallback: &fallback,
+        };
         let mut d = Diagnostics::default();
-        apply(&mut t, &input, &output, Phase::ApplyMutators, &places, "python", &mut d);
+        apply(
+            &mut t,
+            &input,
+            &output,
+            Phase::ApplyMutators,
+            &places,
+            "python",
+            &mut d,
+        );
         assert!(d.is_empty(), "{d}");
         let y = resource(&t, "jobs", "y").unwrap();
-        assert_eq!(y.get("max_concurrent_runs").unwrap().loc.to_string(), "mutators.py:7:1");
-        assert_eq!(y.get("tasks").unwrap().loc.file.to_str(), Some("databricks.yml"));
+        assert_eq!(
+            y.get("max_concurrent_runs").unwrap().loc.to_string(),
+            "mutators.py:7:1"
+        );
+        assert_eq!(
+            y.get("tasks").unwrap().loc.file.to_str(),
+            Some("databricks.yml")
+        );
         assert!(y.get("tags").is_some());
     }
 
@@ -318,7 +363,10 @@ mod tests {
     fn each_phase_refuses_what_it_may_not_do() {
         let fallback = Loc::synthetic("python");
         let l = locations();
-        let places = Places { locations: &l, fallback: &fallback };
+        let places = Places {
+            locations: &l,
+            fallback: &fallback,
+        };
         let run = |phase, edit: &dyn Fn(&mut Value)| {
             let mut t = tree();
             let input = t.to_json();
@@ -328,13 +376,33 @@ mod tests {
             apply(&mut t, &input, &output, phase, &places, "python", &mut d);
             d.to_string()
         };
-        let changed = run(Phase::LoadResources, &|o| o["resources"]["jobs"]["y"]["name"] = json!("x"));
-        assert!(changed.contains("resources.jobs.y: is defined by the Python code and already at databricks.yml:5:5"), "{changed}");
-        let added = run(Phase::ApplyMutators, &|o| o["resources"]["jobs"]["p"] = json!({}));
-        assert!(added.contains("resources/p.py:3:1: resources.jobs.p: was added by a mutator"), "{added}");
-        let removed = run(Phase::ApplyMutators, &|o| o["resources"]["jobs"] = json!({}));
-        assert!(removed.contains("resources.jobs.y: the Python code removed this resource"), "{removed}");
+        let changed = run(Phase::LoadResources, &|o| {
+            o["resources"]["jobs"]["y"]["name"] = json!("x")
+        });
+        assert!(
+            changed.contains(
+                "resources.jobs.y: is defined by the Python code and already at databricks.yml:5:5"
+            ),
+            "{changed}"
+        );
+        let added = run(Phase::ApplyMutators, &|o| {
+            o["resources"]["jobs"]["p"] = json!({})
+        });
+        assert!(
+            added.contains("resources/p.py:3:1: resources.jobs.p: was added by a mutator"),
+            "{added}"
+        );
+        let removed = run(Phase::ApplyMutators, &|o| {
+            o["resources"]["jobs"] = json!({})
+        });
+        assert!(
+            removed.contains("resources.jobs.y: the Python code removed this resource"),
+            "{removed}"
+        );
         let other = run(Phase::ApplyMutators, &|o| o["bundle"]["name"] = json!("z"));
-        assert!(other.contains("the Python code changed `bundle`"), "{other}");
+        assert!(
+            other.contains("the Python code changed `bundle`"),
+            "{other}"
+        );
     }
 }

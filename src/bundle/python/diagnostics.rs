@@ -51,12 +51,17 @@ pub fn parse(text: &str, root: &Path, skip: &[&Path]) -> Result<Vec<PyDiagnostic
         if line.trim().is_empty() {
             continue;
         }
-        let raw: Raw = serde_json::from_str(line)
-            .map_err(|e| format!("diagnostics line {}: {e}", i + 1))?;
+        let raw: Raw =
+            serde_json::from_str(line).map_err(|e| format!("diagnostics line {}: {e}", i + 1))?;
         let error = match raw.severity.as_str() {
             "error" => true,
             "warning" => false,
-            other => return Err(format!("diagnostics line {}: unknown severity {other:?}", i + 1)),
+            other => {
+                return Err(format!(
+                    "diagnostics line {}: unknown severity {other:?}",
+                    i + 1
+                ));
+            }
         };
         let detail = raw.detail.as_deref().map(crate::util::strip_ansi);
         let raised = detail.as_deref().and_then(|d| raising_frame(d, root, skip));
@@ -82,6 +87,7 @@ pub fn parse(text: &str, root: &Path, skip: &[&Path]) -> Result<Vec<PyDiagnostic
 fn raising_frame(detail: &str, root: &Path, skip: &[&Path]) -> Option<Loc> {
     detail
         .lines()
+        .rev()
         .filter_map(|l| {
             let rest = l.trim_start().strip_prefix("File \"")?;
             let (file, rest) = rest.split_once('"')?;
@@ -93,14 +99,13 @@ fn raising_frame(detail: &str, root: &Path, skip: &[&Path]) -> Option<Loc> {
                 .ok()?;
             Some((file, line))
         })
-        .filter(|(file, _)| {
+        .find(|(file, _)| {
             let p = Path::new(file);
             p.is_absolute()
                 && p.starts_with(root)
                 && !skip.iter().any(|s| p.starts_with(s))
                 && !file.contains("/site-packages/")
         })
-        .last()
         .map(|(file, line)| source_loc(root, file, Some(line), Some(1)))
 }
 
@@ -123,7 +128,9 @@ mod tests {
     fn traceback(frames: &[(&str, u64)], last: &str) -> String {
         let mut s = String::from("Traceback (most recent call last):\n");
         for (f, l) in frames {
-            s.push_str(&format!("  File \"{f}\", line {l}, in <module>\n    x = y()\n"));
+            s.push_str(&format!(
+                "  File \"{f}\", line {l}, in <module>\n    x = y()\n"
+            ));
         }
         s.push_str(last);
         s.push('\n');
@@ -134,7 +141,10 @@ mod tests {
     fn an_exception_points_at_the_bundle_line_that_raised_it() {
         let detail = traceback(
             &[
-                ("/venv/lib/python3.11/site-packages/databricks/bundles/core/_load.py", 78),
+                (
+                    "/venv/lib/python3.11/site-packages/databricks/bundles/core/_load.py",
+                    78,
+                ),
                 ("<frozen importlib._bootstrap>", 1204),
                 ("/b/resources/bad.py", 6),
                 ("/b/resources/bad.py", 4),
@@ -152,7 +162,10 @@ mod tests {
         let d = parse(&line, Path::new("/b"), &[venv]).unwrap();
         assert_eq!(d.len(), 1);
         assert!(d[0].error);
-        assert_eq!(d[0].loc.as_ref().unwrap().to_string(), "resources/bad.py:4:1");
+        assert_eq!(
+            d[0].loc.as_ref().unwrap().to_string(),
+            "resources/bad.py:4:1"
+        );
         assert_eq!(
             d[0].message,
             "Error while loading 'resources.bad': ValueError: cluster size must be positive"
@@ -167,6 +180,13 @@ mod tests {
         assert_eq!(d[0].loc.as_ref().unwrap().to_string(), "resources/a.py:3:1");
         assert_eq!(d[0].path, "resources.jobs.a");
         assert_eq!(d[0].message, "job has no tags");
-        assert!(parse(r#"{"severity": "fatal", "summary": "x"}"#, Path::new("/b"), &[]).is_err());
+        assert!(
+            parse(
+                r#"{"severity": "fatal", "summary": "x"}"#,
+                Path::new("/b"),
+                &[]
+            )
+            .is_err()
+        );
     }
 }

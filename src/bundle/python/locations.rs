@@ -56,11 +56,7 @@ pub fn segments(path: &str) -> Vec<String> {
                 if i > 0 {
                     out.push(part[..i].to_string());
                 }
-                out.extend(
-                    part[i..]
-                        .split_inclusive(']')
-                        .map(str::to_string),
-                );
+                out.extend(part[i..].split_inclusive(']').map(str::to_string));
             }
             None => out.push(part.to_string()),
         }
@@ -100,7 +96,10 @@ mod tests {
             at("resources.jobs.a.tasks[0].notebook_task.notebook_path").unwrap(),
             "resources/a.py:9:5"
         );
-        assert_eq!(at("resources.jobs.a.tasks[1]").unwrap(), "resources/a.py:3:1");
+        assert_eq!(
+            at("resources.jobs.a.tasks[1]").unwrap(),
+            "resources/a.py:3:1"
+        );
         assert_eq!(at("resources.jobs.b"), None);
         assert!(Locations::parse("not json", Path::new("/")).is_err());
     }

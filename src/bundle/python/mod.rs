@@ -103,11 +103,22 @@ fn run_phase(py: &Python, phase: Phase, tree: &mut Node, root: &Path, diags: &mu
     let at = py.settings.loc.clone();
     let input = input(tree);
     let bytes = serde_json::to_vec(&input).expect("JSON values serialise");
-    let done = match process::run(&py.interpreter, phase.name(), root, &bytes, &py.env, py.timeout) {
+    let done = match process::run(
+        &py.interpreter,
+        phase.name(),
+        root,
+        &bytes,
+        &py.env,
+        py.timeout,
+    ) {
         Ok(done) => done,
         Err(e) => return diags.push(&at, section, e.to_string()),
     };
-    let venv = py.interpreter.parent().and_then(Path::parent).unwrap_or(root);
+    let venv = py
+        .interpreter
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(root);
     let reported = match done.diagnostics.as_deref().map(String::from_utf8_lossy) {
         Some(text) => match diagnostics::parse(&text, root, &[venv]) {
             Ok(d) => d,
@@ -121,7 +132,11 @@ fn run_phase(py: &Python, phase: Phase, tree: &mut Node, root: &Path, diags: &mu
             .loc
             .or_else(|| super::interpolate::find(tree, &d.path).map(|n| n.loc.clone()))
             .unwrap_or_else(|| at.clone());
-        let key = if d.path.is_empty() { section.to_string() } else { d.path };
+        let key = if d.path.is_empty() {
+            section.to_string()
+        } else {
+            d.path
+        };
         if d.error {
             diags.push(&loc, key, d.message);
         } else {
@@ -135,14 +150,28 @@ fn run_phase(py: &Python, phase: Phase, tree: &mut Node, root: &Path, diags: &mu
         return diags.push(&at, section, failure(py, status, &done.stderr));
     }
     if done.diagnostics.is_none() {
-        return diags.push(&at, section, "the Python build wrote no diagnostics file; is databricks-bundles up to date?");
+        return diags.push(
+            &at,
+            section,
+            "the Python build wrote no diagnostics file; is databricks-bundles up to date?",
+        );
     }
     let output: Value = match done.output.as_deref().map(serde_json::from_slice) {
         Some(Ok(v)) => v,
-        Some(Err(e)) => return diags.push(&at, section, format!("the Python build's output is not JSON: {e}")),
+        Some(Err(e)) => {
+            return diags.push(
+                &at,
+                section,
+                format!("the Python build's output is not JSON: {e}"),
+            );
+        }
         None => return diags.push(&at, section, "the Python build wrote no output"),
     };
-    let text = done.locations.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+    let text = done
+        .locations
+        .as_deref()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
     let locations = match locations::Locations::parse(&text, root) {
         Ok(l) => l,
         Err(e) => return diags.push(&at, section, format!("the Python build's {e}")),

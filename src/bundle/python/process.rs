@@ -29,7 +29,9 @@ pub struct Finished {
 pub enum RunError {
     #[error("cannot start {0}: {1}")]
     Start(String, std::io::Error),
-    #[error("the bundle's Python code did not finish within {0}s (set BRICKCI_PYTHON_TIMEOUT to allow longer)")]
+    #[error(
+        "the bundle's Python code did not finish within {0}s (set BRICKCI_PYTHON_TIMEOUT to allow longer)"
+    )]
     TimedOut(u64),
     #[error("cannot use a temporary folder for the Python build: {0}")]
     Temp(std::io::Error),
@@ -129,7 +131,10 @@ pub fn run(
     let stderr = child.stderr.take().map(|s| drain(s, STDERR_TAIL));
     let start = Instant::now();
     let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| RunError::Start(python.display().to_string(), e))? {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| RunError::Start(python.display().to_string(), e))?
+        {
             break status;
         }
         if start.elapsed() >= timeout {

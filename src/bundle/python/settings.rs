@@ -61,11 +61,17 @@ pub fn read(tree: &Node, diags: &mut Diagnostics) -> Option<Settings> {
         );
         return None;
     }
+    // The `python:` key itself, for messages about the section as a whole.
+    let key_loc = match section {
+        "python" => tree.key("python"),
+        _ => tree.get("experimental").and_then(|e| e.key("python")),
+    }
+    .map_or_else(|| node.loc.clone(), |k| k.loc.clone());
     let mut settings = Settings {
         resources: Vec::new(),
         mutators: Vec::new(),
         venv_path: None,
-        loc: node.loc.clone(),
+        loc: key_loc,
         section,
     };
     for (key, value) in node.entries().unwrap_or_default() {
@@ -121,7 +127,9 @@ fn valid_name(s: &str) -> bool {
     let ident = |p: &str| {
         !p.is_empty()
             && p.split('.').all(|part| {
-                part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                part.chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_')
                     && part.chars().all(|c| c.is_alphanumeric() || c == '_')
             })
     };
@@ -144,8 +152,7 @@ pub fn interpreter(
                 loc.clone(),
                 key,
                 format!(
-                    "{} does not exist; create the virtualenv (python3 -m venv {venv}) and install the PyPI package databricks-bundles into it ({venv}/bin/pip install databricks-bundles)",
-                    python.display()
+                    "{venv}/bin/python3 does not exist; create the virtualenv (python3 -m venv {venv}) and install the PyPI package databricks-bundles into it ({venv}/bin/pip install databricks-bundles)"
                 ),
             ));
         }
