@@ -242,3 +242,24 @@ fn python_code_that_does_not_finish_is_stopped_at_the_timeout() {
         text(&out)
     );
 }
+
+#[test]
+fn restricted_code_execution_refuses_python_before_any_request() {
+    let Some((dir, _)) = python_bundle() else {
+        return;
+    };
+    let emu = TestEmulator::fast();
+    let mut env = run_env(&emu);
+    env.push((
+        "DATABRICKS_BUNDLE_RESTRICTED_CODE_EXECUTION".into(),
+        "1".into(),
+    ));
+    let out = brickci(&["validate"], &as_refs(&env), dir.path());
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        text(&out).contains("databricks.yml:7:1: python: running the bundle's Python code is not allowed when DATABRICKS_BUNDLE_RESTRICTED_CODE_EXECUTION is set"),
+        "{}",
+        text(&out)
+    );
+    assert!(emu.requests().is_empty());
+}

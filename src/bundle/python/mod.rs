@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use super::error::Diagnostics;
 use super::interpolate::Resolver;
-use super::yaml::{Loc, Node};
+use super::yaml::{Key, Kind, Loc, Node};
 use apply::{Phase, Places};
 use settings::Settings;
 
@@ -46,6 +46,18 @@ pub fn check(
 ) -> Option<Python> {
     let settings = settings::read(tree, diags)?;
     if settings.resources.is_empty() && settings.mutators.is_empty() {
+        return None;
+    }
+    // The CLI's switch for runs that must not execute the bundle's code (pull requests).
+    if env
+        .get("DATABRICKS_BUNDLE_RESTRICTED_CODE_EXECUTION")
+        .is_some_and(|v| !v.is_empty())
+    {
+        diags.push(
+            &settings.loc,
+            settings.section,
+            "running the bundle's Python code is not allowed when DATABRICKS_BUNDLE_RESTRICTED_CODE_EXECUTION is set",
+        );
         return None;
     }
     let timeout = match env.get("BRICKCI_PYTHON_TIMEOUT").filter(|v| !v.is_empty()) {
@@ -79,6 +91,7 @@ pub fn check(
 /// Runs the bundle's Python code on `tree` (variables filled in, not yet interpolated) and
 /// merges its resources in; errors and Python's own messages go to `diags`.
 pub fn run(py: &Python, tree: &mut Node, root: &Path, diags: &mut Diagnostics) {
+    mirror_experimental(tree);
     let phases = [
         (Phase::LoadResources, !py.settings.resources.is_empty()),
         (Phase::ApplyMutators, !py.settings.mutators.is_empty()),
@@ -183,9 +196,33 @@ fn run_phase(py: &Python, phase: Phase, tree: &mut Node, root: &Path, diags: &mu
     apply::apply(tree, &input, &output, phase, &places, section, diags);
 }
 
+/// `python` is also `experimental.python`, as the CLI's configuration shows it (older
+/// releases of databricks-bundles read only that one).
+fn mirror_experimental(tree: &mut Node) {
+    let Some((key, python)) = tree
+        .entries()
+        .and_then(|e| e.iter().find(|(k, _)| k.name == "python"))
+        .cloned()
+    else {
+        return;
+    };
+    if tree.get("experimental").is_none_or(Node::is_null) {
+        let map = Node::new(Kind::Map(Vec::new()), key.loc.clone());
+        let experimental = Key {
+            name: "experimental".into(),
+            loc: key.loc.clone(),
+        };
+        tree.insert(experimental, map);
+    }
+    if let Some(e) = tree.get_mut("experimental")
+        && e.get("python").is_none()
+    {
+        e.insert(key, python);
+    }
+}
+
 /// What the build gets: the configuration with everything outside `resources` resolved (as
-/// the CLI gives it), `resources` as written; `python` also as `experimental.python`, which
-/// older releases of databricks-bundles read.
+/// the CLI gives it), `resources` as written.
 fn input(tree: &Node) -> Value {
     let mut resolver = Resolver::new(tree);
     let mut out = serde_json::Map::new();
@@ -196,17 +233,6 @@ fn input(tree: &Node) -> Value {
             resolver.resolve(v, &k.name).to_json()
         };
         out.insert(k.name.clone(), value);
-    }
-    if let Some(python) = out.get("python").cloned() {
-        let experimental = out
-            .entry("experimental")
-            .or_insert_with(|| Value::Object(Default::default()));
-        if experimental.is_null() {
-            *experimental = Value::Object(Default::default());
-        }
-        if let Value::Object(e) = experimental {
-            e.entry("python").or_insert(python);
-        }
     }
     Value::Object(out)
 }
