@@ -263,3 +263,34 @@ fn restricted_code_execution_refuses_python_before_any_request() {
     );
     assert!(emu.requests().is_empty());
 }
+
+#[test]
+fn without_venv_path_the_python3_on_path_runs_the_code() {
+    let Some((dir, venv)) = python_bundle() else {
+        return;
+    };
+    // As in a CI job that activated its virtualenv (or installed into the runner's Python).
+    std::fs::remove_file(dir.path().join(".venv")).unwrap();
+    let yml = dir.path().join("databricks.yml");
+    let text_before = std::fs::read_to_string(&yml).unwrap();
+    std::fs::write(&yml, text_before.replace("  venv_path: .venv\n", "")).unwrap();
+    let emu = TestEmulator::fast();
+    let mut env = run_env(&emu);
+    let path = format!(
+        "{}:{}",
+        venv.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    env.push(("PATH".into(), path));
+    let out = brickci(&["validate", "-o", "json"], &as_refs(&env), dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["resources"]["jobs"]["nightly_trips"]["name"],
+        "[dev ci_bot] nightly trips"
+    );
+    assert_eq!(
+        doc["experimental"]["python"]["mutators"][0],
+        "mutators:add_team_tags"
+    );
+}
