@@ -279,3 +279,61 @@ fn warn(loc: &Loc, key: &str, message: &str) {
 pub fn is_python_source(file: &Path) -> bool {
     file.extension().is_some_and(|e| e == "py")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::yaml::parse;
+
+    fn tree(text: &str) -> Node {
+        parse(Path::new("databricks.yml"), text).unwrap()
+    }
+
+    #[test]
+    fn the_build_gets_settings_resolved_and_resources_as_written() {
+        let t = tree(
+            "bundle:\n  name: b\n  target: dev\nvariables:\n  env:\n    value: ${bundle.target}-x\nresources:\n  jobs:\n    j:\n      name: ${var.env}\n",
+        );
+        let v = input(&t);
+        assert_eq!(v["variables"]["env"]["value"], "dev-x");
+        assert_eq!(v["resources"]["jobs"]["j"]["name"], "${var.env}");
+    }
+
+    #[test]
+    fn python_is_also_shown_as_experimental_python() {
+        let mut t = tree("python:\n  resources: [\"resources:load\"]\nexperimental:\n");
+        mirror_experimental(&mut t);
+        assert_eq!(
+            t.to_json()["experimental"]["python"]["resources"][0],
+            "resources:load"
+        );
+        // One the user wrote stays theirs.
+        let mut t = tree(
+            "python:\n  resources: [\"a:b\"]\nexperimental:\n  python:\n    resources: [\"a:b\"]\n    venv_path: v\n",
+        );
+        mirror_experimental(&mut t);
+        assert_eq!(t.to_json()["experimental"]["python"]["venv_path"], "v");
+    }
+
+    #[test]
+    fn a_missing_package_is_named_with_the_fix() {
+        let mut d = Diagnostics::default();
+        let t = tree("python:\n  venv_path: .venv\n  resources: [\"resources:load\"]\n");
+        let settings = settings::read(&t, &mut d).unwrap();
+        let py = Python {
+            settings,
+            interpreter: PathBuf::from(".venv/bin/python3"),
+            env: BTreeMap::new(),
+            timeout: process::DEFAULT_TIMEOUT,
+        };
+        let stderr = "/x/python3: Error while finding module specification for 'databricks.bundles.build' (ModuleNotFoundError: No module named 'databricks')\n";
+        assert_eq!(
+            failure(&py, "exit status: 1", stderr),
+            ".venv/bin/python3 cannot import databricks.bundles.build: the PyPI package databricks-bundles is not installed (.venv/bin/pip install databricks-bundles)"
+        );
+        assert_eq!(
+            failure(&py, "signal: 9 (SIGKILL)", "a\nb\n"),
+            "the Python build failed (signal: 9 (SIGKILL)): a | b"
+        );
+    }
+}
