@@ -114,7 +114,8 @@ fn a_broken_python_resource_is_refused_naming_its_file_and_line() {
         "{}",
         text(&out)
     );
-    assert_eq!(writes(&emu, 0), Vec::<String>::new());
+    // Refused in the checks before the first request: not even the identity was asked.
+    assert!(emu.requests().is_empty(), "{:?}", writes(&emu, 0));
 }
 
 #[test]
@@ -211,9 +212,12 @@ fn python_warnings_are_shown_and_the_bundle_still_validates() {
     let emu = TestEmulator::fast();
     let out = brickci(&["validate"], &as_refs(&run_env(&emu)), dir.path());
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("resources/__init__.py:6:5: python: jobs without an owner tag"),
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr
+            .matches("resources/__init__.py:6:5: python: jobs without an owner tag")
+            .count(),
+        1,
         "{}",
         text(&out)
     );
@@ -293,4 +297,23 @@ fn without_venv_path_the_python3_on_path_runs_the_code() {
         doc["experimental"]["python"]["mutators"][0],
         "mutators:add_team_tags"
     );
+}
+
+#[test]
+fn the_python_code_runs_once_per_command() {
+    let Some((dir, _)) = python_bundle() else {
+        return;
+    };
+    let count = dir.path().join("runs.txt");
+    std::fs::write(
+        dir.path().join("resources/counted.py"),
+        "import os\n\nwith open(os.environ[\"RUNS_FILE\"], \"a\") as f:\n    f.write(\"run\\n\")\n",
+    )
+    .unwrap();
+    let emu = TestEmulator::fast();
+    let mut env = run_env(&emu);
+    env.push(("RUNS_FILE".into(), count.display().to_string()));
+    let out = brickci(&["deploy"], &as_refs(&env), dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&count).unwrap(), "run\n");
 }

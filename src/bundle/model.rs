@@ -360,7 +360,14 @@ impl Prepared {
         let mut diags = Diagnostics::default();
         super::paths::refusals(&self.tree, &self.root, &mut diags);
         super::api_rules::tree(&self.tree, &mut diags);
-        diags.check()
+        diags.check()?;
+        // The bundle's Python resources, when what they get is known before any request.
+        let mut found = Diagnostics::default();
+        if let Some(py) = &self.python {
+            let pending = !self.lookups.is_empty();
+            super::python::run_early(py, &self.tree, &self.root, pending, &mut found);
+        }
+        found.check()
     }
 
     /// Completes loading with the lookups' answers (`variable -> id`, or why not found).

@@ -4,10 +4,13 @@
 //! returns joins the tree with its Python places. From there on they are validated, planned
 //! and deployed like resources written in YAML.
 //!
-//! The interpreter is found while loading ([`check`]), before any request; the code runs
-//! once the target's variables (lookups included) have their values ([`run`]), as in the
-//! CLI. Differences from the CLI, on purpose: a phase with nothing listed is not run, and
-//! the code gets no credentials (see [`process`]).
+//! The interpreter is found while loading ([`check`]), before any request. The code runs
+//! once the target's variables have their values ([`run`]), as in the CLI; when no lookup or
+//! current-user value is pending it already runs in the checks before the first request
+//! ([`run_early`]), so a broken Python resource costs no request, and the same input is
+//! never run twice in one process. Differences from the CLI, on purpose: a phase with
+//! nothing listed is not run, the build gets only the sections it reads, and the code gets
+//! no credentials (see [`process`]).
 
 mod apply;
 mod diagnostics;
@@ -17,6 +20,7 @@ mod settings;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -91,6 +95,11 @@ pub fn check(
 /// Runs the bundle's Python code on `tree` (variables filled in, not yet interpolated) and
 /// merges its resources in; errors and Python's own messages go to `diags`.
 pub fn run(py: &Python, tree: &mut Node, root: &Path, diags: &mut Diagnostics) {
+    run_phases(py, tree, root, true, diags);
+}
+
+/// Both phases; Python's warnings are shown when `warnings` (once per command, by [`run`]).
+fn run_phases(py: &Python, tree: &mut Node, root: &Path, warnings: bool, diags: &mut Diagnostics) {
     mirror_experimental(tree);
     let phases = [
         (Phase::LoadResources, !py.settings.resources.is_empty()),
@@ -101,7 +110,7 @@ pub fn run(py: &Python, tree: &mut Node, root: &Path, diags: &mut Diagnostics) {
             continue;
         }
         let before = diags.0.len();
-        run_phase(py, phase, tree, root, diags);
+        run_phase(py, phase, tree, root, warnings, diags);
         if diags.0.len() > before {
             return;
         }
@@ -111,19 +120,68 @@ pub fn run(py: &Python, tree: &mut Node, root: &Path, diags: &mut Diagnostics) {
     super::api_rules::tree(tree, diags);
 }
 
-fn run_phase(py: &Python, phase: Phase, tree: &mut Node, root: &Path, diags: &mut Diagnostics) {
+/// [`run`] on a copy of `tree` during the checks before the first request, unless what the
+/// code gets is not known yet: a lookup's answer (`lookups_pending`), or a variable naming
+/// the current user.
+pub fn run_early(
+    py: &Python,
+    tree: &Node,
+    root: &Path,
+    lookups_pending: bool,
+    diags: &mut Diagnostics,
+) {
+    let user_dependent = tree
+        .get("variables")
+        .is_some_and(|v| v.to_json().to_string().contains("${workspace.current_user"));
+    if lookups_pending || user_dependent {
+        return;
+    }
+    run_phases(py, &mut tree.clone(), root, false, diags);
+}
+
+/// Runs already made in this process, by phase and input: a command checks and then
+/// finishes a bundle, and its code runs once for both.
+type Run = (Phase, Vec<u8>, process::Finished);
+static RUNS: Mutex<Vec<Run>> = Mutex::new(Vec::new());
+
+fn run_once(
+    py: &Python,
+    phase: Phase,
+    root: &Path,
+    input: &[u8],
+) -> Result<process::Finished, process::RunError> {
+    let runs = RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, _, done)) = runs.iter().find(|(p, i, _)| *p == phase && i == input) {
+        return Ok(done.clone());
+    }
+    drop(runs);
+    let done = process::run(
+        &py.interpreter,
+        phase.name(),
+        root,
+        input,
+        &py.env,
+        py.timeout,
+    )?;
+    RUNS.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((phase, input.to_vec(), done.clone()));
+    Ok(done)
+}
+
+fn run_phase(
+    py: &Python,
+    phase: Phase,
+    tree: &mut Node,
+    root: &Path,
+    warnings: bool,
+    diags: &mut Diagnostics,
+) {
     let section = py.settings.section;
     let at = py.settings.loc.clone();
     let input = input(tree);
     let bytes = serde_json::to_vec(&input).expect("JSON values serialise");
-    let done = match process::run(
-        &py.interpreter,
-        phase.name(),
-        root,
-        &bytes,
-        &py.env,
-        py.timeout,
-    ) {
+    let done = match run_once(py, phase, root, &bytes) {
         Ok(done) => done,
         Err(e) => return diags.push(&at, section, e.to_string()),
     };
@@ -152,7 +210,7 @@ fn run_phase(py: &Python, phase: Phase, tree: &mut Node, root: &Path, diags: &mu
         };
         if d.error {
             diags.push(&loc, key, d.message);
-        } else {
+        } else if warnings {
             warn(&loc, &key, &d.message);
         }
     }
@@ -221,12 +279,19 @@ fn mirror_experimental(tree: &mut Node) {
     }
 }
 
-/// What the build gets: the configuration with everything outside `resources` resolved (as
-/// the CLI gives it), `resources` as written.
+/// The sections databricks-bundles reads: `bundle.target`, `variables.*.value`, the
+/// `python` settings and `resources`.
+const READ_BY_THE_BUILD: &[&str] = &["bundle", "variables", "python", "experimental", "resources"];
+
+/// What the build gets: those sections, resolved (as the CLI gives them) but for `resources`,
+/// as written.
 fn input(tree: &Node) -> Value {
     let mut resolver = Resolver::new(tree);
     let mut out = serde_json::Map::new();
     for (k, v) in tree.entries().unwrap_or_default() {
+        if !READ_BY_THE_BUILD.contains(&k.name.as_str()) {
+            continue;
+        }
         let value = if k.name == "resources" {
             v.to_json()
         } else {

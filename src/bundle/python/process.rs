@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// What one run left behind.
+#[derive(Clone)]
 pub struct Finished {
     /// Exit status text when the interpreter failed (`exit status: 1`).
     pub failed: Option<String>,
