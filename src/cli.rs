@@ -237,6 +237,9 @@ pub struct BundleArgs {
     /// Output format.
     #[arg(long, short = 'o', env = "BRICKCI_OUTPUT", default_value = "text", value_parser = ["text", "json", "markdown"])]
     pub output: String,
+    /// Fail (exit 2) on what would only be a warning: unknown keys, deprecated settings.
+    #[arg(long, env = "BRICKCI_STRICT")]
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -215,7 +215,7 @@ fn python_warnings_are_shown_and_the_bundle_still_validates() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         stderr
-            .matches("resources/__init__.py:6:5: python: jobs without an owner tag")
+            .matches("resources/__init__.py:6:5: warning: python: jobs without an owner tag")
             .count(),
         1,
         "{}",

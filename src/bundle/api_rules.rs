@@ -129,6 +129,55 @@ fn fields(node: &Node, table: &[(&str, Want)], path: &str, diags: &mut Diagnosti
     }
 }
 
+/// The Databricks CLI's reading of typed fields, before anything else looks at them: a
+/// number or boolean where a string goes becomes that text; any other value of the wrong
+/// type is a warning and left out, as the CLI leaves it out (`max_concurrent_runs: many`).
+pub fn normalize(tree: &mut Node, diags: &mut Diagnostics) {
+    let jobs = tree.get_mut("resources").and_then(|r| r.get_mut("jobs"));
+    let Some(Kind::Map(jobs)) = jobs.map(|j| &mut j.kind) else {
+        return;
+    };
+    for (key, settings) in jobs.iter_mut() {
+        let path = format!("resources.jobs.{}", key.name);
+        normalize_fields(settings, JOB_FIELDS, &path, diags);
+        let Some(Kind::Seq(tasks)) = settings.get_mut("tasks").map(|t| &mut t.kind) else {
+            continue;
+        };
+        for (i, task) in tasks.iter_mut().enumerate() {
+            normalize_fields(task, TASK_FIELDS, &format!("{path}.tasks[{i}]"), diags);
+        }
+    }
+}
+
+fn normalize_fields(node: &mut Node, table: &[(&str, Want)], path: &str, diags: &mut Diagnostics) {
+    let Kind::Map(entries) = &mut node.kind else {
+        return;
+    };
+    entries.retain_mut(|(key, value)| {
+        let Some((_, want)) = table.iter().find(|(f, _)| *f == key.name) else {
+            return true;
+        };
+        let text = match &value.kind {
+            Kind::Int(i) => Some(i.to_string()),
+            Kind::Float(f) => Some(f.to_string()),
+            Kind::Bool(b) => Some(b.to_string()),
+            _ => None,
+        };
+        if let (Want::Str, Some(text)) = (want, text) {
+            value.kind = Kind::Str(text);
+        }
+        if want.accepts(value) {
+            return true;
+        }
+        diags.warn(
+            &value.loc,
+            format!("{path}.{}", key.name),
+            format!("must be {}; ignored", want.name()),
+        );
+        false
+    });
+}
+
 /// Checks one job's settings (`path` is `resources.jobs.<key>`).
 pub fn job(settings: &Node, path: &str, diags: &mut Diagnostics) {
     fields(settings, JOB_FIELDS, path, diags);
@@ -383,6 +432,41 @@ mod tests {
             d.contains("1001 tasks; the Jobs API takes at most 1000"),
             "{d}"
         );
+    }
+
+    #[test]
+    fn mistyped_fields_warn_and_are_left_out_and_scalars_become_text() {
+        let mut tree = super::super::yaml::parse(
+            std::path::Path::new("j.yml"),
+            "resources:\n  jobs:\n    j:\n      name: 2024\n      max_concurrent_runs: many\n      tasks:\n        - task_key: 7\n          disabled: maybe\n          timeout_seconds: '60'\n",
+        )
+        .unwrap();
+        let mut d = Diagnostics::default();
+        normalize(&mut tree, &mut d);
+        assert!(!d.has_errors());
+        let w: Vec<String> = d.warnings().map(ToString::to_string).collect();
+        assert_eq!(
+            w,
+            [
+                "j.yml:5:28: resources.jobs.j.max_concurrent_runs: must be a whole number; ignored",
+                "j.yml:8:21: resources.jobs.j.tasks[0].disabled: must be true or false; ignored",
+            ]
+        );
+        let job = tree
+            .get("resources")
+            .unwrap()
+            .get("jobs")
+            .unwrap()
+            .get("j")
+            .unwrap();
+        assert!(job.get("max_concurrent_runs").is_none());
+        assert_eq!(job.get("name").unwrap().as_str(), Some("2024"));
+        let task = &job.get("tasks").unwrap().items().unwrap()[0];
+        assert_eq!(task.get("task_key").unwrap().as_str(), Some("7"));
+        assert!(task.get("disabled").is_none());
+        let mut again = Diagnostics::default();
+        super::tree(&tree, &mut again);
+        assert!(again.is_empty(), "{again}");
     }
 
     #[test]

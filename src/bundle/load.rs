@@ -17,7 +17,8 @@ pub const ROOT_FILES: &[&str] = &[
     "bundle.yaml",
 ];
 
-/// Top-level keys of the bundle format.
+/// Top-level keys of the bundle format (others are warned about and ignored, as the
+/// Databricks CLI does).
 const TOP_LEVEL: &[&str] = &[
     "bundle",
     "include",
@@ -32,7 +33,10 @@ const TOP_LEVEL: &[&str] = &[
     "run_as",
     "presets",
     "experimental",
+    "scripts",
     "python",
+    // brickci's own settings (callbacks).
+    "brickci",
 ];
 
 /// The merged configuration and where it came from.
@@ -40,6 +44,8 @@ pub struct Loaded {
     /// The bundle's folder; every path in `Loc`s is relative to it.
     pub root: PathBuf,
     pub tree: Node,
+    /// What the files hold that the format does not know (ignored).
+    pub warnings: Diagnostics,
 }
 
 /// Finds the root file in `dir`.
@@ -61,21 +67,21 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
         return Err(diags);
     };
     let name = file.file_name().map(PathBuf::from).unwrap_or_default();
-    let mut tree = read(dir, &name)?;
-    check_top_level(&tree, false, &mut diags);
+    let mut tree = diags.absorb(read(dir, &name))?;
+    check_top_level(&mut tree, false, &mut diags);
     let includes = tree.remove("include");
     for rel in include_files(dir, includes.as_ref(), &mut diags) {
         if rel == name {
             continue;
         }
-        let doc = match read(dir, &rel) {
+        let mut doc = match read(dir, &rel) {
             Ok(d) => d,
             Err(e) => {
                 diags.0.extend(e.0);
                 continue;
             }
         };
-        check_top_level(&doc, true, &mut diags);
+        check_top_level(&mut doc, true, &mut diags);
         check_duplicates(&tree, &doc, &mut diags);
         merge(&mut tree, doc, "", &mut diags);
     }
@@ -83,6 +89,7 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     Ok(Loaded {
         root: dir.to_path_buf(),
         tree,
+        warnings: diags,
     })
 }
 
@@ -181,21 +188,17 @@ fn include_files(dir: &Path, includes: Option<&Node>, diags: &mut Diagnostics) -
     files
 }
 
-fn check_top_level(doc: &Node, included: bool, diags: &mut Diagnostics) {
-    for (key, _) in doc.entries().unwrap_or_default() {
-        if !TOP_LEVEL.contains(&key.name.as_str()) {
-            diags.push(
-                &key.loc,
-                &key.name,
-                format!("unknown top-level key (known: {})", TOP_LEVEL.join(", ")),
-            );
-        } else if included && key.name == "include" {
-            diags.push(
-                &key.loc,
-                "include",
-                "only databricks.yml may include other files",
-            );
-        }
+fn check_top_level(doc: &mut Node, included: bool, diags: &mut Diagnostics) {
+    super::known_fields::check(doc, TOP_LEVEL, diags);
+    super::cli_warnings::file(doc, diags);
+    // The CLI applies only the root file's includes and warns about the others.
+    if included && let Some(key) = doc.key("include") {
+        diags.warn(
+            &key.loc,
+            "include",
+            "only databricks.yml may include other files (ignored)",
+        );
+        doc.remove("include");
     }
 }
 

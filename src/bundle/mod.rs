@@ -3,9 +3,11 @@
 //! `brickci run -t T KEY` uses to find a deployed job.
 
 mod api_rules;
+mod cli_warnings;
 mod error;
 mod git;
 mod interpolate;
+mod known_fields;
 mod load;
 pub mod local_file;
 mod location;
@@ -18,12 +20,13 @@ mod python;
 mod resources;
 mod state;
 mod target;
+mod unsupported;
 mod validate_json;
 mod variables;
 mod workspace_prefix;
 pub mod yaml;
 
-pub use error::{ConfigError, Diagnostics};
+pub use error::{ConfigError, Diagnostics, Severity};
 pub use interpolate::{find as find_setting, is_deferred, references};
 pub use location::{BundleError, Location, locate};
 pub use model::{

@@ -80,7 +80,10 @@ pub struct Prepared {
     variables: BTreeMap<String, Variable>,
     identity: Identity,
     pub lookups: Vec<LookupRequest>,
-    /// The bundle's Python code (`python:`), run in `finish`.
+    /// What the Databricks CLI only warns about (see [`Diagnostics::warnings`]).
+    pub warnings: Diagnostics,
+    /// The bundle's Python code (`python:`), run in `finish` (and early, see
+    /// [`super::python::run_early`]).
     python: Option<super::python::Python>,
 }
 
@@ -134,6 +137,8 @@ pub struct Bundle {
     pub referenced: Vec<paths::Referenced>,
     /// The resolved configuration, for `validate -o json`.
     pub tree: Node,
+    /// What the Databricks CLI only warns about; shown, and errors under `--strict`.
+    pub warnings: Diagnostics,
 }
 
 impl Bundle {
@@ -146,10 +151,13 @@ impl Bundle {
 
 pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagnostics> {
     let loaded = load::load(opts.dir)?;
+    // Warnings travel along; every static problem after loading is gathered into one report.
+    let mut diags = loaded.warnings;
     let mut tree = loaded.tree;
-    check_name(&tree)?;
+    diags.absorb(check_name(&tree))?;
     add_git(&mut tree, &loaded.root);
-    let selected = target::select(&mut tree, opts.target)?;
+    let selected = diags.absorb(target::select(&mut tree, opts.target))?;
+    super::api_rules::normalize(&mut tree, &mut diags);
     if let Some(host) = opts.host {
         let here = Loc::synthetic("(built in)");
         let ws = ensure_map(&mut tree, "workspace", &here);
@@ -163,7 +171,6 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
             );
         }
     }
-    let mut diags = Diagnostics::default();
     super::merge::merge_pipeline_clusters(&mut tree, &mut diags);
     let overrides = super::variables::overrides_file(&loaded.root, &selected.name, &mut diags);
     let variables = collect(
@@ -174,7 +181,14 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         opts.env,
         &mut diags,
     );
+    unassigned(&variables, &selected.name, &mut diags);
+    super::cli_warnings::merged(&tree, &mut diags);
+    super::unsupported::kinds(&tree, &mut diags);
     let python = super::python::check(&tree, &loaded.root, opts.env, &mut diags);
+    // What is wrong as written, so it is reported with the rest, before any request: local
+    // files that must never be read and what the Jobs and Permissions APIs would refuse.
+    paths::refusals(&tree, &loaded.root, &mut diags);
+    super::api_rules::tree(&tree, &mut diags);
     diags.check()?;
     fill_builtins(&mut tree, &selected, &identity, &variables);
     // Lookup names may use references (`${bundle.target}-pool`); resolve just those.
@@ -191,7 +205,13 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
             });
         }
     }
-    resolver.diags.check()?;
+    diags.absorb(resolver.diags.check())?;
+    // The bundle's Python resources, with every other static problem when what they get is
+    // known before any request (the same run serves the later passes).
+    if let Some(py) = &python {
+        super::python::run_early(py, &tree, &loaded.root, !lookups.is_empty(), &mut diags);
+        diags.check()?;
+    }
     Ok(Prepared {
         root: loaded.root,
         tree,
@@ -199,6 +219,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         variables,
         identity,
         lookups,
+        warnings: diags,
         python,
     })
 }
@@ -261,6 +282,23 @@ fn check_name(tree: &Node) -> Result<(), Diagnostics> {
         ),
     }
     diags.check()
+}
+
+/// A variable with no value from anywhere (and no lookup to give one) is an error before
+/// any request.
+fn unassigned(variables: &BTreeMap<String, Variable>, target: &str, diags: &mut Diagnostics) {
+    for var in variables.values() {
+        if var.value.is_none() && var.lookup.is_none() {
+            diags.push(
+                &var.loc,
+                format!("variables.{}", var.name),
+                format!(
+                    "no value assigned to required variable {0}: give a default, set it in the target, pass --var {0}=..., set BUNDLE_VAR_{0}, or put it in .databricks/bundle/{1}/variable-overrides.json",
+                    var.name, target
+                ),
+            );
+        }
+    }
 }
 
 /// Puts `bundle.target`, the current user, workspace defaults and variable values into the
@@ -346,9 +384,6 @@ fn ensure_map<'t>(tree: &'t mut Node, name: &str, loc: &Loc) -> &'t mut Node {
 }
 
 impl Prepared {
-    /// What is wrong as written, before interpolation, so it is reported before any
-    /// request: local files that must never be read ([`super::paths::refusals`]) and what
-    /// the Jobs and Permissions APIs would refuse ([`super::api_rules::tree`]).
     /// The bundle's folder and its `sync.include` / `sync.exclude` globs as written.
     pub fn sync_globs(&self) -> (&std::path::Path, Vec<String>, Vec<String>) {
         let mut ignored = Diagnostics::default();
@@ -356,26 +391,12 @@ impl Prepared {
         (&self.root, include, exclude)
     }
 
-    pub fn checks_before_requests(&self) -> Result<(), Diagnostics> {
-        let mut diags = Diagnostics::default();
-        super::paths::refusals(&self.tree, &self.root, &mut diags);
-        super::api_rules::tree(&self.tree, &mut diags);
-        diags.check()?;
-        // The bundle's Python resources, when what they get is known before any request.
-        let mut found = Diagnostics::default();
-        if let Some(py) = &self.python {
-            let pending = !self.lookups.is_empty();
-            super::python::run_early(py, &self.tree, &self.root, pending, &mut found);
-        }
-        found.check()
-    }
-
     /// Completes loading with the lookups' answers (`variable -> id`, or why not found).
     pub fn finish(
         mut self,
         answers: &BTreeMap<String, Result<String, String>>,
     ) -> Result<Bundle, Diagnostics> {
-        let mut diags = Diagnostics::default();
+        let mut diags = std::mem::take(&mut self.warnings);
         for l in &self.lookups {
             match answers.get(&l.variable) {
                 Some(Ok(id)) => {
@@ -397,18 +418,6 @@ impl Prepared {
                 ),
             }
         }
-        for var in self.variables.values() {
-            if var.value.is_none() && var.lookup.is_none() {
-                diags.push(
-                    &var.loc,
-                    format!("variables.{}", var.name),
-                    format!(
-                        "no value assigned to required variable {0}: give a default, set it in the target, pass --var {0}=..., set BUNDLE_VAR_{0}, or put it in .databricks/bundle/{1}/variable-overrides.json",
-                        var.name, self.selected.name
-                    ),
-                );
-            }
-        }
         diags.check()?;
         fill_builtins(
             &mut self.tree,
@@ -417,18 +426,16 @@ impl Prepared {
             &self.variables,
         );
         super::workspace_prefix::drop_doubled_prefixes(&mut self.tree);
-        let mut diags = Diagnostics::default();
         // Python's resources join before presets, so they get them as YAML ones do.
         if let Some(py) = &self.python {
-            let mut found = Diagnostics::default();
-            super::python::run(py, &mut self.tree, &self.root, &mut found);
-            found.check()?;
+            super::python::run(py, &mut self.tree, &self.root, &mut diags);
+            diags.check()?;
         }
         super::presets::apply(&mut self.tree, &self.selected, &self.identity, &mut diags);
         diags.check()?;
         let mut resolver = Resolver::new(&self.tree);
         let mut tree = resolver.resolve(&self.tree, "");
-        let mut diags = std::mem::take(&mut resolver.diags);
+        diags.extend(std::mem::take(&mut resolver.diags));
         let name = match find(&tree, "bundle.name").map(|n| (n.as_str(), n)) {
             Some((Some(n), _)) if !n.is_empty() => n.to_string(),
             Some((_, n)) => {
@@ -490,6 +497,7 @@ impl Prepared {
             permissions,
             referenced,
             tree,
+            warnings: diags,
         })
     }
 }

@@ -1,12 +1,14 @@
 //! The bundle a command works on: loaded, validated and its lookups answered.
 
-use crate::bundle::{Bundle, Identity, LoadOptions, prepare};
+use std::collections::HashSet;
+
+use crate::bundle::{Bundle, ConfigError, Diagnostics, Identity, LoadOptions, prepare};
 use crate::cli::BundleArgs;
 use crate::databricks::Client;
 use crate::error::Error;
-use crate::platform::Platform;
+use crate::platform::{Annotation, Level, Platform};
 
-fn invalid(diags: &crate::bundle::Diagnostics) -> Error {
+fn invalid(diags: &Diagnostics) -> Error {
     Error::BadInput {
         message: format!("the bundle configuration is invalid:\n{diags}"),
         help: vec!["nothing was deployed; fix the places named above".into()],
@@ -45,19 +47,23 @@ pub async fn load(
             id: None,
         },
     );
+    let mut warned = Warned::new(platform, args);
     match local {
-        Err(diags) => return Err(invalid(&diags)),
-        // Symlinks out of the bundle and what the API would refuse: before the first request.
-        Ok(p) => {
-            p.checks_before_requests().map_err(|d| invalid(&d))?;
+        Err(diags) => return Err(warned.fail(diags)),
+        // Every static problem (symlinks out of the bundle, what the API would refuse, kinds
+        // brickci does not deploy) was reported by `prepare`, before the first request.
+        Ok(mut p) => {
+            // Under --strict the warnings fail here, before any request.
+            warned.pass(std::mem::take(&mut p.warnings))?;
             let (root, include, exclude) = p.sync_globs();
             crate::deploy::sync::synced(root, &include, &exclude).map_err(Error::bad_input)?;
         }
     }
     let me = identity(client).await?;
-    let prepared = prepare(&opts, me).map_err(|d| invalid(&d))?;
+    let prepared = prepare(&opts, me).map_err(|d| warned.fail(d))?;
     let answers = crate::deploy::lookup::answer(client, &prepared.lookups).await?;
-    let bundle = prepared.finish(&answers).map_err(|d| invalid(&d))?;
+    let mut bundle = prepared.finish(&answers).map_err(|d| warned.fail(d))?;
+    warned.pass(std::mem::take(&mut bundle.warnings))?;
     if let Some(host) = &bundle.workspace.host {
         let want = crate::auth::normalize_host(host).map_err(|e| {
             // The message is about the bundle's value, not the variable.
@@ -76,4 +82,75 @@ pub async fn load(
         }
     }
     Ok(bundle)
+}
+
+/// Shows each configuration warning once (the bundle is loaded twice: locally, then with
+/// the deploying user), pinned to its file and line as the platform can; under `--strict`
+/// a warning fails the load as an error.
+struct Warned<'p> {
+    platform: &'p Platform,
+    dir: &'p std::path::Path,
+    strict: bool,
+    shown: HashSet<String>,
+}
+
+impl<'p> Warned<'p> {
+    fn new(platform: &'p Platform, args: &'p BundleArgs) -> Warned<'p> {
+        Warned {
+            platform,
+            dir: &args.bundle_dir,
+            strict: args.strict,
+            shown: HashSet::new(),
+        }
+    }
+
+    /// `Ok` when `diags` holds only warnings (shown), `Err` under `--strict`.
+    fn pass(&mut self, diags: Diagnostics) -> Result<(), Error> {
+        if self.strict && !diags.is_empty() {
+            return Err(self.fail(diags));
+        }
+        self.show(&diags);
+        Ok(())
+    }
+
+    /// The error for a bundle with errors; its warnings are shown first.
+    fn fail(&mut self, diags: Diagnostics) -> Error {
+        if self.strict {
+            return invalid(&diags.strict());
+        }
+        self.show(&diags);
+        invalid(&diags)
+    }
+
+    fn show(&mut self, diags: &Diagnostics) {
+        for w in diags.warnings() {
+            if self.shown.insert(w.to_string()) {
+                self.platform.annotate(&self.annotation(w));
+            }
+        }
+    }
+
+    fn annotation(&self, w: &ConfigError) -> Annotation {
+        let place = |n: u64| u32::try_from(n).ok().filter(|n| *n > 0);
+        let file = if w.loc.line == 0 {
+            None
+        } else {
+            let path = self.dir.join(&*w.loc.file);
+            let path = path.strip_prefix(".").unwrap_or(&path);
+            Some(path.display().to_string())
+        };
+        Annotation {
+            level: Some(Level::Warning),
+            // A place outside any file (`--var`, the environment) stays in the text.
+            message: if file.is_none() {
+                w.to_string()
+            } else {
+                w.text()
+            },
+            file,
+            line: place(w.loc.line),
+            col: place(w.loc.column),
+            ..Annotation::default()
+        }
+    }
 }

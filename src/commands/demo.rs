@@ -125,6 +125,7 @@ async fn bundle_flow(
         vars: Vec::new(),
         bundle_dir: root.clone(),
         output: "text".into(),
+        strict: false,
     };
     let plan = PlanArgs {
         bundle,

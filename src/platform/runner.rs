@@ -89,9 +89,10 @@ pub fn plain_annotation(a: &Annotation, message: &str) -> Lines {
         super::Level::Warning => "warning",
         super::Level::Notice => "notice",
     };
-    let place = match (&a.file, a.line) {
-        (Some(f), Some(l)) => format!("{f}:{l}: "),
-        (Some(f), None) => format!("{f}: "),
+    let place = match (&a.file, a.line, a.col) {
+        (Some(f), Some(l), Some(c)) => format!("{f}:{l}:{c}: "),
+        (Some(f), Some(l), None) => format!("{f}:{l}: "),
+        (Some(f), None, _) => format!("{f}: "),
         _ => String::new(),
     };
     vec![format!("{place}{word}: {message}")]

@@ -95,11 +95,6 @@ pub fn check(
 /// Runs the bundle's Python code on `tree` (variables filled in, not yet interpolated) and
 /// merges its resources in; errors and Python's own messages go to `diags`.
 pub fn run(py: &Python, tree: &mut Node, root: &Path, diags: &mut Diagnostics) {
-    run_phases(py, tree, root, true, diags);
-}
-
-/// Both phases; Python's warnings are shown when `warnings` (once per command, by [`run`]).
-fn run_phases(py: &Python, tree: &mut Node, root: &Path, warnings: bool, diags: &mut Diagnostics) {
     mirror_experimental(tree);
     let phases = [
         (Phase::LoadResources, !py.settings.resources.is_empty()),
@@ -109,9 +104,9 @@ fn run_phases(py: &Python, tree: &mut Node, root: &Path, warnings: bool, diags: 
         if !wanted {
             continue;
         }
-        let before = diags.0.len();
-        run_phase(py, phase, tree, root, warnings, diags);
-        if diags.0.len() > before {
+        let before = diags.errors().count();
+        run_phase(py, phase, tree, root, diags);
+        if diags.errors().count() > before {
             return;
         }
     }
@@ -136,7 +131,7 @@ pub fn run_early(
     if lookups_pending || user_dependent {
         return;
     }
-    run_phases(py, &mut tree.clone(), root, false, diags);
+    run(py, &mut tree.clone(), root, diags);
 }
 
 /// Runs already made in this process, by phase and input: a command checks and then
@@ -169,14 +164,7 @@ fn run_once(
     Ok(done)
 }
 
-fn run_phase(
-    py: &Python,
-    phase: Phase,
-    tree: &mut Node,
-    root: &Path,
-    warnings: bool,
-    diags: &mut Diagnostics,
-) {
+fn run_phase(py: &Python, phase: Phase, tree: &mut Node, root: &Path, diags: &mut Diagnostics) {
     let section = py.settings.section;
     let at = py.settings.loc.clone();
     let input = input(tree);
@@ -210,8 +198,8 @@ fn run_phase(
         };
         if d.error {
             diags.push(&loc, key, d.message);
-        } else if warnings {
-            warn(&loc, &key, &d.message);
+        } else {
+            diags.warn(&loc, key, d.message);
         }
     }
     if failed {
@@ -332,11 +320,6 @@ fn failure(py: &Python, status: &str, stderr: &str) -> String {
             format!(": {}", crate::util::strip_ansi(&tail.join(" | ")))
         }
     )
-}
-
-/// A warning from the Python code. It is printed until the warnings channel carries it.
-fn warn(loc: &Loc, key: &str, message: &str) {
-    eprintln!("warning: {loc}: {key}: {message}");
 }
 
 /// Whether a place is in Python code: values Python returns name paths from the bundle's
