@@ -16,6 +16,7 @@ mod model;
 mod modes;
 pub mod paths;
 mod presets;
+mod python;
 mod resources;
 mod state;
 mod target;

@@ -82,6 +82,9 @@ pub struct Prepared {
     pub lookups: Vec<LookupRequest>,
     /// What the Databricks CLI only warns about (see [`Diagnostics::warnings`]).
     pub warnings: Diagnostics,
+    /// The bundle's Python code (`python:`), run in `finish` (and early, see
+    /// [`super::python::run_early`]).
+    python: Option<super::python::Python>,
 }
 
 #[derive(Debug, Clone)]
@@ -181,7 +184,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     unassigned(&variables, &selected.name, &mut diags);
     super::cli_warnings::merged(&tree, &mut diags);
     super::unsupported::kinds(&tree, &mut diags);
-    super::unsupported::python(&tree, &mut diags);
+    let python = super::python::check(&tree, &loaded.root, opts.env, &mut diags);
     // What is wrong as written, so it is reported with the rest, before any request: local
     // files that must never be read and what the Jobs and Permissions APIs would refuse.
     paths::refusals(&tree, &loaded.root, &mut diags);
@@ -203,6 +206,12 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         }
     }
     diags.absorb(resolver.diags.check())?;
+    // The bundle's Python resources, with every other static problem when what they get is
+    // known before any request (the same run serves the later passes).
+    if let Some(py) = &python {
+        super::python::run_early(py, &tree, &loaded.root, !lookups.is_empty(), &mut diags);
+        diags.check()?;
+    }
     Ok(Prepared {
         root: loaded.root,
         tree,
@@ -211,6 +220,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         identity,
         lookups,
         warnings: diags,
+        python,
     })
 }
 
@@ -425,6 +435,11 @@ impl Prepared {
             &self.variables,
         );
         super::workspace_prefix::drop_doubled_prefixes(&mut self.tree, "", &mut diags);
+        // Python's resources join before presets, so they get them as YAML ones do.
+        if let Some(py) = &self.python {
+            super::python::run(py, &mut self.tree, &self.root, &mut diags);
+            diags.check()?;
+        }
         super::presets::apply(&mut self.tree, &self.selected, &self.identity, &mut diags);
         diags.check()?;
         let mut resolver = Resolver::new(&self.tree);

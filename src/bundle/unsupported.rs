@@ -1,6 +1,5 @@
 //! What the bundle format allows but brickci does not do, refused before any request with
-//! the key that asks for it: resource kinds brickci does not deploy and Python-defined
-//! resources.
+//! the key that asks for it: resource kinds brickci does not deploy.
 
 use super::error::Diagnostics;
 use super::known_fields::RESOURCE_KINDS;
@@ -28,42 +27,6 @@ pub fn kinds(tree: &Node, diags: &mut Diagnostics) {
     }
 }
 
-/// Resources or mutators defined in Python (`python.resources`, `python.mutators`, and the
-/// older `experimental.python` / `experimental.pydabs`).
-pub fn python(tree: &Node, diags: &mut Diagnostics) {
-    let places = [
-        ("python", tree.get("python")),
-        (
-            "experimental.python",
-            tree.get("experimental").and_then(|e| e.get("python")),
-        ),
-        (
-            "experimental.pydabs",
-            tree.get("experimental").and_then(|e| e.get("pydabs")),
-        ),
-    ];
-    for (path, section) in places {
-        for (key, value) in section.and_then(Node::entries).unwrap_or_default() {
-            let asks = matches!(key.name.as_str(), "resources" | "mutators")
-                || (path == "experimental.pydabs" && key.name == "enabled");
-            if asks && !is_empty(value) {
-                diags.push(
-                    &key.loc,
-                    format!("{path}.{}", key.name),
-                    "brickci does not run Python-defined resources or mutators yet; define these resources in YAML, or deploy this bundle with the Databricks CLI",
-                );
-            }
-        }
-    }
-}
-
-fn is_empty(v: &Node) -> bool {
-    v.is_null()
-        || v.items().is_some_and(<[Node]>::is_empty)
-        || v.entries().is_some_and(<[_]>::is_empty)
-        || matches!(v.kind, super::yaml::Kind::Bool(false))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,26 +36,15 @@ mod tests {
         let doc = super::super::yaml::parse(Path::new("databricks.yml"), yaml).unwrap();
         let mut diags = Diagnostics::default();
         kinds(&doc, &mut diags);
-        python(&doc, &mut diags);
         diags.errors().map(ToString::to_string).collect()
     }
 
     #[test]
-    fn kinds_brickci_does_not_deploy_and_python_resources_are_named() {
-        let e = errors(
-            "resources:\n  apps: {a: {}}\n  jobs: {}\npython:\n  venv_path: .venv\n  resources:\n    - 'resources:load_resources'\n",
-        );
-        assert_eq!(e.len(), 2, "{e:?}");
+    fn kinds_brickci_does_not_deploy_are_named() {
+        let e = errors("resources:\n  apps: {a: {}}\n  jobs: {}\n");
+        assert_eq!(e.len(), 1, "{e:?}");
         assert!(
             e[0].starts_with("databricks.yml:2:3: resources.apps: brickci does not deploy apps")
         );
-        assert!(e[1].starts_with(
-            "databricks.yml:6:3: python.resources: brickci does not run Python-defined resources"
-        ));
-    }
-
-    #[test]
-    fn a_python_section_without_resources_is_fine() {
-        assert!(errors("python:\n  venv_path: .venv\n  resources: []\nexperimental:\n  pydabs: {enabled: false}\n").is_empty());
     }
 }

@@ -35,7 +35,12 @@ impl Loc {
         }
     }
 
+    /// The folder relative paths at this place start from: the file's, or the bundle's root
+    /// for values from Python code (see [`super::python::is_python_source`]).
     pub fn dir(&self) -> &Path {
+        if super::python::is_python_source(&self.file) {
+            return Path::new("");
+        }
         self.file.parent().unwrap_or(Path::new("."))
     }
 }
