@@ -1,9 +1,17 @@
-//! Configuration errors: each names its place (`file:line:column`) and key path, and all of
-//! them are gathered before anything is reported, so one run shows every mistake.
+//! Configuration diagnostics: each names its place (`file:line:column`) and key path, and all
+//! of them are gathered before anything is reported, so one run shows every mistake.
+//! An error stops the command; a warning is what the Databricks CLI only warns about
+//! (unknown keys, deprecated settings): it is shown, and fails the run only under `--strict`.
 
 use std::fmt;
 
 use super::yaml::Loc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
 
 #[derive(Debug, Clone)]
 pub struct ConfigError {
@@ -11,6 +19,32 @@ pub struct ConfigError {
     /// Dotted key path (`resources.jobs.train.tasks[0].notebook_task.notebook_path`).
     pub key: String,
     pub message: String,
+    pub severity: Severity,
+}
+
+impl ConfigError {
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warning
+    }
+
+    /// `file` and `line:col` for annotations; no line for places that are not in a file.
+    pub fn place(&self) -> (String, Option<(u64, u64)>) {
+        let file = self.loc.file.display().to_string();
+        if self.loc.line == 0 {
+            (file, None)
+        } else {
+            (file, Some((self.loc.line, self.loc.column)))
+        }
+    }
+
+    /// `key: message` (the text after the place).
+    pub fn text(&self) -> String {
+        if self.key.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{}: {}", self.key, self.message)
+        }
+    }
 }
 
 impl fmt::Display for ConfigError {
@@ -20,39 +54,96 @@ impl fmt::Display for ConfigError {
         } else {
             write!(f, "{}: ", self.loc)?;
         }
-        if !self.key.is_empty() {
-            write!(f, "{}: ", self.key)?;
-        }
-        f.write_str(&self.message)
+        f.write_str(&self.text())
     }
 }
 
-/// Every configuration error found, in the order found.
+/// Every diagnostic found, errors and warnings, in the order found.
 #[derive(Debug, Default)]
 pub struct Diagnostics(pub Vec<ConfigError>);
 
 impl Diagnostics {
+    /// Reports an error.
     pub fn push(&mut self, loc: &Loc, key: impl Into<String>, message: impl Into<String>) {
+        self.add(Severity::Error, loc, key, message);
+    }
+
+    /// Reports a warning: shown, but the run goes on (unless `--strict`).
+    pub fn warn(&mut self, loc: &Loc, key: impl Into<String>, message: impl Into<String>) {
+        self.add(Severity::Warning, loc, key, message);
+    }
+
+    fn add(
+        &mut self,
+        severity: Severity,
+        loc: &Loc,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.0.push(ConfigError {
             loc: loc.clone(),
             key: key.into(),
             message: message.into(),
+            severity,
         });
     }
 
+    pub fn errors(&self) -> impl Iterator<Item = &ConfigError> {
+        self.0.iter().filter(|e| !e.is_warning())
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &ConfigError> {
+        self.0.iter().filter(|e| e.is_warning())
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.errors().next().is_some()
+    }
+
+    /// Nothing at all reported, not even a warning.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
-    /// `Err(self)` when anything was reported.
-    pub fn check(self) -> Result<(), Diagnostics> {
-        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    /// Adds everything `other` reported.
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    /// `Err` with everything reported so far (errors and warnings) when anything is an
+    /// error; otherwise `Ok` and the warnings stay here, to be passed on.
+    pub fn check(&mut self) -> Result<(), Diagnostics> {
+        if self.has_errors() {
+            Err(std::mem::take(self))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `r`, with what is reported here put in front of its error, so a later step's failure
+    /// still shows the earlier warnings.
+    pub fn absorb<T>(&mut self, r: Result<T, Diagnostics>) -> Result<T, Diagnostics> {
+        r.map_err(|later| {
+            let mut all = std::mem::take(self);
+            all.extend(later);
+            all
+        })
+    }
+
+    /// Warnings become errors (`--strict`).
+    pub fn strict(mut self) -> Diagnostics {
+        for e in &mut self.0 {
+            e.severity = Severity::Error;
+        }
+        self
     }
 }
 
+/// The errors, one a line, each `file:line:col: key: message` (warnings are reported
+/// separately, see [`Diagnostics::warnings`]).
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
+        for (i, e) in self.errors().enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
@@ -67,5 +158,50 @@ impl std::error::Error for Diagnostics {}
 impl From<ConfigError> for Diagnostics {
     fn from(e: ConfigError) -> Diagnostics {
         Diagnostics(vec![e])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: u64) -> Loc {
+        Loc {
+            file: std::sync::Arc::new("databricks.yml".into()),
+            line,
+            column: 3,
+        }
+    }
+
+    #[test]
+    fn warnings_alone_pass_the_check_and_stay() {
+        let mut d = Diagnostics::default();
+        d.warn(&at(2), "foo", "unknown top-level key");
+        assert!(d.check().is_ok());
+        assert_eq!(d.warnings().count(), 1);
+        assert!(!d.has_errors());
+        assert_eq!(d.to_string(), "");
+    }
+
+    #[test]
+    fn an_error_fails_the_check_with_the_warnings_and_shows_only_errors() {
+        let mut d = Diagnostics::default();
+        d.warn(&at(2), "foo", "unknown top-level key");
+        d.push(&at(5), "bundle.name", "is required");
+        let all = d.check().unwrap_err();
+        assert!(d.is_empty());
+        assert_eq!(all.warnings().count(), 1);
+        assert_eq!(
+            all.to_string(),
+            "databricks.yml:5:3: bundle.name: is required"
+        );
+    }
+
+    #[test]
+    fn strict_makes_warnings_errors() {
+        let mut d = Diagnostics::default();
+        d.warn(&at(2), "foo", "unknown top-level key");
+        let mut s = d.strict();
+        assert!(s.check().is_err());
     }
 }

@@ -22,7 +22,7 @@ mod variables;
 mod workspace_prefix;
 pub mod yaml;
 
-pub use error::{ConfigError, Diagnostics};
+pub use error::{ConfigError, Diagnostics, Severity};
 pub use interpolate::{find as find_setting, is_deferred, references};
 pub use location::{BundleError, Location, locate};
 pub use model::{
