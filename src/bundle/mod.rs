@@ -15,6 +15,7 @@ mod modes;
 pub mod paths;
 mod presets;
 mod resources;
+mod settings_checks;
 mod state;
 mod target;
 mod validate_json;
@@ -32,5 +33,7 @@ pub use resources::KINDS;
 pub use state::deployed_job_ids;
 pub use validate_json::render as validate_json;
 pub use variables::Variable;
+#[cfg(test)]
+mod cli_semantics_tests;
 #[cfg(test)]
 mod tests;

@@ -163,6 +163,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     }
     let mut diags = Diagnostics::default();
     super::merge::merge_pipeline_clusters(&mut tree, &mut diags);
+    super::settings_checks::check(&tree, &mut diags);
     let overrides = super::variables::overrides_file(&loaded.root, &selected.name, &mut diags);
     let variables = collect(
         &tree,

@@ -1,0 +1,98 @@
+//! Behaviours learnt from the Databricks CLI's `bundle validate` acceptance cases, each on a
+//! bundle written here.
+
+use super::tests::load;
+
+fn bundle(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_declared_value_is_final_and_may_be_a_map_without_a_type() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: v}\nvariables:\n  size:\n    value: large\n  cluster:\n    value:\n      node_type_id: n2\n      num_workers: 3\nresources:\n  jobs:\n    j:\n      name: j-${var.size}\n      job_clusters:\n        - job_cluster_key: c\n          new_cluster: ${var.cluster}\ntargets:\n  dev:\n    variables:\n      size: small\n",
+    )]);
+    let b = load(dir.path(), Some("dev"), &[]).unwrap();
+    let j = &b.resource("jobs", "j").unwrap().settings;
+    assert_eq!(j["name"], "j-large");
+    assert_eq!(j["job_clusters"][0]["new_cluster"]["num_workers"], 3);
+    let errs = load(dir.path(), Some("dev"), &[("size", "tiny")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        errs.contains("size: the variable already has a value"),
+        "{errs}"
+    );
+}
+
+#[test]
+fn map_defaults_without_a_type_refer_to_each_other() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: x}\nvariables:\n  a:\n    default:\n      a_1: 500\n      a_2: ${var.b.b_2}\n  b:\n    default:\n      b_1: ${var.a.a_1}\n      b_2: 2.5\nresources:\n  jobs:\n    j:\n      name: j\n      tags:\n        from_a: ${var.a.a_2}\n        from_b: ${var.b.b_1}\n",
+    )]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let tags = &b.resource("jobs", "j").unwrap().settings["tags"];
+    assert_eq!(tags["from_a"], 2.5);
+    assert_eq!(tags["from_b"], 500);
+}
+
+#[test]
+fn run_as_names_exactly_one_identity() {
+    let cases = [
+        ("run_as: {}\n", Some("neither is set")),
+        ("run_as:\n  user_name: \"\"\n", Some("neither is set")),
+        (
+            "run_as:\n  service_principal_name: \"\"\n  user_name: \"\"\n",
+            Some("neither is set"),
+        ),
+        (
+            "run_as:\n  service_principal_name: sp\n  user_name: me@example.com\n",
+            Some("not both"),
+        ),
+        ("run_as:\n  service_principal_name: sp\n", None),
+    ];
+    for (run_as, want) in cases {
+        let dir = bundle(&[(
+            "databricks.yml",
+            &format!("bundle: {{name: r}}\n{run_as}resources:\n  jobs:\n    j: {{name: j}}\n"),
+        )]);
+        match (load(dir.path(), None, &[]), want) {
+            (Ok(_), None) => {}
+            (Err(e), Some(w)) => {
+                let e = e.to_string();
+                assert!(
+                    e.contains("databricks.yml:") && e.contains(w),
+                    "{run_as}: {e}"
+                );
+            }
+            (r, w) => panic!("{run_as}: got ok={}, wanted error {w:?}", r.is_ok()),
+        }
+    }
+}
+
+#[test]
+fn the_engine_is_terraform_or_direct_in_the_bundle_or_a_target() {
+    let ok = bundle(&[(
+        "databricks.yml",
+        "bundle:\n  name: e\n  engine: direct\ntargets:\n  a:\n    default: true\n  b:\n    bundle:\n      engine: terraform\n",
+    )]);
+    load(ok.path(), Some("a"), &[]).unwrap();
+    load(ok.path(), Some("b"), &[]).unwrap();
+    let bad = bundle(&[(
+        "databricks.yml",
+        "bundle:\n  name: e\ntargets:\n  default:\n    bundle:\n      engine: invalid_engine\n",
+    )]);
+    let e = load(bad.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("databricks.yml:6:15: bundle.engine: must be \"terraform\" or \"direct\""),
+        "{e}"
+    );
+}
