@@ -96,3 +96,49 @@ fn the_engine_is_terraform_or_direct_in_the_bundle_or_a_target() {
         "{e}"
     );
 }
+
+#[test]
+fn a_dbt_project_directory_may_be_the_bundle_folder_from_a_subfolder() {
+    let dir = bundle(&[
+        (
+            "databricks.yml",
+            "bundle: {name: dbt}\ninclude:\n  - resources/*.yml\n",
+        ),
+        (
+            "resources/job.yml",
+            "resources:\n  jobs:\n    dbt_job:\n      name: dbt_job\n      tasks:\n        - task_key: dbt\n          dbt_task:\n            project_directory: ../\n            commands: [\"dbt deps\"]\n",
+        ),
+    ]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let task = &b.resource("jobs", "dbt_job").unwrap().settings["tasks"][0];
+    assert_eq!(
+        task["dbt_task"]["project_directory"],
+        format!("{}", b.workspace.file_path)
+    );
+    // One level further up is outside.
+    std::fs::write(
+        dir.path().join("resources/job.yml"),
+        "resources:\n  jobs:\n    dbt_job:\n      name: dbt_job\n      tasks:\n        - task_key: dbt\n          dbt_task:\n            project_directory: ../../\n",
+    )
+    .unwrap();
+    let e = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(e.contains("resources/job.yml:8:32"), "{e}");
+    assert!(e.contains("is outside the bundle's folder"), "{e}");
+}
+
+#[test]
+fn a_library_an_artifact_builds_need_not_exist_at_validate() {
+    let job = "resources:\n  jobs:\n    j:\n      name: j\n      tasks:\n        - task_key: t\n          spark_jar_task: {main_class_name: a.B}\n          libraries:\n            - jar: ./target/app.jar\n";
+    let with_artifact = format!(
+        "bundle: {{name: jar}}\nartifacts:\n  app:\n    type: jar\n    build: mvn package\n    files:\n      - source: ./target/app.jar\n{job}"
+    );
+    let dir = bundle(&[("databricks.yml", &with_artifact)]);
+    load(dir.path(), None, &[]).unwrap();
+    // Without an artifact that makes it, it is still refused, at its place.
+    let dir = bundle(&[("databricks.yml", &format!("bundle: {{name: jar}}\n{job}"))]);
+    let e = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("databricks.yml:10:20: resources.jobs.j.tasks[0].libraries[0].jar: ./target/app.jar does not exist"),
+        "{e}"
+    );
+}

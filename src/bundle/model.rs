@@ -429,6 +429,7 @@ impl Prepared {
         let (resources, referenced) =
             resources::collect(&mut tree, &self.root, &workspace, &mut diags);
         let artifacts = resources::artifacts(&tree, &self.root, &mut diags);
+        paths::missing_libraries(&referenced, &artifacts, &mut diags);
         let (sync_include, sync_exclude) = resources::sync(&tree, &mut diags);
         if let Some(p) = find(&tree, "permissions").filter(|p| p.items().is_some()) {
             super::api_rules::permissions("", p, "permissions", &mut diags);
