@@ -142,3 +142,22 @@ fn a_library_an_artifact_builds_need_not_exist_at_validate() {
         "{e}"
     );
 }
+
+#[test]
+fn job_items_merge_by_key_after_references_are_resolved() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: m}\nvariables:\n  mykey:\n    default: key\n  cluster:\n    type: complex\n    default: {node_type_id: n2, num_workers: 2}\nresources:\n  jobs:\n    by_var:\n      name: a\n      job_clusters:\n        - job_cluster_key: key\n          new_cluster: {spark_version: 13.3.x-scala2.12}\n    keyless:\n      name: b\n      job_clusters:\n        - new_cluster: {node_type_id: random, spark_version: 13.3.x-scala2.12}\ntargets:\n  dev:\n    resources:\n      jobs:\n        by_var:\n          job_clusters:\n            - job_cluster_key: ${var.mykey}\n              new_cluster: {node_type_id: i3.xlarge, num_workers: 1}\n        keyless:\n          job_clusters:\n            - new_cluster: ${var.cluster}\n",
+    )]);
+    let b = load(dir.path(), Some("dev"), &[]).unwrap();
+    let by_var = &b.resource("jobs", "by_var").unwrap().settings["job_clusters"];
+    assert_eq!(
+        by_var,
+        &serde_json::json!([{"job_cluster_key": "key", "new_cluster": {"spark_version": "13.3.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 1}}])
+    );
+    let keyless = &b.resource("jobs", "keyless").unwrap().settings["job_clusters"];
+    assert_eq!(
+        keyless,
+        &serde_json::json!([{"job_cluster_key": "", "new_cluster": {"spark_version": "13.3.x-scala2.12", "node_type_id": "n2", "num_workers": 2}}])
+    );
+}
