@@ -161,3 +161,60 @@ fn job_items_merge_by_key_after_references_are_resolved() {
         &serde_json::json!([{"job_cluster_key": "", "new_cluster": {"spark_version": "13.3.x-scala2.12", "node_type_id": "n2", "num_workers": 2}}])
     );
 }
+
+#[test]
+fn only_the_artifact_path_may_be_a_volume() {
+    for field in ["root_path", "file_path", "state_path", "resource_path"] {
+        let dir = bundle(&[(
+            "databricks.yml",
+            &format!("bundle: {{name: v}}\nworkspace:\n  {field}: /Volumes/main/default/x\n"),
+        )]);
+        let e = load(dir.path(), None, &[]).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("databricks.yml:3:"))
+                && e.contains(&format!(
+                    "workspace.{field}: /Volumes/main/default/x is a volume path"
+                )),
+            "{field}: {e}"
+        );
+    }
+    let ok = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: v}\nworkspace:\n  artifact_path: /Volumes/main/default/artifacts\n",
+    )]);
+    load(ok.path(), None, &[]).unwrap();
+}
+
+#[test]
+fn deployment_ids_are_reserved() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: r}\nresources:\n  jobs:\n    j:\n      name: j\n      deployment:\n        kind: BUNDLE\n        deployment_id: dep-1\n  pipelines:\n    p:\n      name: p\n      deployment:\n        version_id: v-1\n",
+    )]);
+    let e = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        e.contains(
+            "databricks.yml:8:24: resources.jobs.j.deployment.deployment_id: is set by the deploy"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains("databricks.yml:13:21: resources.pipelines.p.deployment.version_id: is set by the deploy"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_loop_through_map_values_is_left_unresolved_but_a_string_loop_is_an_error() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: c}\nvariables:\n  a:\n    default:\n      hello: ${var.b}\n  b:\n    default:\n      hello: ${var.a}\n  odd:\n    type: INVALID_TYPE\n    default: x\n",
+    )]);
+    load(dir.path(), None, &[]).unwrap();
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: c}\nvariables:\n  a:\n    default: ${var.b}\n  b:\n    default: ${var.a}\n",
+    )]);
+    let e = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(e.contains("is part of a reference loop"), "{e}");
+}

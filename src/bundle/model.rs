@@ -414,6 +414,7 @@ impl Prepared {
         let mut tree = resolver.resolve(&self.tree, "");
         let mut diags = std::mem::take(&mut resolver.diags);
         super::merge::merge_jobs_by_resolved_key(&mut tree, &mut diags);
+        super::settings_checks::check_resolved(&tree, &mut diags);
         super::merge::merge_pipeline_clusters(&mut tree, &mut diags);
         let name = match find(&tree, "bundle.name").map(|n| (n.as_str(), n)) {
             Some((Some(n), _)) if !n.is_empty() => n.to_string(),

@@ -1,5 +1,6 @@
 //! Whole-bundle settings checked by value, as the Databricks CLI checks them at validate:
-//! `run_as` names exactly one identity, and `bundle.engine` is one the CLI knows.
+//! `run_as` names exactly one identity, `bundle.engine` is one the CLI knows, the deploy's own
+//! deployment fields are not set, and only `artifact_path` may be a volume.
 
 use super::error::Diagnostics;
 use super::yaml::{Kind, Node};
@@ -10,6 +11,8 @@ const ENGINES: &[&str] = &["terraform", "direct"];
 pub fn check(tree: &Node, diags: &mut Diagnostics) {
     run_as(tree, diags);
     engine(tree, diags);
+    // Before the deploy's own `deployment` block replaces what the user wrote.
+    reserved_deployment_fields(tree, diags);
 }
 
 /// `run_as` must name a user or a service principal, not both and not neither (an empty
@@ -62,5 +65,59 @@ fn engine(tree: &Node, diags: &mut Diagnostics) {
                 engine.to_json()
             ),
         );
+    }
+}
+
+/// Checks on the resolved configuration: where the workspace paths may point.
+pub fn check_resolved(tree: &Node, diags: &mut Diagnostics) {
+    volume_paths(tree, diags);
+}
+
+/// Only `artifact_path` may be a Unity Catalog volume; the other workspace paths hold
+/// notebooks, files and state, which volumes cannot.
+fn volume_paths(tree: &Node, diags: &mut Diagnostics) {
+    for field in ["root_path", "file_path", "state_path", "resource_path"] {
+        let Some(node) = tree.get("workspace").and_then(|w| w.get(field)) else {
+            continue;
+        };
+        // Defaults derived from a /Volumes root_path are reported once, at root_path.
+        if node.loc.line == 0 {
+            continue;
+        }
+        if let Some(p) = node.as_str()
+            && (p == "/Volumes" || p.starts_with("/Volumes/"))
+        {
+            diags.push(
+                &node.loc,
+                format!("workspace.{field}"),
+                format!("{p} is a volume path; only workspace.artifact_path may be in /Volumes"),
+            );
+        }
+    }
+}
+
+/// `deployment.deployment_id` and `deployment.version_id` of jobs and pipelines belong to
+/// the deployment, not to the configuration.
+fn reserved_deployment_fields(tree: &Node, diags: &mut Diagnostics) {
+    for kind in ["jobs", "pipelines"] {
+        let items = tree
+            .get("resources")
+            .and_then(|r| r.get(kind))
+            .and_then(Node::entries)
+            .unwrap_or_default();
+        for (key, settings) in items {
+            let Some(deployment) = settings.get("deployment") else {
+                continue;
+            };
+            for field in ["deployment_id", "version_id"] {
+                if let Some(node) = deployment.get(field) {
+                    diags.push(
+                        &node.loc,
+                        format!("resources.{kind}.{}.deployment.{field}", key.name),
+                        "is set by the deploy and must not be in the configuration",
+                    );
+                }
+            }
+        }
     }
 }

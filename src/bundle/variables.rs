@@ -166,9 +166,19 @@ fn declaration(key: &Key, decl: &Node, diags: &mut Diagnostics) -> Option<Variab
         match k.name.as_str() {
             "description" => var.description = v.as_str().map(str::to_string),
             "default" => var.default = Some(v.clone()),
+            // The CLI only warns about another type (an enum check) and takes the variable
+            // as a plain one.
+            "type" if v.is_null() || v.as_str() == Some("") => {}
             "type" => match v.as_str() {
                 Some("complex") => var.complex = true,
-                _ => diags.push(&v.loc, kpath, "the only variable type is `complex`"),
+                _ => diags.warn(
+                    &v.loc,
+                    kpath,
+                    format!(
+                        "unknown variable type {}; the only type is `complex` (taken as a plain variable)",
+                        v.to_json()
+                    ),
+                ),
             },
             "lookup" => var.lookup = parse_lookup(v, &kpath, diags),
             "value" if !v.is_null() => {
