@@ -218,3 +218,35 @@ fn a_loop_through_map_values_is_left_unresolved_but_a_string_loop_is_an_error() 
     let e = load(dir.path(), None, &[]).unwrap_err().to_string();
     assert!(e.contains("is part of a reference loop"), "{e}");
 }
+
+#[test]
+fn validate_json_shows_the_targets_value_as_the_default_and_no_borrowed_host() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: j}\nvariables:\n  tail:\n    default: x\n  size:\n    default: s\ntargets:\n  y:\n    variables:\n      tail: y\n      size: {default: m}\n",
+    )]);
+    let b = load(dir.path(), Some("y"), &[]).unwrap();
+    let doc = super::validate_json(&b);
+    assert_eq!(
+        doc["variables"]["tail"],
+        serde_json::json!({"default": "y", "value": "y"})
+    );
+    assert_eq!(
+        doc["variables"]["size"],
+        serde_json::json!({"default": "m", "value": "m"})
+    );
+    assert!(
+        doc["workspace"].get("host").is_none(),
+        "{}",
+        doc["workspace"]
+    );
+    let set = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: j}\nworkspace:\n  host: https://adb-1.2.azuredatabricks.net\n",
+    )]);
+    let doc = super::validate_json(&load(set.path(), None, &[]).unwrap());
+    assert_eq!(
+        doc["workspace"]["host"],
+        "https://adb-1.2.azuredatabricks.net"
+    );
+}

@@ -326,6 +326,10 @@ fn fill_builtins(
             }
             decl.insert(key("value"), value.clone());
         }
+        // A target's value replaced the declared default (`validate -o json` shows it).
+        if let (Some(decl), Some(default)) = (vars.get_mut(name), &var.default) {
+            decl.insert(key("default"), default.clone());
+        }
     }
 }
 

@@ -86,12 +86,15 @@ pub fn collect(
             }
             // A value (plain or `{default: ...}`) replaces a declared lookup, as the CLI's
             // MergeTargetOverrides drops `lookup` when a target gives a default.
+            // The target's value becomes the variable's default, as the CLI merges it.
             (Kind::Map(_), None, Some(default)) if !var.complex => {
                 var.value = Some(default.clone());
+                var.default = Some(default.clone());
                 var.lookup = None;
             }
             _ => {
                 var.value = Some(value.clone());
+                var.default = Some(value.clone());
                 var.lookup = None;
             }
         }
