@@ -250,3 +250,52 @@ fn validate_json_shows_the_targets_value_as_the_default_and_no_borrowed_host() {
         "https://adb-1.2.azuredatabricks.net"
     );
 }
+
+#[test]
+fn pipeline_library_globs_become_one_library_per_file() {
+    let nb = "# Databricks notebook source\nprint(1)\n";
+    let dir = bundle(&[
+        (
+            "databricks.yml",
+            "bundle: {name: g}\ninclude: [resources/*.yml]\n",
+        ),
+        (
+            "resources/p.yml",
+            "resources:\n  pipelines:\n    p:\n      name: p\n      libraries:\n        - notebook: {path: ../notebooks/*}\n        - file: {path: ../files/*.py}\n        - notebook: {path: /Workspace/Shared/*.ipynb}\n",
+        ),
+        ("notebooks/b.py", nb),
+        ("notebooks/a.py", nb),
+        ("files/x.py", "print(2)\n"),
+        ("files/y.txt", "not python\n"),
+    ]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let fp = &b.workspace.file_path;
+    assert_eq!(
+        b.resource("pipelines", "p").unwrap().settings["libraries"],
+        serde_json::json!([
+            {"notebook": {"path": format!("{fp}/notebooks/a")}},
+            {"notebook": {"path": format!("{fp}/notebooks/b")}},
+            {"file": {"path": format!("{fp}/files/x.py")}},
+            {"notebook": {"path": "/Workspace/Shared/*.ipynb"}},
+        ])
+    );
+}
+
+#[test]
+fn a_pipeline_file_library_may_not_be_a_notebook() {
+    let dir = bundle(&[
+        (
+            "databricks.yml",
+            "bundle: {name: f}\nresources:\n  pipelines:\n    p:\n      name: p\n      libraries:\n        - file: {path: ./notebooks/loader.py}\n",
+        ),
+        (
+            "notebooks/loader.py",
+            "# Databricks notebook source\nprint(1)\n",
+        ),
+    ]);
+    let e = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("databricks.yml:7:24: resources.pipelines.p.libraries[0].file.path: ./notebooks/loader.py is a notebook"),
+        "{e}"
+    );
+}

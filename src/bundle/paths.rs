@@ -116,6 +116,9 @@ pub fn translate(
     let from_git = kind == "jobs" && settings.get("git_source").is_some();
     let prefix = format!("resources.{kind}.{key}");
     let roots = Roots::new(root);
+    if kind == "pipelines" {
+        expand_pipeline_globs(settings, root);
+    }
     folders_and_globs(kind, settings, &prefix, root, ws, diags);
     // Every task field also applies to the task a `for_each_task` runs.
     let inner: Vec<(&str, String, RefKind)> = FIELDS
@@ -208,6 +211,15 @@ pub fn translate(
                     }
                     format!("{}/{}", ws.file_path, strip_extension(&rel))
                 }
+                // A pipeline's `file:` library must be a plain file (the CLI's check).
+                RefKind::File if path.ends_with(".file.path") && is_notebook(&full) => {
+                    diags.push(
+                        &node.loc,
+                        path,
+                        format!("{p} is a notebook; a pipeline `file:` library must be a plain file (use `notebook:`)"),
+                    );
+                    return;
+                }
                 RefKind::File if rel.is_empty() => ws.file_path.clone(),
                 RefKind::File => format!("{}/{rel}", ws.file_path),
                 RefKind::Library => {
@@ -229,6 +241,62 @@ pub fn translate(
             });
         });
     }
+}
+
+/// A pipeline library whose local `notebook.path` or `file.path` is a glob becomes one
+/// library per matching file, in name order, as the CLI's ExpandPipelineGlobPaths. A glob
+/// that matches nothing stays, to be reported as missing.
+fn expand_pipeline_globs(settings: &mut Node, root: &Path) {
+    let Some(Node {
+        kind: Kind::Seq(libraries),
+        ..
+    }) = settings.get_mut("libraries")
+    else {
+        return;
+    };
+    let mut out = Vec::new();
+    for library in std::mem::take(libraries) {
+        let field = ["notebook", "file"]
+            .into_iter()
+            .find(|f| library.get(f).and_then(|n| n.get("path")).is_some());
+        let matched = field.and_then(|f| {
+            let node = library.get(f)?.get("path")?;
+            let p = node.as_str()?;
+            if !is_local(p) || !p.contains(['*', '?', '[']) {
+                return None;
+            }
+            let dir = node.loc.dir();
+            let rel = inside(dir, p)?;
+            let mut found: Vec<String> = glob::glob(&root.join(&rel).to_string_lossy())
+                .ok()?
+                .filter_map(Result::ok)
+                .filter(|m| m.is_file())
+                .filter_map(|m| {
+                    m.strip_prefix(root)
+                        .ok()
+                        .map(|r| r.to_string_lossy().replace('\\', "/"))
+                })
+                .collect();
+            found.sort();
+            // Back to a path relative to the file that names it, as `translate` reads it.
+            let up = "../".repeat(dir.components().count());
+            let paths: Vec<String> = found.into_iter().map(|m| format!("{up}{m}")).collect();
+            (!paths.is_empty()).then_some((f, paths))
+        });
+        match matched {
+            Some((f, paths)) => {
+                for path in paths {
+                    let mut one = library.clone();
+                    if let Some(n) = one.get_mut(f).and_then(|n| n.get_mut("path")) {
+                        n.kind = Kind::Str(path);
+                    }
+                    out.push(one);
+                }
+            }
+            None => out.push(library),
+        }
+    }
+    *libraries = out;
 }
 
 /// The local-file refusals alone (symlinks out of the bundle, system and special files), over
