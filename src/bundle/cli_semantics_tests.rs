@@ -113,7 +113,7 @@ fn a_dbt_project_directory_may_be_the_bundle_folder_from_a_subfolder() {
     let task = &b.resource("jobs", "dbt_job").unwrap().settings["tasks"][0];
     assert_eq!(
         task["dbt_task"]["project_directory"],
-        format!("{}", b.workspace.file_path)
+        b.workspace.file_path.clone()
     );
     // One level further up is outside.
     std::fs::write(
@@ -171,7 +171,7 @@ fn only_the_artifact_path_may_be_a_volume() {
         )]);
         let e = load(dir.path(), None, &[]).unwrap_err().to_string();
         assert!(
-            e.contains(&format!("databricks.yml:3:"))
+            e.contains("databricks.yml:3:")
                 && e.contains(&format!(
                     "workspace.{field}: /Volumes/main/default/x is a volume path"
                 )),
