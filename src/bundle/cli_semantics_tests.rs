@@ -299,3 +299,20 @@ fn a_pipeline_file_library_may_not_be_a_notebook() {
         "{e}"
     );
 }
+
+#[test]
+fn a_project_folder_is_not_a_file_to_upload_on_its_own() {
+    let dir = bundle(&[
+        (
+            "databricks.yml",
+            "bundle: {name: d}\ninclude: [resources/*.yml]\n",
+        ),
+        (
+            "resources/j.yml",
+            "resources:\n  jobs:\n    j:\n      name: j\n      tasks:\n        - task_key: a\n          dbt_task: {project_directory: ../, commands: [dbt run]}\n        - task_key: b\n          dbt_task: {project_directory: ../dbt, commands: [dbt run]}\n",
+        ),
+        ("dbt/dbt_project.yml", "name: x\n"),
+    ]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    assert!(b.referenced.is_empty(), "{:?}", b.referenced);
+}

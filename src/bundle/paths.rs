@@ -227,12 +227,15 @@ pub fn translate(
                     format!("{}/.internal/{name}", ws.artifact_path)
                 }
             };
-            out.push(Referenced {
-                local: rel,
-                remote: remote.clone(),
-                kind: *ref_kind,
-                missing,
-            });
+            // A folder (a dbt project) is not uploaded on its own: the sync carries its files.
+            if !full.is_dir() {
+                out.push(Referenced {
+                    local: rel,
+                    remote: remote.clone(),
+                    kind: *ref_kind,
+                    missing,
+                });
+            }
             // Libraries are named by URI: `/Workspace/...`, `/Volumes/...` or `dbfs:/...`.
             node.kind = Kind::Str(if *ref_kind == RefKind::Library {
                 library_uri(&remote)
