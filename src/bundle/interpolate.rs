@@ -131,11 +131,7 @@ impl<'a> Resolver<'a> {
 
     /// Records an error; a variable's value is named as the variable the user wrote.
     fn report(&mut self, loc: &Loc, path: &str, message: String) {
-        let path = path
-            .strip_suffix(".value")
-            .filter(|p| p.starts_with("variables."))
-            .unwrap_or(path);
-        self.diags.push(loc, path, message);
+        self.diags.push(loc, short_path(path), message);
     }
 
     /// A copy of `node` (found at `path`) with every reference resolved.
@@ -254,14 +250,22 @@ impl<'a> Resolver<'a> {
             let start = self.stack.iter().position(|s| *s == target).unwrap_or(0);
             let mut chain: Vec<String> = self.stack[start..].iter().map(|s| short(s)).collect();
             chain.push(short(&target));
-            self.report(
-                loc,
-                path,
-                format!(
-                    "${{{reference}}} is part of a reference loop: {}",
-                    chain.join(" -> ")
-                ),
+            let message = format!(
+                "${{{reference}}} is part of a reference loop: {}",
+                chain.join(" -> ")
             );
+            // A loop through a map or list value never settles in the CLI either; it stops
+            // after a number of rounds with a warning and leaves the reference in place.
+            let through_complex = self.stack[start..].iter().any(|s| {
+                find(self.tree, s).is_some_and(|n| matches!(n.kind, Kind::Map(_) | Kind::Seq(_)))
+            });
+            if through_complex {
+                let path = short_path(path);
+                self.diags
+                    .warn(loc, path, format!("{message} (left unresolved)"));
+            } else {
+                self.report(loc, path, message);
+            }
             return None;
         }
         if find(self.tree, &target).is_none() && OPTIONAL_SETTINGS.contains(&target.as_str()) {
@@ -297,6 +301,13 @@ impl<'a> Resolver<'a> {
         self.memo.insert(target, resolved.clone());
         Some(resolved)
     }
+}
+
+/// A variable's value is named as the variable the user wrote (`variables.x`).
+fn short_path(path: &str) -> &str {
+    path.strip_suffix(".value")
+        .filter(|p| p.starts_with("variables."))
+        .unwrap_or(path)
 }
 
 /// `variables.x.value` back to the `var.x` the user wrote.

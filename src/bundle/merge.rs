@@ -103,6 +103,66 @@ fn merge_keyed(
     }
 }
 
+/// Job lists merged again by key once references are resolved, as the CLI's MergeJobClusters,
+/// MergeJobParameters and MergeJobTasks run after variables: a target's
+/// `job_cluster_key: ${var.key}` or a keyless `new_cluster: ${var.cluster}` then merges into
+/// the base item with the same key (a missing key counts as "").
+const JOB_KEYED_LISTS: &[(&str, &str)] = &[
+    ("job_clusters", "job_cluster_key"),
+    ("parameters", "name"),
+    ("tasks", "task_key"),
+];
+
+pub fn merge_jobs_by_resolved_key(tree: &mut Node, diags: &mut Diagnostics) {
+    let Some(Kind::Map(jobs)) = tree
+        .get_mut("resources")
+        .and_then(|r| r.get_mut("jobs"))
+        .map(|j| &mut j.kind)
+    else {
+        return;
+    };
+    for (job_key, job) in jobs.iter_mut() {
+        for (list, field) in JOB_KEYED_LISTS {
+            let Some(Node {
+                kind: Kind::Seq(items),
+                ..
+            }) = job.get_mut(list)
+            else {
+                continue;
+            };
+            let path = format!("resources.jobs.{}.{list}", job_key.name);
+            let mut out: Vec<(String, usize, Node)> = Vec::new();
+            for item in std::mem::take(items) {
+                let id = match item.get(field) {
+                    None => String::new(),
+                    Some(k) => k
+                        .as_str()
+                        .map_or_else(|| k.to_json().to_string(), str::to_string),
+                };
+                match out.iter().position(|(k, _, _)| *k == id) {
+                    Some(i) => {
+                        merge(&mut out[i].2, item, &format!("{path}[{i}]"), diags);
+                        out[i].1 += 1;
+                    }
+                    None => out.push((id, 1, item)),
+                }
+            }
+            for (id, count, mut item) in out {
+                // The CLI names the merged item by its key, "" when none was given.
+                if count > 1 && item.get(field).is_none() && matches!(item.kind, Kind::Map(_)) {
+                    let loc = item.loc.clone();
+                    let key = super::yaml::Key {
+                        name: (*field).into(),
+                        loc: loc.clone(),
+                    };
+                    item.insert(key, Node::new(Kind::Str(id), loc));
+                }
+                items.push(item);
+            }
+        }
+    }
+}
+
 /// Pipeline clusters with the same `label` (case-insensitive; none is `default`) merge into
 /// the first, which gets the lower-cased label, as the CLI's MergePipelineClusters: a
 /// target's `clusters: [{label: default, ...}]` adds to the base cluster, not a second one.

@@ -18,6 +18,7 @@ pub mod paths;
 mod presets;
 mod python;
 mod resources;
+mod settings_checks;
 mod state;
 mod target;
 mod unsupported;
@@ -36,5 +37,7 @@ pub use resources::KINDS;
 pub use state::deployed_job_ids;
 pub use validate_json::render as validate_json;
 pub use variables::Variable;
+#[cfg(test)]
+mod cli_semantics_tests;
 #[cfg(test)]
 mod tests;

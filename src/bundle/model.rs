@@ -172,6 +172,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         }
     }
     super::merge::merge_pipeline_clusters(&mut tree, &mut diags);
+    super::settings_checks::check(&tree, &mut diags);
     let overrides = super::variables::overrides_file(&loaded.root, &selected.name, &mut diags);
     let variables = collect(
         &tree,
@@ -367,6 +368,10 @@ fn fill_builtins(
             }
             decl.insert(key("value"), value.clone());
         }
+        // A target's value replaced the declared default (`validate -o json` shows it).
+        if let (Some(decl), Some(default)) = (vars.get_mut(name), &var.default) {
+            decl.insert(key("default"), default.clone());
+        }
     }
 }
 
@@ -445,6 +450,9 @@ impl Prepared {
         let mut resolver = Resolver::new(&self.tree);
         let mut tree = resolver.resolve(&self.tree, "");
         diags.extend(std::mem::take(&mut resolver.diags));
+        super::merge::merge_jobs_by_resolved_key(&mut tree, &mut diags);
+        super::settings_checks::check_resolved(&tree, &mut diags);
+        super::merge::merge_pipeline_clusters(&mut tree, &mut diags);
         let name = match find(&tree, "bundle.name").map(|n| (n.as_str(), n)) {
             Some((Some(n), _)) if !n.is_empty() => n.to_string(),
             Some((_, n)) => {
@@ -461,6 +469,7 @@ impl Prepared {
         let (resources, referenced) =
             resources::collect(&mut tree, &self.root, &workspace, &mut diags);
         let artifacts = resources::artifacts(&tree, &self.root, &mut diags);
+        paths::missing_libraries(&referenced, &artifacts, &mut diags);
         let (sync_include, sync_exclude) = resources::sync(&tree, &mut diags);
         if let Some(p) = find(&tree, "permissions").filter(|p| p.items().is_some()) {
             super::api_rules::permissions("", p, "permissions", &mut diags);

@@ -24,7 +24,24 @@ pub struct Referenced {
     pub local: String,
     pub remote: String,
     pub kind: RefKind,
+    /// A wheel or jar not there yet: fine when an artifact builds it (the CLI's validate
+    /// builds nothing), an error otherwise ([`missing_libraries`]).
+    pub missing: Option<Missing>,
 }
+
+/// Where a library that does not exist yet is named, to report it when no artifact makes it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Missing {
+    pub file: std::path::PathBuf,
+    pub line: u64,
+    pub column: u64,
+    pub key: String,
+    pub message: String,
+}
+
+/// Project directories (dbt) may be the bundle's folder itself (`project_directory: ../`
+/// from `resources/`), which is inside.
+const ROOT_ALLOWED: &[&str] = &["dbt_task.project_directory"];
 
 /// Path fields by resource kind: a `/`-separated field path where `*` walks every list item.
 const FIELDS: &[(&str, &str, RefKind)] = &[
@@ -99,6 +116,9 @@ pub fn translate(
     let from_git = kind == "jobs" && settings.get("git_source").is_some();
     let prefix = format!("resources.{kind}.{key}");
     let roots = Roots::new(root);
+    if kind == "pipelines" {
+        expand_pipeline_globs(settings, root);
+    }
     folders_and_globs(kind, settings, &prefix, root, ws, diags);
     // Every task field also applies to the task a `for_each_task` runs.
     let inner: Vec<(&str, String, RefKind)> = FIELDS
@@ -129,7 +149,13 @@ pub fn translate(
             {
                 return;
             }
-            let Some(rel) = inside(node.loc.dir(), p) else {
+            let may_be_root = ROOT_ALLOWED.iter().any(|f| path.ends_with(f));
+            let rel = if may_be_root {
+                relative_to_root(node.loc.dir(), p)
+            } else {
+                inside(node.loc.dir(), p)
+            };
+            let Some(rel) = rel else {
                 diags.push(
                     &node.loc,
                     path,
@@ -149,18 +175,20 @@ pub fn translate(
                 diags.push(&node.loc, path, e.to_string());
                 return;
             }
+            let mut missing = None;
             if (*ref_kind != RefKind::Library || !is_glob) && !full.exists() {
-                let extra = if *ref_kind == RefKind::Library {
-                    " (build it first, or name it in `artifacts`)"
-                } else {
-                    ""
-                };
-                diags.push(
-                    &node.loc,
-                    path,
-                    format!("{p} does not exist (looked for {rel}){extra}"),
-                );
-                return;
+                let message = format!("{p} does not exist (looked for {rel})");
+                if *ref_kind != RefKind::Library {
+                    diags.push(&node.loc, path, message);
+                    return;
+                }
+                missing = Some(Missing {
+                    file: node.loc.file.to_path_buf(),
+                    line: node.loc.line,
+                    column: node.loc.column,
+                    key: path.to_string(),
+                    message: format!("{message} (build it first, or name it in `artifacts`)"),
+                });
             }
             let remote = match ref_kind {
                 RefKind::Notebook => {
@@ -183,17 +211,31 @@ pub fn translate(
                     }
                     format!("{}/{}", ws.file_path, strip_extension(&rel))
                 }
+                // A pipeline's `file:` library must be a plain file (the CLI's check).
+                RefKind::File if path.ends_with(".file.path") && is_notebook(&full) => {
+                    diags.push(
+                        &node.loc,
+                        path,
+                        format!("{p} is a notebook; a pipeline `file:` library must be a plain file (use `notebook:`)"),
+                    );
+                    return;
+                }
+                RefKind::File if rel.is_empty() => ws.file_path.clone(),
                 RefKind::File => format!("{}/{rel}", ws.file_path),
                 RefKind::Library => {
                     let name = rel.rsplit('/').next().unwrap_or(&rel);
                     format!("{}/.internal/{name}", ws.artifact_path)
                 }
             };
-            out.push(Referenced {
-                local: rel,
-                remote: remote.clone(),
-                kind: *ref_kind,
-            });
+            // A folder (a dbt project) is not uploaded on its own: the sync carries its files.
+            if !full.is_dir() {
+                out.push(Referenced {
+                    local: rel,
+                    remote: remote.clone(),
+                    kind: *ref_kind,
+                    missing,
+                });
+            }
             // Libraries are named by URI: `/Workspace/...`, `/Volumes/...` or `dbfs:/...`.
             node.kind = Kind::Str(if *ref_kind == RefKind::Library {
                 library_uri(&remote)
@@ -202,6 +244,62 @@ pub fn translate(
             });
         });
     }
+}
+
+/// A pipeline library whose local `notebook.path` or `file.path` is a glob becomes one
+/// library per matching file, in name order, as the CLI's ExpandPipelineGlobPaths. A glob
+/// that matches nothing stays, to be reported as missing.
+fn expand_pipeline_globs(settings: &mut Node, root: &Path) {
+    let Some(Node {
+        kind: Kind::Seq(libraries),
+        ..
+    }) = settings.get_mut("libraries")
+    else {
+        return;
+    };
+    let mut out = Vec::new();
+    for library in std::mem::take(libraries) {
+        let field = ["notebook", "file"]
+            .into_iter()
+            .find(|f| library.get(f).and_then(|n| n.get("path")).is_some());
+        let matched = field.and_then(|f| {
+            let node = library.get(f)?.get("path")?;
+            let p = node.as_str()?;
+            if !is_local(p) || !p.contains(['*', '?', '[']) {
+                return None;
+            }
+            let dir = node.loc.dir();
+            let rel = inside(dir, p)?;
+            let mut found: Vec<String> = glob::glob(&root.join(&rel).to_string_lossy())
+                .ok()?
+                .filter_map(Result::ok)
+                .filter(|m| m.is_file())
+                .filter_map(|m| {
+                    m.strip_prefix(root)
+                        .ok()
+                        .map(|r| r.to_string_lossy().replace('\\', "/"))
+                })
+                .collect();
+            found.sort();
+            // Back to a path relative to the file that names it, as `translate` reads it.
+            let up = "../".repeat(dir.components().count());
+            let paths: Vec<String> = found.into_iter().map(|m| format!("{up}{m}")).collect();
+            (!paths.is_empty()).then_some((f, paths))
+        });
+        match matched {
+            Some((f, paths)) => {
+                for path in paths {
+                    let mut one = library.clone();
+                    if let Some(n) = one.get_mut(f).and_then(|n| n.get_mut("path")) {
+                        n.kind = Kind::Str(path);
+                    }
+                    out.push(one);
+                }
+            }
+            None => out.push(library),
+        }
+    }
+    *libraries = out;
 }
 
 /// The local-file refusals alone (symlinks out of the bundle, system and special files), over
@@ -372,6 +470,37 @@ pub fn strip_extension(rel: &str) -> &str {
     match rel.rsplit_once('.') {
         Some((stem, ext)) if !ext.contains('/') && !stem.ends_with('/') => stem,
         _ => rel,
+    }
+}
+
+/// Reports the libraries that do not exist and that no artifact produces: an artifact's
+/// `files` globs, or anything under the folder of an artifact that has a `build` command.
+pub fn missing_libraries(
+    list: &[Referenced],
+    artifacts: &[super::model::Artifact],
+    diags: &mut Diagnostics,
+) {
+    for r in list {
+        let Some(m) = &r.missing else {
+            continue;
+        };
+        let built = artifacts.iter().any(|a| {
+            let by_files = a
+                .files
+                .iter()
+                .any(|f| glob::Pattern::new(f).is_ok_and(|g| g.matches(&r.local)) || *f == r.local);
+            let folder = a.path.to_string_lossy();
+            let under = folder.is_empty() || r.local.starts_with(&format!("{folder}/"));
+            by_files || (a.build.is_some() && under)
+        });
+        if !built {
+            let loc = super::yaml::Loc {
+                file: std::sync::Arc::new(m.file.clone()),
+                line: m.line,
+                column: m.column,
+            };
+            diags.push(&loc, &m.key, &m.message);
+        }
     }
 }
 

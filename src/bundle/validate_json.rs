@@ -25,6 +25,13 @@ pub fn render(bundle: &Bundle) -> Value {
     let mut ws = find(&bundle.tree, "workspace")
         .map(|n| n.to_json())
         .unwrap_or_else(|| json!({}));
+    // The host brickci talks to fills `workspace.host` for references; the CLI prints it only
+    // when the configuration sets it.
+    if find(&bundle.tree, "workspace.host").is_some_and(|h| h.loc.line == 0)
+        && let Some(o) = ws.as_object_mut()
+    {
+        o.remove("host");
+    }
     let w = &bundle.workspace;
     for (k, v) in [
         ("root_path", &w.root_path),

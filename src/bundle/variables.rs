@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::error::Diagnostics;
 use super::yaml::{Key, Kind, Loc, Node};
 
-const VARIABLE_KEYS: &[&str] = &["description", "default", "type", "lookup"];
+const VARIABLE_KEYS: &[&str] = &["description", "default", "type", "lookup", "value"];
 
 /// Objects a `lookup:` can find by name.
 pub const LOOKUP_KINDS: &[&str] = &[
@@ -37,6 +37,9 @@ pub struct Variable {
     pub default: Option<Node>,
     /// The value chosen by precedence, before interpolation; None until a lookup answers.
     pub value: Option<Node>,
+    /// Set by `value:` in the declaration itself: the CLI takes it as already assigned, so
+    /// no target, file or environment replaces it and `--var` is refused.
+    pub fixed: bool,
     pub lookup: Option<Lookup>,
 }
 
@@ -73,6 +76,9 @@ pub fn collect(
             );
             continue;
         };
+        if var.fixed {
+            continue;
+        }
         match (&value.kind, value.get("lookup"), value.get("default")) {
             (Kind::Map(_), Some(lookup), _) => {
                 var.lookup = parse_lookup(lookup, &path, diags);
@@ -80,12 +86,15 @@ pub fn collect(
             }
             // A value (plain or `{default: ...}`) replaces a declared lookup, as the CLI's
             // MergeTargetOverrides drops `lookup` when a target gives a default.
+            // The target's value becomes the variable's default, as the CLI merges it.
             (Kind::Map(_), None, Some(default)) if !var.complex => {
                 var.value = Some(default.clone());
+                var.default = Some(default.clone());
                 var.lookup = None;
             }
             _ => {
                 var.value = Some(value.clone());
+                var.default = Some(value.clone());
                 var.lookup = None;
             }
         }
@@ -101,6 +110,19 @@ pub fn collect(
             .find(|(k, _)| k == name)
             .map(|(_, v)| (v.clone(), "--var"))
             .or_else(|| env.get(&env_name).map(|v| (v.clone(), "environment")));
+        if var.fixed {
+            if cli.iter().any(|(k, _)| k == name) {
+                diags.push(
+                    &Loc::synthetic("--var"),
+                    name.clone(),
+                    format!(
+                        "the variable already has a value (`value:` at {}); --var cannot set it",
+                        var.loc
+                    ),
+                );
+            }
+            continue;
+        }
         if let Some((v, from)) = given {
             if var.complex {
                 diags.push(
@@ -147,11 +169,26 @@ fn declaration(key: &Key, decl: &Node, diags: &mut Diagnostics) -> Option<Variab
         match k.name.as_str() {
             "description" => var.description = v.as_str().map(str::to_string),
             "default" => var.default = Some(v.clone()),
+            // The CLI only warns about another type (an enum check) and takes the variable
+            // as a plain one.
+            "type" if v.is_null() || v.as_str() == Some("") => {}
             "type" => match v.as_str() {
                 Some("complex") => var.complex = true,
-                _ => diags.push(&v.loc, kpath, "the only variable type is `complex`"),
+                _ => diags.warn(
+                    &v.loc,
+                    kpath,
+                    format!(
+                        "unknown variable type {}; the only type is `complex` (taken as a plain variable)",
+                        v.to_json()
+                    ),
+                ),
             },
             "lookup" => var.lookup = parse_lookup(v, &kpath, diags),
+            "value" if !v.is_null() => {
+                var.value = Some(v.clone());
+                var.fixed = true;
+            }
+            "value" => {}
             _ => diags.push(
                 &k.loc,
                 kpath,
@@ -162,16 +199,6 @@ fn declaration(key: &Key, decl: &Node, diags: &mut Diagnostics) -> Option<Variab
             ),
         }
     }
-    if let Some(d) = &var.default
-        && !var.complex
-        && matches!(d.kind, Kind::Map(_) | Kind::Seq(_))
-    {
-        diags.push(
-            &d.loc,
-            format!("{path}.default"),
-            "a map or list needs `type: complex`",
-        );
-    }
     if var.default.is_some() && var.lookup.is_some() {
         diags.push(
             &key.loc,
@@ -179,7 +206,10 @@ fn declaration(key: &Key, decl: &Node, diags: &mut Diagnostics) -> Option<Variab
             "give either `default` or `lookup`, not both",
         );
     }
-    var.value = var.default.clone();
+    // A map or list default without `type: complex` is accepted, as the CLI accepts it.
+    if !var.fixed {
+        var.value = var.default.clone();
+    }
     Some(var)
 }
 
@@ -191,6 +221,7 @@ fn empty(key: &Key) -> Variable {
         complex: false,
         default: None,
         value: None,
+        fixed: false,
         lookup: None,
     }
 }
@@ -278,7 +309,7 @@ fn apply_overrides(file: &Node, vars: &mut BTreeMap<String, Variable>, diags: &m
             );
             continue;
         };
-        if var.lookup.is_some() {
+        if var.lookup.is_some() || var.fixed {
             continue;
         }
         let complex_value = matches!(value.kind, Kind::Map(_) | Kind::Seq(_));

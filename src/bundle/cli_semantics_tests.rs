@@ -1,0 +1,318 @@
+//! Behaviours learnt from the Databricks CLI's `bundle validate` acceptance cases, each on a
+//! bundle written here.
+
+use super::tests::load;
+
+fn bundle(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_declared_value_is_final_and_may_be_a_map_without_a_type() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: v}\nvariables:\n  size:\n    value: large\n  cluster:\n    value:\n      node_type_id: n2\n      num_workers: 3\nresources:\n  jobs:\n    j:\n      name: j-${var.size}\n      job_clusters:\n        - job_cluster_key: c\n          new_cluster: ${var.cluster}\ntargets:\n  dev:\n    variables:\n      size: small\n",
+    )]);
+    let b = load(dir.path(), Some("dev"), &[]).unwrap();
+    let j = &b.resource("jobs", "j").unwrap().settings;
+    assert_eq!(j["name"], "j-large");
+    assert_eq!(j["job_clusters"][0]["new_cluster"]["num_workers"], 3);
+    let errs = load(dir.path(), Some("dev"), &[("size", "tiny")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        errs.contains("size: the variable already has a value"),
+        "{errs}"
+    );
+}
+
+#[test]
+fn map_defaults_without_a_type_refer_to_each_other() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: x}\nvariables:\n  a:\n    default:\n      a_1: 500\n      a_2: ${var.b.b_2}\n  b:\n    default:\n      b_1: ${var.a.a_1}\n      b_2: 2.5\nresources:\n  jobs:\n    j:\n      name: j\n      tags:\n        from_a: ${var.a.a_2}\n        from_b: ${var.b.b_1}\n",
+    )]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let tags = &b.resource("jobs", "j").unwrap().settings["tags"];
+    assert_eq!(tags["from_a"], 2.5);
+    assert_eq!(tags["from_b"], 500);
+}
+
+#[test]
+fn run_as_names_exactly_one_identity() {
+    let cases = [
+        ("run_as: {}\n", Some("neither is set")),
+        ("run_as:\n  user_name: \"\"\n", Some("neither is set")),
+        (
+            "run_as:\n  service_principal_name: \"\"\n  user_name: \"\"\n",
+            Some("neither is set"),
+        ),
+        (
+            "run_as:\n  service_principal_name: sp\n  user_name: me@example.com\n",
+            Some("not both"),
+        ),
+        ("run_as:\n  service_principal_name: sp\n", None),
+    ];
+    for (run_as, want) in cases {
+        let dir = bundle(&[(
+            "databricks.yml",
+            &format!("bundle: {{name: r}}\n{run_as}resources:\n  jobs:\n    j: {{name: j}}\n"),
+        )]);
+        match (load(dir.path(), None, &[]), want) {
+            (Ok(_), None) => {}
+            (Err(e), Some(w)) => {
+                let e = e.to_string();
+                assert!(
+                    e.contains("databricks.yml:") && e.contains(w),
+                    "{run_as}: {e}"
+                );
+            }
+            (r, w) => panic!("{run_as}: got ok={}, wanted error {w:?}", r.is_ok()),
+        }
+    }
+}
+
+#[test]
+fn the_engine_is_terraform_or_direct_in_the_bundle_or_a_target() {
+    let ok = bundle(&[(
+        "databricks.yml",
+        "bundle:\n  name: e\n  engine: direct\ntargets:\n  a:\n    default: true\n  b:\n    bundle:\n      engine: terraform\n",
+    )]);
+    load(ok.path(), Some("a"), &[]).unwrap();
+    load(ok.path(), Some("b"), &[]).unwrap();
+    let bad = bundle(&[(
+        "databricks.yml",
+        "bundle:\n  name: e\ntargets:\n  default:\n    bundle:\n      engine: invalid_engine\n",
+    )]);
+    let e = load(bad.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("databricks.yml:6:15: bundle.engine: must be \"terraform\" or \"direct\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_dbt_project_directory_may_be_the_bundle_folder_from_a_subfolder() {
+    let dir = bundle(&[
+        (
+            "databricks.yml",
+            "bundle: {name: dbt}\ninclude:\n  - resources/*.yml\n",
+        ),
+        (
+            "resources/job.yml",
+            "resources:\n  jobs:\n    dbt_job:\n      name: dbt_job\n      tasks:\n        - task_key: dbt\n          dbt_task:\n            project_directory: ../\n            commands: [\"dbt deps\"]\n",
+        ),
+    ]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let task = &b.resource("jobs", "dbt_job").unwrap().settings["tasks"][0];
+    assert_eq!(
+        task["dbt_task"]["project_directory"],
+        b.workspace.file_path.clone()
+    );
+    // One level further up is outside.
+    std::fs::write(
+        dir.path().join("resources/job.yml"),
+        "resources:\n  jobs:\n    dbt_job:\n      name: dbt_job\n      tasks:\n        - task_key: dbt\n          dbt_task:\n            project_directory: ../../\n",
+    )
+    .unwrap();
+    let e = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(e.contains("resources/job.yml:8:32"), "{e}");
+    assert!(e.contains("is outside the bundle's folder"), "{e}");
+}
+
+#[test]
+fn a_library_an_artifact_builds_need_not_exist_at_validate() {
+    let job = "resources:\n  jobs:\n    j:\n      name: j\n      tasks:\n        - task_key: t\n          spark_jar_task: {main_class_name: a.B}\n          libraries:\n            - jar: ./target/app.jar\n";
+    let with_artifact = format!(
+        "bundle: {{name: jar}}\nartifacts:\n  app:\n    type: jar\n    build: mvn package\n    files:\n      - source: ./target/app.jar\n{job}"
+    );
+    let dir = bundle(&[("databricks.yml", &with_artifact)]);
+    load(dir.path(), None, &[]).unwrap();
+    // Without an artifact that makes it, it is still refused, at its place.
+    let dir = bundle(&[("databricks.yml", &format!("bundle: {{name: jar}}\n{job}"))]);
+    let e = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("databricks.yml:10:20: resources.jobs.j.tasks[0].libraries[0].jar: ./target/app.jar does not exist"),
+        "{e}"
+    );
+}
+
+#[test]
+fn job_items_merge_by_key_after_references_are_resolved() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: m}\nvariables:\n  mykey:\n    default: key\n  cluster:\n    type: complex\n    default: {node_type_id: n2, num_workers: 2}\nresources:\n  jobs:\n    by_var:\n      name: a\n      job_clusters:\n        - job_cluster_key: key\n          new_cluster: {spark_version: 13.3.x-scala2.12}\n    keyless:\n      name: b\n      job_clusters:\n        - new_cluster: {node_type_id: random, spark_version: 13.3.x-scala2.12}\ntargets:\n  dev:\n    resources:\n      jobs:\n        by_var:\n          job_clusters:\n            - job_cluster_key: ${var.mykey}\n              new_cluster: {node_type_id: i3.xlarge, num_workers: 1}\n        keyless:\n          job_clusters:\n            - new_cluster: ${var.cluster}\n",
+    )]);
+    let b = load(dir.path(), Some("dev"), &[]).unwrap();
+    let by_var = &b.resource("jobs", "by_var").unwrap().settings["job_clusters"];
+    assert_eq!(
+        by_var,
+        &serde_json::json!([{"job_cluster_key": "key", "new_cluster": {"spark_version": "13.3.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 1}}])
+    );
+    let keyless = &b.resource("jobs", "keyless").unwrap().settings["job_clusters"];
+    assert_eq!(
+        keyless,
+        &serde_json::json!([{"job_cluster_key": "", "new_cluster": {"spark_version": "13.3.x-scala2.12", "node_type_id": "n2", "num_workers": 2}}])
+    );
+}
+
+#[test]
+fn only_the_artifact_path_may_be_a_volume() {
+    for field in ["root_path", "file_path", "state_path", "resource_path"] {
+        let dir = bundle(&[(
+            "databricks.yml",
+            &format!("bundle: {{name: v}}\nworkspace:\n  {field}: /Volumes/main/default/x\n"),
+        )]);
+        let e = load(dir.path(), None, &[]).unwrap_err().to_string();
+        assert!(
+            e.contains("databricks.yml:3:")
+                && e.contains(&format!(
+                    "workspace.{field}: /Volumes/main/default/x is a volume path"
+                )),
+            "{field}: {e}"
+        );
+    }
+    let ok = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: v}\nworkspace:\n  artifact_path: /Volumes/main/default/artifacts\n",
+    )]);
+    load(ok.path(), None, &[]).unwrap();
+}
+
+#[test]
+fn deployment_ids_are_reserved() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: r}\nresources:\n  jobs:\n    j:\n      name: j\n      deployment:\n        kind: BUNDLE\n        deployment_id: dep-1\n  pipelines:\n    p:\n      name: p\n      deployment:\n        version_id: v-1\n",
+    )]);
+    let e = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        e.contains(
+            "databricks.yml:8:24: resources.jobs.j.deployment.deployment_id: is set by the deploy"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains("databricks.yml:13:21: resources.pipelines.p.deployment.version_id: is set by the deploy"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_loop_through_map_values_is_left_unresolved_but_a_string_loop_is_an_error() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: c}\nvariables:\n  a:\n    default:\n      hello: ${var.b}\n  b:\n    default:\n      hello: ${var.a}\n  odd:\n    type: INVALID_TYPE\n    default: x\n",
+    )]);
+    load(dir.path(), None, &[]).unwrap();
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: c}\nvariables:\n  a:\n    default: ${var.b}\n  b:\n    default: ${var.a}\n",
+    )]);
+    let e = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(e.contains("is part of a reference loop"), "{e}");
+}
+
+#[test]
+fn validate_json_shows_the_targets_value_as_the_default_and_no_borrowed_host() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: j}\nvariables:\n  tail:\n    default: x\n  size:\n    default: s\ntargets:\n  y:\n    variables:\n      tail: y\n      size: {default: m}\n",
+    )]);
+    let b = load(dir.path(), Some("y"), &[]).unwrap();
+    let doc = super::validate_json(&b);
+    assert_eq!(
+        doc["variables"]["tail"],
+        serde_json::json!({"default": "y", "value": "y"})
+    );
+    assert_eq!(
+        doc["variables"]["size"],
+        serde_json::json!({"default": "m", "value": "m"})
+    );
+    assert!(
+        doc["workspace"].get("host").is_none(),
+        "{}",
+        doc["workspace"]
+    );
+    let set = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: j}\nworkspace:\n  host: https://adb-1.2.azuredatabricks.net\n",
+    )]);
+    let doc = super::validate_json(&load(set.path(), None, &[]).unwrap());
+    assert_eq!(
+        doc["workspace"]["host"],
+        "https://adb-1.2.azuredatabricks.net"
+    );
+}
+
+#[test]
+fn pipeline_library_globs_become_one_library_per_file() {
+    let nb = "# Databricks notebook source\nprint(1)\n";
+    let dir = bundle(&[
+        (
+            "databricks.yml",
+            "bundle: {name: g}\ninclude: [resources/*.yml]\n",
+        ),
+        (
+            "resources/p.yml",
+            "resources:\n  pipelines:\n    p:\n      name: p\n      libraries:\n        - notebook: {path: ../notebooks/*}\n        - file: {path: ../files/*.py}\n        - notebook: {path: /Workspace/Shared/*.ipynb}\n",
+        ),
+        ("notebooks/b.py", nb),
+        ("notebooks/a.py", nb),
+        ("files/x.py", "print(2)\n"),
+        ("files/y.txt", "not python\n"),
+    ]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let fp = &b.workspace.file_path;
+    assert_eq!(
+        b.resource("pipelines", "p").unwrap().settings["libraries"],
+        serde_json::json!([
+            {"notebook": {"path": format!("{fp}/notebooks/a")}},
+            {"notebook": {"path": format!("{fp}/notebooks/b")}},
+            {"file": {"path": format!("{fp}/files/x.py")}},
+            {"notebook": {"path": "/Workspace/Shared/*.ipynb"}},
+        ])
+    );
+}
+
+#[test]
+fn a_pipeline_file_library_may_not_be_a_notebook() {
+    let dir = bundle(&[
+        (
+            "databricks.yml",
+            "bundle: {name: f}\nresources:\n  pipelines:\n    p:\n      name: p\n      libraries:\n        - file: {path: ./notebooks/loader.py}\n",
+        ),
+        (
+            "notebooks/loader.py",
+            "# Databricks notebook source\nprint(1)\n",
+        ),
+    ]);
+    let e = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("databricks.yml:7:24: resources.pipelines.p.libraries[0].file.path: ./notebooks/loader.py is a notebook"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_project_folder_is_not_a_file_to_upload_on_its_own() {
+    let dir = bundle(&[
+        (
+            "databricks.yml",
+            "bundle: {name: d}\ninclude: [resources/*.yml]\n",
+        ),
+        (
+            "resources/j.yml",
+            "resources:\n  jobs:\n    j:\n      name: j\n      tasks:\n        - task_key: a\n          dbt_task: {project_directory: ../, commands: [dbt run]}\n        - task_key: b\n          dbt_task: {project_directory: ../dbt, commands: [dbt run]}\n",
+        ),
+        ("dbt/dbt_project.yml", "name: x\n"),
+    ]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    assert!(b.referenced.is_empty(), "{:?}", b.referenced);
+}

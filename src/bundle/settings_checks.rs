@@ -1,0 +1,123 @@
+//! Whole-bundle settings checked by value, as the Databricks CLI checks them at validate:
+//! `run_as` names exactly one identity, `bundle.engine` is one the CLI knows, the deploy's own
+//! deployment fields are not set, and only `artifact_path` may be a volume.
+
+use super::error::Diagnostics;
+use super::yaml::{Kind, Node};
+
+/// The deployment engines the CLI accepts for `bundle.engine`.
+const ENGINES: &[&str] = &["terraform", "direct"];
+
+pub fn check(tree: &Node, diags: &mut Diagnostics) {
+    run_as(tree, diags);
+    engine(tree, diags);
+    // Before the deploy's own `deployment` block replaces what the user wrote.
+    reserved_deployment_fields(tree, diags);
+}
+
+/// `run_as` must name a user or a service principal, not both and not neither (an empty
+/// string counts as not named).
+fn run_as(tree: &Node, diags: &mut Diagnostics) {
+    let Some(run_as) = tree.get("run_as").filter(|n| !n.is_null()) else {
+        return;
+    };
+    if !matches!(run_as.kind, Kind::Map(_)) {
+        return;
+    }
+    let named = |field: &str| {
+        run_as
+            .get(field)
+            .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
+    };
+    match (named("user_name"), named("service_principal_name")) {
+        (true, true) => diags.push(
+            &run_as.loc,
+            "run_as",
+            "name either user_name or service_principal_name, not both",
+        ),
+        (false, false) => diags.push(
+            &run_as.loc,
+            "run_as",
+            "must name one identity: user_name or service_principal_name (neither is set)",
+        ),
+        _ => {}
+    }
+}
+
+fn engine(tree: &Node, diags: &mut Diagnostics) {
+    let Some(engine) = tree.get("bundle").and_then(|b| b.get("engine")) else {
+        return;
+    };
+    if engine.is_null() {
+        return;
+    }
+    if !engine.as_str().is_some_and(|e| ENGINES.contains(&e)) {
+        diags.push(
+            &engine.loc,
+            "bundle.engine",
+            format!(
+                "must be {} (got {})",
+                ENGINES
+                    .iter()
+                    .map(|e| format!("{e:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                engine.to_json()
+            ),
+        );
+    }
+}
+
+/// Checks on the resolved configuration: where the workspace paths may point.
+pub fn check_resolved(tree: &Node, diags: &mut Diagnostics) {
+    volume_paths(tree, diags);
+}
+
+/// Only `artifact_path` may be a Unity Catalog volume; the other workspace paths hold
+/// notebooks, files and state, which volumes cannot.
+fn volume_paths(tree: &Node, diags: &mut Diagnostics) {
+    for field in ["root_path", "file_path", "state_path", "resource_path"] {
+        let Some(node) = tree.get("workspace").and_then(|w| w.get(field)) else {
+            continue;
+        };
+        // Defaults derived from a /Volumes root_path are reported once, at root_path.
+        if node.loc.line == 0 {
+            continue;
+        }
+        if let Some(p) = node.as_str()
+            && (p == "/Volumes" || p.starts_with("/Volumes/"))
+        {
+            diags.push(
+                &node.loc,
+                format!("workspace.{field}"),
+                format!("{p} is a volume path; only workspace.artifact_path may be in /Volumes"),
+            );
+        }
+    }
+}
+
+/// `deployment.deployment_id` and `deployment.version_id` of jobs and pipelines belong to
+/// the deployment, not to the configuration.
+fn reserved_deployment_fields(tree: &Node, diags: &mut Diagnostics) {
+    for kind in ["jobs", "pipelines"] {
+        let items = tree
+            .get("resources")
+            .and_then(|r| r.get(kind))
+            .and_then(Node::entries)
+            .unwrap_or_default();
+        for (key, settings) in items {
+            let Some(deployment) = settings.get("deployment") else {
+                continue;
+            };
+            for field in ["deployment_id", "version_id"] {
+                if let Some(node) = deployment.get(field) {
+                    diags.push(
+                        &node.loc,
+                        format!("resources.{kind}.{}.deployment.{field}", key.name),
+                        "is set by the deploy and must not be in the configuration",
+                    );
+                }
+            }
+        }
+    }
+}
