@@ -9,7 +9,7 @@ mod common;
 #[path = "support/github_standin.rs"]
 mod github_standin;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use common::*;
@@ -22,15 +22,10 @@ const GH_TOKEN: &str = "ghs_callbacktoken0123456789abcdefXYZ";
 struct GitHub {
     data: github_standin::Shared,
     url: String,
-    _rt: tokio::runtime::Runtime,
+    _server: github_standin::Running,
 }
 
 fn github() -> GitHub {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
     let data: github_standin::Shared = Arc::new(Mutex::new(Data::default()));
     {
         let mut d = data.lock().unwrap();
@@ -46,17 +41,11 @@ fn github() -> GitHub {
         });
         d.actions.tokens.push(GH_TOKEN.into());
     }
-    let app = github_standin::router(data.clone(), "");
-    let addr = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        addr
-    });
+    let server = github_standin::start(data.clone(), "");
     GitHub {
         data,
-        url: format!("http://{addr}"),
-        _rt: rt,
+        url: server.url.clone(),
+        _server: server,
     }
 }
 
@@ -69,23 +58,6 @@ impl GitHub {
             .cloned()
             .collect()
     }
-}
-
-/// The debug binary without its debug info: what deploy uploads stays under the
-/// emulator's request size limit, and runs the same.
-fn small_binary(dir: &Path) -> PathBuf {
-    let out = dir.join("brickci-callback");
-    let stripped = std::process::Command::new("strip")
-        .arg("-o")
-        .arg(&out)
-        .arg(bin())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        stripped,
-        "strip (binutils) is needed to make the callback binary"
-    );
-    out
 }
 
 const TRAIN: &str = "# Databricks notebook source\nversion = 7\ndbutils.jobs.taskValues.set(key=\"model_version\", value=\"7\")\n";
@@ -146,7 +118,7 @@ fn world(train: &str, secret_key: &str) -> World {
     let dir = tempfile::tempdir().unwrap();
     bundle(dir.path(), train, secret_key);
     let bin_dir = tempfile::tempdir().unwrap();
-    let binary = small_binary(bin_dir.path());
+    let binary = callback_binary(bin_dir.path());
     let mut env = run_env(&emu);
     env.push((
         "BRICKCI_CALLBACK_BINARY".into(),

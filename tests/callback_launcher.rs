@@ -213,15 +213,8 @@ fn workspace_volume_and_dbfs_paths_map_to_the_driver_s_mounts() {
 #[test]
 fn the_real_binary_refuses_a_reference_databricks_did_not_substitute() {
     let c = case();
-    let real = c.dir.path().join("brickci");
-    // Without debug info: the same program, an eighth of the bytes to copy and hash.
-    let stripped = Command::new("strip")
-        .arg("-o")
-        .arg(&real)
-        .arg(bin())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(stripped, "strip (binutils) is needed");
+    let bins = tempfile::tempdir().unwrap();
+    let real = callback_binary(bins.path());
     let sha = sha256(&real);
     let args: Vec<String> = [
         "--binary",

@@ -10,7 +10,9 @@ mod github_standin;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{TestEmulator, as_refs, brickci, code, copy_tree, repo, run_env, text};
+use common::{
+    TestEmulator, as_refs, brickci, callback_binary, code, copy_tree, repo, run_env, text,
+};
 use serde_json::Value;
 
 /// How a pipeline file spells one brickci step.
@@ -378,11 +380,6 @@ fn s1_github_mlops_workflows() {
         .collect();
     assert!(workflow.contains("run-name:") && workflow.contains("inputs.brickci_correlation_id"));
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
     let data: github_standin::Shared = Default::default();
     {
         let mut d = data.lock().unwrap();
@@ -394,19 +391,10 @@ fn s1_github_mlops_workflows() {
         });
         d.actions.tokens.push(TOKEN.into());
     }
-    let app = github_standin::router(data.clone(), "/api/v3");
-    let addr = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        addr
-    });
+    let server = github_standin::start(data.clone(), "/api/v3");
     let bin_dir = tempfile::tempdir().unwrap();
     let env = vec![
-        (
-            "BUNDLE_VAR_github_api_url".to_string(),
-            format!("http://{addr}/api/v3"),
-        ),
+        ("BUNDLE_VAR_github_api_url".to_string(), server.url.clone()),
         (
             "BRICKCI_CALLBACK_BINARY".to_string(),
             callback_binary(bin_dir.path()).display().to_string(),
@@ -470,20 +458,6 @@ fn s1_github_mlops_workflows() {
             .is_some_and(|r| r.parse::<i64>().is_ok()),
         "{inputs}"
     );
-}
-
-/// The debug binary without debug info, for deploys of bundles with callbacks: it stays
-/// under the emulator's request size limit.
-fn callback_binary(dir: &Path) -> std::path::PathBuf {
-    let out = dir.join("brickci");
-    let ok = std::process::Command::new("strip")
-        .arg("-o")
-        .arg(&out)
-        .arg(common::bin())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "strip (binutils) is needed");
-    out
 }
 
 #[test]

@@ -209,14 +209,7 @@ pub async fn import(AxState(state): AxState<Shared>, request: Request) -> Respon
     };
     let mut s = lock(&state);
     let now = s.clock.now_ms();
-    let Some(dir) = parent(&path) else {
-        return invalid_parameter("Cannot import to the root");
-    };
-    match s.tree.get(dir) {
-        Some(o) if o.kind == Kind::Directory => {}
-        Some(_) => return invalid_parameter(format!("Parent path {dir} is not a directory")),
-        None => return not_found(format!("The parent folder ({dir}) does not exist.")),
-    }
+    or_respond!(parent_folder(&s, &path));
     let id = match s.tree.get(&path) {
         Some(existing) if existing.kind == Kind::Directory => {
             return api_error(
@@ -235,18 +228,39 @@ pub async fn import(AxState(state): AxState<Shared>, request: Request) -> Respon
         Some(existing) => existing.id,
         None => s.next_id(),
     };
+    put(&mut s, path, kind, id, req.content, now);
+    Json(json!({})).into_response()
+}
+
+/// An import's destination must sit in an existing folder.
+fn parent_folder(s: &super::state::State, path: &str) -> Result<(), Response> {
+    let Some(dir) = parent(path) else {
+        return Err(invalid_parameter("Cannot import to the root"));
+    };
+    match s.tree.get(dir) {
+        Some(o) if o.kind == Kind::Directory => Ok(()),
+        Some(_) => Err(invalid_parameter(format!(
+            "Parent path {dir} is not a directory"
+        ))),
+        None => Err(not_found(format!(
+            "The parent folder ({dir}) does not exist."
+        ))),
+    }
+}
+
+/// Writes an object, keeping its creation time when it replaces one.
+fn put(s: &mut super::state::State, path: String, kind: Kind, id: i64, content: Vec<u8>, now: u64) {
     let created = s.tree.get(&path).map(|o| o.created_ms).unwrap_or(now);
     s.tree.objects.insert(
         path,
         Object {
             kind,
             id,
-            content: req.content,
+            content,
             created_ms: created,
             modified_ms: now,
         },
     );
-    Json(json!({})).into_response()
 }
 
 #[derive(Deserialize)]
@@ -267,14 +281,7 @@ pub async fn import_file(
     let overwrite = q.overwrite.as_deref() == Some("true");
     let mut s = lock(&state);
     let now = s.clock.now_ms();
-    let Some(dir) = parent(&path) else {
-        return invalid_parameter("Cannot import to the root");
-    };
-    match s.tree.get(dir) {
-        Some(o) if o.kind == Kind::Directory => {}
-        Some(_) => return invalid_parameter(format!("Parent path {dir} is not a directory")),
-        None => return not_found(format!("The parent folder ({dir}) does not exist.")),
-    }
+    or_respond!(parent_folder(&s, &path));
     let id = match s.tree.get(&path) {
         Some(o) if o.kind != Kind::File => {
             return api_error(400, "", format!("Path ({path}) already exists."));
@@ -289,17 +296,7 @@ pub async fn import_file(
         Some(existing) => existing.id,
         None => s.next_id(),
     };
-    let created = s.tree.get(&path).map(|o| o.created_ms).unwrap_or(now);
-    s.tree.objects.insert(
-        path,
-        Object {
-            kind: Kind::File,
-            id,
-            content: body.to_vec(),
-            created_ms: created,
-            modified_ms: now,
-        },
-    );
+    put(&mut s, path, Kind::File, id, body.to_vec(), now);
     Json(json!({})).into_response()
 }
 

@@ -252,3 +252,17 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The binary without its debug info, for deploys of bundles with callbacks (what deploy
+/// uploads stays under the emulator's request size limit) and for the launcher's tests.
+pub fn callback_binary(dir: &Path) -> PathBuf {
+    let out = dir.join("brickci");
+    let ok = Command::new("strip")
+        .arg("-o")
+        .arg(&out)
+        .arg(bin())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "strip (binutils) is needed to make the callback binary");
+    out
+}

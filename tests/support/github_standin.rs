@@ -285,6 +285,35 @@ async fn unexpected(
         .into_response()
 }
 
+/// The stand-in serving on 127.0.0.1 from a runtime of its own, kept alive with it.
+#[allow(dead_code)] // not every test file starts it this way
+pub struct Running {
+    /// Base URL, prefix included.
+    pub url: String,
+    _rt: tokio::runtime::Runtime,
+}
+
+/// Serves `router(state, prefix)` on a free local port.
+#[allow(dead_code)]
+pub fn start(state: Shared, prefix: &str) -> Running {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let app = router(state, prefix);
+    let addr = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        addr
+    });
+    Running {
+        url: format!("http://{addr}{prefix}"),
+        _rt: rt,
+    }
+}
+
 /// The router under a path prefix ("" for api.github.com, "/api/v3" for GHES).
 pub fn router(state: Shared, prefix: &str) -> Router {
     let api = Router::new()
