@@ -118,6 +118,14 @@ pub fn start_due(shared: &Shared) {
         let due: Vec<(i64, usize)> = s
             .runs
             .values()
+            // Only runs with a callback still to start are scheduled (schedule() is not free).
+            .filter(|run| {
+                run.tasks.iter().any(|t| {
+                    t.process
+                        .as_ref()
+                        .is_some_and(|p| p.state == State::Waiting)
+                })
+            })
             .flat_map(|run| {
                 let schedule = run.schedule();
                 run.tasks
