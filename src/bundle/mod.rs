@@ -20,6 +20,7 @@ mod python;
 mod resources;
 mod settings_checks;
 mod state;
+mod sync_root;
 mod target;
 mod unsupported;
 mod validate_json;

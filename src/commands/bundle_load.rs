@@ -59,8 +59,8 @@ pub async fn load(
             if let (Some(host), target) = p.literal_host() {
                 same_host(host, target, client)?;
             }
-            let (root, include, exclude) = p.sync_globs();
-            crate::deploy::sync::synced(root, &include, &exclude).map_err(Error::bad_input)?;
+            let (root, paths, include, exclude) = p.sync_globs();
+            crate::deploy::sync::synced(root, paths, &include, &exclude).map_err(Error::bad_input)?;
         }
     }
     let me = identity(client).await?;
