@@ -72,8 +72,15 @@ pub fn rewrite(bundle: &Path, root: &Path, paths: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The CLI refuses a sync root outside the Git repository holding the bundle.
+/// The CLI refuses a sync root outside the Git repository holding the bundle. brickci also
+/// refuses the filesystem root (a deploy would walk and upload the whole machine).
 pub fn check_in_repo(bundle: &Path, root: &Path) -> Result<(), String> {
+    if root.parent().is_none() {
+        return Err(format!(
+            "the sync root (the common parent of the bundle and its sync paths) is {:?}: keep sync paths inside the project",
+            root.display().to_string()
+        ));
+    }
     match super::git::repo_root(bundle) {
         Some(repo) if !root.starts_with(&repo) => Err(format!(
             "path {:?} is not within repository root {:?}",
@@ -113,5 +120,12 @@ mod tests {
         assert_eq!(rewrite(b, r, &["../common".into(), ".".into()]), ["common", "bundle"]);
         assert_eq!(relative(b, Path::new("/r/include.yml")), "../include.yml");
         assert_eq!(relative(b, b), ".");
+    }
+
+    #[test]
+    fn the_filesystem_root_is_never_the_sync_root() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(check_in_repo(dir.path(), Path::new("/")).is_err());
+        assert!(check_in_repo(dir.path(), dir.path()).is_ok());
     }
 }
