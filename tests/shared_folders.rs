@@ -44,7 +44,10 @@ fn validate_shows_the_sync_root_relative_paths_and_translated_notebooks() {
     let env = run_env(&emu);
     let dir = shared_repo();
     let doc = validate_json(&as_refs(&env), &dir.path().join("repo/bundle"));
-    assert_eq!(doc["sync"]["paths"], serde_json::json!(["common", "bundle"]));
+    assert_eq!(
+        doc["sync"]["paths"],
+        serde_json::json!(["common", "bundle"])
+    );
     let files = doc["workspace"]["file_path"].as_str().unwrap().to_string();
     assert!(files.ends_with("/files"), "{files}");
     let notebook = |key: &str| {
@@ -90,7 +93,10 @@ fn deploy_uploads_under_the_sync_root_and_a_second_deploy_writes_nothing() {
         );
     }
     // Outside every sync path, though under the sync root: not uploaded.
-    assert_eq!(object_type(&emu, &format!("{files}/other/not_synced.py")), None);
+    assert_eq!(
+        object_type(&emu, &format!("{files}/other/not_synced.py")),
+        None
+    );
     assert!(
         !bundle.parent().unwrap().join(".databricks").exists(),
         "local state belongs in the bundle's folder"
@@ -109,7 +115,11 @@ fn a_sync_root_outside_the_git_repository_is_refused() {
     let dir = shared_repo();
     // The repository is repo/bundle alone: ../common is outside it.
     std::fs::create_dir(dir.path().join("repo/bundle/.git")).unwrap();
-    std::fs::write(dir.path().join("repo/bundle/.git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    std::fs::write(
+        dir.path().join("repo/bundle/.git/HEAD"),
+        "ref: refs/heads/main\n",
+    )
+    .unwrap();
     let bundle = dir.path().join("repo/bundle");
     for command in [&["validate"][..], &["deploy", "--auto-approve"]] {
         let out = brickci(command, &as_refs(&env), &bundle);

@@ -78,7 +78,11 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     let (paths, paths_loc) = sync_paths(&first);
     let base = sync_root::infer(dir, &paths);
     if let Err(why) = sync_root::check_in_repo(dir, &base) {
-        diags.push(&paths_loc.unwrap_or_else(|| first.loc.clone()), "sync.paths", why);
+        diags.push(
+            &paths_loc.unwrap_or_else(|| first.loc.clone()),
+            "sync.paths",
+            why,
+        );
         return Err(diags);
     }
     let roots = Roots::new(&sync_root::include_boundary(dir, &base));
@@ -159,9 +163,7 @@ fn read(roots: &Roots, base: &Path, rel: &Path) -> Result<Node, Diagnostics> {
         d
     };
     let full = sync_root::normalize(&base.join(rel)).unwrap_or_else(|| base.join(rel));
-    let bytes = roots
-        .read(&full)
-        .map_err(|e| fail(e.to_string()))?;
+    let bytes = roots.read(&full).map_err(|e| fail(e.to_string()))?;
     let text = String::from_utf8(bytes).map_err(|_| fail("cannot read: not UTF-8 text".into()))?;
     let node = parse(rel, &text).map_err(|e| {
         let mut d = Diagnostics::default();

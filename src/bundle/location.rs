@@ -52,9 +52,7 @@ fn read(roots: &super::local_file::Roots, file: &Path) -> Result<Value, BundleEr
         file: file.into(),
         message,
     };
-    let bytes = roots
-        .read(file)
-        .map_err(|e| syntax(e.to_string()))?;
+    let bytes = roots.read(file).map_err(|e| syntax(e.to_string()))?;
     let text = String::from_utf8(bytes).map_err(|_| syntax("not UTF-8 text".into()))?;
     serde_saphyr::from_str(&text).map_err(|e| BundleError::Syntax {
         file: file.into(),
@@ -80,11 +78,15 @@ pub fn locate(
     // Includes may reach as far as `load` allows them (a shared folder beside the bundle).
     let sync_paths: Vec<String> = root["sync"]["paths"]
         .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     let sync_root = super::sync_root::infer(dir, &sync_paths);
-    let roots =
-        super::local_file::Roots::new(&super::sync_root::include_boundary(dir, &sync_root));
+    let roots = super::local_file::Roots::new(&super::sync_root::include_boundary(dir, &sync_root));
     // Included files may hold targets and variables; merge their top-level maps in.
     for pattern in root["include"]
         .as_array()

@@ -181,7 +181,8 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     }
     super::merge::merge_pipeline_clusters(&mut tree, &mut diags);
     super::settings_checks::check(&tree, &mut diags);
-    let overrides = super::variables::overrides_file(&loaded.bundle_dir, &selected.name, &mut diags);
+    let overrides =
+        super::variables::overrides_file(&loaded.bundle_dir, &selected.name, &mut diags);
     let variables = collect(
         &tree,
         &selected.variables,
@@ -218,7 +219,13 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     // The bundle's Python resources, with every other static problem when what they get is
     // known before any request (the same run serves the later passes).
     if let Some(py) = &python {
-        super::python::run_early(py, &tree, &loaded.bundle_dir, !lookups.is_empty(), &mut diags);
+        super::python::run_early(
+            py,
+            &tree,
+            &loaded.bundle_dir,
+            !lookups.is_empty(),
+            &mut diags,
+        );
         diags.check()?;
     }
     Ok(Prepared {

@@ -107,17 +107,29 @@ mod tests {
     fn root_is_the_common_parent_of_the_bundle_and_its_sync_paths() {
         let b = Path::new("/r/bundle");
         assert_eq!(infer(b, &[]), PathBuf::from("/r/bundle"));
-        assert_eq!(infer(b, &[".".into(), "src".into()]), PathBuf::from("/r/bundle"));
-        assert_eq!(infer(b, &["../common".into(), ".".into()]), PathBuf::from("/r"));
+        assert_eq!(
+            infer(b, &[".".into(), "src".into()]),
+            PathBuf::from("/r/bundle")
+        );
+        assert_eq!(
+            infer(b, &["../common".into(), ".".into()]),
+            PathBuf::from("/r")
+        );
         assert_eq!(infer(b, &["../../x/y".into()]), PathBuf::from("/"));
-        assert_eq!(infer(b, &["../../../../x".into()]), PathBuf::from("/r/bundle"));
+        assert_eq!(
+            infer(b, &["../../../../x".into()]),
+            PathBuf::from("/r/bundle")
+        );
     }
 
     #[test]
     fn paths_are_rewritten_relative_to_the_root() {
         let b = Path::new("/r/bundle");
         let r = Path::new("/r");
-        assert_eq!(rewrite(b, r, &["../common".into(), ".".into()]), ["common", "bundle"]);
+        assert_eq!(
+            rewrite(b, r, &["../common".into(), ".".into()]),
+            ["common", "bundle"]
+        );
         assert_eq!(relative(b, Path::new("/r/include.yml")), "../include.yml");
         assert_eq!(relative(b, b), ".");
     }

@@ -60,7 +60,8 @@ pub async fn load(
                 same_host(host, target, client)?;
             }
             let (root, paths, include, exclude) = p.sync_globs();
-            crate::deploy::sync::synced(root, paths, &include, &exclude).map_err(Error::bad_input)?;
+            crate::deploy::sync::synced(root, paths, &include, &exclude)
+                .map_err(Error::bad_input)?;
         }
     }
     let me = identity(client).await?;
