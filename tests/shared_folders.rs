@@ -167,3 +167,39 @@ fn a_notebook_path_climbing_out_of_the_sync_root_is_refused() {
     assert!(text(&out).contains("../../outside.py"), "{}", text(&out));
     assert!(writes(&emu).is_empty(), "{:?}", writes(&emu));
 }
+
+#[test]
+fn sync_paths_from_an_included_file_are_relative_to_that_file() {
+    let emu = TestEmulator::fast();
+    let env = run_env(&emu);
+    let dir = shared_repo();
+    let bundle = dir.path().join("repo/bundle");
+    let yml = bundle.join("databricks.yml");
+    let text_before = std::fs::read_to_string(&yml).unwrap();
+    let moved = text_before
+        .replace("sync:\n  paths:\n    - ../common\n    - .\n", "")
+        .replace(
+            "  - ../common/targets.yml\n",
+            "  - ../common/targets.yml\n  - conf/*.yml\n",
+        );
+    assert_ne!(moved, text_before);
+    std::fs::write(&yml, moved).unwrap();
+    std::fs::create_dir(bundle.join("conf")).unwrap();
+    std::fs::write(
+        bundle.join("conf/sync.yml"),
+        "sync:\n  paths:\n    - ../../common\n    - ..\n",
+    )
+    .unwrap();
+    let doc = validate_json(&as_refs(&env), &bundle);
+    assert_eq!(
+        doc["sync"]["paths"],
+        serde_json::json!(["common", "bundle"])
+    );
+    let files = doc["workspace"]["file_path"].as_str().unwrap();
+    let tasks = doc["resources"]["jobs"]["etl"]["tasks"].as_array().unwrap();
+    let shared = tasks.iter().find(|t| t["task_key"] == "shared").unwrap();
+    assert_eq!(
+        shared["notebook_task"]["notebook_path"],
+        Value::String(format!("{files}/common/notebooks/etl"))
+    );
+}

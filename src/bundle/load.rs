@@ -73,28 +73,66 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
         return Err(diags);
     };
     let name = file.file_name().map(PathBuf::from).unwrap_or_default();
-    // The sync root comes from the root file's `sync.paths` (relative to the bundle).
+    // The sync root depends on `sync.paths`, which included files may set too: read from
+    // the bundle's folder, then again from the wider root they name until it holds still
+    // (each pass moves up, so this ends).
+    // The root file's own paths first: their refusal names the cause before any include
+    // (which may need the wider root) is tried.
     let first = diags.absorb(read(&Roots::new(dir), dir, &name))?;
-    let (paths, paths_loc) = sync_paths(&first);
-    let base = sync_root::infer(dir, &paths);
+    let (paths, at) = sync_paths(&first, dir, dir);
+    let mut base = sync_root::infer(dir, &paths);
     if let Err(why) = sync_root::check_in_repo(dir, &base) {
-        diags.push(
-            &paths_loc.unwrap_or_else(|| first.loc.clone()),
-            "sync.paths",
-            why,
-        );
+        diags.push(&at.unwrap_or_else(|| first.loc.clone()), "sync.paths", why);
         return Err(diags);
     }
-    let roots = Roots::new(&sync_root::include_boundary(dir, &base));
-    let name = PathBuf::from(sync_root::relative(&base, &dir.join(&name)));
-    let mut tree = diags.absorb(read(&roots, &base, &name))?;
+    loop {
+        // Each pass starts afresh: an earlier pass's warnings would repeat.
+        let (mut tree, diags) = load_at(dir, &base, &name, Diagnostics::default())?;
+        let (paths, at) = sync_paths(&tree, &base, dir);
+        let wider = sync_root::infer(dir, &paths);
+        if wider != base {
+            let mut diags = diags;
+            if let Err(why) = sync_root::check_in_repo(dir, &wider) {
+                diags.push(&at.unwrap_or_else(|| tree.loc.clone()), "sync.paths", why);
+                return Err(diags);
+            }
+            base = wider;
+            continue;
+        }
+        let sync_paths = if paths.is_empty() {
+            vec![sync_root::relative(&base, dir)]
+        } else {
+            sync_root::rewrite(dir, &base, &paths)
+        };
+        rewrite_in_tree(&mut tree, &sync_paths);
+        return Ok(Loaded {
+            root: base,
+            bundle_dir: dir.to_path_buf(),
+            sync_paths,
+            tree,
+            warnings: diags,
+        });
+    }
+}
+
+/// The root file `name` (in the bundle's folder `dir`) and its includes merged, every
+/// place relative to the sync root `base`.
+fn load_at(
+    dir: &Path,
+    base: &Path,
+    name: &Path,
+    mut diags: Diagnostics,
+) -> Result<(Node, Diagnostics), Diagnostics> {
+    let roots = Roots::new(&sync_root::include_boundary(dir, base));
+    let name = PathBuf::from(sync_root::relative(base, &dir.join(name)));
+    let mut tree = diags.absorb(read(&roots, base, &name))?;
     check_top_level(&mut tree, false, &mut diags);
     let includes = tree.remove("include");
-    for rel in include_files(dir, &base, &roots, includes.as_ref(), &mut diags) {
+    for rel in include_files(dir, base, &roots, includes.as_ref(), &mut diags) {
         if rel == name {
             continue;
         }
-        let mut doc = match read(&roots, &base, &rel) {
+        let mut doc = match read(&roots, base, &rel) {
             Ok(d) => d,
             Err(e) => {
                 diags.0.extend(e.0);
@@ -106,32 +144,22 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
         merge(&mut tree, doc, "", &mut diags);
     }
     diags.check()?;
-    let sync_paths = if paths.is_empty() {
-        vec![sync_root::relative(&base, dir)]
-    } else {
-        sync_root::rewrite(dir, &base, &paths)
-    };
-    if !paths.is_empty() {
-        rewrite_in_tree(&mut tree, &sync_paths);
-    }
-    Ok(Loaded {
-        root: base,
-        bundle_dir: dir.to_path_buf(),
-        sync_paths,
-        tree,
-        warnings: diags,
-    })
+    Ok((tree, diags))
 }
 
-/// The root file's `sync.paths` strings and where they are written.
-fn sync_paths(doc: &Node) -> (Vec<String>, Option<super::yaml::Loc>) {
-    let Some(n) = doc.get("sync").and_then(|s| s.get("paths")) else {
+/// The merged `sync.paths`, each made relative to the bundle's folder `dir` from the file
+/// that wrote it (places are relative to `base`), and where the list is written.
+fn sync_paths(tree: &Node, base: &Path, dir: &Path) -> (Vec<String>, Option<super::yaml::Loc>) {
+    let Some(n) = tree.get("sync").and_then(|s| s.get("paths")) else {
         return (Vec::new(), None);
     };
     let items = n.items().unwrap_or_default();
     let paths = items
         .iter()
-        .filter_map(|i| i.as_str().map(str::to_string))
+        .filter_map(|i| {
+            let full = sync_root::normalize(&base.join(i.loc.dir()).join(i.as_str()?))?;
+            Some(sync_root::relative(dir, &full))
+        })
         .collect();
     (paths, Some(n.loc.clone()))
 }
