@@ -203,3 +203,35 @@ fn sync_paths_from_an_included_file_are_relative_to_that_file() {
         Value::String(format!("{files}/common/notebooks/etl"))
     );
 }
+
+#[test]
+fn warnings_are_annotated_at_their_files_from_the_checkout_root() {
+    let emu = TestEmulator::fast();
+    let dir = shared_repo();
+    let checkout = dir.path().join("repo");
+    let yml = checkout.join("bundle/databricks.yml");
+    let with_key = std::fs::read_to_string(&yml).unwrap() + "odd_key: 1\n";
+    std::fs::write(&yml, with_key).unwrap();
+    let shared = checkout.join("common/targets.yml");
+    let with_key = std::fs::read_to_string(&shared).unwrap() + "shared_odd: 1\n";
+    std::fs::write(&shared, with_key).unwrap();
+    let ws = checkout.to_string_lossy().into_owned();
+    let mut env = run_env(&emu);
+    env.push(("GITHUB_ACTIONS".into(), "true".into()));
+    env.push(("GITHUB_WORKSPACE".into(), ws));
+    let out = brickci(
+        &["validate", "--bundle-dir", "bundle"],
+        &as_refs(&env),
+        &checkout,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        err.contains("::warning file=bundle/databricks.yml,line="),
+        "{err}"
+    );
+    assert!(
+        err.contains("::warning file=common/targets.yml,line="),
+        "{err}"
+    );
+}

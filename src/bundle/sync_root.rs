@@ -72,6 +72,30 @@ pub fn rewrite(bundle: &Path, root: &Path, paths: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// `p` with `x/..` folded away, keeping leading `..` (for paths shown relative to a folder).
+pub fn fold(p: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out.iter().map(|c| c.as_os_str()).collect()
+}
+
+/// The folder the places in a loaded bundle's diagnostics are relative to (its sync root),
+/// spelled from `bundle_dir` as given (`bundle/..` becomes `.`): for annotations.
+pub fn places_dir(bundle_dir: &Path) -> PathBuf {
+    match super::load::load(bundle_dir) {
+        Ok(l) => fold(&bundle_dir.join(relative(&l.bundle_dir, &l.root))),
+        Err(_) => bundle_dir.to_path_buf(),
+    }
+}
+
 /// The CLI refuses a sync root outside the Git repository holding the bundle. brickci also
 /// refuses the filesystem root (a deploy would walk and upload the whole machine).
 pub fn check_in_repo(bundle: &Path, root: &Path) -> Result<(), String> {
@@ -132,6 +156,14 @@ mod tests {
         );
         assert_eq!(relative(b, Path::new("/r/include.yml")), "../include.yml");
         assert_eq!(relative(b, b), ".");
+    }
+
+    #[test]
+    fn fold_keeps_leading_parents() {
+        assert_eq!(fold(Path::new("a/b/../c")), PathBuf::from("a/c"));
+        assert_eq!(fold(Path::new("bundle/../x.yml")), PathBuf::from("x.yml"));
+        assert_eq!(fold(Path::new("./../x.yml")), PathBuf::from("../x.yml"));
+        assert_eq!(fold(Path::new("/r/b/..")), PathBuf::from("/r"));
     }
 
     #[test]
