@@ -235,3 +235,23 @@ fn warnings_are_annotated_at_their_files_from_the_checkout_root() {
         "{err}"
     );
 }
+
+#[test]
+fn python_resources_with_a_wider_sync_root_are_refused_by_name() {
+    let emu = TestEmulator::fast();
+    let env = run_env(&emu);
+    let dir = shared_repo();
+    let bundle = dir.path().join("repo/bundle");
+    let yml = bundle.join("databricks.yml");
+    let with_python = std::fs::read_to_string(&yml).unwrap()
+        + "python:\n  resources:\n    - 'resources:load_resources'\n";
+    std::fs::write(&yml, with_python).unwrap();
+    let out = brickci(&["validate"], &as_refs(&env), &bundle);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        text(&out).contains("sync.paths reach outside its folder are not supported yet"),
+        "{}",
+        text(&out)
+    );
+    assert!(writes(&emu).is_empty(), "{:?}", writes(&emu));
+}

@@ -195,6 +195,18 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     super::cli_warnings::merged(&tree, &mut diags);
     super::unsupported::kinds(&tree, &mut diags);
     let python = super::python::check(&tree, &loaded.bundle_dir, opts.env, &mut diags);
+    // Python's paths are relative to the bundle's folder, its places to that folder too:
+    // not yet translated through a wider sync root.
+    if let Some(py) = &python
+        && loaded.root != loaded.bundle_dir
+    {
+        let (loc, section) = py.place();
+        diags.push(
+            loc,
+            section,
+            "Python resources in a bundle whose sync.paths reach outside its folder are not supported yet",
+        );
+    }
     // What is wrong as written, so it is reported with the rest, before any request: local
     // files that must never be read and what the Jobs and Permissions APIs would refuse.
     paths::refusals(&tree, &loaded.root, &mut diags);
