@@ -13,7 +13,7 @@ pub struct GitInfo {
 }
 
 /// The folder holding `.git` (a directory, or a file pointing to one for worktrees).
-fn repo_root(start: &Path) -> Option<PathBuf> {
+pub fn repo_root(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
         .find(|d| d.join(".git").exists())

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::error::Diagnostics;
 use super::local_file::{Refused, Roots};
 use super::merge::merge;
+use super::sync_root;
 use super::yaml::{Kind, Node, parse};
 
 /// The root file's accepted names, in the order the Databricks CLI looks for them.
@@ -41,8 +42,13 @@ const TOP_LEVEL: &[&str] = &[
 
 /// The merged configuration and where it came from.
 pub struct Loaded {
-    /// The bundle's folder; every path in `Loc`s is relative to it.
+    /// The sync root (the bundle's folder unless `sync.paths` reach outside it); every path
+    /// in `Loc`s is relative to it.
     pub root: PathBuf,
+    /// The bundle's folder (holding `databricks.yml` and `.databricks/`).
+    pub bundle_dir: PathBuf,
+    /// `sync.paths` relative to the sync root (`["."]` when unset and the roots agree).
+    pub sync_paths: Vec<String>,
     pub tree: Node,
     /// What the files hold that the format does not know (ignored).
     pub warnings: Diagnostics,
@@ -67,14 +73,66 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
         return Err(diags);
     };
     let name = file.file_name().map(PathBuf::from).unwrap_or_default();
-    let mut tree = diags.absorb(read(dir, &name))?;
+    // The sync root depends on `sync.paths`, which included files may set too: read from
+    // the bundle's folder, then again from the wider root they name until it holds still
+    // (each pass moves up, so this ends).
+    // The root file's own paths first: their refusal names the cause before any include
+    // (which may need the wider root) is tried.
+    let first = diags.absorb(read(&Roots::new(dir), dir, &name))?;
+    let (paths, at) = sync_paths(&first, dir, dir);
+    let mut base = sync_root::infer(dir, &paths);
+    if let Err(why) = sync_root::check_in_repo(dir, &base) {
+        diags.push(&at.unwrap_or_else(|| first.loc.clone()), "sync.paths", why);
+        return Err(diags);
+    }
+    loop {
+        // Each pass starts afresh: an earlier pass's warnings would repeat.
+        let (mut tree, diags) = load_at(dir, &base, &name, Diagnostics::default())?;
+        let (paths, at) = sync_paths(&tree, &base, dir);
+        let wider = sync_root::infer(dir, &paths);
+        if wider != base {
+            let mut diags = diags;
+            if let Err(why) = sync_root::check_in_repo(dir, &wider) {
+                diags.push(&at.unwrap_or_else(|| tree.loc.clone()), "sync.paths", why);
+                return Err(diags);
+            }
+            base = wider;
+            continue;
+        }
+        let sync_paths = if paths.is_empty() {
+            vec![sync_root::relative(&base, dir)]
+        } else {
+            sync_root::rewrite(dir, &base, &paths)
+        };
+        rewrite_in_tree(&mut tree, &sync_paths);
+        return Ok(Loaded {
+            root: base,
+            bundle_dir: dir.to_path_buf(),
+            sync_paths,
+            tree,
+            warnings: diags,
+        });
+    }
+}
+
+/// The root file `name` (in the bundle's folder `dir`) and its includes merged, every
+/// place relative to the sync root `base`.
+fn load_at(
+    dir: &Path,
+    base: &Path,
+    name: &Path,
+    mut diags: Diagnostics,
+) -> Result<(Node, Diagnostics), Diagnostics> {
+    let roots = Roots::new(&sync_root::include_boundary(dir, base));
+    let name = PathBuf::from(sync_root::relative(base, &dir.join(name)));
+    let mut tree = diags.absorb(read(&roots, base, &name))?;
     check_top_level(&mut tree, false, &mut diags);
     let includes = tree.remove("include");
-    for rel in include_files(dir, includes.as_ref(), &mut diags) {
+    for rel in include_files(dir, base, &roots, includes.as_ref(), &mut diags) {
         if rel == name {
             continue;
         }
-        let mut doc = match read(dir, &rel) {
+        let mut doc = match read(&roots, base, &rel) {
             Ok(d) => d,
             Err(e) => {
                 diags.0.extend(e.0);
@@ -86,14 +144,43 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
         merge(&mut tree, doc, "", &mut diags);
     }
     diags.check()?;
-    Ok(Loaded {
-        root: dir.to_path_buf(),
-        tree,
-        warnings: diags,
-    })
+    Ok((tree, diags))
 }
 
-fn read(dir: &Path, rel: &Path) -> Result<Node, Diagnostics> {
+/// The merged `sync.paths`, each made relative to the bundle's folder `dir` from the file
+/// that wrote it (places are relative to `base`), and where the list is written.
+fn sync_paths(tree: &Node, base: &Path, dir: &Path) -> (Vec<String>, Option<super::yaml::Loc>) {
+    let Some(n) = tree.get("sync").and_then(|s| s.get("paths")) else {
+        return (Vec::new(), None);
+    };
+    let items = n.items().unwrap_or_default();
+    let paths = items
+        .iter()
+        .filter_map(|i| {
+            let full = sync_root::normalize(&base.join(i.loc.dir()).join(i.as_str()?))?;
+            Some(sync_root::relative(dir, &full))
+        })
+        .collect();
+    (paths, Some(n.loc.clone()))
+}
+
+/// `sync.paths` as the CLI shows them after its rewrite: relative to the sync root.
+fn rewrite_in_tree(tree: &mut Node, rewritten: &[String]) {
+    let Some(Kind::Seq(items)) = tree
+        .get_mut("sync")
+        .and_then(|s| s.get_mut("paths"))
+        .map(|n| &mut n.kind)
+    else {
+        return;
+    };
+    let strings = items.iter_mut().filter(|i| i.as_str().is_some());
+    for (item, new) in strings.zip(rewritten) {
+        item.kind = Kind::Str(new.clone());
+    }
+}
+
+/// The file at `rel` (relative to `base`, may start with `..`), opened within `roots`.
+fn read(roots: &Roots, base: &Path, rel: &Path) -> Result<Node, Diagnostics> {
     let fail = |why: String| {
         let mut d = Diagnostics::default();
         d.push(
@@ -103,9 +190,8 @@ fn read(dir: &Path, rel: &Path) -> Result<Node, Diagnostics> {
         );
         d
     };
-    let bytes = Roots::new(dir)
-        .read(&dir.join(rel))
-        .map_err(|e| fail(e.to_string()))?;
+    let full = sync_root::normalize(&base.join(rel)).unwrap_or_else(|| base.join(rel));
+    let bytes = roots.read(&full).map_err(|e| fail(e.to_string()))?;
     let text = String::from_utf8(bytes).map_err(|_| fail("cannot read: not UTF-8 text".into()))?;
     let node = parse(rel, &text).map_err(|e| {
         let mut d = Diagnostics::default();
@@ -120,8 +206,15 @@ fn read(dir: &Path, rel: &Path) -> Result<Node, Diagnostics> {
     Ok(node)
 }
 
-/// The files the include globs match, relative to `dir`, sorted, each once.
-fn include_files(dir: &Path, includes: Option<&Node>, diags: &mut Diagnostics) -> Vec<PathBuf> {
+/// The files the include globs (relative to the bundle folder `dir`) match, relative to the
+/// sync root `base`, sorted, each once; each must resolve within `roots`.
+fn include_files(
+    dir: &Path,
+    base: &Path,
+    roots: &Roots,
+    includes: Option<&Node>,
+    diags: &mut Diagnostics,
+) -> Vec<PathBuf> {
     let Some(includes) = includes else {
         return Vec::new();
     };
@@ -136,12 +229,18 @@ fn include_files(dir: &Path, includes: Option<&Node>, diags: &mut Diagnostics) -
             diags.push(&item.loc, key, "must be a string");
             continue;
         };
-        if Path::new(pattern).is_absolute() || pattern.split('/').any(|p| p == "..") {
-            diags.push(&item.loc, key, "must stay inside the bundle's folder");
+        // `..` may reach a shared folder (the CLI allows it), never above the repository.
+        let Some(full) = sync_root::normalize(&dir.join(pattern.replace("**", "*")))
+            .filter(|f| !Path::new(pattern).is_absolute() && roots.contains(f))
+        else {
+            diags.push(
+                &item.loc,
+                key,
+                "must stay inside the bundle's repository (or the folder above the bundle)",
+            );
             continue;
-        }
+        };
         // Go's filepath.Glob, which the CLI uses, has no `**`: it is `*`, one path segment.
-        let full = dir.join(pattern.replace("**", "*"));
         let matches = match glob::glob(&full.to_string_lossy()) {
             Ok(m) => m,
             Err(e) => {
@@ -151,16 +250,15 @@ fn include_files(dir: &Path, includes: Option<&Node>, diags: &mut Diagnostics) -
         };
         // Every match is resolved: one leading out of the bundle or onto a special file is
         // refused here, with the `include` entry that matched it.
-        let roots = Roots::new(dir);
         let mut found: Vec<PathBuf> = Vec::new();
         for p in matches.filter_map(Result::ok) {
             match roots.file(&p) {
-                Ok(_) => found.extend(p.strip_prefix(dir).ok().map(Path::to_path_buf)),
+                Ok(_) => found.push(PathBuf::from(sync_root::relative(base, &p))),
                 Err(Refused::Special { what: "folder", .. }) => {}
                 Err(e) => diags.push(&item.loc, &key, e.to_string()),
             }
         }
-        if found.is_empty() && !pattern.contains(['*', '?', '[']) && !dir.join(pattern).exists() {
+        if found.is_empty() && !pattern.contains(['*', '?', '[']) && !full.exists() {
             diags.push(&item.loc, &key, format!("{pattern} does not exist"));
         }
         // Only YAML or JSON configuration may be included (the CLI's rule).

@@ -93,6 +93,12 @@ impl Roots {
             .unwrap_or_else(|_| path.to_path_buf())
     }
 
+    /// True when `path` (absolute, normalized) is lexically under a root; symlinks are
+    /// checked when the file is opened.
+    pub fn contains(&self, path: &Path) -> bool {
+        self.0.iter().any(|r| path.starts_with(r))
+    }
+
     fn primary(&self) -> &Path {
         &self.0[0]
     }

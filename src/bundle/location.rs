@@ -47,14 +47,12 @@ impl Location {
     }
 }
 
-fn read(dir: &Path, file: &Path) -> Result<Value, BundleError> {
+fn read(roots: &super::local_file::Roots, file: &Path) -> Result<Value, BundleError> {
     let syntax = |message: String| BundleError::Syntax {
         file: file.into(),
         message,
     };
-    let bytes = super::local_file::Roots::new(dir)
-        .read(file)
-        .map_err(|e| syntax(e.to_string()))?;
+    let bytes = roots.read(file).map_err(|e| syntax(e.to_string()))?;
     let text = String::from_utf8(bytes).map_err(|_| syntax("not UTF-8 text".into()))?;
     serde_saphyr::from_str(&text).map_err(|e| BundleError::Syntax {
         file: file.into(),
@@ -74,7 +72,21 @@ pub fn locate(
         .map(|n| dir.join(n))
         .find(|p| p.is_file())
         .ok_or_else(|| BundleError::NotFound(dir.to_path_buf()))?;
-    let mut root = read(dir, &file)?;
+    let dir = &dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let file = dir.join(file.file_name().unwrap_or_default());
+    let mut root = read(&super::local_file::Roots::new(dir), &file)?;
+    // Includes may reach as far as `load` allows them (a shared folder beside the bundle).
+    let sync_paths: Vec<String> = root["sync"]["paths"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let sync_root = super::sync_root::infer(dir, &sync_paths);
+    let roots = super::local_file::Roots::new(&super::sync_root::include_boundary(dir, &sync_root));
     // Included files may hold targets and variables; merge their top-level maps in.
     for pattern in root["include"]
         .as_array()
@@ -83,11 +95,12 @@ pub fn locate(
         .iter()
         .filter_map(Value::as_str)
     {
-        let full = dir.join(pattern);
+        let full = super::sync_root::normalize(&dir.join(pattern))
+            .ok_or_else(|| invalid(&file, "include", format!("{pattern} climbs above /")))?;
         let matches = glob::glob(&full.to_string_lossy())
             .map_err(|e| invalid(&file, "include", e.to_string()))?;
         for inc in matches.filter_map(Result::ok) {
-            merge_top_level(&mut root, &read(dir, &inc)?);
+            merge_top_level(&mut root, &read(&roots, &inc)?);
         }
     }
     let bundle = root["bundle"]["name"]
@@ -219,6 +232,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("databricks.yml"), yaml).unwrap();
         dir
+    }
+
+    #[test]
+    fn targets_from_a_shared_folder_beside_the_bundle() {
+        let dir = tempfile::tempdir().unwrap();
+        let (common, b) = (dir.path().join("common"), dir.path().join("b"));
+        std::fs::create_dir_all(&common).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        std::fs::write(
+            common.join("targets.yml"),
+            "targets:\n  qa:\n    default: true\n",
+        )
+        .unwrap();
+        std::fs::write(
+            b.join("databricks.yml"),
+            "bundle:\n  name: s\nsync:\n  paths: [../common, .]\ninclude:\n  - ../common/*.yml\n",
+        )
+        .unwrap();
+        let env = BTreeMap::new();
+        assert_eq!(locate(&b, None, &[], &env).unwrap().target, "qa");
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod python;
 mod resources;
 mod settings_checks;
 mod state;
+mod sync_root;
 mod target;
 mod unsupported;
 mod validate_json;
@@ -35,6 +36,7 @@ pub use model::{
 };
 pub use resources::KINDS;
 pub use state::deployed_job_ids;
+pub use sync_root::{fold as fold_path, places_dir};
 pub use validate_json::render as validate_json;
 pub use variables::Variable;
 #[cfg(test)]

@@ -75,6 +75,8 @@ pub struct LookupRequest {
 
 pub struct Prepared {
     root: PathBuf,
+    bundle_dir: PathBuf,
+    sync_paths: Vec<String>,
     tree: Node,
     selected: Selected,
     variables: BTreeMap<String, Variable>,
@@ -120,7 +122,13 @@ pub struct Artifact {
 
 #[derive(Debug, Clone)]
 pub struct Bundle {
+    /// The sync root: local paths (`Referenced::local`, synced files) are relative to it and
+    /// upload under `workspace.file_path` by that relative path.
     pub root: PathBuf,
+    /// The bundle's folder (`databricks.yml`, `.databricks/`); the sync root or under it.
+    pub bundle_dir: PathBuf,
+    /// `sync.paths` relative to the sync root: only files under these are uploaded.
+    pub sync_paths: Vec<String>,
     pub name: String,
     pub target: String,
     pub mode: Option<String>,
@@ -155,7 +163,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     let mut diags = loaded.warnings;
     let mut tree = loaded.tree;
     diags.absorb(check_name(&tree))?;
-    add_git(&mut tree, &loaded.root);
+    add_git(&mut tree, &loaded.bundle_dir);
     let selected = diags.absorb(target::select(&mut tree, opts.target))?;
     super::api_rules::normalize(&mut tree, &mut diags);
     if let Some(host) = opts.host {
@@ -173,7 +181,8 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     }
     super::merge::merge_pipeline_clusters(&mut tree, &mut diags);
     super::settings_checks::check(&tree, &mut diags);
-    let overrides = super::variables::overrides_file(&loaded.root, &selected.name, &mut diags);
+    let overrides =
+        super::variables::overrides_file(&loaded.bundle_dir, &selected.name, &mut diags);
     let variables = collect(
         &tree,
         &selected.variables,
@@ -185,7 +194,19 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     unassigned(&variables, &selected.name, &mut diags);
     super::cli_warnings::merged(&tree, &mut diags);
     super::unsupported::kinds(&tree, &mut diags);
-    let python = super::python::check(&tree, &loaded.root, opts.env, &mut diags);
+    let python = super::python::check(&tree, &loaded.bundle_dir, opts.env, &mut diags);
+    // Python's paths are relative to the bundle's folder, its places to that folder too:
+    // not yet translated through a wider sync root.
+    if let Some(py) = &python
+        && loaded.root != loaded.bundle_dir
+    {
+        let (loc, section) = py.place();
+        diags.push(
+            loc,
+            section,
+            "Python resources in a bundle whose sync.paths reach outside its folder are not supported yet",
+        );
+    }
     // What is wrong as written, so it is reported with the rest, before any request: local
     // files that must never be read and what the Jobs and Permissions APIs would refuse.
     paths::refusals(&tree, &loaded.root, &mut diags);
@@ -210,11 +231,19 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     // The bundle's Python resources, with every other static problem when what they get is
     // known before any request (the same run serves the later passes).
     if let Some(py) = &python {
-        super::python::run_early(py, &tree, &loaded.root, !lookups.is_empty(), &mut diags);
+        super::python::run_early(
+            py,
+            &tree,
+            &loaded.bundle_dir,
+            !lookups.is_empty(),
+            &mut diags,
+        );
         diags.check()?;
     }
     Ok(Prepared {
         root: loaded.root,
+        bundle_dir: loaded.bundle_dir,
+        sync_paths: loaded.sync_paths,
         tree,
         selected,
         variables,
@@ -398,11 +427,22 @@ impl Prepared {
         (host, &self.selected.name)
     }
 
-    /// The bundle's folder and its `sync.include` / `sync.exclude` globs as written.
-    pub fn sync_globs(&self) -> (&std::path::Path, Vec<String>, Vec<String>) {
+    /// The sync root, `sync.paths`, and the `sync.include` / `sync.exclude` globs, all
+    /// relative to the sync root.
+    pub fn sync_globs(&self) -> (&std::path::Path, &[String], Vec<String>, Vec<String>) {
         let mut ignored = Diagnostics::default();
         let (include, exclude) = super::resources::sync(&self.tree, &mut ignored);
-        (&self.root, include, exclude)
+        let (include, exclude) = (self.rebase(include), self.rebase(exclude));
+        (&self.root, &self.sync_paths, include, exclude)
+    }
+
+    /// Globs written relative to the bundle's folder, made relative to the sync root.
+    fn rebase(&self, globs: Vec<String>) -> Vec<String> {
+        let prefix = super::sync_root::relative(&self.root, &self.bundle_dir);
+        if prefix == "." {
+            return globs;
+        }
+        globs.into_iter().map(|g| format!("{prefix}/{g}")).collect()
     }
 
     /// Completes loading with the lookups' answers (`variable -> id`, or why not found).
@@ -442,7 +482,7 @@ impl Prepared {
         super::workspace_prefix::drop_doubled_prefixes(&mut self.tree, "", &mut diags);
         // Python's resources join before presets, so they get them as YAML ones do.
         if let Some(py) = &self.python {
-            super::python::run(py, &mut self.tree, &self.root, &mut diags);
+            super::python::run(py, &mut self.tree, &self.bundle_dir, &mut diags);
             diags.check()?;
         }
         super::presets::apply(&mut self.tree, &self.selected, &self.identity, &mut diags);
@@ -471,6 +511,7 @@ impl Prepared {
         let artifacts = resources::artifacts(&tree, &self.root, &mut diags);
         paths::missing_libraries(&referenced, &artifacts, &mut diags);
         let (sync_include, sync_exclude) = resources::sync(&tree, &mut diags);
+        let (sync_include, sync_exclude) = (self.rebase(sync_include), self.rebase(sync_exclude));
         if let Some(p) = find(&tree, "permissions").filter(|p| p.items().is_some()) {
             super::api_rules::permissions("", p, "permissions", &mut diags);
         }
@@ -502,6 +543,8 @@ impl Prepared {
         diags.check()?;
         Ok(Bundle {
             root: self.root,
+            bundle_dir: self.bundle_dir,
+            sync_paths: self.sync_paths,
             name,
             target: self.selected.name,
             mode,

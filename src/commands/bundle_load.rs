@@ -59,8 +59,9 @@ pub async fn load(
             if let (Some(host), target) = p.literal_host() {
                 same_host(host, target, client)?;
             }
-            let (root, include, exclude) = p.sync_globs();
-            crate::deploy::sync::synced(root, &include, &exclude).map_err(Error::bad_input)?;
+            let (root, paths, include, exclude) = p.sync_globs();
+            crate::deploy::sync::synced(root, paths, &include, &exclude)
+                .map_err(Error::bad_input)?;
         }
     }
     let me = identity(client).await?;
@@ -101,6 +102,8 @@ struct Warned<'p> {
     dir: &'p std::path::Path,
     strict: bool,
     shown: HashSet<String>,
+    /// The folder the diagnostics' places are relative to (the sync root), read once.
+    places: std::cell::OnceCell<std::path::PathBuf>,
 }
 
 impl<'p> Warned<'p> {
@@ -110,6 +113,7 @@ impl<'p> Warned<'p> {
             dir: &args.bundle_dir,
             strict: args.strict,
             shown: HashSet::new(),
+            places: std::cell::OnceCell::new(),
         }
     }
 
@@ -144,7 +148,10 @@ impl<'p> Warned<'p> {
         let file = if w.loc.line == 0 {
             None
         } else {
-            let path = self.dir.join(&*w.loc.file);
+            let places = self
+                .places
+                .get_or_init(|| crate::bundle::places_dir(self.dir));
+            let path = crate::bundle::fold_path(&places.join(&*w.loc.file));
             let path = path.strip_prefix(".").unwrap_or(&path);
             Some(path.display().to_string())
         };

@@ -335,10 +335,10 @@ async fn save_state(
         return Ok(());
     };
     let local = bundle
-        .root
+        .bundle_dir
         .join(".databricks")
         .join(format!("brickci-state.{}.json", bundle.target));
-    let kept = std::fs::create_dir_all(local.parent().unwrap_or(&bundle.root))
+    let kept = std::fs::create_dir_all(local.parent().unwrap_or(&bundle.bundle_dir))
         .and_then(|()| std::fs::write(&local, serde_json::to_vec_pretty(st).expect("serialises")));
     let copy = match kept {
         Ok(()) => format!(

@@ -34,7 +34,12 @@ fn globset(patterns: &[String]) -> Result<GlobSet, String> {
 /// The files to upload, sorted by local path.
 pub fn files(bundle: &Bundle) -> Result<Vec<LocalFile>, String> {
     let root = &bundle.root;
-    let mut seen = synced(root, &bundle.sync_include, &bundle.sync_exclude)?;
+    let mut seen = synced(
+        root,
+        &bundle.sync_paths,
+        &bundle.sync_include,
+        &bundle.sync_exclude,
+    )?;
     for r in &bundle.referenced {
         if r.kind != RefKind::Library {
             seen.insert(r.local.clone());
@@ -57,10 +62,12 @@ pub fn files(bundle: &Bundle) -> Result<Vec<LocalFile>, String> {
     Ok(out)
 }
 
-/// The synced files' paths relative to `root`, every one checked: a file the walk would
-/// upload that resolves outside the roots or is not a regular file is an error naming it.
+/// The synced files' paths relative to `root` (the sync root), under one of `paths` (all of
+/// `root` when empty), every one checked: a file the walk would upload that resolves
+/// outside the roots or is not a regular file is an error naming it.
 pub fn synced(
     root: &Path,
+    paths: &[String],
     sync_include: &[String],
     sync_exclude: &[String],
 ) -> Result<std::collections::BTreeSet<String>, String> {
@@ -83,6 +90,7 @@ pub fn synced(
             continue;
         }
         if let Some(rel) = relative(root, entry.path())
+            && under(paths, &rel)
             && !exclude.is_match(&rel)
         {
             take(&roots, entry.path(), rel, &mut seen, &mut refused);
@@ -92,6 +100,7 @@ pub fn synced(
     if !sync_include.is_empty() {
         for entry in walkdir(root) {
             if let Some(rel) = relative(root, &entry)
+                && under(paths, &rel)
                 && include.is_match(&rel)
                 && !exclude.is_match(&rel)
             {
@@ -125,6 +134,14 @@ fn take(
         Err(Refused::Special { what: "folder", .. }) => {}
         Err(e) => refused.push(format!("  {e}")),
     }
+}
+
+/// True when `rel` is in one of the `sync.paths` folders (or is one of those files).
+fn under(paths: &[String], rel: &str) -> bool {
+    paths.is_empty()
+        || paths.iter().any(|p| {
+            p == "." || rel == p || rel.starts_with(&format!("{}/", p.trim_end_matches('/')))
+        })
 }
 
 fn relative(root: &Path, p: &Path) -> Option<String> {

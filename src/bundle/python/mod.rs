@@ -92,6 +92,13 @@ pub fn check(
     }
 }
 
+impl Python {
+    /// Where the `python:` section is written, and its name.
+    pub fn place(&self) -> (&Loc, &'static str) {
+        (&self.settings.loc, self.settings.section)
+    }
+}
+
 /// Runs the bundle's Python code on `tree` (variables filled in, not yet interpolated) and
 /// merges its resources in; errors and Python's own messages go to `diags`.
 pub fn run(py: &Python, tree: &mut Node, root: &Path, diags: &mut Diagnostics) {
