@@ -182,7 +182,7 @@ impl<'a> Resolver<'a> {
             last = range.end;
             match self.lookup(inner, loc, path) {
                 None => out.push_str(&s[range]),
-                Some(n) => match scalar_text(&n) {
+                Some(n) => match n.scalar_text() {
                     Some(t) => out.push_str(&t),
                     None => {
                         self.report(
@@ -318,16 +318,6 @@ fn short(path: &str) -> String {
     {
         Some(name) => format!("var.{name}"),
         None => path.to_string(),
-    }
-}
-
-fn scalar_text(n: &Node) -> Option<String> {
-    match &n.kind {
-        Kind::Str(s) => Some(s.clone()),
-        Kind::Int(i) => Some(i.to_string()),
-        Kind::Float(f) => Some(f.to_string()),
-        Kind::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 

@@ -309,7 +309,7 @@ fn codepipeline(f: &mut Fields, args: &mut Vec<String>, env: &mut Vec<(String, S
         match n.items() {
             Some(items) => {
                 for i in items {
-                    match scalar(i) {
+                    match i.scalar_text() {
                         Some(s) => args.push(format!("--source-revision={s}")),
                         None => f.diags.push(
                             &i.loc,
@@ -349,7 +349,7 @@ impl<'a> Fields<'a> {
 
     fn string(&mut self, name: &str) -> Option<String> {
         let n = self.node.get(name)?;
-        match scalar(n) {
+        match n.scalar_text() {
             Some(s) if !s.is_empty() => Some(s),
             _ => {
                 self.diags.push(
@@ -391,7 +391,7 @@ impl<'a> Fields<'a> {
             return;
         };
         for (k, v) in entries {
-            match scalar(v) {
+            match v.scalar_text() {
                 Some(s) => args.push(format!("{flag}={}={s}", k.name)),
                 None => self.diags.push(
                     &v.loc,
@@ -412,16 +412,6 @@ impl<'a> Fields<'a> {
                 );
             }
         }
-    }
-}
-
-fn scalar(n: &Node) -> Option<String> {
-    match &n.kind {
-        Kind::Str(s) => Some(s.clone()),
-        Kind::Int(i) => Some(i.to_string()),
-        Kind::Float(f) => Some(f.to_string()),
-        Kind::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 
@@ -490,7 +480,7 @@ fn compute(decl: &Node, path: &str, diags: &mut Diagnostics) -> Option<(String, 
         .unwrap_or_default()
         .iter()
         .filter(|(k, _)| COMPUTE.contains(&k.name.as_str()))
-        .filter_map(|(k, v)| scalar(v).map(|s| (k.name.clone(), s)))
+        .filter_map(|(k, v)| v.scalar_text().map(|s| (k.name.clone(), s)))
         .collect();
     match (n.entries().map(<[_]>::len), chosen.len()) {
         (Some(1), 1) => chosen.into_iter().next(),

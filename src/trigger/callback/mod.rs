@@ -40,7 +40,7 @@ pub fn attach(
             binary::ENV
         ));
     }
-    task::attach(bundle, callbacks, &binary).map_err(Error::bad_input)
+    task::attach(bundle, callbacks, binary).map_err(Error::bad_input)
 }
 
 /// `brickci callback <target> ...`: refuses to run outside a Databricks job and with a

@@ -33,7 +33,7 @@ const CONTEXT: &[(&str, &str)] = &[
 pub fn attach(
     bundle: &mut Bundle,
     callbacks: &[Callback],
-    binary: &Binary,
+    binary: Binary,
 ) -> Result<Vec<Generated>, String> {
     if callbacks.is_empty() {
         return Ok(Vec::new());
@@ -57,7 +57,7 @@ pub fn attach(
         Generated {
             name: "brickci (callback binary)".into(),
             remote: binary_remote,
-            bytes: Arc::new(binary.bytes.clone()),
+            bytes: Arc::new(binary.bytes),
         },
         Generated {
             name: "brickci_callback.py (callback launcher)".into(),
