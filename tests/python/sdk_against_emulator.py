@@ -1,6 +1,6 @@
 """Drives brickci's emulator with the official Databricks SDK for Python.
 
-Run by tests/python_sdk.rs with DATABRICKS_HOST and either DATABRICKS_TOKEN or
+Run by tests/it/python_sdk.rs with DATABRICKS_HOST and either DATABRICKS_TOKEN or
 DATABRICKS_CLIENT_ID/SECRET set. Exits non-zero (with the failing check) when the emulator
 answers something the SDK does not accept.
 """

@@ -1,0 +1,199 @@
+//! Deploys and runs under a workspace that misbehaves at random but replayably (seeded
+//! shares of 5xx, 429 with Retry-After, dropped connections, and writes whose answer is
+//! lost): every object ends up present exactly once, the state agrees, and a redeploy
+//! writes nothing; a run is never started twice.
+
+use crate::common::*;
+use brickci::emulator::{EmulatorConfig, FaultRule};
+use serde_json::Value;
+
+const NOTEBOOKS: usize = 1_000;
+const FOLDERS: usize = 20;
+const JOBS: usize = 20;
+
+fn rules(specs: &[&str]) -> Vec<FaultRule> {
+    specs
+        .iter()
+        .map(|r| r.parse::<FaultRule>().expect("a fault rule"))
+        .collect()
+}
+
+fn faulty(seed: u64, specs: &[&str]) -> TestEmulator {
+    TestEmulator::start(EmulatorConfig {
+        clock_speed: 50.0,
+        faults: rules(specs),
+        fault_seed: seed,
+        ..EmulatorConfig::default()
+    })
+}
+
+/// The test's own checks see the workspace as it is, without faults.
+fn calm(emu: &TestEmulator) {
+    emu.handle.as_ref().unwrap().clear_faults();
+}
+
+fn storm(emu: &TestEmulator, specs: &[&str]) {
+    for r in rules(specs) {
+        emu.handle.as_ref().unwrap().add_fault(r);
+    }
+}
+
+/// 1,000 notebooks in 20 folders and 20 jobs, each job running one of them.
+fn big_bundle(dir: &std::path::Path) {
+    let mut yaml = String::from("bundle:\n  name: big\nresources:\n  jobs:\n");
+    for j in 0..JOBS {
+        yaml.push_str(&format!(
+            "    job_{j}:\n      name: job-{j}\n      tasks:\n        - task_key: t\n          notebook_task:\n            notebook_path: ./src/f{}/nb_{j}.py\n",
+            j % FOLDERS
+        ));
+    }
+    yaml.push_str("targets:\n  dev:\n    default: true\n");
+    std::fs::write(dir.join("databricks.yml"), yaml).unwrap();
+    for i in 0..NOTEBOOKS {
+        let folder = dir.join(format!("src/f{}", i % FOLDERS));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            folder.join(format!("nb_{i}.py")),
+            format!("# Databricks notebook source\nprint({i})\n"),
+        )
+        .unwrap();
+    }
+}
+
+fn deploy(emu: &TestEmulator, dir: &std::path::Path) -> std::process::Output {
+    let mut env = run_env(emu);
+    env.push(("BRICKCI_RETRY_TIMEOUT".into(), "600".into()));
+    brickci(&["deploy", "--auto-approve"], &as_refs(&env), dir)
+}
+
+/// Every notebook in the workspace under the bundle's files folder.
+fn notebooks(emu: &TestEmulator) -> Vec<String> {
+    let root = "/Workspace/Users/ci-bot@example.com/.bundle/big/dev/files/src";
+    let mut found = Vec::new();
+    for f in 0..FOLDERS {
+        let list = emu.get_json(&format!("/api/2.0/workspace/list?path={root}/f{f}"));
+        for o in list["objects"].as_array().cloned().unwrap_or_default() {
+            found.push(o["path"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    found.sort();
+    found
+}
+
+fn job_names(emu: &TestEmulator) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut token = String::new();
+    for _ in 0..20 {
+        let page = emu.get_json(&format!("/api/2.2/jobs/list?limit=100&page_token={token}"));
+        for j in page["jobs"].as_array().cloned().unwrap_or_default() {
+            names.push(
+                j["settings"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+        match page["next_page_token"].as_str() {
+            Some(t) if !t.is_empty() => token = t.to_string(),
+            _ => break,
+        }
+    }
+    names.sort();
+    names
+}
+
+fn writes(emu: &TestEmulator) -> usize {
+    emu.requests()
+        .iter()
+        .filter(|r| r.method == "POST" || r.method == "PUT" || r.method == "DELETE")
+        .filter(|r| {
+            !r.path.contains("/state/")
+                && r.body["path"]
+                    .as_str()
+                    .is_none_or(|p| !p.contains("/state/"))
+        })
+        .count()
+}
+
+#[test]
+fn a_big_deploy_under_faults_lands_every_object_once_and_a_redeploy_writes_nothing() {
+    const FAULTS: &[&str] = &[
+        "*=503@10%",
+        "*=429:retry-after=1@2%",
+        "*=drop@1%",
+        "POST */workspace/import=drop-after-apply@1%",
+        "POST */jobs/create=drop-after-apply@10%",
+    ];
+    let emu = faulty(7, FAULTS);
+    let dir = tempfile::tempdir().unwrap();
+    big_bundle(dir.path());
+    let out = deploy(&emu, dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let faults = emu.requests().iter().filter(|r| r.fault.is_some()).count();
+    assert!(faults > 100, "the faults took effect: {faults}");
+    calm(&emu);
+
+    let nbs = notebooks(&emu);
+    assert_eq!(nbs.len(), NOTEBOOKS, "each notebook once");
+    let mut unique = nbs.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), NOTEBOOKS);
+    let jobs = job_names(&emu);
+    let expected: Vec<String> = {
+        let mut v: Vec<String> = (0..JOBS).map(|j| format!("job-{j}")).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        jobs, expected,
+        "each job exactly once, even after lost create answers"
+    );
+
+    // The state names the jobs that exist; a redeploy, faults still on, writes nothing.
+    let before = writes(&emu);
+    storm(&emu, FAULTS);
+    let again = deploy(&emu, dir.path());
+    calm(&emu);
+    assert_eq!(code(&again), 0, "{}", text(&again));
+    assert!(
+        text(&again).contains("nothing to deploy"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(writes(&emu) - before, 0, "the redeploy wrote something");
+    assert_eq!(job_names(&emu), expected);
+}
+
+#[test]
+fn a_run_is_never_started_twice_when_answers_are_lost() {
+    let emu = faulty(
+        11,
+        &[
+            "*=503@10%",
+            "POST */jobs/runs/submit=drop-after-apply@50%",
+            "POST */jobs/run-now=drop-after-apply@50%",
+            "*=drop@2%",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let nb = write_notebook(dir.path(), "check.py", "dbutils.notebook.exit('ok')\n");
+    let env = run_env(&emu);
+    for _ in 0..5 {
+        let out = brickci(
+            &[
+                "run",
+                "--notebook",
+                nb.to_str().unwrap(),
+                "--cluster-id",
+                "0101-abc",
+            ],
+            &as_refs(&env),
+            dir.path(),
+        );
+        assert_eq!(code(&out), 0, "{}", text(&out));
+    }
+    calm(&emu);
+    let runs: Value = emu.get_json("/api/2.2/jobs/runs/list?limit=25");
+    let started = runs["runs"].as_array().map_or(0, Vec::len);
+    assert_eq!(started, 5, "five runs asked for, five started: {runs}");
+}
