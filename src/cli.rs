@@ -400,6 +400,16 @@ pub struct TestArgs {
     /// How many test notebooks run at once (0: all).
     #[arg(long, env = "BRICKCI_MAX_PARALLEL", default_value_t = 0)]
     pub max_parallel: usize,
+    /// Run the test notebooks that failed again, up to this many times (at most 5); a test
+    /// that passes on a retry is reported as flaky and does not fail the build.
+    /// (Test notebooks only: a deployed job's tests run once.)
+    #[arg(long, env = "BRICKCI_TEST_RETRIES", default_value_t = 0,
+          value_parser = clap::value_parser!(u8).range(0..=5),
+          conflicts_with_all = ["job_id", "job_name"])]
+    pub retries: u8,
+    /// Flaky tests (failed, then passed on a retry) fail the build too.
+    #[arg(long, env = "BRICKCI_TEST_NO_FLAKY")]
+    pub no_flaky: bool,
     /// Notebook parameter for every test, repeatable.
     #[arg(
         long = "param",

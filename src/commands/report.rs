@@ -12,13 +12,15 @@ use crate::publish;
 
 /// The verdict a saved report's contents support, whatever its `status` field says (the
 /// file may have been edited, or written by a run that failed after saving): any failed
-/// case or run that did not succeed fails it; a cancelled run cancels it; otherwise it
-/// passed (an empty report has nothing that failed).
+/// case or run that did not succeed fails it (a run whose failures were retried counts by
+/// its tests); a cancelled run cancels it; otherwise it passed (an empty report has nothing
+/// that failed).
 pub fn derived_status(report: &Report) -> ReportStatus {
     let failed_case = report.failed_cases().next().is_some();
     let states: Vec<Option<&str>> = report
         .runs
         .iter()
+        .filter(|r| !r.retried)
         .map(|r| r.result_state.as_deref())
         .collect();
     if failed_case {

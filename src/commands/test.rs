@@ -17,6 +17,7 @@ use crate::run::{
     Outcome, TaskOutcome, WaitError, WaitOptions, collect_outcome, start, wait_for_run,
 };
 use crate::signal::{Interrupt, Signal};
+use crate::testing::retry;
 use crate::testing::{
     NotebookRunResult, TestStatus, TestSuite, locate_failures, parse_notebook_result,
 };
@@ -155,7 +156,7 @@ fn notebooks(args: &TestArgs, folder: &str) -> Result<Vec<TestNotebook>, Error> 
 /// follow each other whatever the previous one did (run_if ALL_DONE).
 fn submit_body(
     args: &TestArgs,
-    tests: &[TestNotebook],
+    tests: &[&TestNotebook],
     params: &[(String, String)],
     token: &str,
 ) -> Result<Value, Error> {
@@ -226,7 +227,7 @@ pub async fn run(
             .iter()
             .map(|task| suite_of(task, &task.task_key))
             .collect();
-        return finish(platform, args, outcome, suites, &mut interrupt).await;
+        return finish(platform, args, vec![outcome], suites, &mut interrupt).await;
     }
     let seed = platform
         .idempotency_seed()
@@ -246,7 +247,7 @@ pub async fn run(
     let id = format!("{:016x}", fnv1a64(token.as_bytes()));
     // Check every input before the first request, so bad input writes nothing.
     let probe = notebooks(args, "/")?;
-    submit_body(args, &probe, &params, "check")?;
+    submit_body(args, &probe.iter().collect::<Vec<_>>(), &params, "check")?;
     // Notebooks already in the workspace must be there: a read, before any write.
     for t in probe.iter().filter(|t| t.local.is_none()) {
         if let Err(e) = crate::databricks::workspace::get_status(client, &t.workspace_path).await {
@@ -296,7 +297,7 @@ pub async fn run(
         }
     }
     match result? {
-        Ok((outcome, suites)) => finish(platform, args, outcome, suites, &mut interrupt).await,
+        Ok((attempts, suites)) => finish(platform, args, attempts, suites, &mut interrupt).await,
         Err(code) => Ok(code),
     }
 }
@@ -349,6 +350,16 @@ async fn follow(
     (followed, running)
 }
 
+/// A test task the finished run does not list.
+fn never_ran(task_key: &str) -> TaskOutcome {
+    TaskOutcome {
+        task_key: task_key.to_string(),
+        result_state: Some("SKIPPED".into()),
+        error: Some("the run has no task for this test notebook".into()),
+        ..TaskOutcome::default()
+    }
+}
+
 /// A task's results, read from its exit value (or its run result).
 fn suite_of(task: &TaskOutcome, label: &str) -> TestSuite {
     let state = task.result_state.as_deref().unwrap_or("UNKNOWN");
@@ -375,7 +386,7 @@ fn duration_ms(start: Option<i64>, end: Option<i64>) -> Option<u64> {
 async fn finish(
     platform: &Platform,
     args: &TestArgs,
-    outcome: Outcome,
+    attempts: Vec<Outcome>,
     suites: Vec<TestSuite>,
     interrupt: &mut Interrupt,
 ) -> Result<ExitCode, Error> {
@@ -389,7 +400,21 @@ async fn finish(
             s.count(TestStatus::Skipped)
         ));
     }
-    let all_passed = suites.iter().all(TestSuite::passed) && outcome.succeeded();
+    // After retries the last run holds the notebooks that failed before: it decides.
+    let run_ok = attempts.last().is_some_and(Outcome::succeeded);
+    let flaky: usize = suites.iter().map(TestSuite::flaky).sum();
+    if flaky > 0 {
+        platform.warn(&format!(
+            "{flaky} flaky tests: they failed, then passed on a retry{}",
+            if args.no_flaky {
+                " (--no-flaky: they fail the build)"
+            } else {
+                ""
+            }
+        ));
+    }
+    let all_passed =
+        suites.iter().all(TestSuite::passed) && run_ok && !(args.no_flaky && flaky > 0);
     let ctx = platform.context();
     let report = Report {
         key: args.publish.report_key.clone(),
@@ -403,7 +428,17 @@ async fn finish(
         commit: ctx.sha,
         ci_run_url: ctx.run_url,
         plan: None,
-        runs: vec![run_summary("tests", &outcome)],
+        runs: attempts
+            .iter()
+            .enumerate()
+            .map(|(i, o)| RunSummary {
+                retried: i + 1 < attempts.len(),
+                ..match i {
+                    0 => run_summary("tests", o),
+                    n => run_summary(&format!("tests, retry {n}"), o),
+                }
+            })
+            .collect(),
         tests: suites,
     };
     let signal = publish::publish(platform, &report, &args.publish, interrupt).await;
@@ -418,8 +453,10 @@ async fn finish(
     })
 }
 
-/// Uploads, starts and follows the test run. `Ok(Err(code))`: a signal stopped it (said
-/// in the log). `running` says whether a run may still be using the uploaded notebooks.
+/// Uploads, starts and follows the test run, then runs the notebooks that failed again
+/// (`--retries`), folding each retry's results into the earlier ones. `Ok(Err(code))`: a
+/// signal stopped it (said in the log). `running` says whether a run may still be using the
+/// uploaded notebooks.
 #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these
 async fn upload_run_collect(
     platform: &Platform,
@@ -431,7 +468,7 @@ async fn upload_run_collect(
     wait: &WaitOptions,
     interrupt: &mut Interrupt,
     running: &mut bool,
-) -> Result<Result<(Outcome, Vec<TestSuite>), ExitCode>, Error> {
+) -> Result<Result<(Vec<Outcome>, Vec<TestSuite>), ExitCode>, Error> {
     for t in tests {
         if let Some(src) = &t.local {
             let dir = &t.workspace_path[..t.workspace_path.rfind('/').unwrap_or(0)];
@@ -450,6 +487,69 @@ async fn upload_run_collect(
             };
         }
     }
+    let all: Vec<&TestNotebook> = tests.iter().collect();
+    let (outcome, mut suites) = match run_collect(
+        platform, client, args, &all, params, token, wait, interrupt, running,
+    )
+    .await?
+    {
+        Ok(done) => done,
+        Err(code) => return Ok(Err(code)),
+    };
+    let mut attempts = vec![outcome];
+    for attempt in 1..=args.retries {
+        let again: Vec<usize> = (0..suites.len())
+            .filter(|&i| retry::needs_retry(&suites[i]))
+            .collect();
+        if again.is_empty() {
+            break;
+        }
+        platform.info(&format!(
+            "retry {attempt} of {}: running {} failed test notebooks again",
+            args.retries,
+            again.len()
+        ));
+        let subset: Vec<&TestNotebook> = again.iter().map(|&i| &tests[i]).collect();
+        // Its own token: a repeated CI step finds this retry's run instead of starting one.
+        let retry_token = idempotency_token(token, &[&format!("retry {attempt}")]);
+        let (outcome, retried) = match run_collect(
+            platform,
+            client,
+            args,
+            &subset,
+            params,
+            &retry_token,
+            wait,
+            interrupt,
+            running,
+        )
+        .await?
+        {
+            Ok(done) => done,
+            Err(code) => return Ok(Err(code)),
+        };
+        for (&i, latest) in again.iter().zip(retried) {
+            suites[i] = retry::merge(suites[i].clone(), latest);
+        }
+        attempts.push(outcome);
+    }
+    Ok(Ok((attempts, suites)))
+}
+
+/// Starts one run of `tests` (already uploaded), follows it, and reads one suite per test
+/// notebook, in the order given.
+#[allow(clippy::too_many_arguments)] // two call sites in one function; see above
+async fn run_collect(
+    platform: &Platform,
+    client: &Client,
+    args: &TestArgs,
+    tests: &[&TestNotebook],
+    params: &[(String, String)],
+    token: &str,
+    wait: &WaitOptions,
+    interrupt: &mut Interrupt,
+    running: &mut bool,
+) -> Result<Result<(Outcome, Vec<TestSuite>), ExitCode>, Error> {
     let body = submit_body(args, tests, params, token)?;
     let submit = async { Ok(jobs::submit(client, body).await?.run_id) };
     let run_id = match start::start_run(client, interrupt, submit).await? {
@@ -469,10 +569,11 @@ async fn upload_run_collect(
     };
     let mut suites = Vec::new();
     for t in tests {
-        let Some(task) = outcome.tasks.iter().find(|x| x.task_key == t.task_key) else {
-            continue;
+        let mut suite = match outcome.tasks.iter().find(|x| x.task_key == t.task_key) {
+            Some(task) => suite_of(task, &t.label),
+            // A task the run does not list never ran: a failure, not a silent pass.
+            None => suite_of(&never_ran(&t.task_key), &t.label),
         };
-        let mut suite = suite_of(task, &t.label);
         if let Some(src) = &t.local {
             locate_failures(&mut suite, &String::from_utf8_lossy(&src.content), &t.label);
         }
@@ -499,5 +600,6 @@ pub fn run_summary(name: &str, o: &Outcome) -> RunSummary {
                 error: t.error.clone(),
             })
             .collect(),
+        retried: false,
     }
 }

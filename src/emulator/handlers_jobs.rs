@@ -98,6 +98,14 @@ pub(super) fn build_tasks(s: &mut State, body: &Value) -> Result<Vec<TaskRecord>
             })
             .unwrap_or_default();
         let (notebook_path, script) = task_script(s, spec, has_git)?;
+        let script = match (&notebook_path, script) {
+            (Some(path), Some(script)) => {
+                let nth = s.notebook_runs.entry(path.clone()).or_insert(0);
+                *nth += 1;
+                Some(script.for_run(*nth))
+            }
+            (_, script) => script,
+        };
         let process = launcher_task(s, spec);
         let run_id = s.next_id();
         tasks.push(TaskRecord {

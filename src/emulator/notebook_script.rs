@@ -8,6 +8,8 @@
 //!   - `brickci-emulator: fail "message"` fails the run with that error and a trace
 //!     pointing at the directive's line;
 //!   - `brickci-emulator: duration 90s` (or `1500ms`, `2m`, `1h`) sets how long it runs;
+//!   - `brickci-emulator: fail-first N "message"` fails the first N runs of this notebook
+//!     (counted per workspace path) and lets later ones pass: a flaky test;
 //!   - `brickci-emulator: internal-error` ends the run as INTERNAL_ERROR;
 //!   - `brickci-emulator: output-size N` makes an exit value of N bytes (to see truncation);
 //!   - `brickci-emulator: task-value NAME VALUE` sets a task value the code computes at run
@@ -19,6 +21,8 @@ pub struct Script {
     pub fail: Option<(String, u32)>,
     pub duration_ms: Option<u64>,
     pub internal_error: bool,
+    /// `fail-first N "message"`: how many runs fail, the message, the directive's line.
+    pub fail_first: Option<(u32, String, u32)>,
     /// `dbutils.jobs.taskValues.set(...)` calls with literal arguments, in order.
     pub task_values: Vec<(String, String)>,
 }
@@ -91,6 +95,18 @@ fn apply_directive(script: &mut Script, rest: &str, line: u32) {
                 line,
             ));
         }
+        "fail-first" => {
+            let (n, msg) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
+            if let Ok(n) = n.parse::<u32>() {
+                let msg = literal(msg.trim()).unwrap_or_else(|| msg.trim().to_string());
+                let msg = if msg.is_empty() {
+                    "Notebook failed".to_string()
+                } else {
+                    msg
+                };
+                script.fail_first = Some((n, msg, line));
+            }
+        }
         "duration" => script.duration_ms = parse_duration(arg),
         "internal-error" => script.internal_error = true,
         "task-value" => {
@@ -158,6 +174,19 @@ fn literal(s: &str) -> Option<String> {
         "None" => Some("None".into()),
         w if !w.is_empty() && w.parse::<f64>().is_ok() => Some(w.to_string()),
         _ => None,
+    }
+}
+
+impl Script {
+    /// This is run number `nth` (from 1) of the notebook: a `fail-first` directive decides
+    /// whether it fails.
+    pub fn for_run(mut self, nth: u32) -> Script {
+        if let Some((n, message, line)) = self.fail_first.take()
+            && nth <= n
+        {
+            self.fail = Some((message, line));
+        }
+        self
     }
 }
 

@@ -38,6 +38,8 @@ pub struct State {
     pub fault_rng: fastrand::Rng,
     pub log: Vec<RequestRecord>,
     pub objects: Objects,
+    /// Runs started per notebook path (for `fail-first`).
+    pub notebook_runs: HashMap<String, u32>,
 }
 
 impl State {
@@ -60,6 +62,7 @@ impl State {
             issued: HashMap::new(),
             log: Vec::new(),
             objects: Objects::seeded(now, &user),
+            notebook_runs: HashMap::new(),
         }
     }
 

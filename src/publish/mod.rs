@@ -154,6 +154,10 @@ fn plain_suites(suites: &[TestSuite]) -> Vec<TestSuite> {
             c.classname = c.classname.as_deref().map(plain);
             c.message = c.message.as_deref().map(plain);
             c.trace = c.trace.as_deref().map(plain);
+            for a in &mut c.failed_attempts {
+                a.message = a.message.as_deref().map(plain);
+                a.trace = a.trace.as_deref().map(plain);
+            }
         }
     }
     suites
@@ -210,6 +214,21 @@ fn annotate(platform: &Platform, report: &Report) {
             message: format!(
                 "{} more tests failed: see the step summary",
                 failed.len() - shown
+            ),
+            ..Annotation::default()
+        });
+    }
+    let flaky: Vec<&str> = report.flaky_cases().map(|c| c.name.as_str()).collect();
+    if !flaky.is_empty() {
+        let names = plain(&flaky.join(", "));
+        platform.annotate(&Annotation {
+            level: Some(Level::Warning),
+            message: crate::report::markup::clip(
+                &format!(
+                    "{} flaky tests (failed, then passed on a retry): {names}",
+                    flaky.len()
+                ),
+                ANNOTATION_MESSAGE_LIMIT,
             ),
             ..Annotation::default()
         });

@@ -42,5 +42,15 @@ pub fn logging_commands(report: &Report, junit_path: Option<&str>) -> Vec<String
             failed.len() - shown
         ));
     }
+    // Flaky tests passed; one warning names them (the Tests tab shows each attempt).
+    let flaky: Vec<&str> = report.flaky_cases().map(|c| c.name.as_str()).collect();
+    if !flaky.is_empty() {
+        let names = markup::clip(&markup::strip_ansi(&flaky.join(", ")), MESSAGE_LIMIT);
+        out.push(format!(
+            "##vso[task.logissue type=warning]{} flaky tests (failed, then passed on a retry): {}",
+            flaky.len(),
+            esc(&names)
+        ));
+    }
     out
 }

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{Report, ReportStatus, markdown, markup};
+use crate::testing::SourceLocation;
 
 /// GitHub's limit for `output.summary` and `output.text` (characters).
 pub const TEXT_LIMIT: usize = 65_535;
@@ -35,29 +36,46 @@ pub fn fit(text: &str, limit: usize) -> String {
     format!("{}{note}", &text[..cut])
 }
 
-/// One annotation per located failed test (at most [`MAX_ANNOTATIONS`]); unlocated
-/// failures stay in the summary.
+/// One annotation per located failed test, then one warning per located flaky test (at
+/// most [`MAX_ANNOTATIONS`] in all); the others stay in the summary.
 pub fn annotations(report: &Report) -> Vec<Value> {
-    report
-        .failed_cases()
-        .filter_map(|c| {
-            let loc = c.location.as_ref()?;
-            let plain = |s: &str, limit| fit(&markup::strip_ansi(s), limit);
-            let mut a = json!({
-                "path": loc.file.trim_start_matches("./"),
-                "start_line": loc.line,
-                "end_line": loc.line,
-                "annotation_level": "failure",
-                "title": plain(&format!("{} failed", c.name), TITLE_LIMIT),
-                "message": plain(c.message.as_deref().unwrap_or("test failed"), MESSAGE_LIMIT),
-            });
-            if let Some(t) = &c.trace {
-                a["raw_details"] = json!(plain(t, MESSAGE_LIMIT));
-            }
-            Some(a)
-        })
-        .take(MAX_ANNOTATIONS)
-        .collect()
+    let plain = |s: &str, limit| fit(&markup::strip_ansi(s), limit);
+    let failed = report.failed_cases().filter_map(|c| {
+        let mut a = at(c.location.as_ref()?, "failure");
+        a["title"] = json!(plain(&format!("{} failed", c.name), TITLE_LIMIT));
+        a["message"] = json!(plain(
+            c.message.as_deref().unwrap_or("test failed"),
+            MESSAGE_LIMIT
+        ));
+        if let Some(t) = &c.trace {
+            a["raw_details"] = json!(plain(t, MESSAGE_LIMIT));
+        }
+        Some(a)
+    });
+    let flaky = report.flaky_cases().filter_map(|c| {
+        let mut a = at(c.location.as_ref()?, "warning");
+        let first = &c.failed_attempts[0];
+        a["title"] = json!(plain(&format!("{} is flaky", c.name), TITLE_LIMIT));
+        a["message"] = json!(plain(
+            &format!(
+                "passed on attempt {} after failing: {}",
+                c.failed_attempts.len() + 1,
+                first.message.as_deref().unwrap_or("failed")
+            ),
+            MESSAGE_LIMIT
+        ));
+        Some(a)
+    });
+    failed.chain(flaky).take(MAX_ANNOTATIONS).collect()
+}
+
+fn at(loc: &SourceLocation, level: &str) -> Value {
+    json!({
+        "path": loc.file.trim_start_matches("./"),
+        "start_line": loc.line,
+        "end_line": loc.line,
+        "annotation_level": level,
+    })
 }
 
 pub fn batches(annotations: Vec<Value>) -> Vec<Vec<Value>> {

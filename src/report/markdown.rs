@@ -232,8 +232,10 @@ fn tests(md: &mut String, report: &Report, shape: &Shape) {
     }
     let _ = writeln!(
         md,
-        "### Tests: {} passed, {} failed, {} skipped\n",
-        c.passed, c.failed, c.skipped
+        "### Tests: {}, {} failed, {} skipped\n",
+        c.passed_text(),
+        c.failed,
+        c.skipped
     );
     let failed: Vec<&TestCase> = report.failed_cases().collect();
     let clip = |s: &str, max: Option<usize>| match max {
@@ -277,6 +279,7 @@ fn tests(md: &mut String, report: &Report, shape: &Shape) {
             failed.len() - shape.failures
         );
     }
+    flaky(md, report, shape);
     let _ = writeln!(
         md,
         "\n<details><summary>All tests</summary>\n\n| test | suite | result | duration |\n|---|---|---|---:|"
@@ -289,11 +292,13 @@ fn tests(md: &mut String, report: &Report, shape: &Shape) {
     // Failures first across suites, so a cut list still shows every failure it can.
     cases.sort_by_key(|(c, _)| match c.status {
         TestStatus::Failed => 0,
-        TestStatus::Skipped => 1,
-        TestStatus::Passed => 2,
+        TestStatus::Passed if c.is_flaky() => 1,
+        TestStatus::Skipped => 2,
+        TestStatus::Passed => 3,
     });
     for (case, suite) in cases.iter().take(shape.rows) {
         let r = match case.status {
+            TestStatus::Passed if case.is_flaky() => "⚠️ flaky",
             TestStatus::Passed => "✅ passed",
             TestStatus::Failed => "❌ failed",
             TestStatus::Skipped => "⏭️ skipped",
@@ -317,6 +322,37 @@ fn tests(md: &mut String, report: &Report, shape: &Shape) {
         );
     }
     md.push_str("\n</details>\n\n");
+}
+
+/// Tests that failed and then passed on a retry, each with its first failure: they passed,
+/// but somebody should look.
+fn flaky(md: &mut String, report: &Report, shape: &Shape) {
+    let flaky: Vec<&TestCase> = report.flaky_cases().collect();
+    for case in flaky.iter().take(shape.failures) {
+        let attempts = case.failed_attempts.len();
+        let first = case.failed_attempts[0]
+            .message
+            .as_deref()
+            .unwrap_or("failed");
+        let first = match shape.message {
+            Some(m) => markup::clip(first, m),
+            None => first.to_string(),
+        };
+        let _ = writeln!(
+            md,
+            "- ⚠️ **{}** is flaky: passed on attempt {} after: {}",
+            text(&case.name),
+            attempts + 1,
+            text(&first)
+        );
+    }
+    if flaky.len() > shape.failures {
+        let _ = writeln!(
+            md,
+            "- … and {} more flaky tests",
+            flaky.len() - shape.failures
+        );
+    }
 }
 
 /// Task durations as a gantt chart (GitHub and Azure DevOps render mermaid).

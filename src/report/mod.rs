@@ -55,6 +55,10 @@ pub struct RunSummary {
     pub duration_ms: Option<i64>,
     #[serde(default)]
     pub tasks: Vec<TaskSummary>,
+    /// Its failed test notebooks ran again in a later run (`test --retries`): the verdict is
+    /// the tests' and the last run's, not this one's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retried: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +87,19 @@ pub struct Counts {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Of the passed, those that failed first and passed on a retry.
+    pub flaky: usize,
+}
+
+impl Counts {
+    /// "3 passed" or "3 passed (1 flaky)".
+    pub fn passed_text(&self) -> String {
+        if self.flaky > 0 {
+            format!("{} passed ({} flaky)", self.passed, self.flaky)
+        } else {
+            format!("{} passed", self.passed)
+        }
+    }
 }
 
 /// How many of `n` items a destination that keeps at most `max` shows: all when they fit,
@@ -106,11 +123,20 @@ impl Report {
             c.passed += s.count(TestStatus::Passed);
             c.failed += s.count(TestStatus::Failed);
             c.skipped += s.count(TestStatus::Skipped);
+            c.flaky += s.flaky();
         }
         c
     }
 
-    /// One line: "3 passed, 1 failed" or the run result.
+    /// The cases that passed only on a retry, in report order.
+    pub fn flaky_cases(&self) -> impl Iterator<Item = &TestCase> {
+        self.tests
+            .iter()
+            .flat_map(|s| &s.cases)
+            .filter(|c| c.is_flaky())
+    }
+
+    /// One line: "3 passed (1 flaky), 1 failed" or the run result.
     pub fn headline(&self) -> String {
         let c = self.counts();
         let word = match self.status {
@@ -120,8 +146,10 @@ impl Report {
         };
         if c.passed + c.failed + c.skipped > 0 {
             let mut s = format!(
-                "{} {word}: {} passed, {} failed",
-                self.title, c.passed, c.failed
+                "{} {word}: {}, {} failed",
+                self.title,
+                c.passed_text(),
+                c.failed
             );
             if c.skipped > 0 {
                 s.push_str(&format!(", {} skipped", c.skipped));

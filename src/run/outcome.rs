@@ -16,7 +16,7 @@ pub struct Outcome {
     pub tasks: Vec<TaskOutcome>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct TaskOutcome {
     pub task_key: String,
     pub run_id: i64,

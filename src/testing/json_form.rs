@@ -44,6 +44,7 @@ pub fn parse(value: &str) -> Result<Vec<TestCase>, ParseError> {
                 }
             };
             Ok(TestCase {
+                failed_attempts: Vec::new(),
                 name: t.name,
                 classname: None,
                 status,

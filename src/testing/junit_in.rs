@@ -37,6 +37,7 @@ pub fn parse(xml: &str) -> Result<Vec<TestCase>, ParseError> {
             (TestStatus::Passed, None, None)
         };
         cases.push(TestCase {
+            failed_attempts: Vec::new(),
             name,
             classname: tc.attribute("classname").map(str::to_string),
             status,

@@ -2,9 +2,11 @@
 
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Report, TestCase as JCase, TestCaseStatus, TestSuite as JSuite};
+use quick_junit::{
+    NonSuccessKind, Report, TestCase as JCase, TestCaseStatus, TestRerun, TestSuite as JSuite,
+};
 
-use super::{TestStatus, TestSuite};
+use super::{FailedAttempt, TestStatus, TestSuite};
 
 pub fn to_junit_xml(suites: &[TestSuite], name: &str) -> String {
     let mut report = Report::new(name);
@@ -31,6 +33,10 @@ pub fn to_junit_xml(suites: &[TestSuite], name: &str) -> String {
                     s
                 }
             };
+            let mut status = status;
+            // Earlier failed attempts: `flakyFailure` under a pass, `rerunFailure` under a
+            // failure, as nextest and Surefire write them.
+            status.add_reruns(case.failed_attempts.iter().map(rerun));
             let mut jc = JCase::new(case.name.as_str(), status);
             jc.set_classname(case.classname.as_deref().unwrap_or(suite.name.as_str()));
             if let Some(ms) = case.duration_ms {
@@ -45,4 +51,15 @@ pub fn to_junit_xml(suites: &[TestSuite], name: &str) -> String {
         report.add_test_suite(js);
     }
     report.to_string().unwrap_or_default()
+}
+
+fn rerun(attempt: &FailedAttempt) -> TestRerun {
+    let mut r = TestRerun::new(NonSuccessKind::Failure);
+    if let Some(m) = &attempt.message {
+        r.set_message(m.as_str());
+    }
+    if let Some(t) = &attempt.trace {
+        r.set_stack_trace(t.as_str());
+    }
+    r
 }

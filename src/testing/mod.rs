@@ -8,6 +8,7 @@ pub mod junit_out;
 mod locate;
 mod nutter;
 pub mod pickle;
+pub mod retry;
 
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +44,26 @@ pub struct TestCase {
     pub trace: Option<String>,
     #[serde(default)]
     pub location: Option<SourceLocation>,
+    /// Earlier attempts that failed (`brickci test --retries`): a passed case with any is
+    /// flaky; a failed one failed every attempt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_attempts: Vec<FailedAttempt>,
+}
+
+/// What one failed attempt of a case said, kept when a retry ran it again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedAttempt {
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub trace: Option<String>,
+}
+
+impl TestCase {
+    /// Failed at first, passed on a retry.
+    pub fn is_flaky(&self) -> bool {
+        self.status == TestStatus::Passed && !self.failed_attempts.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +91,10 @@ impl TestSuite {
 
     pub fn passed(&self) -> bool {
         self.count(TestStatus::Failed) == 0
+    }
+
+    pub fn flaky(&self) -> usize {
+        self.cases.iter().filter(|c| c.is_flaky()).count()
     }
 }
 
@@ -133,6 +158,7 @@ pub fn parse_notebook_result(r: &NotebookRunResult) -> TestSuite {
         None => {
             let case = if r.run_succeeded {
                 TestCase {
+                    failed_attempts: Vec::new(),
                     name: short_name(r.notebook),
                     classname: Some(r.notebook.to_string()),
                     status: TestStatus::Passed,
@@ -181,6 +207,7 @@ fn crash_case(r: &NotebookRunResult, why: &str) -> TestCase {
         None => format!("{why} (result {})", r.result_state),
     };
     TestCase {
+        failed_attempts: Vec::new(),
         name: short_name(r.notebook),
         classname: Some(r.notebook.to_string()),
         status: TestStatus::Failed,

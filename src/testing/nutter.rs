@@ -37,6 +37,7 @@ fn case(r: &Value, notebook: &str) -> Result<TestCase, ParseError> {
         .filter(|t| !t.is_empty())
         .map(str::to_string);
     Ok(TestCase {
+        failed_attempts: Vec::new(),
         name: name.to_string(),
         classname: Some(notebook.to_string()),
         status: if passed {

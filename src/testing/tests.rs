@@ -127,6 +127,7 @@ fn failures_are_located_in_the_notebook() {
         format: ResultFormat::Nutter,
         cases: vec![
             TestCase {
+                failed_attempts: Vec::new(),
                 name: "total".into(),
                 classname: None,
                 status: TestStatus::Failed,
@@ -136,6 +137,7 @@ fn failures_are_located_in_the_notebook() {
                 location: None,
             },
             TestCase {
+                failed_attempts: Vec::new(),
                 name: "other".into(),
                 classname: None,
                 status: TestStatus::Failed,

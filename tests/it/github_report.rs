@@ -44,6 +44,7 @@ fn standin(prefix: &str) -> StandIn {
 fn report(failures: u32) -> Report {
     let cases = (1..=failures)
         .map(|i| TestCase {
+            failed_attempts: Vec::new(),
             name: format!("t{i}"),
             classname: Some("tests/test_big".into()),
             status: TestStatus::Failed,
@@ -56,6 +57,7 @@ fn report(failures: u32) -> Report {
             }),
         })
         .chain(std::iter::once(TestCase {
+            failed_attempts: Vec::new(),
             name: "ok".into(),
             classname: None,
             status: TestStatus::Passed,

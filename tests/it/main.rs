@@ -20,6 +20,7 @@ mod deploy;
 mod emulator_cli;
 mod examples;
 mod fault_suite;
+mod flaky_tests;
 mod gate;
 mod github_report;
 mod hostile_files;

@@ -35,6 +35,7 @@ fn golden(name: &str, actual: &str) {
 
 fn case(name: &str, status: TestStatus, line: Option<u32>) -> TestCase {
     TestCase {
+        failed_attempts: Vec::new(),
         name: name.into(),
         classname: Some("tests/test_sales".into()),
         status,
@@ -66,6 +67,7 @@ pub fn sample() -> Report {
             markdown: None,
         }),
         runs: vec![RunSummary {
+            retried: false,
             name: "tests".into(),
             run_id: 77,
             url: Some("https://example.cloud.databricks.com/?o=1#job/1/run/77".into()),

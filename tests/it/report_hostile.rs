@@ -10,6 +10,7 @@ const HOSTILE: &str = "x</summary></details>\n# Owned\n![img](http://evil/p.png)
 
 fn hostile_report() -> Report {
     let case = |i: u32, status| TestCase {
+        failed_attempts: Vec::new(),
         name: format!("t{i} {HOSTILE}"),
         classname: Some("tests/x".into()),
         status,
@@ -30,6 +31,7 @@ fn hostile_report() -> Report {
         ci_run_url: Some("https://ci/run/1) [x](http://evil".into()),
         plan: None,
         runs: vec![RunSummary {
+            retried: false,
             name: format!("run {HOSTILE}"),
             run_id: 1,
             url: Some("javascript:alert(1)".into()),

@@ -17,6 +17,7 @@ const NOTE: &str = "This report was cut to fit";
 
 fn case(i: usize, message: String) -> TestCase {
     TestCase {
+        failed_attempts: Vec::new(),
         name: format!("test_case_number_{i}"),
         classname: Some("tests/test_big".into()),
         status: TestStatus::Failed,

@@ -7,6 +7,7 @@ use brickci::testing::{ResultFormat, TestCase, TestStatus, TestSuite};
 
 fn case(name: &str, status: TestStatus) -> TestCase {
     TestCase {
+        failed_attempts: Vec::new(),
         name: name.into(),
         classname: None,
         status,
@@ -28,6 +29,7 @@ fn report(saved: ReportStatus, cases: Vec<TestCase>, run_state: Option<&str>) ->
         plan: None,
         runs: run_state
             .map(|s| RunSummary {
+                retried: false,
                 name: "tests".into(),
                 run_id: 1,
                 url: None,
