@@ -41,6 +41,8 @@ pub enum Command {
     Plan(PlanCommandArgs),
     /// Deploy the bundle to a target: files, notebooks, artifacts, resources.
     Deploy(DeployArgs),
+    /// Delete everything the target's deployment recorded, then its root folder.
+    Destroy(DestroyArgs),
     /// Run a notebook once, or a job, and wait for its outcome.
     Run(RunArgs),
     /// Cancel a run (e.g. in a post step after the CI job was cancelled).
@@ -308,6 +310,24 @@ pub struct DeployArgs {
         requires = "jobs_dir"
     )]
     pub clusters_dir: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+    /// Destroy without asking (required when not interactive, and for `mode: production`).
+    #[arg(long, env = "BRICKCI_AUTO_APPROVE")]
+    pub auto_approve: bool,
+    /// Take the deploy lock even if another deploy holds it (for locks left behind).
+    #[arg(long, env = "BRICKCI_FORCE_LOCK")]
+    pub force_lock: bool,
+    /// Wait this many seconds for another deploy to release the lock.
+    #[arg(long, env = "BRICKCI_LOCK_TIMEOUT", default_value_t = 0)]
+    pub lock_timeout: u64,
+    /// How many API calls run at once.
+    #[arg(long, env = "BRICKCI_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
 }
 
 /// Where a run happens; shared by `run --notebook` and `test`.

@@ -4,7 +4,7 @@
 use clap::Parser;
 
 use brickci::cli::{AuthCommand, Cli, Command, TriggerCommand, args_from_inputs, inputs_catalog};
-use brickci::commands::{auth_check, cancel, connect, demo, deploy, report, run, test};
+use brickci::commands::{auth_check, cancel, connect, demo, deploy, destroy, report, run, test};
 use brickci::databricks::RetryPolicy;
 use brickci::error::Error;
 use brickci::exit::ExitCode;
@@ -195,6 +195,10 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
         }
         Command::Deploy(args) => match connect().await {
             Ok((client, _)) => deploy::deploy(platform, &client, &args, interrupt).await,
+            Err(e) => Err(e),
+        },
+        Command::Destroy(args) => match connect().await {
+            Ok((client, _)) => destroy::destroy(platform, &client, &args, interrupt).await,
             Err(e) => Err(e),
         },
         Command::Run(args) => match connect().await {

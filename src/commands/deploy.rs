@@ -134,7 +134,7 @@ async fn compute(
     Ok((plan, st))
 }
 
-fn show(platform: &Platform, plan: &Plan, output: &str, verbose: bool) {
+pub(super) fn show(platform: &Platform, plan: &Plan, output: &str, verbose: bool) {
     match output {
         "json" => platform.print(&render::json(plan)),
         "markdown" => platform.print(&render::markdown(plan)),
@@ -243,13 +243,7 @@ pub async fn deploy(
             return Ok(signal.exit_code());
         }
     };
-    let lock = acquired.map_err(|e| match e {
-        LockError::Held { .. } | LockError::Unusable { .. } => Error::BadInput {
-            message: e.to_string(),
-            help: vec!["wait for that deploy to finish, pass --lock-timeout to wait, or --force-lock if it was left behind".into()],
-        },
-        LockError::Api(e) => Error::Client(e),
-    })?;
+    let lock = acquired.map_err(lock_error)?;
     let result = deploy_locked(platform, client, &prepared, args, &first, interrupt).await;
     if let Err(e) = lock.release(client).await {
         platform.warn(&format!("could not release the deploy lock: {e}"));
@@ -324,9 +318,20 @@ async fn deploy_locked(
     Ok(ExitCode::Ok)
 }
 
+/// A lock another deploy holds is the caller's problem to wait out; an API failure is not.
+pub(super) fn lock_error(e: LockError) -> Error {
+    match e {
+        LockError::Held { .. } | LockError::Unusable { .. } => Error::BadInput {
+            message: e.to_string(),
+            help: vec!["wait for that deploy to finish, pass --lock-timeout to wait, or --force-lock if it was left behind".into()],
+        },
+        LockError::Api(e) => Error::Client(e),
+    }
+}
+
 /// Saves the state; when the workspace refuses it, a local copy keeps the ids of what was
 /// just created, so they can be restored instead of created twice.
-async fn save_state(
+pub(super) async fn save_state(
     client: &Client,
     bundle: &Bundle,
     st: &state::DeployState,

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod artifacts;
+pub mod destroy;
 pub mod files;
 pub mod kinds;
 pub mod legacy;

@@ -17,6 +17,7 @@ mod callback_launcher;
 mod cancel_and_inputs;
 mod codecommit_report;
 mod deploy;
+mod destroy;
 mod emulator_cli;
 mod examples;
 mod fault_suite;

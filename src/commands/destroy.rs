@@ -1,0 +1,219 @@
+//! `brickci destroy`: the plan first (every recorded object deleted), a yes, then under the
+//! deploy lock the deletions and the target's root folder. Objects the state does not record
+//! are never touched.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use super::bundle_load;
+use super::deploy::{lock_error, save_state, show};
+use crate::cli::DestroyArgs;
+use crate::databricks::{Client, workspace};
+use crate::deploy::apply::{ApplyOptions, Failure, apply};
+use crate::deploy::destroy::{emptied, root_kept_because};
+use crate::deploy::kinds::CreateOptions;
+use crate::deploy::plan::{self, Inputs, Op, Plan, PlanError};
+use crate::deploy::{lock, state};
+use crate::error::Error;
+use crate::exit::ExitCode;
+use crate::platform::{Kind, Platform};
+use crate::signal::Interrupt;
+
+pub async fn destroy(
+    platform: &Platform,
+    client: &Client,
+    args: &DestroyArgs,
+    interrupt: Interrupt,
+) -> Result<ExitCode, Error> {
+    let nothing_yet = |signal: crate::signal::Signal| {
+        platform.warn(&format!("{}: stopped; nothing was deleted", signal.name()));
+        Ok(signal.exit_code())
+    };
+    let bundle = match interrupt
+        .clone()
+        .guard(bundle_load::load(platform, client, &args.bundle))
+        .await
+    {
+        Ok(b) => b?,
+        Err(signal) => return nothing_yet(signal),
+    };
+    let (first, _) = match interrupt
+        .clone()
+        .guard(compute(client, &bundle, args))
+        .await
+    {
+        Ok(computed) => computed?,
+        Err(signal) => return nothing_yet(signal),
+    };
+    if first.deletes() == 0 {
+        platform.info(&format!(
+            "nothing to destroy: target {} records no deployed objects",
+            bundle.target
+        ));
+        return Ok(ExitCode::Ok);
+    }
+    show(platform, &first, &args.bundle.output, true);
+    approve(platform, &first, args, bundle.mode.as_deref())?;
+    let lock = lock::acquire(
+        client,
+        &bundle.workspace.state_path,
+        &bundle.identity.user_name,
+        args.force_lock,
+        Duration::from_secs(args.lock_timeout),
+    )
+    .await
+    .map_err(lock_error)?;
+    let result = destroy_locked(platform, client, &bundle, args, interrupt).await;
+    // Gone with the root folder, or still ours: release removes it only in the second case.
+    if let Err(e) = lock.release(client).await
+        && !e.is_not_found()
+    {
+        platform.warn(&format!("could not release the deploy lock: {e}"));
+    }
+    result
+}
+
+async fn compute(
+    client: &Client,
+    bundle: &crate::bundle::Bundle,
+    args: &DestroyArgs,
+) -> Result<(Plan, state::DeployState), Error> {
+    let st = state::load(
+        client,
+        &bundle.workspace.state_path,
+        &bundle.name,
+        &bundle.target,
+    )
+    .await?;
+    let empty = emptied(bundle);
+    let mut plan = plan::compute(
+        client,
+        Inputs {
+            bundle: &empty,
+            state: &st,
+            files: &[],
+            libraries: &[],
+            generated: &[],
+            prune: true,
+            concurrency: args.concurrency.into(),
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        PlanError::Config(m) | PlanError::Local(m) => Error::bad_input(m),
+        PlanError::Api(e) => Error::Client(e),
+    })?;
+    for a in plan.actions.iter_mut().filter(|a| a.action == Op::Delete) {
+        a.reason = "recorded by this target's deployment".into();
+    }
+    Ok((plan, st))
+}
+
+async fn destroy_locked(
+    platform: &Platform,
+    client: &Client,
+    bundle: &crate::bundle::Bundle,
+    args: &DestroyArgs,
+    interrupt: Interrupt,
+) -> Result<ExitCode, Error> {
+    // Planned again under the lock: a deploy may have finished in between.
+    let (plan, st) = compute(client, bundle, args).await?;
+    let opts = ApplyOptions {
+        concurrency: args.concurrency.into(),
+        create: CreateOptions::default(),
+        interrupt: interrupt.clone(),
+    };
+    let mut st = st;
+    st.serial += 1;
+    let (st, applied, error) = apply(client, &plan, st, &opts).await;
+    let left = st.files.len() + st.resources.values().map(|r| r.len()).sum::<usize>();
+    if let Some(e) = error {
+        save_state(client, bundle, &st).await?;
+        return Err(Error::Deploy {
+            message: format!(
+                "deleting {} failed: {} ({left} recorded objects remain; destroy again to continue)",
+                e.what, e.error
+            ),
+            done: applied.done,
+            auth: matches!(&e.error, Failure::Api(c) if c.is_auth()),
+        });
+    }
+    if let Some(signal) = interrupt.received() {
+        save_state(client, bundle, &st).await?;
+        platform.warn(&format!(
+            "{}: destroy stopped after {} of {} deletions; destroy again to continue",
+            signal.name(),
+            applied.done,
+            plan.changes()
+        ));
+        return Ok(signal.exit_code());
+    }
+    let root = &bundle.workspace.root_path;
+    match root_kept_because(root, &bundle.workspace.state_path) {
+        None => {
+            workspace::delete(client, root, true)
+                .await
+                .or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })?;
+            platform.info(&format!("deleted the root folder {root}"));
+        }
+        Some(why) => {
+            // The state goes, so a later deploy starts afresh; the folder stays.
+            let path = format!("{}/{}", bundle.workspace.state_path, state::STATE_FILE);
+            workspace::delete(client, &path, false)
+                .await
+                .or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })?;
+            platform.warn(&format!("the root folder {root} stays: {why}"));
+        }
+    }
+    platform.info(&format!(
+        "destroyed {} target {} ({} deletions)",
+        bundle.name, bundle.target, applied.done
+    ));
+    Ok(ExitCode::Ok)
+}
+
+/// A destroy needs a yes: `--auto-approve`, or an answer at a terminal — and for a
+/// `mode: production` target, `--auto-approve` whatever the terminal says.
+fn approve(
+    platform: &Platform,
+    plan: &Plan,
+    args: &DestroyArgs,
+    mode: Option<&str>,
+) -> Result<(), Error> {
+    if args.auto_approve {
+        return Ok(());
+    }
+    let deletes = plan.deletes();
+    let production = mode == Some("production");
+    let interactive = std::io::stdin().is_terminal() && platform.kind() == Kind::Local;
+    if interactive && !production {
+        let kinds: Vec<String> = plan
+            .actions
+            .iter()
+            .filter(|a| a.action == Op::Delete && !matches!(a.kind.as_str(), "file" | "notebook"))
+            .map(|a| format!("{} {}", a.kind, a.name))
+            .collect();
+        eprint!(
+            "Destroy deletes {deletes} object(s) ({}) and the root folder. Go ahead? [y/N] ",
+            kinds.join(", ")
+        );
+        let mut answer = String::new();
+        if std::io::stdin().read_line(&mut answer).is_ok()
+            && matches!(answer.trim(), "y" | "yes" | "Y")
+        {
+            return Ok(());
+        }
+    }
+    Err(Error::BadInput {
+        message: format!(
+            "destroy deletes {deletes} object(s) of target {}{}",
+            plan.target,
+            if production {
+                " (mode: production)"
+            } else {
+                ""
+            }
+        ),
+        help: vec!["pass --auto-approve to destroy; nothing was deleted".into()],
+    })
+}
