@@ -201,6 +201,9 @@ pub struct RunArgs {
     /// Start the run and exit; outputs carry its id and URL.
     #[arg(long, env = "BRICKCI_NO_WAIT")]
     pub no_wait: bool,
+    /// Cancel the job's active runs (and wait for them to stop) before starting it.
+    #[arg(long, env = "BRICKCI_RESTART", conflicts_with_all = ["notebook", "attach"])]
+    pub restart: bool,
     /// Parameter, repeatable: notebook widgets for notebook runs; job parameters (or
     /// notebook params when the job declares none) for job runs.
     #[arg(

@@ -183,6 +183,7 @@ fn notebook_run(notebook: Option<std::path::PathBuf>) -> RunArgs {
         attach: None,
         only: Vec::new(),
         no_wait: false,
+        restart: false,
         compute: ComputeArgs {
             cluster_id: None,
             new_cluster: None,

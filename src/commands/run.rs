@@ -70,8 +70,11 @@ pub async fn run(
                 client,
                 Some(id),
                 None,
-                params,
-                &args.only,
+                JobStart {
+                    parameters: params,
+                    only: &args.only,
+                    restart: args.restart,
+                },
                 &mut interrupt,
             )
             .await?;
@@ -86,8 +89,11 @@ pub async fn run(
                 client,
                 id,
                 name.as_deref(),
-                params,
-                &args.only,
+                JobStart {
+                    parameters: params,
+                    only: &args.only,
+                    restart: args.restart,
+                },
                 &mut interrupt,
             )
             .await?;
@@ -163,14 +169,21 @@ pub(super) async fn follow(
     followed
 }
 
+/// How a job run starts: its parameters, the tasks it is limited to, and whether the job's
+/// active runs are cancelled first (`--restart`).
+pub(super) struct JobStart<'a> {
+    pub parameters: Vec<(String, String)>,
+    pub only: &'a [String],
+    pub restart: bool,
+}
+
 /// Finds the job (by id, or by a name that must be unique) and starts it once.
 pub(super) async fn start_job(
     platform: &Platform,
     client: &Client,
     job_id: Option<i64>,
     job_name: Option<&str>,
-    parameters: Vec<(String, String)>,
-    only: &[String],
+    how: JobStart<'_>,
     interrupt: &mut Interrupt,
 ) -> Result<Result<i64, ExitCode>, Error> {
     let found = interrupt.guard(find_job(client, job_id, job_name)).await;
@@ -178,18 +191,46 @@ pub(super) async fn start_job(
         Ok(job) => job?,
         Err(signal) => return Ok(Err(stopped(platform, signal))),
     };
+    let cancelled = if how.restart {
+        match interrupt
+            .guard(crate::run::restart::cancel_active(client, job.job_id))
+            .await
+        {
+            Ok(cancelled) => cancelled?,
+            Err(signal) => return Ok(Err(stopped(platform, signal))),
+        }
+    } else {
+        Vec::new()
+    };
+    if !cancelled.is_empty() {
+        let ids: Vec<String> = cancelled.iter().map(i64::to_string).collect();
+        platform.info(&format!(
+            "--restart: cancelled the job's active runs {}",
+            ids.join(", ")
+        ));
+    }
     let seed = platform
         .idempotency_seed()
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let params: Vec<String> = parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let params: Vec<String> = how
+        .parameters
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     let job_key = format!("job {}", job.job_id);
-    let only_key = format!("only {}", only.join(","));
+    let only_key = format!("only {}", how.only.join(","));
+    // A restart that cancelled a run (perhaps this step's own, started before a CI retry) asks
+    // for a new run: the old token would only find the cancelled one.
+    let restart_key = format!("cancelled {:?}", cancelled);
     let mut request: Vec<&str> = vec![&job_key, &only_key];
+    if !cancelled.is_empty() {
+        request.push(&restart_key);
+    }
     request.extend(params.iter().map(String::as_str));
     let token = idempotency_token(&seed, &request);
     let request = JobRunRequest {
-        parameters,
-        only: only.to_vec(),
+        parameters: how.parameters,
+        only: how.only.to_vec(),
         idempotency_token: token,
     };
     let body = run_now_body(&job, &request).map_err(|e| Error::bad_input(e.to_string()))?;

@@ -206,8 +206,11 @@ pub async fn run(
             client,
             args.job_id,
             args.job_name.as_deref(),
-            params,
-            &[],
+            super::run::JobStart {
+                parameters: params,
+                only: &[],
+                restart: false,
+            },
             &mut interrupt,
         )
         .await?;

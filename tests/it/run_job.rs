@@ -265,3 +265,72 @@ fn git_ref_runs_the_commit_under_test_without_uploading() {
     );
     assert_eq!(submit["tasks"][0]["notebook_task"]["source"], "GIT");
 }
+
+#[test]
+fn restart_cancels_the_jobs_active_runs_before_starting_a_new_one() {
+    let emu = TestEmulator::fast();
+    emu.put_notebook("/Shared/slow", "# brickci-emulator: duration 1h\n");
+    let created = emu.post_json(
+        "/api/2.2/jobs/create",
+        json!({"name": "slow", "max_concurrent_runs": 1,
+               "tasks": [{"task_key": "t", "notebook_task": {"notebook_path": "/Shared/slow"}}]}),
+    );
+    let job = created["job_id"].as_i64().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let first = Brickci::new(["run", "--job-id", &job, "--no-wait"])
+        .against(&emu)
+        .dir(dir.path())
+        .output();
+    assert_eq!(code(&first), 0, "{}", text(&first));
+    let first_run = emu.calls("POST", "/jobs/run-now").len();
+    assert_eq!(first_run, 1);
+    let active = |emu: &TestEmulator| {
+        emu.get_json(&format!(
+            "/api/2.2/jobs/runs/list?job_id={job}&active_only=true"
+        ))["runs"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0)
+    };
+    assert_eq!(active(&emu), 1);
+
+    let second = Brickci::new(["run", "--job-id", &job, "--no-wait", "--restart"])
+        .against(&emu)
+        .dir(dir.path())
+        .output();
+    let all = text(&second);
+    assert_eq!(code(&second), 0, "{all}");
+    assert!(
+        all.contains("--restart: cancelled the job's active runs"),
+        "{all}"
+    );
+    assert_eq!(emu.calls("POST", "/jobs/runs/cancel").len(), 1, "{all}");
+    // The cancel came first, then a new run: one active run, not the old one.
+    let log = emu.requests();
+    let cancel_at = log
+        .iter()
+        .position(|r| r.path.ends_with("/jobs/runs/cancel"))
+        .unwrap();
+    let start_at = log
+        .iter()
+        .rposition(|r| r.path.ends_with("/jobs/run-now"))
+        .unwrap();
+    assert!(cancel_at < start_at);
+    assert_eq!(emu.calls("POST", "/jobs/run-now").len(), 2);
+    assert_eq!(active(&emu), 1);
+
+    // Nothing active: --restart cancels nothing and starts as usual.
+    let idle = TestEmulator::fast();
+    idle.put_notebook("/Shared/quick", "dbutils.notebook.exit('ok')\n");
+    let created = idle.post_json(
+        "/api/2.2/jobs/create",
+        json!({"name": "quick", "tasks": [{"task_key": "t", "notebook_task": {"notebook_path": "/Shared/quick"}}]}),
+    );
+    let quick = created["job_id"].as_i64().unwrap().to_string();
+    let out = Brickci::new(["run", "--job-id", &quick, "--restart"])
+        .against(&idle)
+        .dir(dir.path())
+        .output();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(idle.calls("POST", "/jobs/runs/cancel").is_empty());
+}

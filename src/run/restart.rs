@@ -1,0 +1,38 @@
+//! `run --restart`: the job's active runs are cancelled, and waited for, before a new one
+//! starts (a job with `max_concurrent_runs: 1` would otherwise skip or queue the new run).
+
+use std::time::{Duration, Instant};
+
+use crate::databricks::{Client, ClientError, jobs};
+
+/// How long cancelled runs get to stop before the new run starts anyway.
+const STOP_WAIT: Duration = Duration::from_secs(300);
+const POLL: Duration = Duration::from_secs(2);
+
+/// Cancels every active run of the job and waits until they have stopped; the ids cancelled.
+pub async fn cancel_active(client: &Client, job_id: i64) -> Result<Vec<i64>, ClientError> {
+    let active: Vec<i64> = jobs::list_runs(client, Some(job_id), true)
+        .await?
+        .into_iter()
+        .filter(|r| !r.is_terminal())
+        .map(|r| r.run_id)
+        .collect();
+    for id in &active {
+        jobs::cancel(client, *id).await?;
+    }
+    let started = Instant::now();
+    let mut waiting = active.clone();
+    while !waiting.is_empty() && started.elapsed() < STOP_WAIT {
+        let mut still = Vec::new();
+        for id in waiting {
+            if !jobs::get_run(client, id).await?.is_terminal() {
+                still.push(id);
+            }
+        }
+        waiting = still;
+        if !waiting.is_empty() {
+            tokio::time::sleep(POLL).await;
+        }
+    }
+    Ok(active)
+}
