@@ -194,4 +194,36 @@ mod tests {
             .count();
         assert_eq!(global, 99, "the refused import took nothing from the global bucket");
     }
+
+    #[tokio::test]
+    async fn over_the_limit_the_service_answers_429_with_its_body_and_the_log_shows_it() {
+        let config = crate::emulator::EmulatorConfig {
+            rate_limits: vec!["GET */workspace/list=1".parse().unwrap()],
+            ..Default::default()
+        };
+        let emu = crate::emulator::start(config).await.unwrap();
+        let http = crate::http::client(&Default::default()).unwrap();
+        let get = || {
+            http.get(format!("{}/api/2.0/workspace/list?path=/", emu.url()))
+                .bearer_auth("dapi-emulator-token")
+                .send()
+        };
+        assert_eq!(get().await.unwrap().status(), 200);
+        let refused = get().await.unwrap();
+        assert_eq!(refused.status(), 429);
+        assert_eq!(refused.headers()["retry-after"], "1");
+        let body: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(body["error_code"], "REQUEST_LIMIT_EXCEEDED");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        let log = emu.requests();
+        assert_eq!(
+            log.iter().map(|r| r.status).collect::<Vec<_>>(),
+            vec![200, 429]
+        );
+        assert_eq!(log[1].fault.as_deref(), Some("rate-limit 1/s"));
+        // Removed at run time, the limit no longer applies.
+        emu.clear_rate_limits();
+        assert_eq!(get().await.unwrap().status(), 200);
+        emu.shutdown().await;
+    }
 }
