@@ -930,7 +930,10 @@ fn a_job_deleted_out_of_band_is_noticed_through_the_list_and_created_again() {
             "/api/2.0/workspace/export?path={path}&direct_download=true"
         ))
     };
-    let gone = st["resources"]["jobs"]["job_1"]["id"].as_str().unwrap().to_string();
+    let gone = st["resources"]["jobs"]["job_1"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     emu.post_json(
         "/api/2.2/jobs/delete",
         json!({ "job_id": gone.parse::<i64>().unwrap() }),
@@ -947,7 +950,10 @@ fn a_job_deleted_out_of_band_is_noticed_through_the_list_and_created_again() {
         .collect();
     assert_eq!(creates.len(), 1, "only the deleted job is made again");
     assert_eq!(creates[0].body["name"], "job-1");
-    assert!(emu.calls("GET", "/jobs/get").is_empty(), "found by the list");
+    assert!(
+        emu.calls("GET", "/jobs/get").is_empty(),
+        "found by the list"
+    );
     let jobs = emu.get_json("/api/2.2/jobs/list?limit=100");
     let names: Vec<&str> = jobs["jobs"]
         .as_array()

@@ -407,7 +407,9 @@ impl Client {
 fn is_rate_limited(api: &ApiError) -> bool {
     api.status == 429
         || api.error_code.as_deref() == Some("REQUEST_LIMIT_EXCEEDED")
-        || api.message.contains("RPC token bucket limit has been exceeded")
+        || api
+            .message
+            .contains("RPC token bucket limit has been exceeded")
 }
 
 /// The error and its causes on one line; reqwest's top-level message alone says little.

@@ -237,7 +237,10 @@ mod tests {
         assert_eq!(w.throttled(), 4);
         // Nobody goes before Retry-After has passed.
         assert_eq!(w.try_acquire(now), Admit::Until(now + wait));
-        assert!(matches!(w.try_acquire(now + wait), Admit::Full | Admit::Go { .. }));
+        assert!(matches!(
+            w.try_acquire(now + wait),
+            Admit::Full | Admit::Go { .. }
+        ));
         // A 429 for a call sent after the cut cuts again.
         for r in &rounds[4..] {
             w.release(*r, Outcome::Answered, now);
@@ -293,7 +296,10 @@ mod tests {
             w.release(rounds[0], Outcome::Answered, now);
             grown += 1;
         }
-        assert!((9..=11).contains(&grown), "{grown} successes to grow by one");
+        assert!(
+            (9..=11).contains(&grown),
+            "{grown} successes to grow by one"
+        );
         assert_eq!(w.size(), 11);
     }
 
@@ -315,7 +321,11 @@ mod tests {
             let r = go(&mut w, now);
             w.release(r, Outcome::Answered, now);
         }
-        assert_eq!(w.size(), 2, "one call at a time never filled a window of two");
+        assert_eq!(
+            w.size(),
+            2,
+            "one call at a time never filled a window of two"
+        );
     }
 
     #[tokio::test]

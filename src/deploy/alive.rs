@@ -19,7 +19,12 @@ use crate::databricks::{ApiRequest, Client, ClientError};
 fn listing(kind: &str) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
     match kind {
         "jobs" => Some(("/api/2.2/jobs/list", "jobs", "job_id", "limit")),
-        "pipelines" => Some(("/api/2.0/pipelines", "statuses", "pipeline_id", "max_results")),
+        "pipelines" => Some((
+            "/api/2.0/pipelines",
+            "statuses",
+            "pipeline_id",
+            "max_results",
+        )),
         "secret_scopes" => Some(("/api/2.0/secrets/scopes/list", "scopes", "name", "")),
         _ => None,
     }

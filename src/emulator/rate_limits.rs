@@ -192,7 +192,10 @@ mod tests {
         let global = (0..200)
             .filter(|_| admit(&mut ls, "GET", "/list", t0).is_ok())
             .count();
-        assert_eq!(global, 99, "the refused import took nothing from the global bucket");
+        assert_eq!(
+            global, 99,
+            "the refused import took nothing from the global bucket"
+        );
     }
 
     #[tokio::test]
