@@ -963,3 +963,44 @@ fn a_job_deleted_out_of_band_is_noticed_through_the_list_and_created_again() {
         .collect();
     assert_eq!(names.len(), 3, "{names:?}");
 }
+
+#[test]
+fn a_deploy_over_the_workspaces_rate_limit_backs_off_and_succeeds() {
+    let emu = TestEmulator::start(brickci::emulator::EmulatorConfig {
+        clock_speed: 50.0,
+        rate_limits: vec!["POST */workspace/import=20".parse().unwrap()],
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    many(dir.path(), 60, 0);
+    std::fs::write(
+        dir.path().join("databricks.yml"),
+        "bundle:\n  name: many\ntargets:\n  dev:\n    default: true\n",
+    )
+    .unwrap();
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let imports = emu.calls("POST", "/workspace/import");
+    let refused = imports.iter().filter(|r| r.status == 429).count();
+    assert!(refused > 0, "the limit was reached");
+    assert!(
+        imports
+            .iter()
+            .filter(|r| r.status == 429)
+            .all(|r| r.fault.as_deref() == Some("rate-limit 20/s")),
+        "the log names the limit"
+    );
+    // Every notebook landed once, and a redeploy has nothing to do.
+    let mut landed: Vec<String> = imports
+        .iter()
+        .filter(|r| r.status == 200)
+        .filter_map(|r| r.body["path"].as_str().map(str::to_string))
+        .filter(|p| p.contains("/files/src/"))
+        .collect();
+    landed.sort();
+    let n = landed.len();
+    landed.dedup();
+    assert_eq!((n, landed.len()), (60, 60));
+    let out = deploy(&emu, dir.path(), &[]);
+    assert!(text(&out).contains("nothing to deploy"), "{}", text(&out));
+}
