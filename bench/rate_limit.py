@@ -13,6 +13,7 @@ a generated bundle with enough notebooks to keep the limit busy for about 20 sec
             taken at once) is left out of the rate, so a client that used every token
             scores 1.0
   wall_seconds  the whole `brickci deploy`, plan and state included
+  concurrency   the --concurrency given (null: brickci's default)
 
 Target: fraction >= 0.8 at both limits, and the deploy succeeds (exit 0).
 
@@ -122,7 +123,8 @@ def measure(brickci, limit, seconds, concurrency):
         "fraction": round(rate / limit, 3),
         "429s": len(refused),
         "wall_seconds": round(wall, 2),
-        "concurrency": concurrency or "default",
+        # null: brickci's default --concurrency.
+        "concurrency": concurrency,
     }
 
 
@@ -148,7 +150,7 @@ def main():
             row = measure(args.brickci, limit, seconds, conc)
             rows.append(row)
             print(
-                f"{row['limit_rps']:>8g} {str(row['concurrency']):>7} {row['requests']:>9} "
+                f"{row['limit_rps']:>8g} {str(row['concurrency'] or 'default'):>7} {row['requests']:>9} "
                 f"{row['seconds']:>8} {row['fraction']:>9} {row['429s']:>6} {row['wall_seconds']:>7}",
                 flush=True,
             )
