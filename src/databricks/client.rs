@@ -10,6 +10,7 @@ use url::Url;
 
 use super::error::{ApiError, CallContext};
 use super::retry::{RetryPolicy, is_retryable_status};
+use super::throttle::{MAX_WINDOW, Outcome, Throttle};
 use crate::auth::{AuthError, Credentials};
 
 #[derive(Debug, thiserror::Error)]
@@ -185,6 +186,8 @@ pub struct Client {
     host: Url,
     credentials: Arc<dyn Credentials>,
     retry: RetryPolicy,
+    /// Shared by every clone: all of a command's calls find the workspace's rate together.
+    throttle: Arc<Throttle>,
 }
 
 /// What came back from a successful call.
@@ -206,7 +209,13 @@ impl Client {
             host,
             credentials,
             retry,
+            throttle: Arc::new(Throttle::new(MAX_WINDOW)),
         }
+    }
+
+    /// The adaptive concurrency window all clones of this client share.
+    pub fn throttle(&self) -> &Throttle {
+        &self.throttle
     }
 
     pub fn host(&self) -> &Url {
@@ -245,14 +254,31 @@ impl Client {
         })
     }
 
-    /// Sends a call through the retry loop and returns the raw successful response.
+    /// Sends a call through the retry loop and returns the raw successful response. Every
+    /// attempt takes a place in the shared window first; time spent waiting for one is not
+    /// counted against the retry deadline (a slow workspace is not a failing one), and 429s
+    /// do not use up attempts (they are the workspace's pace, not a fault).
     pub async fn send(&self, req: &ApiRequest) -> Result<RawResponse, ClientError> {
         let started = Instant::now();
+        let mut queued = Duration::ZERO;
         let mut attempt = 0u32;
+        let mut throttled = 0u32;
         let mut refreshed_auth = false;
         loop {
             attempt += 1;
+            let asked = Instant::now();
+            let permit = self.throttle.acquire().await;
+            queued += asked.elapsed();
             let result = self.send_once(req).await;
+            permit.finish(match &result {
+                Err(ClientError::Api(api)) if is_rate_limited(api) => {
+                    Outcome::Throttled(Duration::from_secs(api.retry_after.unwrap_or(1)))
+                }
+                Err(ClientError::Unreachable { .. } | ClientError::NoResponse { .. }) => {
+                    Outcome::Lost
+                }
+                _ => Outcome::Answered,
+            });
             let (retry_after, err) = match result {
                 Ok(resp) => return Ok(resp),
                 Err(err) => {
@@ -265,6 +291,9 @@ impl Client {
                             continue;
                         }
                         ClientError::Api(api) if is_retryable_status(api.status, &api.message) => {
+                            if is_rate_limited(api) {
+                                throttled += 1;
+                            }
                             Some(api.retry_after)
                         }
                         ClientError::Unreachable { .. } => Some(None),
@@ -278,10 +307,9 @@ impl Client {
                 return Err(err);
             };
             let jitter: f64 = rand::random();
-            match self
-                .retry
-                .next_wait(attempt, started.elapsed(), retry_after, jitter)
-            {
+            let counted = attempt.saturating_sub(throttled).max(1);
+            let elapsed = started.elapsed().saturating_sub(queued);
+            match self.retry.next_wait(counted, elapsed, retry_after, jitter) {
                 Some(wait) => {
                     tracing::debug!(attempt, ?wait, error = %err, "retrying");
                     tokio::time::sleep(wait).await;
@@ -373,6 +401,15 @@ impl Client {
             }
         }
     }
+}
+
+/// The workspace refused the call for going too fast.
+fn is_rate_limited(api: &ApiError) -> bool {
+    api.status == 429
+        || api.error_code.as_deref() == Some("REQUEST_LIMIT_EXCEEDED")
+        || api
+            .message
+            .contains("RPC token bucket limit has been exceeded")
 }
 
 /// The error and its causes on one line; reqwest's top-level message alone says little.

@@ -7,6 +7,7 @@ pub mod mlflow;
 pub mod models;
 mod retry;
 pub mod scim;
+pub mod throttle;
 pub mod workspace;
 
 pub use client::{ApiRequest, Body, Client, ClientError, RawResponse, error_chain};

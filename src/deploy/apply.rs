@@ -97,8 +97,19 @@ pub async fn apply(
         })
         .collect();
 
-    // Folders: each created once, only the deepest of a chain (every store makes parents).
-    let folders = files::folders_for(uploads.iter().filter_map(|a| a.target.as_deref()));
+    // Folders: each created once, only the deepest of a chain (every store makes parents),
+    // and none the state shows exists already (a workspace folder deleted behind our back is
+    // made again when an upload finds its parent missing).
+    let folders: Vec<String> = {
+        let st = shared.state.lock().expect("not poisoned");
+        files::folders_for(uploads.iter().filter_map(|a| a.target.as_deref()))
+            .into_iter()
+            .filter(|d| {
+                !matches!(artifacts::store_of(d), artifacts::Store::Workspace)
+                    || !files::recorded_under(st.files.keys().map(String::as_str), d)
+            })
+            .collect()
+    };
     // Folders are a means, not a planned change: not counted (a failure lands in `first_error`).
     super::pool::run_all(opts.concurrency, folders, |dir| {
         let s = shared.clone();
@@ -248,17 +259,20 @@ async fn upload(s: &Shared, a: &Action) -> bool {
             return false;
         }
     };
-    let result = if *state_kind == "library" {
-        artifacts::upload(&s.client, &remote, bytes).await
-    } else {
-        files::upload(
-            &s.client,
-            &remote,
-            &bytes,
-            files::import_format(&a.name, *notebook),
-        )
-        .await
-    };
+    let send = |bytes| send_upload(s, a, &remote, bytes, state_kind, *notebook);
+    let mut result = send(&bytes).await;
+    // The state said the folder was there; someone removed it since. Make it, send again.
+    if let Err(e) = &result
+        && e.is_not_found()
+        && matches!(artifacts::store_of(&remote), artifacts::Store::Workspace)
+        && let Some((dir, _)) = remote.rsplit_once('/')
+    {
+        tracing::info!(folder = dir, "the folder is gone; making it again");
+        result = match artifacts::ensure_folder(&s.client, dir).await {
+            Ok(()) => send(&bytes).await,
+            Err(e) => Err(e),
+        };
+    }
     match result {
         Ok(()) => {
             let entry = FileEntry {
@@ -276,6 +290,22 @@ async fn upload(s: &Shared, a: &Action) -> bool {
             s.fail(format!("{} {}", a.kind, a.name), e);
             false
         }
+    }
+}
+
+async fn send_upload(
+    s: &Shared,
+    a: &Action,
+    remote: &str,
+    bytes: &[u8],
+    state_kind: &str,
+    notebook: bool,
+) -> Result<(), ClientError> {
+    if state_kind == "library" {
+        artifacts::upload(&s.client, remote, bytes.to_vec()).await
+    } else {
+        let format = files::import_format(&a.name, notebook);
+        files::upload(&s.client, remote, bytes, format).await
     }
 }
 

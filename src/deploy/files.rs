@@ -56,9 +56,25 @@ pub fn folders_for<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<String> {
     dirs
 }
 
+/// Whether any recorded path lies under `dir`: then `dir` exists (its upload made it).
+pub fn recorded_under<'a>(mut recorded: impl Iterator<Item = &'a str>, dir: &str) -> bool {
+    recorded.any(|p| p.len() > dir.len() && p.starts_with(dir) && p.as_bytes()[dir.len()] == b'/')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_exists_when_something_under_it_was_recorded() {
+        let recorded = ["/r/files/a/x.py", "/r/files/ab/y.py", "/r/files/c/d/z.py"];
+        let under = |d: &str| recorded_under(recorded.iter().copied(), d);
+        assert!(under("/r/files/a"));
+        assert!(under("/r/files/c"), "a parent of a recorded folder");
+        assert!(!under("/r/files/a/b"));
+        assert!(!under("/r/files/c/d/z.py/q"));
+        assert!(!under("/r/file"), "a prefix that is not a folder of it");
+    }
 
     #[test]
     fn only_the_deepest_folders_are_created() {

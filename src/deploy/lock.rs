@@ -200,9 +200,6 @@ pub async fn acquire(
     wait: Duration,
 ) -> Result<Lock, LockError> {
     let path = format!("{state_path}/{LOCK_FILE}");
-    workspace::mkdirs(client, state_path)
-        .await
-        .map_err(LockError::Api)?;
     let info = LockInfo {
         id: uuid::Uuid::new_v4().to_string(),
         acquisition_time: now_rfc3339(),
@@ -211,9 +208,19 @@ pub async fn acquire(
     };
     let body = serde_json::to_vec(&info).expect("lock info serialises");
     let mut attempt = Attempt::new(wait, force);
+    // The state folder is made only when it is missing (a first deploy): a request saved on
+    // every other.
+    let mut made_folder = false;
     loop {
         match workspace::import(client, &path, &body, ImportFormat::Raw, force).await {
             Ok(()) => {}
+            Err(e) if e.is_not_found() && !made_folder => {
+                workspace::mkdirs(client, state_path)
+                    .await
+                    .map_err(LockError::Api)?;
+                made_folder = true;
+                continue;
+            }
             Err(e) if e.api().is_some_and(|a| a.is_already_exists()) => {}
             // The create may have happened; reading the file back below tells.
             Err(ClientError::NoResponse { .. }) => {}

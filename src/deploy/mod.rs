@@ -1,6 +1,7 @@
 //! Deploying a bundle natively: the local file set, the plan (data), the lock, the state,
 //! and applying the plan in dependency order with bounded concurrency.
 
+mod alive;
 pub mod apply;
 pub mod artifacts;
 pub mod destroy;

@@ -265,7 +265,9 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
         }
     }
     let order = ordered(inp.bundle).map_err(PlanError::Config)?;
-    let alive = check_alive(client, inp.state, inp.concurrency).await?;
+    let alive = super::alive::check(client, inp.state, inp.concurrency)
+        .await
+        .map_err(PlanError::Api)?;
     let mut fresh: BTreeSet<(String, String)> = BTreeSet::new();
     for (kind, key) in &order {
         let r = inp
@@ -443,36 +445,6 @@ fn gone(prune: bool, kind: &str, name: &str, target: Option<String>) -> Action {
         reason,
         work: Work::Remove,
     }
-}
-
-/// Whether each recorded resource still exists (reads only, bounded concurrency).
-async fn check_alive(
-    client: &Client,
-    state: &DeployState,
-    concurrency: usize,
-) -> Result<BTreeMap<(String, String), bool>, PlanError> {
-    let items: Vec<(String, String, String)> = state
-        .resources
-        .iter()
-        .flat_map(|(k, m)| {
-            m.iter()
-                .map(move |(key, e)| (k.clone(), key.clone(), e.id.clone()))
-        })
-        .filter(|(k, _, _)| KINDS.contains(&k.as_str()))
-        .collect();
-    let results = super::pool::run_all(concurrency, items, |(k, key, id)| {
-        let client = client.clone();
-        async move {
-            let r = kinds::exists(&client, &k, &key, &id).await;
-            ((k, key), r)
-        }
-    })
-    .await;
-    let mut out = BTreeMap::new();
-    for (k, r) in results {
-        out.insert(k, r.map_err(PlanError::Api)?);
-    }
-    Ok(out)
 }
 
 #[derive(Debug)]

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{EmulatorConfig, FaultRule, FederationPolicy, ServicePrincipal, start};
+use super::{EmulatorConfig, FaultRule, FederationPolicy, RateLimit, ServicePrincipal, start};
 
 #[derive(Debug, Clone, Args)]
 pub struct EmulatorArgs {
@@ -43,6 +43,11 @@ pub struct EmulatorArgs {
     /// same way again.
     #[arg(long, default_value_t = 1)]
     pub fault_seed: u64,
+    /// Rate limit, repeatable: [METHOD ]PATH=RPS, a token bucket refilling RPS a second and
+    /// holding max(1, RPS); over it, 429 REQUEST_LIMIT_EXCEEDED with Retry-After. E.g.
+    /// "POST */workspace/import=5".
+    #[arg(long = "rate-limit", value_name = "[METHOD ]PATH=RPS")]
+    pub rate_limits: Vec<String>,
     /// Workload identity federation policy as JSON (repeatable): {"client_id"?, "issuer",
     /// "audiences", "subject", "jwks"}; without client_id it is account-wide.
     #[arg(long = "federation-policy", value_name = "JSON")]
@@ -122,6 +127,14 @@ impl EmulatorArgs {
             .map(|f| {
                 f.parse::<FaultRule>()
                     .map_err(|e| ServeError::Flag(format!("--fault: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        config.rate_limits = self
+            .rate_limits
+            .iter()
+            .map(|r| {
+                r.parse::<RateLimit>()
+                    .map_err(|e| ServeError::Flag(format!("--rate-limit: {e}")))
             })
             .collect::<Result<_, _>>()?;
         config.federation = self

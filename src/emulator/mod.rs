@@ -25,6 +25,7 @@ mod mlflow_search;
 mod notebook_script;
 mod objects;
 mod pagination;
+mod rate_limits;
 mod runs;
 mod server;
 mod state;
@@ -38,6 +39,7 @@ use serde::Serialize;
 pub use args::{EmulatorArgs, serve};
 pub use faults::{FaultKind, FaultParseError, FaultRule};
 pub use federation::FederationPolicy;
+pub use rate_limits::{RateLimit, RateLimitParseError};
 
 #[derive(Debug, Clone)]
 pub struct ServicePrincipal {
@@ -61,6 +63,8 @@ pub struct EmulatorConfig {
     pub faults: Vec<FaultRule>,
     /// Seed of the draws for faults that affect a share of requests.
     pub fault_seed: u64,
+    /// Per-endpoint rate limits (token buckets); over one, a 429 with `Retry-After`.
+    pub rate_limits: Vec<RateLimit>,
     /// Workload identity federation policies for the token-exchange grant.
     pub federation: Vec<FederationPolicy>,
 }
@@ -79,6 +83,7 @@ impl Default for EmulatorConfig {
             user_name: "ci-bot@example.com".into(),
             faults: Vec::new(),
             fault_seed: 1,
+            rate_limits: Vec::new(),
             federation: Vec::new(),
         }
     }
@@ -133,6 +138,14 @@ impl EmulatorHandle {
 
     pub fn clear_faults(&self) {
         lock(&self.state).faults.clear();
+    }
+
+    pub fn add_rate_limit(&self, rule: RateLimit) {
+        lock(&self.state).add_rate_limit(rule);
+    }
+
+    pub fn clear_rate_limits(&self) {
+        lock(&self.state).limiters.clear();
     }
 
     pub async fn shutdown(self) {

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::errors::{api_error, throttled};
 use super::faults::{FaultKind, FaultRule};
+use super::rate_limits::{RateLimit, admit};
 use super::{
     RequestRecord, Shared, handlers_auth as auth, handlers_compute as compute,
     handlers_jobs as jobs, handlers_jobs_crud as jobs_crud, handlers_misc as misc,
@@ -121,6 +122,12 @@ pub fn router(state: Shared) -> Router {
             post(add_fault).delete(clear_faults).get(list_faults),
         )
         .route(
+            "/__emulator/rate-limits",
+            post(add_rate_limit)
+                .delete(clear_rate_limits)
+                .get(list_rate_limits),
+        )
+        .route(
             "/__emulator/requests",
             get(list_requests).delete(clear_requests),
         )
@@ -152,15 +159,18 @@ async fn gate(AxState(state): AxState<Shared>, req: Request, next: Next) -> Resp
         let seq = s.log.len() as u64 + 1;
         (seq, s.clock.real_ms(), s.take_fault(&method, &path))
     };
-    let record = |status: u16, fault: &Option<FaultRule>| RequestRecord {
+    let record_as = |status: u16, fault: Option<String>| RequestRecord {
         seq,
         at_ms,
         method: method.clone(),
         path: path.clone(),
         query: query.clone(),
         status,
-        fault: fault.as_ref().map(FaultRule::describe),
+        fault,
         body: logged_body(&path, &bytes),
+    };
+    let record = |status: u16, fault: &Option<FaultRule>| {
+        record_as(status, fault.as_ref().map(FaultRule::describe))
     };
 
     let mut apply_then_drop = false;
@@ -179,6 +189,19 @@ async fn gate(AxState(state): AxState<Shared>, req: Request, next: Next) -> Resp
         }
         Some(FaultKind::DropAfterApply) => apply_then_drop = true,
         None => {}
+    }
+
+    // Over a rate limit: refused before anything is done, as the service does.
+    let limited = {
+        let mut s = lock(&state);
+        let refused = admit(&mut s.limiters, &method, &path, std::time::Instant::now());
+        if let Err((rule, _)) = &refused {
+            s.log.push(record_as(429, Some(rule.describe())));
+        }
+        refused.err()
+    };
+    if let Some((_, retry_after)) = limited {
+        return throttled(429, Some(retry_after));
     }
 
     if !unauthenticated(&path)
@@ -308,6 +331,31 @@ async fn clear_faults(AxState(state): AxState<Shared>) -> Response {
 
 async fn list_faults(AxState(state): AxState<Shared>) -> Response {
     axum::Json(json!({ "faults": lock(&state).faults })).into_response()
+}
+
+async fn add_rate_limit(AxState(state): AxState<Shared>, body: Bytes) -> Response {
+    match serde_json::from_slice::<RateLimit>(&body) {
+        Ok(rule) if rule.rps.is_finite() && rule.rps > 0.0 => {
+            lock(&state).add_rate_limit(rule);
+            (StatusCode::OK, axum::Json(json!({}))).into_response()
+        }
+        Ok(_) => api_error(400, "MALFORMED_REQUEST", "rps must be a number above 0"),
+        Err(e) => api_error(400, "MALFORMED_REQUEST", format!("bad rate limit: {e}")),
+    }
+}
+
+async fn clear_rate_limits(AxState(state): AxState<Shared>) -> Response {
+    lock(&state).limiters.clear();
+    axum::Json(json!({})).into_response()
+}
+
+async fn list_rate_limits(AxState(state): AxState<Shared>) -> Response {
+    let rules: Vec<RateLimit> = lock(&state)
+        .limiters
+        .iter()
+        .map(|l| l.rule.clone())
+        .collect();
+    axum::Json(json!({ "rate_limits": rules })).into_response()
 }
 
 async fn list_requests(AxState(state): AxState<Shared>) -> Response {

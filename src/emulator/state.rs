@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::clock::Clock;
 use super::faults::FaultRule;
 use super::objects::Objects;
+use super::rate_limits::{Limiter, RateLimit};
 use super::runs::RunRecord;
 use super::workspace_tree::Tree;
 use super::{EmulatorConfig, RequestRecord};
@@ -36,6 +37,8 @@ pub struct State {
     pub faults: Vec<FaultRule>,
     /// Draws for faults that affect a share of requests; seeded, so a run replays.
     pub fault_rng: fastrand::Rng,
+    /// Rate limits with their token buckets.
+    pub limiters: Vec<Limiter>,
     pub log: Vec<RequestRecord>,
     pub objects: Objects,
     /// Runs started per notebook path (for `fail-first`).
@@ -53,6 +56,11 @@ impl State {
             workspace_id: "1234567890123456".into(),
             faults: config.faults.clone(),
             fault_rng: fastrand::Rng::with_seed(config.fault_seed),
+            limiters: config
+                .rate_limits
+                .iter()
+                .map(|r| Limiter::new(r.clone(), std::time::Instant::now()))
+                .collect(),
             config,
             tree: Tree::new(now),
             runs: BTreeMap::new(),
@@ -78,6 +86,11 @@ impl State {
         }
         let issued = self.issued.get(token)?;
         (self.clock.now_ms() < issued.expires_ms).then(|| issued.principal.clone())
+    }
+
+    pub fn add_rate_limit(&mut self, rule: RateLimit) {
+        self.limiters
+            .push(Limiter::new(rule, std::time::Instant::now()));
     }
 
     /// Takes the first matching fault rule, counting it down.

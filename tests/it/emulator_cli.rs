@@ -74,6 +74,10 @@ fn a_bad_flag_value_or_a_taken_port_is_exit_2_naming_it() {
             "--fault",
         ),
         (
+            &["emulator", "--port", "0", "--rate-limit", "*/import=0"],
+            "--rate-limit",
+        ),
+        (
             &["emulator", "--port", "0", "--clock-speed", "0"],
             "--clock-speed",
         ),
