@@ -86,7 +86,7 @@ def markdown(r):
         "# brickci benchmark results",
         "",
         f"{m['date']} · {m['mode']} run · brickci {m['version']} ({m['build']}) · {m['cpus']} CPUs · "
-        f"every request {r['latency_ms']} ms slower · the run took {m["seconds"]:.0f} s. "
+        f"every request {r['latency_ms']} ms slower · the run took {m['seconds']:.0f} s. "
         "Produced by `bench/run`; what each figure means: [bench/README.md](../README.md). "
         "Plot: [upload.svg](upload.svg).",
         "",
