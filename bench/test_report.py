@@ -107,3 +107,41 @@ class Workload(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RateLimitScript(unittest.TestCase):
+    """bench/rate_limit.py is run as a subprocess when present; absent, the row says so."""
+
+    def setUp(self):
+        import tempfile
+        from benchlib import rate
+        self.rate, self.saved = rate, rate.SCRIPT
+        self.dir = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.rate.SCRIPT = self.saved
+        self.dir.cleanup()
+
+    def script(self, body):
+        self.rate.SCRIPT = os.path.join(self.dir.name, "rate_limit.py")
+        with open(self.rate.SCRIPT, "w") as fh:
+            fh.write(body)
+
+    def test_absent(self):
+        self.rate.SCRIPT = os.path.join(self.dir.name, "missing.py")
+        self.assertEqual(self.rate.measure("brickci", self.dir.name, False),
+                         (None, "not measured (no rate-limit support in this build)"))
+
+    def test_rows_from_the_json_it_writes(self):
+        self.script("import argparse, json\np = argparse.ArgumentParser()\np.add_argument('--brickci')\n"
+                    "p.add_argument('--json')\na = p.parse_args()\n"
+                    "json.dump([{'limit_rps': 5, 'requests': 9, 'seconds': 2.0, 'fraction': 0.9}], open(a.json, 'w'))\n")
+        rows, note = self.rate.measure("/bin/brickci", self.dir.name, True)  # --quick unknown: rerun without
+        self.assertIsNone(note)
+        self.assertEqual(rows, [{"limit_rps": 5, "requests": 9, "seconds": 2.0, "fraction": 0.9}])
+
+    def test_a_failing_script_is_reported(self):
+        self.script("import sys\nsys.exit('emulator has no --rate-limit')\n")
+        rows, note = self.rate.measure("brickci", self.dir.name, False)
+        self.assertIsNone(rows)
+        self.assertIn("exited 1: emulator has no --rate-limit", note)

@@ -16,8 +16,11 @@ WORKSPACE_ROOT = "/Users/ci-bot@example.com/bench"
 def default_concurrency(brickci):
     """brickci deploy's default concurrency, from its --help."""
     text = subprocess.run([brickci, "deploy", "--help"], capture_output=True, text=True).stdout
-    m = re.search(r"--concurrency <[^>]+>\n(?:.*\n)*?.*\[default: (\d+)\]", text)
-    return int(m.group(1)) if m else 16
+    # The option's help runs until the next line starting with a dash.
+    m = re.search(r"--concurrency <[^>]+>(?:(?!\n\s+-).)*?\[default: (\d+)\]", text, re.S)
+    if not m:
+        raise RuntimeError("brickci deploy --help shows no default for --concurrency")
+    return int(m.group(1))
 
 
 def brickci_deploy(brickci, workdir, count, jobs, redeploys):
