@@ -74,8 +74,11 @@ def summary(r):
     rows.append(["binary size: ≤ 15 MB", mib(r["binary_bytes"], 1024 * 1024), verdict(r["binary_bytes"] <= 15e6)])
     w = r["wait"]
     if w["runs"]:
-        worst = max(x["end_to_exit"] for x in w["runs"])
-        rows.append(["run's end to exit: ≤ 10 s", f"{secs(worst)} s worst measured; {secs(w['worst_delay'])} s worst by the schedule", verdict(max(worst, w["worst_delay"]) <= 10)])
+        delays = [x["end_to_exit"] for x in w["runs"]]
+        rows.append(["run's end to exit: ≤ 10 s",
+                     f"{secs(sum(delays) / len(delays))} s mean, {secs(max(delays))} s worst of {len(delays)} runs; "
+                     f"{secs(w['worst_delay'])} s worst by the schedule",
+                     verdict(max(max(delays), w["worst_delay"]) <= 10)])
         rows.append(["polls per waited hour: ≤ 400", f"{w['polls_first_hour']} in the first hour by the schedule", verdict(w["polls_first_hour"] <= 400)])
     return rows
 
@@ -104,10 +107,11 @@ def markdown(r):
         "## 2. Redeploys of a deployed bundle",
         "",
         table(
-            ["bundle", "no-op: requests (writes)", "one changed notebook: requests (writes)", "calls of the one-change redeploy"],
+            ["bundle", "no-op: requests (writes)", "one changed notebook: requests (writes)", "no-op calls", "one-change calls"],
             [[f"{int(s):,} notebooks + {r['jobs']} jobs",
               f"{x['noop']['requests']} ({x['noop']['writes']})",
               f"{x['one_change']['requests']} ({x['one_change']['writes']})",
+              "<br>".join(x["noop"]["calls"]),
               "<br>".join(x["one_change"]["calls"])]
              for s, x in sorted(r["redeploy"].items(), key=lambda kv: int(kv[0]))],
         ),

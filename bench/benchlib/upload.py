@@ -3,6 +3,7 @@ its own emulator adding LATENCY_MS to every request; then brickci's no-op and on
 redeploys of the bundle it deployed."""
 
 import os
+from collections import Counter
 import re
 import subprocess
 
@@ -51,8 +52,14 @@ def summarize(log, seconds):
         "seconds": seconds,
         "requests": len(log),
         "writes": len(writes),
-        "calls": sorted({f"{r['method']} {r['path']}" for r in log}),
+        "calls": calls(log),
     }
+
+
+def calls(log):
+    """Distinct calls with how often each was sent, most frequent first: "GET /x ×20"."""
+    counts = Counter(f"{r['method']} {r['path']}" for r in log)
+    return [f"{call} ×{n}" for call, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def legacy_upload(brickci, workdir, count, jobs):
