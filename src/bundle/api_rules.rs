@@ -111,6 +111,7 @@ const LEVELS: &[(&str, &[&str])] = &[
     ),
     ("experiments", &["CAN_READ", "CAN_EDIT", "CAN_MANAGE"]),
     ("clusters", &["CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE"]),
+    ("secret_scopes", &["READ", "WRITE", "MANAGE"]),
 ];
 
 const PRINCIPALS: &[&str] = &["user_name", "group_name", "service_principal_name"];
@@ -210,7 +211,7 @@ pub fn job(settings: &Node, path: &str, diags: &mut Diagnostics) {
             && !s.contains("${")
             && !RUN_IF.contains(&s)
         {
-            diags.push(
+            diags.deploy_error(
                 &r.loc,
                 format!("{tpath}.run_if"),
                 format!("unknown value {s:?} (known: {})", RUN_IF.join(", ")),
@@ -219,7 +220,8 @@ pub fn job(settings: &Node, path: &str, diags: &mut Diagnostics) {
         let Some(k) = task.get("task_key") else {
             continue;
         };
-        let Some(key) = k.as_str() else {
+        // An empty key is reported as missing, not as shared.
+        let Some(key) = k.as_str().filter(|k| !k.is_empty()) else {
             continue;
         };
         if let Some(first) = keys.get(key) {
@@ -351,21 +353,23 @@ pub fn permissions(kind: &str, list: &Node, path: &str, diags: &mut Diagnostics)
                 format!("names exactly one of {}", PRINCIPALS.join(", ")),
             );
         }
+        // A number or boolean level is read as its text, as the CLI reads it; an unknown
+        // level only the API refuses (the CLI's validate warns).
         match (p.get("level"), levels) {
             (None, _) => diags.push(&p.loc, format!("{ppath}.level"), "is required"),
-            (Some(l), Some(known)) => match l.as_str() {
-                Some(s) if known.contains(&s) || s.contains("${") => {}
-                _ => diags.push(
+            (Some(l), Some(known)) => match l.scalar_text() {
+                Some(s) if known.contains(&s.as_str()) || s.contains("${") => {}
+                text => diags.deploy_error(
                     &l.loc,
                     format!("{ppath}.level"),
                     format!(
                         "unknown permission level{} (known here: {})",
-                        l.as_str().map(|s| format!(" {s:?}")).unwrap_or_default(),
+                        text.map(|s| format!(" {s:?}")).unwrap_or_default(),
                         known.join(", ")
                     ),
                 ),
             },
-            (Some(l), None) if l.as_str().is_none() => {
+            (Some(l), None) if l.scalar_text().is_none() => {
                 diags.push(&l.loc, format!("{ppath}.level"), "must be a string")
             }
             _ => {}

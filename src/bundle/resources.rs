@@ -144,6 +144,7 @@ pub fn collect(
                 super::api_rules::permissions(kind, p, &format!("{path}.permissions"), diags);
             }
             sort_tasks(settings);
+            unset_task_keys(settings);
             translate(kind, &key.name, settings, root, ws, &mut referenced, diags);
             out.push(Resource {
                 kind: kind.to_string(),
@@ -169,6 +170,23 @@ fn sort_tasks(settings: &mut Node) {
             };
             k(a).cmp(&k(b))
         });
+    }
+}
+
+/// A task without `task_key` (a deploy refuses it, validate warns) is printed with "" as
+/// the CLI prints the unset required field.
+fn unset_task_keys(settings: &mut Node) {
+    let Some(Kind::Seq(tasks)) = settings.get_mut("tasks").map(|t| &mut t.kind) else {
+        return;
+    };
+    for task in tasks.iter_mut() {
+        if matches!(task.kind, Kind::Map(_)) && task.get("task_key").is_none() {
+            let key = super::yaml::Key {
+                name: "task_key".into(),
+                loc: task.loc.clone(),
+            };
+            task.insert(key, Node::new(Kind::Str(String::new()), task.loc.clone()));
+        }
     }
 }
 
@@ -201,10 +219,11 @@ fn check_required(kind: &str, key: &Key, settings: &Node, path: &str, diags: &mu
                 .and_then(Node::as_str)
                 .is_none_or(str::is_empty)
             {
-                diags.push(
+                // The CLI's validate passes it; the Jobs API refuses it.
+                diags.deploy_error(
                     &task.loc,
                     format!("{path}.tasks[{i}].task_key"),
-                    "is required",
+                    "is required (the Jobs API refuses a task without one)",
                 );
             }
         }
