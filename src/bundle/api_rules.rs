@@ -141,12 +141,38 @@ pub fn normalize(tree: &mut Node, diags: &mut Diagnostics) {
     for (key, settings) in jobs.iter_mut() {
         let path = format!("resources.jobs.{}", key.name);
         normalize_fields(settings, JOB_FIELDS, &path, diags);
+        job_cluster_fields(settings, &path, diags);
         let Some(Kind::Seq(tasks)) = settings.get_mut("tasks").map(|t| &mut t.kind) else {
             continue;
         };
         for (i, task) in tasks.iter_mut().enumerate() {
             normalize_fields(task, TASK_FIELDS, &format!("{path}.tasks[{i}]"), diags);
         }
+    }
+}
+
+/// What a `job_clusters` item holds; the CLI warns about anything else and leaves it out.
+const JOB_CLUSTER_FIELDS: &[&str] = &["job_cluster_key", "new_cluster"];
+
+fn job_cluster_fields(settings: &mut Node, path: &str, diags: &mut Diagnostics) {
+    let Some(Kind::Seq(items)) = settings.get_mut("job_clusters").map(|c| &mut c.kind) else {
+        return;
+    };
+    for (i, item) in items.iter_mut().enumerate() {
+        let Kind::Map(entries) = &mut item.kind else {
+            continue;
+        };
+        entries.retain(|(key, _)| {
+            let known = JOB_CLUSTER_FIELDS.contains(&key.name.as_str());
+            if !known {
+                diags.warn(
+                    &key.loc,
+                    format!("{path}.job_clusters[{i}]"),
+                    format!("unknown field: {} (ignored)", key.name),
+                );
+            }
+            known
+        });
     }
 }
 

@@ -145,6 +145,7 @@ pub fn collect(
             }
             sort_tasks(settings);
             unset_task_keys(settings);
+            job_cluster_workers(settings);
             translate(kind, &key.name, settings, root, ws, &mut referenced, diags);
             out.push(Resource {
                 kind: kind.to_string(),
@@ -170,6 +171,30 @@ fn sort_tasks(settings: &mut Node) {
             };
             k(a).cmp(&k(b))
         });
+    }
+}
+
+/// A job cluster without autoscale and without `num_workers` gets `num_workers: 0` (a
+/// single-node cluster), as the CLI sends it rather than leave it to the API's default.
+fn job_cluster_workers(settings: &mut Node) {
+    let Some(Kind::Seq(clusters)) = settings.get_mut("job_clusters").map(|c| &mut c.kind) else {
+        return;
+    };
+    for cluster in clusters.iter_mut() {
+        let Some(spec) = cluster.get_mut("new_cluster") else {
+            continue;
+        };
+        if matches!(spec.kind, Kind::Map(_))
+            && spec.get("autoscale").is_none()
+            && spec.get("num_workers").is_none()
+        {
+            let key = super::yaml::Key {
+                name: "num_workers".into(),
+                loc: spec.loc.clone(),
+            };
+            let zero = Node::new(Kind::Int(0), spec.loc.clone());
+            spec.insert(key, zero);
+        }
     }
 }
 
