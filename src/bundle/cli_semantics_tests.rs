@@ -423,3 +423,22 @@ fn a_script_env_may_refer_only_to_what_is_known_before_the_script() {
     assert!(e.contains("scripts.hello.env.ELSE: ${something.else} cannot be used"), "{e}");
     assert!(!e.contains("env.WHO") && !e.contains("env.WHERE"), "{e}");
 }
+
+#[test]
+fn job_clusters_drop_unknown_fields_and_get_zero_workers_unless_autoscaled() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: w}\nresources:\n  jobs:\n    j:\n      name: j\n      job_clusters:\n        - job_cluster_key: single\n          spark_version: 15.4.x-scala2.12\n          new_cluster: {node_type_id: n1}\n        - job_cluster_key: auto\n          new_cluster:\n            node_type_id: n1\n            autoscale: {min_workers: 1, max_workers: 2}\n        - job_cluster_key: fixed\n          new_cluster: {node_type_id: n1, num_workers: 3}\n",
+    )]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let c = &b.resource("jobs", "j").unwrap().settings["job_clusters"];
+    assert_eq!(c[0], serde_json::json!({"job_cluster_key": "single", "new_cluster": {"node_type_id": "n1", "num_workers": 0}}));
+    assert!(c[1]["new_cluster"].get("num_workers").is_none());
+    assert_eq!(c[2]["new_cluster"]["num_workers"], 3);
+    let warned: Vec<String> = b.warnings.warnings().map(ToString::to_string).collect();
+    assert!(
+        warned.iter().any(|w| w
+            == "databricks.yml:8:11: resources.jobs.j.job_clusters[0]: unknown field: spark_version (ignored)"),
+        "{warned:?}"
+    );
+}

@@ -63,6 +63,8 @@ pub struct EmulatorConfig {
     pub fault_seed: u64,
     /// Workload identity federation policies for the token-exchange grant.
     pub federation: Vec<FederationPolicy>,
+    /// More read-only objects (`--objects`), or null.
+    pub objects: serde_json::Value,
 }
 
 impl Default for EmulatorConfig {
@@ -80,6 +82,7 @@ impl Default for EmulatorConfig {
             faults: Vec::new(),
             fault_seed: 1,
             federation: Vec::new(),
+            objects: serde_json::Value::Null,
         }
     }
 }
