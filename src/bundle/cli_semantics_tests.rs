@@ -442,3 +442,16 @@ fn job_clusters_drop_unknown_fields_and_get_zero_workers_unless_autoscaled() {
         "{warned:?}"
     );
 }
+
+#[test]
+fn spark_conf_values_are_text_even_from_a_complex_variable() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: t}\nvariables:\n  conf:\n    type: complex\n    default: {spark.speculation: true, spark.task.cpus: 2}\nresources:\n  jobs:\n    j:\n      name: j\n      job_clusters:\n        - job_cluster_key: k\n          new_cluster:\n            num_workers: 1\n            spark_conf: ${var.conf}\n            custom_tags: {cost_center: 42}\n",
+    )]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let c = &b.resource("jobs", "j").unwrap().settings["job_clusters"][0]["new_cluster"];
+    assert_eq!(c["spark_conf"], serde_json::json!({"spark.speculation": "true", "spark.task.cpus": "2"}));
+    assert_eq!(c["custom_tags"]["cost_center"], "42");
+    assert_eq!(c["num_workers"], 1);
+}

@@ -146,6 +146,7 @@ pub fn collect(
             sort_tasks(settings);
             unset_task_keys(settings);
             job_cluster_workers(settings);
+            text_maps(settings);
             translate(kind, &key.name, settings, root, ws, &mut referenced, diags);
             out.push(Resource {
                 kind: kind.to_string(),
@@ -171,6 +172,34 @@ fn sort_tasks(settings: &mut Node) {
             };
             k(a).cmp(&k(b))
         });
+    }
+}
+
+/// Cluster settings that map names to text: a number or boolean there is sent as its text
+/// (`spark.speculation: true` is "true"), as the CLI sends it.
+const TEXT_MAPS: &[&str] = &["spark_conf", "spark_env_vars", "custom_tags"];
+
+fn text_maps(node: &mut Node) {
+    match &mut node.kind {
+        Kind::Map(entries) => {
+            for (key, value) in entries.iter_mut() {
+                if let (true, Kind::Map(items)) =
+                    (TEXT_MAPS.contains(&key.name.as_str()), &mut value.kind)
+                {
+                    for (_, v) in items.iter_mut() {
+                        if matches!(v.kind, Kind::Bool(_) | Kind::Int(_) | Kind::Float(_))
+                            && let Some(text) = v.scalar_text()
+                        {
+                            v.kind = Kind::Str(text);
+                        }
+                    }
+                } else {
+                    text_maps(value);
+                }
+            }
+        }
+        Kind::Seq(items) => items.iter_mut().for_each(text_maps),
+        _ => {}
     }
 }
 
