@@ -31,7 +31,13 @@ fn every_broken_bundle_is_refused_with_its_place_and_nothing_written() {
             .map(|a| a.lines().map(str::to_string).collect())
             .unwrap_or_default();
         if let Ok(refused) = std::fs::read_to_string(case.join("deploy_error.txt")) {
-            failures.extend(deploy_error_case(&name, case, refused.trim_end(), &extra, &env));
+            failures.extend(deploy_error_case(
+                &name,
+                case,
+                refused.trim_end(),
+                &extra,
+                &env,
+            ));
             continue;
         }
         if let Ok(warnings) = std::fs::read_to_string(case.join("warning.txt")) {
@@ -85,7 +91,11 @@ fn deploy_error_case(
     let mut failures = Vec::new();
     let mut parts = line.splitn(4, ':');
     let place: Vec<&str> = parts.by_ref().take(3).collect();
-    let shown = format!("{}: warning:{}", place.join(":"), parts.next().unwrap_or_default());
+    let shown = format!(
+        "{}: warning:{}",
+        place.join(":"),
+        parts.next().unwrap_or_default()
+    );
     let mut args = vec!["validate"];
     args.extend(extra.iter().map(String::as_str));
     let out = brickci(&args, &as_refs(env), case);

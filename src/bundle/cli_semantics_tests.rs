@@ -331,7 +331,10 @@ fn what_only_the_api_refuses_is_a_warning_at_validate_and_an_error_for_deploy() 
         "resources.jobs.j.tasks[0].run_if: unknown value \"SOMETIMES\"",
         "resources.secret_scopes.s.permissions[0].level: unknown permission level \"7\"",
     ] {
-        assert!(warned.iter().any(|w| w.contains(want)), "{want}: {warned:?}");
+        assert!(
+            warned.iter().any(|w| w.contains(want)),
+            "{want}: {warned:?}"
+        );
     }
     // Printed as the CLI prints it: the unset task key as "", the path as written.
     let j = &b.resource("jobs", "j").unwrap().settings;
@@ -351,9 +354,15 @@ fn a_reference_built_from_a_reference_is_resolved_in_turn() {
         "bundle: {name: n}\nvariables:\n  region: {default: eu}\n  bucket_eu: {default: data-eu}\n  bucket_us: {default: data-us}\n  bucket: {default: \"s3://${var.bucket_${var.region}}/raw\"}\nresources:\n  jobs:\n    j:\n      name: j\n      tags: {where: \"${var.bucket}\"}\ntargets:\n  eu: {default: true}\n  us:\n    variables:\n      region: us\n",
     )]);
     let b = load(dir.path(), None, &[]).unwrap();
-    assert_eq!(b.resource("jobs", "j").unwrap().settings["tags"]["where"], "s3://data-eu/raw");
+    assert_eq!(
+        b.resource("jobs", "j").unwrap().settings["tags"]["where"],
+        "s3://data-eu/raw"
+    );
     let b = load(dir.path(), Some("us"), &[]).unwrap();
-    assert_eq!(b.resource("jobs", "j").unwrap().settings["tags"]["where"], "s3://data-us/raw");
+    assert_eq!(
+        b.resource("jobs", "j").unwrap().settings["tags"]["where"],
+        "s3://data-us/raw"
+    );
 }
 
 #[test]
@@ -375,7 +384,10 @@ fn a_resource_that_is_not_a_map_is_dropped_with_a_warning_and_a_target_map_taken
         "bundle: {name: m}\nresources:\n  clusters:\n    c: placeholder\ntargets:\n  dev:\n    resources:\n      clusters:\n        c:\n          spark_version: 15.4.x-scala2.12\n          num_workers: 2\n",
     )]);
     let b = load(dir.path(), Some("dev"), &[]).unwrap();
-    assert_eq!(b.resource("clusters", "c").unwrap().settings["num_workers"], 2);
+    assert_eq!(
+        b.resource("clusters", "c").unwrap().settings["num_workers"],
+        2
+    );
     let warned: Vec<String> = b.warnings.warnings().map(ToString::to_string).collect();
     assert!(
         warned.iter().any(|w| w
@@ -393,7 +405,10 @@ fn a_complex_variable_in_a_target_may_be_written_as_a_definition() {
     for (target, workers) in [("as_value", 2), ("as_definition", 3)] {
         let b = load(dir.path(), Some(target), &[]).unwrap();
         let j = &b.resource("jobs", "j").unwrap().settings;
-        assert_eq!(j["job_clusters"][0]["new_cluster"], serde_json::json!({"num_workers": workers}));
+        assert_eq!(
+            j["job_clusters"][0]["new_cluster"],
+            serde_json::json!({"num_workers": workers})
+        );
     }
 }
 
@@ -404,10 +419,15 @@ fn a_field_of_a_complex_list_item_is_reachable_and_a_repeated_key_takes_the_last
         "bundle: {name: l}\nvariables:\n  libs:\n    type: complex\n    default:\n      - whl: /Shared/a.whl\n      - jar: /Shared/b.jar\nresources:\n  jobs:\n    j:\n      name: first\n      name: \"uses ${var.libs[1].jar}\"\n",
     )]);
     let b = load(dir.path(), None, &[]).unwrap();
-    assert_eq!(b.resource("jobs", "j").unwrap().settings["name"], "uses /Shared/b.jar");
+    assert_eq!(
+        b.resource("jobs", "j").unwrap().settings["name"],
+        "uses /Shared/b.jar"
+    );
     let warned: Vec<String> = b.warnings.warnings().map(ToString::to_string).collect();
     assert!(
-        warned.iter().any(|w| w.starts_with("databricks.yml:12:7: duplicate mapping key: name")),
+        warned
+            .iter()
+            .any(|w| w.starts_with("databricks.yml:12:7: duplicate mapping key: name")),
         "{warned:?}"
     );
 }
@@ -419,8 +439,14 @@ fn a_script_env_may_refer_only_to_what_is_known_before_the_script() {
         "bundle: {name: s}\nvariables:\n  who: {default: ci}\nscripts:\n  hello:\n    env:\n      WHO: ${var.who}\n      WHERE: ${workspace.root_path}\n      LATER: ${resources.jobs.j.id}\n      ELSE: ${something.else}\n    content: echo hi\nresources:\n  jobs:\n    j: {name: j}\n",
     )]);
     let e = load(dir.path(), None, &[]).unwrap_err().to_string();
-    assert!(e.contains("scripts.hello.env.LATER: ${resources.jobs.j.id} cannot be used"), "{e}");
-    assert!(e.contains("scripts.hello.env.ELSE: ${something.else} cannot be used"), "{e}");
+    assert!(
+        e.contains("scripts.hello.env.LATER: ${resources.jobs.j.id} cannot be used"),
+        "{e}"
+    );
+    assert!(
+        e.contains("scripts.hello.env.ELSE: ${something.else} cannot be used"),
+        "{e}"
+    );
     assert!(!e.contains("env.WHO") && !e.contains("env.WHERE"), "{e}");
 }
 
@@ -432,7 +458,10 @@ fn job_clusters_drop_unknown_fields_and_get_zero_workers_unless_autoscaled() {
     )]);
     let b = load(dir.path(), None, &[]).unwrap();
     let c = &b.resource("jobs", "j").unwrap().settings["job_clusters"];
-    assert_eq!(c[0], serde_json::json!({"job_cluster_key": "single", "new_cluster": {"node_type_id": "n1", "num_workers": 0}}));
+    assert_eq!(
+        c[0],
+        serde_json::json!({"job_cluster_key": "single", "new_cluster": {"node_type_id": "n1", "num_workers": 0}})
+    );
     assert!(c[1]["new_cluster"].get("num_workers").is_none());
     assert_eq!(c[2]["new_cluster"]["num_workers"], 3);
     let warned: Vec<String> = b.warnings.warnings().map(ToString::to_string).collect();
@@ -451,7 +480,10 @@ fn spark_conf_values_are_text_even_from_a_complex_variable() {
     )]);
     let b = load(dir.path(), None, &[]).unwrap();
     let c = &b.resource("jobs", "j").unwrap().settings["job_clusters"][0]["new_cluster"];
-    assert_eq!(c["spark_conf"], serde_json::json!({"spark.speculation": "true", "spark.task.cpus": "2"}));
+    assert_eq!(
+        c["spark_conf"],
+        serde_json::json!({"spark.speculation": "true", "spark.task.cpus": "2"})
+    );
     assert_eq!(c["custom_tags"]["cost_center"], "42");
     assert_eq!(c["num_workers"], 1);
 }

@@ -79,7 +79,12 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     // The root file's own paths first: their refusal names the cause before any include
     // (which may need the wider root) is tried.
     // Its warnings come again when the whole tree is read.
-    let first = diags.absorb(read(&Roots::new(dir), dir, &name, &mut Diagnostics::default()))?;
+    let first = diags.absorb(read(
+        &Roots::new(dir),
+        dir,
+        &name,
+        &mut Diagnostics::default(),
+    ))?;
     let (paths, at) = sync_paths(&first, dir, dir);
     let mut base = sync_root::infer(dir, &paths);
     if let Err(why) = sync_root::check_in_repo(dir, &base) {
@@ -211,7 +216,10 @@ fn read(
         warnings.warn(
             &key.loc,
             "",
-            format!("duplicate mapping key: {} (the last value is taken)", key.name),
+            format!(
+                "duplicate mapping key: {} (the last value is taken)",
+                key.name
+            ),
         );
     }
     if !matches!(node.kind, Kind::Map(_)) {

@@ -22,8 +22,16 @@ const SCRIPT_ENV_ROOTS: &[&str] = &["bundle", "workspace", "var", "variables"];
 /// `scripts.<name>.env` values are resolved before the script runs, so they may refer only
 /// to `${bundle.*}`, `${workspace.*}` and `${var.*}` (the CLI's rule).
 fn script_env(tree: &Node, diags: &mut Diagnostics) {
-    for (name, script) in tree.get("scripts").and_then(Node::entries).unwrap_or_default() {
-        for (var, value) in script.get("env").and_then(Node::entries).unwrap_or_default() {
+    for (name, script) in tree
+        .get("scripts")
+        .and_then(Node::entries)
+        .unwrap_or_default()
+    {
+        for (var, value) in script
+            .get("env")
+            .and_then(Node::entries)
+            .unwrap_or_default()
+        {
             let Some(text) = value.as_str() else {
                 continue;
             };

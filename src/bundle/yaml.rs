@@ -481,14 +481,22 @@ mod tests {
         assert_eq!(task.get("task_key").unwrap().as_str(), Some("second"));
         assert_eq!(task.entries().unwrap().len(), 2);
         assert_eq!(repeated.len(), 1);
-        assert_eq!((repeated[0].name.as_str(), repeated[0].loc.line), ("task_key", 5));
+        assert_eq!(
+            (repeated[0].name.as_str(), repeated[0].loc.line),
+            ("task_key", 5)
+        );
 
         let anchors = "defs:\n  a: &a {x: 1}\n  b: &b {y: 2}\nc:\n  - k: v\n    m:\n      <<: *a\n      z: 3\n      <<: *b\n";
         let e = parse_bundle_file(Path::new("d.yml"), anchors).unwrap_err();
         assert_eq!((e.loc.line, e.loc.column), (9, 7));
-        assert!(e.message.starts_with("duplicate YAML merge key ('<<')"), "{}", e.message);
+        assert!(
+            e.message.starts_with("duplicate YAML merge key ('<<')"),
+            "{}",
+            e.message
+        );
 
-        let listed = "defs:\n  a: &a {x: 1}\n  b: &b {y: 2}\nc:\n  m:\n    <<: [*a, *b]\n  n:\n    <<: *a\n";
+        let listed =
+            "defs:\n  a: &a {x: 1}\n  b: &b {y: 2}\nc:\n  m:\n    <<: [*a, *b]\n  n:\n    <<: *a\n";
         let (n, _) = parse_bundle_file(Path::new("d.yml"), listed).unwrap();
         let m = n.get("c").unwrap().get("m").unwrap().to_json();
         assert_eq!(m, serde_json::json!({"x": 1, "y": 2}));
