@@ -487,3 +487,30 @@ fn spark_conf_values_are_text_even_from_a_complex_variable() {
     assert_eq!(c["custom_tags"]["cost_center"], "42");
     assert_eq!(c["num_workers"], 1);
 }
+
+#[test]
+fn a_number_or_boolean_given_as_text_is_sent_as_the_field_takes_it() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: n}\nvariables:\n  quiet: {}\n  low: {}\n  bid: {}\nresources:\n  jobs:\n    j:\n      name: j\n      notification_settings:\n        no_alert_for_canceled_runs: ${var.quiet}\n      tags: {low: \"${var.low}\"}\n      tasks:\n        - task_key: t\n          notebook_task: {notebook_path: /Shared/nb}\n          new_cluster:\n            autoscale: {min_workers: \"${var.low}\", max_workers: 4}\n            azure_attributes: {spot_bid_max_price: \"${var.bid}\"}\n",
+    )]);
+    let b = load(
+        dir.path(),
+        None,
+        &[("quiet", "true"), ("low", "1"), ("bid", "0.5")],
+    )
+    .unwrap();
+    let j = &b.resource("jobs", "j").unwrap().settings;
+    assert_eq!(
+        j["notification_settings"]["no_alert_for_canceled_runs"],
+        true
+    );
+    let c = &j["tasks"][0]["new_cluster"];
+    assert_eq!(
+        c["autoscale"],
+        serde_json::json!({"min_workers": 1, "max_workers": 4})
+    );
+    assert_eq!(c["azure_attributes"]["spot_bid_max_price"], 0.5);
+    // Text fields stay text.
+    assert_eq!(j["tags"]["low"], "1");
+}

@@ -147,6 +147,7 @@ pub fn collect(
             unset_task_keys(settings);
             job_cluster_workers(settings);
             text_maps(settings);
+            typed_scalars(settings);
             translate(kind, &key.name, settings, root, ws, &mut referenced, diags);
             out.push(Resource {
                 kind: kind.to_string(),
@@ -199,6 +200,68 @@ fn text_maps(node: &mut Node) {
             }
         }
         Kind::Seq(items) => items.iter_mut().for_each(text_maps),
+        _ => {}
+    }
+}
+
+/// Settings that are numbers or booleans wherever they appear in a resource: a reference
+/// gives text (`--var min_workers=1`), which is sent as the number or boolean the API takes,
+/// as the CLI converts it by the field's type.
+const BOOLEANS: &[&str] = &[
+    "no_alert_for_canceled_runs",
+    "no_alert_for_skipped_runs",
+    "alert_on_last_attempt",
+    "retry_on_timeout",
+    "disabled",
+    "continuous",
+    "development",
+    "photon",
+    "serverless",
+    "enable_elastic_disk",
+    "enable_local_disk_encryption",
+    "apply_policy_default_values",
+];
+const INTEGERS: &[&str] = &[
+    "min_workers",
+    "max_workers",
+    "num_workers",
+    "max_concurrent_runs",
+    "timeout_seconds",
+    "max_retries",
+    "min_retry_interval_millis",
+    "autotermination_minutes",
+    "first_on_demand",
+    "ebs_volume_count",
+    "ebs_volume_size",
+];
+const FLOATS: &[&str] = &["spot_bid_max_price"];
+
+fn typed_scalars(node: &mut Node) {
+    match &mut node.kind {
+        Kind::Map(entries) => {
+            for (key, value) in entries.iter_mut() {
+                let name = key.name.as_str();
+                let typed = match &value.kind {
+                    Kind::Str(s) if BOOLEANS.contains(&name) => match s.as_str() {
+                        "true" => Some(Kind::Bool(true)),
+                        "false" => Some(Kind::Bool(false)),
+                        _ => None,
+                    },
+                    Kind::Str(s) if INTEGERS.contains(&name) => {
+                        s.trim().parse().ok().map(Kind::Int)
+                    }
+                    Kind::Str(s) if FLOATS.contains(&name) => {
+                        s.trim().parse().ok().map(Kind::Float)
+                    }
+                    _ => None,
+                };
+                match typed {
+                    Some(kind) => value.kind = kind,
+                    None => typed_scalars(value),
+                }
+            }
+        }
+        Kind::Seq(items) => items.iter_mut().for_each(typed_scalars),
         _ => {}
     }
 }
