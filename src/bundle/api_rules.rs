@@ -111,6 +111,7 @@ const LEVELS: &[(&str, &[&str])] = &[
     ),
     ("experiments", &["CAN_READ", "CAN_EDIT", "CAN_MANAGE"]),
     ("clusters", &["CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE"]),
+    ("secret_scopes", &["READ", "WRITE", "MANAGE"]),
 ];
 
 const PRINCIPALS: &[&str] = &["user_name", "group_name", "service_principal_name"];
@@ -140,12 +141,38 @@ pub fn normalize(tree: &mut Node, diags: &mut Diagnostics) {
     for (key, settings) in jobs.iter_mut() {
         let path = format!("resources.jobs.{}", key.name);
         normalize_fields(settings, JOB_FIELDS, &path, diags);
+        job_cluster_fields(settings, &path, diags);
         let Some(Kind::Seq(tasks)) = settings.get_mut("tasks").map(|t| &mut t.kind) else {
             continue;
         };
         for (i, task) in tasks.iter_mut().enumerate() {
             normalize_fields(task, TASK_FIELDS, &format!("{path}.tasks[{i}]"), diags);
         }
+    }
+}
+
+/// What a `job_clusters` item holds; the CLI warns about anything else and leaves it out.
+const JOB_CLUSTER_FIELDS: &[&str] = &["job_cluster_key", "new_cluster"];
+
+fn job_cluster_fields(settings: &mut Node, path: &str, diags: &mut Diagnostics) {
+    let Some(Kind::Seq(items)) = settings.get_mut("job_clusters").map(|c| &mut c.kind) else {
+        return;
+    };
+    for (i, item) in items.iter_mut().enumerate() {
+        let Kind::Map(entries) = &mut item.kind else {
+            continue;
+        };
+        entries.retain(|(key, _)| {
+            let known = JOB_CLUSTER_FIELDS.contains(&key.name.as_str());
+            if !known {
+                diags.warn(
+                    &key.loc,
+                    format!("{path}.job_clusters[{i}]"),
+                    format!("unknown field: {} (ignored)", key.name),
+                );
+            }
+            known
+        });
     }
 }
 
@@ -210,7 +237,7 @@ pub fn job(settings: &Node, path: &str, diags: &mut Diagnostics) {
             && !s.contains("${")
             && !RUN_IF.contains(&s)
         {
-            diags.push(
+            diags.deploy_error(
                 &r.loc,
                 format!("{tpath}.run_if"),
                 format!("unknown value {s:?} (known: {})", RUN_IF.join(", ")),
@@ -219,7 +246,8 @@ pub fn job(settings: &Node, path: &str, diags: &mut Diagnostics) {
         let Some(k) = task.get("task_key") else {
             continue;
         };
-        let Some(key) = k.as_str() else {
+        // An empty key is reported as missing, not as shared.
+        let Some(key) = k.as_str().filter(|k| !k.is_empty()) else {
             continue;
         };
         if let Some(first) = keys.get(key) {
@@ -351,21 +379,23 @@ pub fn permissions(kind: &str, list: &Node, path: &str, diags: &mut Diagnostics)
                 format!("names exactly one of {}", PRINCIPALS.join(", ")),
             );
         }
+        // A number or boolean level is read as its text, as the CLI reads it; an unknown
+        // level only the API refuses (the CLI's validate warns).
         match (p.get("level"), levels) {
             (None, _) => diags.push(&p.loc, format!("{ppath}.level"), "is required"),
-            (Some(l), Some(known)) => match l.as_str() {
-                Some(s) if known.contains(&s) || s.contains("${") => {}
-                _ => diags.push(
+            (Some(l), Some(known)) => match l.scalar_text() {
+                Some(s) if known.contains(&s.as_str()) || s.contains("${") => {}
+                text => diags.deploy_error(
                     &l.loc,
                     format!("{ppath}.level"),
                     format!(
                         "unknown permission level{} (known here: {})",
-                        l.as_str().map(|s| format!(" {s:?}")).unwrap_or_default(),
+                        text.map(|s| format!(" {s:?}")).unwrap_or_default(),
                         known.join(", ")
                     ),
                 ),
             },
-            (Some(l), None) if l.as_str().is_none() => {
+            (Some(l), None) if l.scalar_text().is_none() => {
                 diags.push(&l.loc, format!("{ppath}.level"), "must be a string")
             }
             _ => {}
@@ -381,7 +411,8 @@ mod tests {
         let node = super::super::yaml::parse(std::path::Path::new("j.yml"), yaml).unwrap();
         let mut d = Diagnostics::default();
         job(&node, "resources.jobs.j", &mut d);
-        d.to_string()
+        // As plan and deploy see them: what only the API refuses is an error there.
+        d.for_deploy().unwrap_or_else(|e| e).to_string()
     }
 
     #[test]
@@ -478,7 +509,8 @@ mod tests {
         .unwrap();
         let mut d = Diagnostics::default();
         permissions("jobs", &node, "resources.jobs.j.permissions", &mut d);
-        let d = d.to_string();
+        assert!(d.warnings().any(|w| w.text().contains("CAN_FLY")));
+        let d = d.for_deploy().unwrap_err().to_string();
         assert!(!d.contains("[0]"), "{d}");
         assert!(d.contains("permissions[1].level: unknown permission level \"CAN_FLY\" (known here: CAN_VIEW, CAN_MANAGE_RUN, IS_OWNER, CAN_MANAGE)"), "{d}");
         assert!(d.contains("permissions[2]: names exactly one of"), "{d}");

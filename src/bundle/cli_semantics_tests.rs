@@ -316,3 +316,201 @@ fn a_project_folder_is_not_a_file_to_upload_on_its_own() {
     let b = load(dir.path(), None, &[]).unwrap();
     assert!(b.referenced.is_empty(), "{:?}", b.referenced);
 }
+
+#[test]
+fn what_only_the_api_refuses_is_a_warning_at_validate_and_an_error_for_deploy() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: d}\nworkspace:\n  root_path: shared/${bundle.name}\nresources:\n  jobs:\n    j:\n      name: j\n      tasks:\n        - notebook_task: {notebook_path: /Shared/nb}\n          run_if: SOMETIMES\n  secret_scopes:\n    s:\n      name: s\n      permissions:\n        - level: 7\n          group_name: users\n",
+    )]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let warned: Vec<String> = b.warnings.warnings().map(ToString::to_string).collect();
+    for want in [
+        "workspace.root_path: must be an absolute workspace path",
+        "resources.jobs.j.tasks[0].task_key: is required",
+        "resources.jobs.j.tasks[0].run_if: unknown value \"SOMETIMES\"",
+        "resources.secret_scopes.s.permissions[0].level: unknown permission level \"7\"",
+    ] {
+        assert!(
+            warned.iter().any(|w| w.contains(want)),
+            "{want}: {warned:?}"
+        );
+    }
+    // Printed as the CLI prints it: the unset task key as "", the path as written.
+    let j = &b.resource("jobs", "j").unwrap().settings;
+    assert_eq!(j["tasks"][0]["task_key"], "");
+    assert_eq!(b.workspace.root_path, "shared/d");
+    // Checked before and after references are resolved: each is shown once.
+    let refused = b.warnings.clone().for_deploy().unwrap_err();
+    let distinct: std::collections::BTreeSet<String> =
+        refused.errors().map(ToString::to_string).collect();
+    assert_eq!(distinct.len(), 4, "{refused}");
+}
+
+#[test]
+fn a_reference_built_from_a_reference_is_resolved_in_turn() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: n}\nvariables:\n  region: {default: eu}\n  bucket_eu: {default: data-eu}\n  bucket_us: {default: data-us}\n  bucket: {default: \"s3://${var.bucket_${var.region}}/raw\"}\nresources:\n  jobs:\n    j:\n      name: j\n      tags: {where: \"${var.bucket}\"}\ntargets:\n  eu: {default: true}\n  us:\n    variables:\n      region: us\n",
+    )]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    assert_eq!(
+        b.resource("jobs", "j").unwrap().settings["tags"]["where"],
+        "s3://data-eu/raw"
+    );
+    let b = load(dir.path(), Some("us"), &[]).unwrap();
+    assert_eq!(
+        b.resource("jobs", "j").unwrap().settings["tags"]["where"],
+        "s3://data-us/raw"
+    );
+}
+
+#[test]
+fn an_optional_field_set_to_an_empty_variable_is_left_out_but_a_tag_keeps_it() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: e}\nvariables:\n  policy: {default: \"\"}\nresources:\n  clusters:\n    c:\n      spark_version: 15.4.x-scala2.12\n      num_workers: 1\n      policy_id: ${var.policy}\n      custom_tags: {policy: \"${var.policy}\"}\n",
+    )]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let c = &b.resource("clusters", "c").unwrap().settings;
+    assert!(c.get("policy_id").is_none(), "{c}");
+    assert_eq!(c["custom_tags"]["policy"], "");
+}
+
+#[test]
+fn a_resource_that_is_not_a_map_is_dropped_with_a_warning_and_a_target_map_taken() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: m}\nresources:\n  clusters:\n    c: placeholder\ntargets:\n  dev:\n    resources:\n      clusters:\n        c:\n          spark_version: 15.4.x-scala2.12\n          num_workers: 2\n",
+    )]);
+    let b = load(dir.path(), Some("dev"), &[]).unwrap();
+    assert_eq!(
+        b.resource("clusters", "c").unwrap().settings["num_workers"],
+        2
+    );
+    let warned: Vec<String> = b.warnings.warnings().map(ToString::to_string).collect();
+    assert!(
+        warned.iter().any(|w| w
+            == "databricks.yml:4:8: resources.clusters.c: expected map, found a string (ignored)"),
+        "{warned:?}"
+    );
+}
+
+#[test]
+fn a_complex_variable_in_a_target_may_be_written_as_a_definition() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: c}\nvariables:\n  cluster:\n    type: complex\n    default: {num_workers: 1}\nresources:\n  jobs:\n    j:\n      name: j\n      job_clusters:\n        - job_cluster_key: k\n          new_cluster: ${var.cluster}\ntargets:\n  as_value:\n    variables:\n      cluster: {num_workers: 2}\n  as_definition:\n    variables:\n      cluster:\n        default: {num_workers: 3}\n",
+    )]);
+    for (target, workers) in [("as_value", 2), ("as_definition", 3)] {
+        let b = load(dir.path(), Some(target), &[]).unwrap();
+        let j = &b.resource("jobs", "j").unwrap().settings;
+        assert_eq!(
+            j["job_clusters"][0]["new_cluster"],
+            serde_json::json!({"num_workers": workers})
+        );
+    }
+}
+
+#[test]
+fn a_field_of_a_complex_list_item_is_reachable_and_a_repeated_key_takes_the_last_value() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: l}\nvariables:\n  libs:\n    type: complex\n    default:\n      - whl: /Shared/a.whl\n      - jar: /Shared/b.jar\nresources:\n  jobs:\n    j:\n      name: first\n      name: \"uses ${var.libs[1].jar}\"\n",
+    )]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    assert_eq!(
+        b.resource("jobs", "j").unwrap().settings["name"],
+        "uses /Shared/b.jar"
+    );
+    let warned: Vec<String> = b.warnings.warnings().map(ToString::to_string).collect();
+    assert!(
+        warned
+            .iter()
+            .any(|w| w.starts_with("databricks.yml:12:7: duplicate mapping key: name")),
+        "{warned:?}"
+    );
+}
+
+#[test]
+fn a_script_env_may_refer_only_to_what_is_known_before_the_script() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: s}\nvariables:\n  who: {default: ci}\nscripts:\n  hello:\n    env:\n      WHO: ${var.who}\n      WHERE: ${workspace.root_path}\n      LATER: ${resources.jobs.j.id}\n      ELSE: ${something.else}\n    content: echo hi\nresources:\n  jobs:\n    j: {name: j}\n",
+    )]);
+    let e = load(dir.path(), None, &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("scripts.hello.env.LATER: ${resources.jobs.j.id} cannot be used"),
+        "{e}"
+    );
+    assert!(
+        e.contains("scripts.hello.env.ELSE: ${something.else} cannot be used"),
+        "{e}"
+    );
+    assert!(!e.contains("env.WHO") && !e.contains("env.WHERE"), "{e}");
+}
+
+#[test]
+fn job_clusters_drop_unknown_fields_and_get_zero_workers_unless_autoscaled() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: w}\nresources:\n  jobs:\n    j:\n      name: j\n      job_clusters:\n        - job_cluster_key: single\n          spark_version: 15.4.x-scala2.12\n          new_cluster: {node_type_id: n1}\n        - job_cluster_key: auto\n          new_cluster:\n            node_type_id: n1\n            autoscale: {min_workers: 1, max_workers: 2}\n        - job_cluster_key: fixed\n          new_cluster: {node_type_id: n1, num_workers: 3}\n",
+    )]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let c = &b.resource("jobs", "j").unwrap().settings["job_clusters"];
+    assert_eq!(
+        c[0],
+        serde_json::json!({"job_cluster_key": "single", "new_cluster": {"node_type_id": "n1", "num_workers": 0}})
+    );
+    assert!(c[1]["new_cluster"].get("num_workers").is_none());
+    assert_eq!(c[2]["new_cluster"]["num_workers"], 3);
+    let warned: Vec<String> = b.warnings.warnings().map(ToString::to_string).collect();
+    assert!(
+        warned.iter().any(|w| w
+            == "databricks.yml:8:11: resources.jobs.j.job_clusters[0]: unknown field: spark_version (ignored)"),
+        "{warned:?}"
+    );
+}
+
+#[test]
+fn spark_conf_values_are_text_even_from_a_complex_variable() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: t}\nvariables:\n  conf:\n    type: complex\n    default: {spark.speculation: true, spark.task.cpus: 2}\nresources:\n  jobs:\n    j:\n      name: j\n      job_clusters:\n        - job_cluster_key: k\n          new_cluster:\n            num_workers: 1\n            spark_conf: ${var.conf}\n            custom_tags: {cost_center: 42}\n",
+    )]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let c = &b.resource("jobs", "j").unwrap().settings["job_clusters"][0]["new_cluster"];
+    assert_eq!(
+        c["spark_conf"],
+        serde_json::json!({"spark.speculation": "true", "spark.task.cpus": "2"})
+    );
+    assert_eq!(c["custom_tags"]["cost_center"], "42");
+    assert_eq!(c["num_workers"], 1);
+}
+
+#[test]
+fn a_number_or_boolean_given_as_text_is_sent_as_the_field_takes_it() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: n}\nvariables:\n  quiet: {}\n  low: {}\n  bid: {}\nresources:\n  jobs:\n    j:\n      name: j\n      notification_settings:\n        no_alert_for_canceled_runs: ${var.quiet}\n      tags: {low: \"${var.low}\"}\n      tasks:\n        - task_key: t\n          notebook_task: {notebook_path: /Shared/nb}\n          new_cluster:\n            autoscale: {min_workers: \"${var.low}\", max_workers: 4}\n            azure_attributes: {spot_bid_max_price: \"${var.bid}\"}\n",
+    )]);
+    let b = load(
+        dir.path(),
+        None,
+        &[("quiet", "true"), ("low", "1"), ("bid", "0.5")],
+    )
+    .unwrap();
+    let j = &b.resource("jobs", "j").unwrap().settings;
+    assert_eq!(
+        j["notification_settings"]["no_alert_for_canceled_runs"],
+        true
+    );
+    let c = &j["tasks"][0]["new_cluster"];
+    assert_eq!(
+        c["autoscale"],
+        serde_json::json!({"min_workers": 1, "max_workers": 4})
+    );
+    assert_eq!(c["azure_attributes"]["spot_bid_max_price"], 0.5);
+    // Text fields stay text.
+    assert_eq!(j["tags"]["low"], "1");
+}

@@ -2,7 +2,7 @@
 //! mistake): warnings here too, so a bundle the CLI deploys is never refused for them.
 
 use super::error::Diagnostics;
-use super::yaml::Node;
+use super::yaml::{Kind, Node};
 
 /// Checks one file as written: `compute_id`, `presets.source_linked_deployment`, a
 /// reference in `bundle.name`.
@@ -47,6 +47,45 @@ pub fn file(doc: &Node, diags: &mut Diagnostics) {
             "bundle.name",
             "do not use references in the bundle name: it names the deployment and its state, which must not change",
         );
+    }
+}
+
+/// A resource whose settings are not a map (`my_cluster: "hello"`), at the top level or
+/// in a target: the CLI warns and drops it while reading the file, so a target's map for
+/// the same resource is taken as it is (and a target's string leaves the top-level map).
+pub fn resources_not_maps(doc: &mut Node, diags: &mut Diagnostics) {
+    drop_non_maps(doc, "", diags);
+    for section in ["targets", "environments"] {
+        let Some(Kind::Map(targets)) = doc.get_mut(section).map(|t| &mut t.kind) else {
+            continue;
+        };
+        for (name, target) in targets.iter_mut() {
+            drop_non_maps(target, &format!("{section}.{}.", name.name), diags);
+        }
+    }
+}
+
+fn drop_non_maps(scope: &mut Node, prefix: &str, diags: &mut Diagnostics) {
+    let Some(Kind::Map(kinds)) = scope.get_mut("resources").map(|r| &mut r.kind) else {
+        return;
+    };
+    for (kind, items) in kinds.iter_mut() {
+        let Kind::Map(entries) = &mut items.kind else {
+            continue;
+        };
+        entries.retain(|(key, settings)| {
+            // A reference (`${var.cluster}`) is a map once resolved.
+            let reference = settings.as_str().is_some_and(|s| s.contains("${"));
+            if reference || matches!(settings.kind, Kind::Map(_) | Kind::Null) {
+                return true;
+            }
+            diags.warn(
+                &settings.loc,
+                format!("{prefix}resources.{}.{}", kind.name, key.name),
+                format!("expected map, found {} (ignored)", settings.type_name()),
+            );
+            false
+        });
     }
 }
 

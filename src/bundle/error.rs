@@ -11,6 +11,10 @@ use super::yaml::Loc;
 pub enum Severity {
     Error,
     Warning,
+    /// What only the API refuses when it is sent (a task without `task_key`, an unknown
+    /// enum value): the CLI's validate passes it, so validate warns; plan and deploy refuse
+    /// it before any request.
+    DeployError,
 }
 
 #[derive(Debug, Clone)]
@@ -24,7 +28,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn is_warning(&self) -> bool {
-        self.severity == Severity::Warning
+        self.severity != Severity::Error
     }
 
     /// `key: message` (the text after the place).
@@ -61,6 +65,12 @@ impl Diagnostics {
     /// Reports a warning: shown, but the run goes on (unless `--strict`).
     pub fn warn(&mut self, loc: &Loc, key: impl Into<String>, message: impl Into<String>) {
         self.add(Severity::Warning, loc, key, message);
+    }
+
+    /// Reports what the API would refuse at deploy: a warning at validate, an error at
+    /// plan and deploy (see [`Diagnostics::for_deploy`]).
+    pub fn deploy_error(&mut self, loc: &Loc, key: impl Into<String>, message: impl Into<String>) {
+        self.add(Severity::DeployError, loc, key, message);
     }
 
     fn add(
@@ -118,6 +128,23 @@ impl Diagnostics {
             all.extend(later);
             all
         })
+    }
+
+    /// For plan and deploy: what the API would refuse becomes an error; `Err` when anything
+    /// is one.
+    pub fn for_deploy(mut self) -> Result<Diagnostics, Diagnostics> {
+        let mut refused = false;
+        for e in &mut self.0 {
+            if e.severity == Severity::DeployError {
+                e.severity = Severity::Error;
+                refused = true;
+            }
+        }
+        if refused || self.has_errors() {
+            Err(self)
+        } else {
+            Ok(self)
+        }
     }
 
     /// Warnings become errors (`--strict`).
@@ -185,6 +212,22 @@ mod tests {
             all.to_string(),
             "databricks.yml:5:3: bundle.name: is required"
         );
+    }
+
+    #[test]
+    fn deploy_errors_warn_at_validate_and_fail_plan_and_deploy() {
+        let mut d = Diagnostics::default();
+        d.deploy_error(&at(4), "resources.jobs.j.tasks[0].task_key", "is required");
+        assert!(!d.has_errors());
+        assert_eq!(d.warnings().count(), 1);
+        let refused = d.for_deploy().unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "databricks.yml:4:3: resources.jobs.j.tasks[0].task_key: is required"
+        );
+        let mut w = Diagnostics::default();
+        w.warn(&at(2), "x", "unknown");
+        assert!(w.for_deploy().is_ok());
     }
 
     #[test]

@@ -149,13 +149,14 @@ impl<'a> Resolver<'a> {
             Kind::Map(entries) => {
                 let entries = entries
                     .iter()
-                    .map(|(k, v)| {
+                    .filter_map(|(k, v)| {
                         let p = if path.is_empty() {
                             k.name.clone()
                         } else {
                             format!("{path}.{}", k.name)
                         };
-                        (k.clone(), self.resolve(v, &p))
+                        let resolved = self.resolve(v, &p);
+                        (!dropped_when_empty(v, &resolved, &p)).then(|| (k.clone(), resolved))
                     })
                     .collect();
                 Node::new(Kind::Map(entries), node.loc.clone())
@@ -164,7 +165,28 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// Resolves `s`; a reference that gives another one (`${var.foo_${var.tail}}`, which
+    /// the CLI resolves though it calls it unsupported) is resolved in turn, a few rounds.
     fn resolve_str(&mut self, s: &str, loc: &Loc, path: &str) -> Node {
+        let mut input = s.to_string();
+        let mut node = self.resolve_once(s, loc, path);
+        if !nested(s) {
+            return node;
+        }
+        for _ in 0..MAX_ROUNDS {
+            // Only a string that changed may hold a new reference; one left in place was
+            // reported (or deferred) already.
+            let next = match &node.kind {
+                Kind::Str(next) if *next != input && !references(next).is_empty() => next.clone(),
+                _ => break,
+            };
+            node = self.resolve_once(&next, loc, path);
+            input = next;
+        }
+        node
+    }
+
+    fn resolve_once(&mut self, s: &str, loc: &Loc, path: &str) -> Node {
         let refs = references(s);
         if let [(range, inner)] = refs.as_slice()
             && range.start == 0
@@ -208,14 +230,10 @@ impl<'a> Resolver<'a> {
             return None;
         }
         let target = match reference.strip_prefix("var.") {
+            // `var.x.field` and `var.x[0].field` reach into a complex variable's value.
             Some(rest) => {
-                let (name, tail) = rest.split_once('.').map_or((rest, ""), |(a, b)| (a, b));
-                let base = format!("variables.{name}.value");
-                if tail.is_empty() {
-                    base
-                } else {
-                    format!("{base}.{tail}")
-                }
+                let at = rest.find(['.', '[']).unwrap_or(rest.len());
+                format!("variables.{}.value{}", &rest[..at], &rest[at..])
             }
             None => reference.to_string(),
         };
@@ -276,7 +294,7 @@ impl<'a> Resolver<'a> {
                 Some(v)
                     if find(
                         self.tree,
-                        &format!("variables.{}", v.split('.').next().unwrap_or(v)),
+                        &format!("variables.{}", v.split(['.', '[']).next().unwrap_or(v)),
                     )
                     .is_some() =>
                 {
@@ -284,7 +302,7 @@ impl<'a> Resolver<'a> {
                 }
                 Some(v) => format!(
                     "variable {} is not declared under `variables`",
-                    v.split('.').next().unwrap_or(v)
+                    v.split(['.', '[']).next().unwrap_or(v)
                 ),
                 None => "no such setting".to_string(),
             };
@@ -302,6 +320,49 @@ impl<'a> Resolver<'a> {
         Some(resolved)
     }
 }
+
+/// Whether a `${` opens inside another one (`${var.foo_${var.tail}}`).
+fn nested(s: &str) -> bool {
+    s.match_indices("${").any(|(i, _)| {
+        let rest = &s[i + 2..];
+        let close = rest.find('}').unwrap_or(rest.len());
+        rest[..close].contains("${")
+    })
+}
+
+/// Rounds of resolving a string whose references gave references.
+const MAX_ROUNDS: usize = 8;
+
+/// A resource field (or `bundle.git.branch`) that is exactly one reference and resolves to
+/// "" is left out, as the CLI leaves out empty optional fields (`policy_id: ${var.policy}`
+/// with `default: ""` is not sent as "").
+fn dropped_when_empty(written: &Node, resolved: &Node, path: &str) -> bool {
+    let whole_reference = written.as_str().is_some_and(|s| {
+        let refs = references(s);
+        refs.len() == 1 && refs[0].0 == (0..s.len())
+    });
+    // In a map of free-form text (`tags`, `spark_conf`, ...) an empty value is a value.
+    let parent = path.rsplit_once('.').map_or("", |(p, _)| p);
+    let parent = parent.rsplit('.').next().unwrap_or_default();
+    let free_form = TEXT_MAPS.contains(&parent.split('[').next().unwrap_or_default());
+    whole_reference
+        && resolved.as_str() == Some("")
+        && !free_form
+        && (path.starts_with("resources.") || path == "bundle.git.branch")
+}
+
+/// Settings that are maps of names to text, where "" is kept.
+const TEXT_MAPS: &[&str] = &[
+    "tags",
+    "custom_tags",
+    "spark_conf",
+    "spark_env_vars",
+    "base_parameters",
+    "named_parameters",
+    "configuration",
+    "parameters",
+    "options",
+];
 
 /// A variable's value is named as the variable the user wrote (`variables.x`).
 fn short_path(path: &str) -> &str {

@@ -8,7 +8,7 @@ use super::error::Diagnostics;
 use super::local_file::{Refused, Roots};
 use super::merge::merge;
 use super::sync_root;
-use super::yaml::{Kind, Node, parse};
+use super::yaml::{Kind, Node, parse_bundle_file};
 
 /// The root file's accepted names, in the order the Databricks CLI looks for them.
 pub const ROOT_FILES: &[&str] = &[
@@ -78,7 +78,13 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     // (each pass moves up, so this ends).
     // The root file's own paths first: their refusal names the cause before any include
     // (which may need the wider root) is tried.
-    let first = diags.absorb(read(&Roots::new(dir), dir, &name))?;
+    // Its warnings come again when the whole tree is read.
+    let first = diags.absorb(read(
+        &Roots::new(dir),
+        dir,
+        &name,
+        &mut Diagnostics::default(),
+    ))?;
     let (paths, at) = sync_paths(&first, dir, dir);
     let mut base = sync_root::infer(dir, &paths);
     if let Err(why) = sync_root::check_in_repo(dir, &base) {
@@ -125,14 +131,15 @@ fn load_at(
 ) -> Result<(Node, Diagnostics), Diagnostics> {
     let roots = Roots::new(&sync_root::include_boundary(dir, base));
     let name = PathBuf::from(sync_root::relative(base, &dir.join(name)));
-    let mut tree = diags.absorb(read(&roots, base, &name))?;
+    let root = read(&roots, base, &name, &mut diags);
+    let mut tree = diags.absorb(root)?;
     check_top_level(&mut tree, false, &mut diags);
     let includes = tree.remove("include");
     for rel in include_files(dir, base, &roots, includes.as_ref(), &mut diags) {
         if rel == name {
             continue;
         }
-        let mut doc = match read(&roots, base, &rel) {
+        let mut doc = match read(&roots, base, &rel, &mut diags) {
             Ok(d) => d,
             Err(e) => {
                 diags.0.extend(e.0);
@@ -180,7 +187,14 @@ fn rewrite_in_tree(tree: &mut Node, rewritten: &[String]) {
 }
 
 /// The file at `rel` (relative to `base`, may start with `..`), opened within `roots`.
-fn read(roots: &Roots, base: &Path, rel: &Path) -> Result<Node, Diagnostics> {
+/// One file, parsed; a key given twice in one map takes its last value, with a warning
+/// (the CLI takes the last value silently; a repeated key is most often a slip).
+fn read(
+    roots: &Roots,
+    base: &Path,
+    rel: &Path,
+    warnings: &mut Diagnostics,
+) -> Result<Node, Diagnostics> {
     let fail = |why: String| {
         let mut d = Diagnostics::default();
         d.push(
@@ -193,11 +207,21 @@ fn read(roots: &Roots, base: &Path, rel: &Path) -> Result<Node, Diagnostics> {
     let full = sync_root::normalize(&base.join(rel)).unwrap_or_else(|| base.join(rel));
     let bytes = roots.read(&full).map_err(|e| fail(e.to_string()))?;
     let text = String::from_utf8(bytes).map_err(|_| fail("cannot read: not UTF-8 text".into()))?;
-    let node = parse(rel, &text).map_err(|e| {
+    let (node, repeated) = parse_bundle_file(rel, &text).map_err(|e| {
         let mut d = Diagnostics::default();
         d.push(&e.loc, "", format!("invalid YAML: {}", e.message));
         d
     })?;
+    for key in repeated {
+        warnings.warn(
+            &key.loc,
+            "",
+            format!(
+                "duplicate mapping key: {} (the last value is taken)",
+                key.name
+            ),
+        );
+    }
     if !matches!(node.kind, Kind::Map(_)) {
         let mut d = Diagnostics::default();
         d.push(&node.loc, "", "the file must hold a map of settings");
@@ -289,6 +313,7 @@ fn include_files(
 fn check_top_level(doc: &mut Node, included: bool, diags: &mut Diagnostics) {
     super::known_fields::check(doc, TOP_LEVEL, diags);
     super::cli_warnings::file(doc, diags);
+    super::cli_warnings::resources_not_maps(doc, diags);
     // The CLI applies only the root file's includes and warns about the others.
     if included && let Some(key) = doc.key("include") {
         diags.warn(

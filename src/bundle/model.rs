@@ -587,8 +587,9 @@ fn workspace(tree: &Node, identity: &Identity, diags: &mut Diagnostics) -> Works
         // Artifacts may also go to DBFS (streamed in blocks); everything else is a workspace
         // or volume path.
         let dbfs_artifacts = k == "artifact_path" && s.starts_with("dbfs:/");
+        // The CLI's validate takes a relative path as written; only a deploy goes wrong.
         if !s.is_empty() && !s.starts_with('/') && !dbfs_artifacts {
-            diags.push(
+            diags.deploy_error(
                 &node.loc,
                 format!("workspace.{k}"),
                 if k == "artifact_path" {

@@ -144,6 +144,10 @@ pub fn collect(
                 super::api_rules::permissions(kind, p, &format!("{path}.permissions"), diags);
             }
             sort_tasks(settings);
+            unset_task_keys(settings);
+            job_cluster_workers(settings);
+            text_maps(settings);
+            typed_scalars(settings);
             translate(kind, &key.name, settings, root, ws, &mut referenced, diags);
             out.push(Resource {
                 kind: kind.to_string(),
@@ -169,6 +173,137 @@ fn sort_tasks(settings: &mut Node) {
             };
             k(a).cmp(&k(b))
         });
+    }
+}
+
+/// Cluster settings that map names to text: a number or boolean there is sent as its text
+/// (`spark.speculation: true` is "true"), as the CLI sends it.
+const TEXT_MAPS: &[&str] = &["spark_conf", "spark_env_vars", "custom_tags"];
+
+fn text_maps(node: &mut Node) {
+    match &mut node.kind {
+        Kind::Map(entries) => {
+            for (key, value) in entries.iter_mut() {
+                if let (true, Kind::Map(items)) =
+                    (TEXT_MAPS.contains(&key.name.as_str()), &mut value.kind)
+                {
+                    for (_, v) in items.iter_mut() {
+                        if matches!(v.kind, Kind::Bool(_) | Kind::Int(_) | Kind::Float(_))
+                            && let Some(text) = v.scalar_text()
+                        {
+                            v.kind = Kind::Str(text);
+                        }
+                    }
+                } else {
+                    text_maps(value);
+                }
+            }
+        }
+        Kind::Seq(items) => items.iter_mut().for_each(text_maps),
+        _ => {}
+    }
+}
+
+/// Settings that are numbers or booleans wherever they appear in a resource: a reference
+/// gives text (`--var min_workers=1`), which is sent as the number or boolean the API takes,
+/// as the CLI converts it by the field's type.
+const BOOLEANS: &[&str] = &[
+    "no_alert_for_canceled_runs",
+    "no_alert_for_skipped_runs",
+    "alert_on_last_attempt",
+    "retry_on_timeout",
+    "disabled",
+    "continuous",
+    "development",
+    "photon",
+    "serverless",
+    "enable_elastic_disk",
+    "enable_local_disk_encryption",
+    "apply_policy_default_values",
+];
+const INTEGERS: &[&str] = &[
+    "min_workers",
+    "max_workers",
+    "num_workers",
+    "max_concurrent_runs",
+    "timeout_seconds",
+    "max_retries",
+    "min_retry_interval_millis",
+    "autotermination_minutes",
+    "first_on_demand",
+    "ebs_volume_count",
+    "ebs_volume_size",
+];
+const FLOATS: &[&str] = &["spot_bid_max_price"];
+
+fn typed_scalars(node: &mut Node) {
+    match &mut node.kind {
+        Kind::Map(entries) => {
+            for (key, value) in entries.iter_mut() {
+                let name = key.name.as_str();
+                let typed = match &value.kind {
+                    Kind::Str(s) if BOOLEANS.contains(&name) => match s.as_str() {
+                        "true" => Some(Kind::Bool(true)),
+                        "false" => Some(Kind::Bool(false)),
+                        _ => None,
+                    },
+                    Kind::Str(s) if INTEGERS.contains(&name) => {
+                        s.trim().parse().ok().map(Kind::Int)
+                    }
+                    Kind::Str(s) if FLOATS.contains(&name) => {
+                        s.trim().parse().ok().map(Kind::Float)
+                    }
+                    _ => None,
+                };
+                match typed {
+                    Some(kind) => value.kind = kind,
+                    None => typed_scalars(value),
+                }
+            }
+        }
+        Kind::Seq(items) => items.iter_mut().for_each(typed_scalars),
+        _ => {}
+    }
+}
+
+/// A job cluster without autoscale and without `num_workers` gets `num_workers: 0` (a
+/// single-node cluster), as the CLI sends it rather than leave it to the API's default.
+fn job_cluster_workers(settings: &mut Node) {
+    let Some(Kind::Seq(clusters)) = settings.get_mut("job_clusters").map(|c| &mut c.kind) else {
+        return;
+    };
+    for cluster in clusters.iter_mut() {
+        let Some(spec) = cluster.get_mut("new_cluster") else {
+            continue;
+        };
+        if matches!(spec.kind, Kind::Map(_))
+            && spec.get("autoscale").is_none()
+            && spec.get("num_workers").is_none()
+        {
+            let key = super::yaml::Key {
+                name: "num_workers".into(),
+                loc: spec.loc.clone(),
+            };
+            let zero = Node::new(Kind::Int(0), spec.loc.clone());
+            spec.insert(key, zero);
+        }
+    }
+}
+
+/// A task without `task_key` (a deploy refuses it, validate warns) is printed with "" as
+/// the CLI prints the unset required field.
+fn unset_task_keys(settings: &mut Node) {
+    let Some(Kind::Seq(tasks)) = settings.get_mut("tasks").map(|t| &mut t.kind) else {
+        return;
+    };
+    for task in tasks.iter_mut() {
+        if matches!(task.kind, Kind::Map(_)) && task.get("task_key").is_none() {
+            let key = super::yaml::Key {
+                name: "task_key".into(),
+                loc: task.loc.clone(),
+            };
+            task.insert(key, Node::new(Kind::Str(String::new()), task.loc.clone()));
+        }
     }
 }
 
@@ -201,10 +336,11 @@ fn check_required(kind: &str, key: &Key, settings: &Node, path: &str, diags: &mu
                 .and_then(Node::as_str)
                 .is_none_or(str::is_empty)
             {
-                diags.push(
+                // The CLI's validate passes it; the Jobs API refuses it.
+                diags.deploy_error(
                     &task.loc,
                     format!("{path}.tasks[{i}].task_key"),
-                    "is required",
+                    "is required (the Jobs API refuses a task without one)",
                 );
             }
         }

@@ -13,6 +13,43 @@ pub fn check(tree: &Node, diags: &mut Diagnostics) {
     engine(tree, diags);
     // Before the deploy's own `deployment` block replaces what the user wrote.
     reserved_deployment_fields(tree, diags);
+    script_env(tree, diags);
+}
+
+/// What a script's `env` may refer to: settings known before the script runs.
+const SCRIPT_ENV_ROOTS: &[&str] = &["bundle", "workspace", "var", "variables"];
+
+/// `scripts.<name>.env` values are resolved before the script runs, so they may refer only
+/// to `${bundle.*}`, `${workspace.*}` and `${var.*}` (the CLI's rule).
+fn script_env(tree: &Node, diags: &mut Diagnostics) {
+    for (name, script) in tree
+        .get("scripts")
+        .and_then(Node::entries)
+        .unwrap_or_default()
+    {
+        for (var, value) in script
+            .get("env")
+            .and_then(Node::entries)
+            .unwrap_or_default()
+        {
+            let Some(text) = value.as_str() else {
+                continue;
+            };
+            for (_, reference) in super::interpolate::references(text) {
+                let root = reference.split(['.', '[']).next().unwrap_or_default();
+                if !SCRIPT_ENV_ROOTS.contains(&root) {
+                    let path = format!("scripts.{}.env.{}", name.name, var.name);
+                    diags.push(
+                        &value.loc,
+                        &path,
+                        format!(
+                            "${{{reference}}} cannot be used in {path}; only ${{bundle.*}}, ${{workspace.*}} and ${{var.*}} are resolved before scripts run"
+                        ),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// `run_as` must name a user or a service principal, not both and not neither (an empty

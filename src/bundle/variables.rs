@@ -87,7 +87,9 @@ pub fn collect(
             // A value (plain or `{default: ...}`) replaces a declared lookup, as the CLI's
             // MergeTargetOverrides drops `lookup` when a target gives a default.
             // The target's value becomes the variable's default, as the CLI merges it.
-            (Kind::Map(_), None, Some(default)) if !var.complex => {
+            // A complex variable's map is its value, unless it is written as a definition
+            // (`default:`, with `type` or `description`), as the CLI tells them apart.
+            (Kind::Map(_), None, Some(default)) if !var.complex || is_definition(value) => {
                 var.value = Some(default.clone());
                 var.default = Some(default.clone());
                 var.lookup = None;
@@ -148,6 +150,26 @@ pub fn collect(
         }
     }
     vars
+}
+
+/// The key sets of a target's variable written in full rather than as its value.
+const DEFINITION_KEYS: &[&[&str]] = &[
+    &["default", "type", "description"],
+    &["default", "type"],
+    &["default", "description"],
+    &["default"],
+];
+
+fn is_definition(value: &Node) -> bool {
+    let keys: Vec<&str> = value
+        .entries()
+        .unwrap_or_default()
+        .iter()
+        .map(|(k, _)| k.name.as_str())
+        .collect();
+    DEFINITION_KEYS
+        .iter()
+        .any(|set| set.len() == keys.len() && set.iter().all(|k| keys.contains(k)))
 }
 
 fn declaration(key: &Key, decl: &Node, diags: &mut Diagnostics) -> Option<Variable> {

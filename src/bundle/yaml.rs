@@ -218,6 +218,87 @@ pub struct SyntaxError {
 
 /// Parses `text` (the contents of `file`) into a located tree. An empty file is an empty map.
 pub fn parse(file: &Path, text: &str) -> Result<Node, SyntaxError> {
+    parse_with(file, text, serde_saphyr::DuplicateKeyPolicy::Error)
+}
+
+/// A bundle file, read as the CLI reads it: a key repeated in one map takes its last value
+/// (returned, to be warned about); a repeated merge key `<<` is an error.
+pub fn parse_bundle_file(file: &Path, text: &str) -> Result<(Node, Vec<Key>), SyntaxError> {
+    if let Some((line, column)) = repeated_merge_key(text) {
+        return Err(SyntaxError {
+            loc: Loc {
+                file: Arc::new(file.to_path_buf()),
+                line,
+                column,
+            },
+            message: "duplicate YAML merge key ('<<') is not allowed; to merge multiple maps, use a sequence: '<<: [*anchor1, *anchor2]'".into(),
+        });
+    }
+    let mut node = parse_with(file, text, serde_saphyr::DuplicateKeyPolicy::PassThrough)?;
+    let mut repeated = Vec::new();
+    last_wins(&mut node, &mut repeated);
+    Ok((node, repeated))
+}
+
+/// Keeps the last value of each key repeated in a map (in the first one's place) and
+/// collects the repeated keys.
+fn last_wins(node: &mut Node, repeated: &mut Vec<Key>) {
+    match &mut node.kind {
+        Kind::Map(entries) => {
+            let mut kept: Vec<(Key, Node)> = Vec::with_capacity(entries.len());
+            for (k, mut v) in std::mem::take(entries) {
+                last_wins(&mut v, repeated);
+                match kept.iter_mut().find(|(seen, _)| seen.name == k.name) {
+                    Some(slot) => {
+                        repeated.push(k);
+                        slot.1 = v;
+                    }
+                    None => kept.push((k, v)),
+                }
+            }
+            *entries = kept;
+        }
+        Kind::Seq(items) => items.iter_mut().for_each(|i| last_wins(i, repeated)),
+        _ => {}
+    }
+}
+
+/// The line and column of a `<<` key given a second time in one block map: YAML allows one,
+/// and the CLI refuses the second rather than merge or drop either (flow maps and block
+/// scalars are not looked into).
+fn repeated_merge_key(text: &str) -> Option<(u64, u64)> {
+    // Columns of `<<` keys seen in the maps still open.
+    let mut open: Vec<usize> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let trimmed = raw.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let mut column = raw.len() - trimmed.len();
+        let mut body = trimmed;
+        // `- key:` opens a map at the column after the dash.
+        while let Some(rest) = body.strip_prefix("- ") {
+            let inner = rest.trim_start();
+            column += body.len() - inner.len();
+            body = inner;
+            open.retain(|c| *c < column);
+        }
+        open.retain(|c| *c <= column);
+        if body.starts_with("<<:") || body.starts_with("<< :") {
+            if open.contains(&column) {
+                return Some((i as u64 + 1, column as u64 + 1));
+            }
+            open.push(column);
+        }
+    }
+    None
+}
+
+fn parse_with(
+    file: &Path,
+    text: &str,
+    duplicates: serde_saphyr::DuplicateKeyPolicy,
+) -> Result<Node, SyntaxError> {
     let file = Arc::new(file.to_path_buf());
     let start = Loc {
         file: file.clone(),
@@ -231,6 +312,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Node, SyntaxError> {
     // strings (`country: no`, `schedule: on`).
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
+    options.duplicate_keys = duplicates;
     let raw: Spanned<RawNode> =
         serde_saphyr::from_str_with_options(text, options).map_err(|e| {
             let (line, column) = e
@@ -386,6 +468,38 @@ mod tests {
         let tasks = jobs.get("train").unwrap().get("tasks").unwrap();
         assert_eq!(tasks.items().unwrap()[1].as_str(), Some("b"));
         assert_eq!(n.to_json()["bundle"]["name"], "demo");
+    }
+
+    #[test]
+    fn a_bundle_file_takes_a_repeated_key_last_and_refuses_a_repeated_merge_key() {
+        let (n, repeated) = parse_bundle_file(
+            Path::new("d.yml"),
+            "job:\n  tasks:\n    - task_key: first\n      timeout_seconds: 5\n      task_key: second\n",
+        )
+        .unwrap();
+        let task = &n.get("job").unwrap().get("tasks").unwrap().items().unwrap()[0];
+        assert_eq!(task.get("task_key").unwrap().as_str(), Some("second"));
+        assert_eq!(task.entries().unwrap().len(), 2);
+        assert_eq!(repeated.len(), 1);
+        assert_eq!(
+            (repeated[0].name.as_str(), repeated[0].loc.line),
+            ("task_key", 5)
+        );
+
+        let anchors = "defs:\n  a: &a {x: 1}\n  b: &b {y: 2}\nc:\n  - k: v\n    m:\n      <<: *a\n      z: 3\n      <<: *b\n";
+        let e = parse_bundle_file(Path::new("d.yml"), anchors).unwrap_err();
+        assert_eq!((e.loc.line, e.loc.column), (9, 7));
+        assert!(
+            e.message.starts_with("duplicate YAML merge key ('<<')"),
+            "{}",
+            e.message
+        );
+
+        let listed =
+            "defs:\n  a: &a {x: 1}\n  b: &b {y: 2}\nc:\n  m:\n    <<: [*a, *b]\n  n:\n    <<: *a\n";
+        let (n, _) = parse_bundle_file(Path::new("d.yml"), listed).unwrap();
+        let m = n.get("c").unwrap().get("m").unwrap().to_json();
+        assert_eq!(m, serde_json::json!({"x": 1, "y": 2}));
     }
 
     #[test]

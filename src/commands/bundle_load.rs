@@ -25,10 +25,13 @@ pub async fn identity(client: &Client) -> Result<Identity, Error> {
     })
 }
 
+/// The bundle `args` name; `deploying` (plan, deploy) refuses what the API would refuse,
+/// which validate only warns about, as the CLI's validate passes it.
 pub async fn load(
     platform: &Platform,
     client: &Client,
     args: &BundleArgs,
+    deploying: bool,
 ) -> Result<Bundle, Error> {
     let vars = super::values::key_values("--var", &args.vars)?;
     let opts = LoadOptions {
@@ -49,12 +52,16 @@ pub async fn load(
     );
     let mut warned = Warned::new(platform, args);
     match local {
+        Err(diags) if deploying => {
+            return Err(warned.fail(diags.for_deploy().unwrap_or_else(|d| d)));
+        }
         Err(diags) => return Err(warned.fail(diags)),
         // Every static problem (symlinks out of the bundle, what the API would refuse, kinds
         // brickci does not deploy) was reported by `prepare`, before the first request.
         Ok(mut p) => {
-            // Under --strict the warnings fail here, before any request.
-            warned.pass(std::mem::take(&mut p.warnings))?;
+            // Under --strict the warnings fail here, before any request; so does what the
+            // API would refuse, when deploying.
+            warned.pass_for(std::mem::take(&mut p.warnings), deploying)?;
             // Another workspace than the one brickci talks to: before any lookup.
             if let (Some(host), target) = p.literal_host() {
                 same_host(host, target, client)?;
@@ -68,7 +75,7 @@ pub async fn load(
     let prepared = prepare(&opts, me).map_err(|d| warned.fail(d))?;
     let answers = crate::deploy::lookup::answer(client, &prepared.lookups).await?;
     let mut bundle = prepared.finish(&answers).map_err(|d| warned.fail(d))?;
-    warned.pass(std::mem::take(&mut bundle.warnings))?;
+    warned.pass_for(std::mem::take(&mut bundle.warnings), deploying)?;
     if let Some(host) = &bundle.workspace.host {
         same_host(host, &bundle.target, client)?;
     }
@@ -124,6 +131,17 @@ impl<'p> Warned<'p> {
         }
         self.show(&diags);
         Ok(())
+    }
+
+    /// As [`Self::pass`]; when `deploying`, what the API would refuse is an error.
+    fn pass_for(&mut self, diags: Diagnostics, deploying: bool) -> Result<(), Error> {
+        if !deploying {
+            return self.pass(diags);
+        }
+        match diags.for_deploy() {
+            Ok(diags) => self.pass(diags),
+            Err(refused) => Err(self.fail(refused)),
+        }
     }
 
     /// The error for a bundle with errors; its warnings are shown first.

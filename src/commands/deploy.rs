@@ -28,7 +28,7 @@ pub async fn validate(
     client: &Client,
     args: &BundleArgs,
 ) -> Result<ExitCode, Error> {
-    let bundle = bundle_load::load(platform, client, args).await?;
+    let bundle = bundle_load::load(platform, client, args, false).await?;
     callbacks(&bundle)?;
     // The files a deploy would upload are checked too (symlinks out, special files).
     sync::files(&bundle).map_err(Error::bad_input)?;
@@ -76,7 +76,7 @@ struct Prepared {
 }
 
 async fn prepare(platform: &Platform, client: &Client, args: &PlanArgs) -> Result<Prepared, Error> {
-    let mut bundle = bundle_load::load(platform, client, &args.bundle).await?;
+    let mut bundle = bundle_load::load(platform, client, &args.bundle, true).await?;
     let callbacks = callbacks(&bundle)?;
     if bundle.artifacts.iter().any(|a| a.build.is_some()) {
         platform.note("building artifacts");

@@ -31,7 +31,7 @@ pub async fn destroy(
     };
     let bundle = match interrupt
         .clone()
-        .guard(bundle_load::load(platform, client, &args.bundle))
+        .guard(bundle_load::load(platform, client, &args.bundle, false))
         .await
     {
         Ok(b) => b?,

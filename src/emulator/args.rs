@@ -52,6 +52,11 @@ pub struct EmulatorArgs {
     /// "audiences", "subject", "jwks"}; without client_id it is account-wide.
     #[arg(long = "federation-policy", value_name = "JSON")]
     pub federation_policies: Vec<String>,
+    /// Read-only objects to hold besides the seeded ones, as a JSON file: {"clusters",
+    /// "instance_pools", "cluster_policies", "service_principals"}, each a list of objects
+    /// as the API lists them (so a bundle's `lookup:` can find given names and ids).
+    #[arg(long = "objects", value_name = "FILE")]
+    pub objects: Option<std::path::PathBuf>,
 }
 
 /// Why the emulator did not start or stopped: a bad flag or an address in use are the
@@ -145,6 +150,18 @@ impl EmulatorArgs {
                     .map_err(|e| ServeError::Flag(format!("--federation-policy: {e}")))
             })
             .collect::<Result<_, _>>()?;
+        if let Some(file) = &self.objects {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| ServeError::Flag(format!("--objects {}: {e}", file.display())))?;
+            config.objects = serde_json::from_str(&text)
+                .map_err(|e| ServeError::Flag(format!("--objects {}: {e}", file.display())))?;
+            if !config.objects.is_object() {
+                return Err(ServeError::Flag(format!(
+                    "--objects {}: must hold a JSON object",
+                    file.display()
+                )));
+            }
+        }
         Ok(config)
     }
 }

@@ -67,6 +67,8 @@ pub struct EmulatorConfig {
     pub rate_limits: Vec<RateLimit>,
     /// Workload identity federation policies for the token-exchange grant.
     pub federation: Vec<FederationPolicy>,
+    /// More read-only objects (`--objects`), or null.
+    pub objects: serde_json::Value,
 }
 
 impl Default for EmulatorConfig {
@@ -85,6 +87,7 @@ impl Default for EmulatorConfig {
             fault_seed: 1,
             rate_limits: Vec::new(),
             federation: Vec::new(),
+            objects: serde_json::Value::Null,
         }
     }
 }

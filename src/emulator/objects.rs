@@ -77,4 +77,42 @@ impl Objects {
         }));
         o
     }
+
+    /// Adds the read-only objects `extra` lists (`--objects`); a cluster without
+    /// `cluster_id` is left out.
+    pub fn add(&mut self, extra: &Value) {
+        let list = |name: &str| extra[name].as_array().cloned().unwrap_or_default();
+        for c in list("clusters") {
+            if let Some(id) = c["cluster_id"].as_str() {
+                self.clusters.insert(id.to_string(), c.clone());
+            }
+        }
+        self.instance_pools.extend(list("instance_pools"));
+        self.cluster_policies.extend(list("cluster_policies"));
+        self.service_principals.extend(list("service_principals"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_objects_join_the_seeded_ones_with_their_ids() {
+        let mut o = Objects::seeded(0, "me@example.com");
+        o.add(&json!({
+            "clusters": [{"cluster_id": "4321", "cluster_name": "c"}, {"cluster_name": "no id"}],
+            "instance_pools": [{"instance_pool_id": "1234", "instance_pool_name": "p"}],
+            "cluster_policies": [{"policy_id": "9876", "name": "pol"}],
+            "service_principals": [{"applicationId": "a-b", "displayName": "sp"}],
+        }));
+        assert_eq!(o.clusters.len(), 1);
+        assert_eq!(o.clusters["4321"]["cluster_name"], "c");
+        assert_eq!(o.instance_pools.len(), 2);
+        assert_eq!(o.cluster_policies[1]["policy_id"], "9876");
+        assert_eq!(o.service_principals[1]["displayName"], "sp");
+        // Null (no --objects) adds nothing.
+        o.add(&Value::Null);
+        assert_eq!(o.instance_pools.len(), 2);
+    }
 }

@@ -50,6 +50,8 @@ impl State {
         let clock = Clock::new(config.clock_speed);
         let now = clock.now_ms();
         let user = config.user_name.clone();
+        let mut objects = Objects::seeded(now, &user);
+        objects.add(&config.objects);
         State {
             clock,
             base_url,
@@ -69,7 +71,7 @@ impl State {
             next_id: 1000,
             issued: HashMap::new(),
             log: Vec::new(),
-            objects: Objects::seeded(now, &user),
+            objects,
             notebook_runs: HashMap::new(),
         }
     }
