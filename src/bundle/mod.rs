@@ -3,6 +3,7 @@
 //! `brickci run -t T KEY` uses to find a deployed job.
 
 mod api_rules;
+mod artifacts;
 mod cli_warnings;
 mod error;
 mod git;
@@ -25,6 +26,7 @@ mod target;
 mod unsupported;
 mod validate_json;
 mod variables;
+mod wheel_compute;
 mod workspace_prefix;
 pub mod yaml;
 

@@ -344,8 +344,16 @@ fn job(settings: &mut Node, name: &str, loc: &Loc, presets: &Presets) {
     }
 }
 
+/// Where an unnamed pipeline's name comes from: brickci names it after its key for the
+/// deploy; the Databricks CLI does not, so `validate -o json` leaves it out.
+pub const NAMED_AFTER_KEY: &str = "(named after its key)";
+
 fn pipeline(settings: &mut Node, name: &str, loc: &Loc, presets: &Presets) {
-    default(settings, "name", text(name, loc));
+    default(
+        settings,
+        "name",
+        text(name, &Loc::synthetic(NAMED_AFTER_KEY)),
+    );
     default(settings, "edition", text("ADVANCED", loc));
     default(settings, "channel", text("CURRENT", loc));
     deployment(settings, loc);
@@ -392,7 +400,15 @@ fn volume_path(settings: &mut Node, key_name: &str, loc: &Loc, diags: &mut Diagn
         );
         return;
     }
-    let part = |field: &str| format!("${{resources.volumes.{key_name}.{field}}}");
+    // A part not set is empty, as the CLI prints it (`/Volumes///`); a deploy refuses the
+    // volume for the missing field.
+    let part = |field: &str| {
+        if settings.get(field).is_some() {
+            format!("${{resources.volumes.{key_name}.{field}}}")
+        } else {
+            String::new()
+        }
+    };
     let path = format!(
         "/Volumes/{}/{}/{}",
         part("catalog_name"),

@@ -73,7 +73,15 @@ pub fn render(bundle: &Bundle) -> Value {
         let mut res = Map::new();
         for r in &bundle.resources {
             let kind = res.entry(r.kind.clone()).or_insert_with(|| json!({}));
-            kind[&r.key] = r.settings.clone();
+            let mut settings = r.settings.clone();
+            // A name only brickci gives (for the deploy) is not the CLI's configuration.
+            let given = find(&bundle.tree, &format!("resources.{}.{}.name", r.kind, r.key));
+            if given.is_some_and(|n| n.loc.file.as_os_str() == super::presets::NAMED_AFTER_KEY)
+                && let Some(o) = settings.as_object_mut()
+            {
+                o.remove("name");
+            }
+            kind[&r.key] = settings;
         }
         doc.insert("resources".into(), Value::Object(res));
     }
@@ -84,8 +92,10 @@ pub fn render(bundle: &Bundle) -> Value {
         sync["paths"] = json!(["."]);
     }
     doc.insert("sync".into(), sync);
+    if let Some(a) = super::artifacts::render(&bundle.tree, &bundle.artifacts, &bundle.root) {
+        doc.insert("artifacts".into(), a);
+    }
     for k in [
-        "artifacts",
         "permissions",
         "run_as",
         "presets",

@@ -25,10 +25,19 @@ pub async fn identity(client: &Client) -> Result<Identity, Error> {
     })
 }
 
+/// What the bundle is loaded for: `validate` shows what only a deploy would refuse as
+/// warnings; plan and deploy refuse it, before any request when no lookup is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Validate,
+    Deploy,
+}
+
 pub async fn load(
     platform: &Platform,
     client: &Client,
     args: &BundleArgs,
+    purpose: Purpose,
 ) -> Result<Bundle, Error> {
     let vars = super::values::key_values("--var", &args.vars)?;
     let opts = LoadOptions {
@@ -62,6 +71,15 @@ pub async fn load(
             let (root, paths, include, exclude) = p.sync_globs();
             crate::deploy::sync::synced(root, paths, &include, &exclude)
                 .map_err(Error::bad_input)?;
+            // Without lookups the local load completes here, so a deploy's refusals come
+            // before the first request too (its other problems are reported below).
+            if purpose == Purpose::Deploy
+                && p.lookups.is_empty()
+                && let Ok(mut local) = p.finish(&Default::default())
+            {
+                warned.pass(std::mem::take(&mut local.warnings))?;
+                local.deploy_refusals.check().map_err(|d| warned.fail(d))?;
+            }
         }
     }
     let me = identity(client).await?;
@@ -69,6 +87,11 @@ pub async fn load(
     let answers = crate::deploy::lookup::answer(client, &prepared.lookups).await?;
     let mut bundle = prepared.finish(&answers).map_err(|d| warned.fail(d))?;
     warned.pass(std::mem::take(&mut bundle.warnings))?;
+    let mut refusals = std::mem::take(&mut bundle.deploy_refusals);
+    match purpose {
+        Purpose::Validate => warned.pass(refusals.as_warnings())?,
+        Purpose::Deploy => refusals.check().map_err(|d| warned.fail(d))?,
+    }
     if let Some(host) = &bundle.workspace.host {
         same_host(host, &bundle.target, client)?;
     }
