@@ -42,6 +42,8 @@ pub use sync_root::{fold as fold_path, places_dir};
 pub use validate_json::render as validate_json;
 pub use variables::Variable;
 #[cfg(test)]
+mod artifacts_paths_tests;
+#[cfg(test)]
 mod cli_semantics_tests;
 #[cfg(test)]
 mod tests;
