@@ -187,3 +187,24 @@ fn the_bundle_is_found_from_a_folder_inside_it() {
     assert_eq!(b.name, "up");
     assert_eq!(b.bundle_dir, dir.path().canonicalize().unwrap());
 }
+
+#[test]
+fn skip_name_prefix_for_schema_may_come_from_a_variable() {
+    let yml = "bundle: {name: s}\nvariables:\n  skip: {default: false}\nexperimental:\n  skip_name_prefix_for_schema: ${var.skip}\nresources:\n  schemas:\n    s: {name: sales, catalog_name: main}\ntargets:\n  dev: {mode: development, default: true}\n";
+    let dir = bundle(&[("databricks.yml", yml)]);
+    let name = |vars: &[(&str, &str)]| {
+        let b = load(dir.path(), None, vars).unwrap();
+        b.resource("schemas", "s").unwrap().settings["name"].clone()
+    };
+    assert_eq!(name(&[]), "dev_jane_doe_sales");
+    assert_eq!(name(&[("skip", "true")]), "sales");
+}
+
+#[test]
+fn a_bundle_folder_whose_path_reads_as_a_glob_is_refused() {
+    let dir = bundle(&[("[abc]/databricks.yml", "bundle: {name: g}\n")]);
+    let e = load(&dir.path().join("[abc]"), None, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("glob pattern character '['"), "{e}");
+}

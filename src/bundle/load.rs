@@ -79,6 +79,17 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
         return Err(diags);
     };
     let dir = &dir;
+    // As the Databricks CLI: include globs are matched under the root, so the root's own
+    // path must not read as a pattern.
+    if let Some(c) = dir.to_string_lossy().chars().find(|c| matches!(c, '*' | '?' | '[' | ']')) {
+        let loc = super::yaml::Loc::synthetic(&dir.display().to_string());
+        diags.push(
+            &loc,
+            "",
+            format!("the bundle's folder contains the glob pattern character {c:?}; rename the folder to use it as a bundle"),
+        );
+        return Err(diags);
+    }
     let name = file.file_name().map(PathBuf::from).unwrap_or_default();
     // The sync root depends on `sync.paths`, which included files may set too: read from
     // the bundle's folder, then again from the wider root they name until it holds still

@@ -174,12 +174,19 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
     let dev = selected.mode.as_deref() == Some("development");
     let short = identity.short_name();
     let presets = presets(tree, dev, &short, diags);
-    let skip_schema_prefix = matches!(
-        tree.get("experimental")
-            .and_then(|e| e.get("skip_name_prefix_for_schema"))
-            .map(|n| &n.kind),
-        Some(Kind::Bool(true))
-    );
+    // May be a reference (`${var.skip}`): resolved here, as the prefixes are applied now.
+    let skip_schema_prefix = tree
+        .get("experimental")
+        .and_then(|e| e.get("skip_name_prefix_for_schema"))
+        .map(|n| {
+            super::interpolate::Resolver::new(tree)
+                .resolve(n, "experimental.skip_name_prefix_for_schema")
+        })
+        .is_some_and(|n| match &n.kind {
+            Kind::Bool(b) => *b,
+            Kind::Str(s) => s == "true",
+            _ => false,
+        });
     let prefix_text = presets.name_prefix.clone();
     let uc = if prefix_text.is_empty() {
         String::new()
