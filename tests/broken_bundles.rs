@@ -37,7 +37,13 @@ fn every_broken_bundle_is_refused_with_its_place_and_nothing_written() {
             continue;
         }
         if let Ok(refusal) = std::fs::read_to_string(case.join("refused_at_deploy.txt")) {
-            failures.extend(deploy_refusal_case(&name, case, refusal.trim_end(), &extra, &env));
+            failures.extend(deploy_refusal_case(
+                &name,
+                case,
+                refusal.trim_end(),
+                &extra,
+                &env,
+            ));
             continue;
         }
         let expect = std::fs::read_to_string(case.join("expect.txt"))
@@ -155,7 +161,11 @@ fn deploy_refusal_case(
     let mut failures = Vec::new();
     let mut parts = refusal.splitn(4, ':');
     let place: Vec<&str> = parts.by_ref().take(3).collect();
-    let shown = format!("{}: warning:{}", place.join(":"), parts.next().unwrap_or_default());
+    let shown = format!(
+        "{}: warning:{}",
+        place.join(":"),
+        parts.next().unwrap_or_default()
+    );
     let run = |words: &[&str]| {
         let mut args = words.to_vec();
         args.extend(extra.iter().map(String::as_str));

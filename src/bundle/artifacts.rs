@@ -13,7 +13,12 @@ use super::yaml::{Kind, Node};
 
 /// `root` is the sync root (every path here is relative to it), `bundle_dir` the bundle's
 /// folder relative to it (`""` when they are the same).
-pub fn collect(tree: &Node, root: &Path, bundle_dir: &str, diags: &mut Diagnostics) -> Vec<Artifact> {
+pub fn collect(
+    tree: &Node,
+    root: &Path,
+    bundle_dir: &str,
+    diags: &mut Diagnostics,
+) -> Vec<Artifact> {
     let mut out = Vec::new();
     let Some(section) = tree.get("artifacts").filter(|n| !n.is_null()) else {
         return out;

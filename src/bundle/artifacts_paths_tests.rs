@@ -119,7 +119,10 @@ fn an_unnamed_pipeline_is_named_after_its_key_for_the_deploy_only() {
         "bundle: {name: a}\nresources:\n  pipelines:\n    taxis: {catalog: c}\n    named: {name: given}\n",
     )]);
     let b = load(dir.path(), None, &[]).unwrap();
-    assert_eq!(b.resource("pipelines", "taxis").unwrap().settings["name"], "taxis");
+    assert_eq!(
+        b.resource("pipelines", "taxis").unwrap().settings["name"],
+        "taxis"
+    );
     let out = super::validate_json(&b);
     assert_eq!(out["resources"]["pipelines"]["taxis"].get("name"), None);
     assert_eq!(out["resources"]["pipelines"]["named"]["name"], "given");
@@ -142,7 +145,10 @@ fn a_designer_notebook_keeps_its_suffix_in_the_workspace() {
         tasks[0]["notebook_task"]["notebook_path"],
         format!("{files}/src/flow.designer.ipynb")
     );
-    assert_eq!(tasks[1]["notebook_task"]["notebook_path"], format!("{files}/src/plain"));
+    assert_eq!(
+        tasks[1]["notebook_task"]["notebook_path"],
+        format!("{files}/src/plain")
+    );
 }
 
 #[test]
@@ -170,7 +176,10 @@ fn local_libraries_on_a_runtime_before_13_1_are_refused_unless_the_wrapper_is_on
     );
     for (extra, version) in [
         ("", "14.2.x-scala2.12"),
-        ("experimental: {python_wheel_wrapper: true}\n", "12.2.x-scala2.12"),
+        (
+            "experimental: {python_wheel_wrapper: true}\n",
+            "12.2.x-scala2.12",
+        ),
     ] {
         let dir = bundle(&[("databricks.yml", &yml(extra, version))]);
         load(dir.path(), None, &[]).unwrap();

@@ -81,7 +81,11 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     let dir = &dir;
     // As the Databricks CLI: include globs are matched under the root, so the root's own
     // path must not read as a pattern.
-    if let Some(c) = dir.to_string_lossy().chars().find(|c| matches!(c, '*' | '?' | '[' | ']')) {
+    if let Some(c) = dir
+        .to_string_lossy()
+        .chars()
+        .find(|c| matches!(c, '*' | '?' | '[' | ']'))
+    {
         let loc = super::yaml::Loc::synthetic(&dir.display().to_string());
         diags.push(
             &loc,

@@ -514,13 +514,8 @@ impl Prepared {
         // What only the API or the build would refuse: `validate` shows it as a warning, as
         // the Databricks CLI's validate passes it; plan and deploy refuse it before a write.
         let mut refusals = Diagnostics::default();
-        let (resources, referenced) = resources::collect(
-            &mut tree,
-            &self.root,
-            &workspace,
-            &mut diags,
-            &mut refusals,
-        );
+        let (resources, referenced) =
+            resources::collect(&mut tree, &self.root, &workspace, &mut diags, &mut refusals);
         let bundle_dir = match super::sync_root::relative(&self.root, &self.bundle_dir) {
             d if d == "." => String::new(),
             d => d,

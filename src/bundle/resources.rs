@@ -165,7 +165,11 @@ pub fn undefined(tree: &Node, diags: &mut Diagnostics) {
     for (kind, items) in kinds.unwrap_or_default() {
         for (key, settings) in items.entries().unwrap_or_default() {
             if settings.is_null() {
-                let loc = if settings.loc.line > 0 { &settings.loc } else { &key.loc };
+                let loc = if settings.loc.line > 0 {
+                    &settings.loc
+                } else {
+                    &key.loc
+                };
                 diags.push(
                     loc,
                     format!("resources.{}.{}", kind.name, key.name),

@@ -75,7 +75,10 @@ pub fn render(bundle: &Bundle) -> Value {
             let kind = res.entry(r.kind.clone()).or_insert_with(|| json!({}));
             let mut settings = r.settings.clone();
             // A name only brickci gives (for the deploy) is not the CLI's configuration.
-            let given = find(&bundle.tree, &format!("resources.{}.{}.name", r.kind, r.key));
+            let given = find(
+                &bundle.tree,
+                &format!("resources.{}.{}.name", r.kind, r.key),
+            );
             if given.is_some_and(|n| n.loc.file.as_os_str() == super::presets::NAMED_AFTER_KEY)
                 && let Some(o) = settings.as_object_mut()
             {
@@ -95,12 +98,7 @@ pub fn render(bundle: &Bundle) -> Value {
     if let Some(a) = super::artifacts::render(&bundle.tree, &bundle.artifacts, &bundle.root) {
         doc.insert("artifacts".into(), a);
     }
-    for k in [
-        "permissions",
-        "run_as",
-        "presets",
-        "experimental",
-    ] {
+    for k in ["permissions", "run_as", "presets", "experimental"] {
         if let Some(n) = find(&bundle.tree, k).filter(|n| !n.is_null()) {
             doc.insert(k.into(), n.to_json());
         }

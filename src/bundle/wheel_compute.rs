@@ -18,7 +18,9 @@ pub fn check(tree: &Node, diags: &mut Diagnostics) {
         return;
     }
     let resources = tree.get("resources");
-    let jobs = resources.and_then(|r| r.get("jobs")).and_then(Node::entries);
+    let jobs = resources
+        .and_then(|r| r.get("jobs"))
+        .and_then(Node::entries);
     let clusters = resources.and_then(|r| r.get("clusters"));
     for (job_key, job) in jobs.unwrap_or_default() {
         let tasks = job.get("tasks").and_then(Node::items).unwrap_or_default();
@@ -51,9 +53,7 @@ pub fn check(tree: &Node, diags: &mut Diagnostics) {
                     .unwrap_or_default()
                     .iter()
                     .find(|c| c.get("job_cluster_key").and_then(Node::as_str) == Some(jc));
-                if let Some(v) =
-                    cluster.and_then(|c| c.get("new_cluster")?.get("spark_version"))
-                {
+                if let Some(v) = cluster.and_then(|c| c.get("new_cluster")?.get("spark_version")) {
                     too_old(
                         v,
                         format!("job cluster {jc}"),
