@@ -42,7 +42,7 @@ fn every_broken_bundle_is_refused_with_its_place_and_nothing_written() {
                 case,
                 refusal.trim_end(),
                 &extra,
-                &env,
+                (&emu, &env),
             ));
             continue;
         }
@@ -150,14 +150,20 @@ fn warning_case(
 
 /// What the Databricks CLI's validate passes and its deploy fails on: `validate` exits 0
 /// with `refusal` shown once as a warning (and fails under `--strict`); plan and deploy exit
-/// 2 with it as the first error.
+/// 2 with it as the first error, before any API request.
 fn deploy_refusal_case(
     name: &str,
     case: &std::path::Path,
     refusal: &str,
     extra: &[String],
-    env: &[(String, String)],
+    (emu, env): (&TestEmulator, &[(String, String)]),
 ) -> Vec<String> {
+    let api_calls = || {
+        emu.requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/api/"))
+            .count()
+    };
     let mut failures = Vec::new();
     let mut parts = refusal.splitn(4, ':');
     let place: Vec<&str> = parts.by_ref().take(3).collect();
@@ -181,7 +187,15 @@ fn deploy_refusal_case(
         ));
     }
     for words in [&["validate", "--strict"][..], &["plan"], &["deploy"]] {
+        let before = api_calls();
         let out = run(words);
+        let requests = api_calls() - before;
+        if words[0] != "validate" && requests != 0 {
+            failures.push(format!(
+                "{name} ({}): {requests} API requests before the refusal",
+                words.join(" ")
+            ));
+        }
         if code(&out) != 2 || first_error(&out) != refusal {
             failures.push(format!(
                 "{name} ({}): exit {}, first error {:?}, expected {refusal:?}\n{}",
