@@ -16,6 +16,7 @@ mod merge;
 mod model;
 mod modes;
 pub mod paths;
+mod permissions;
 mod presets;
 mod python;
 mod resources;

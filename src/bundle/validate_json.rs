@@ -84,6 +84,17 @@ pub fn render(bundle: &Bundle) -> Value {
             {
                 o.remove("name");
             }
+            if let (Some(p), Some(o)) = (
+                super::permissions::effective(
+                    &r.kind,
+                    r.settings.get("permissions"),
+                    &bundle.permissions,
+                    &bundle.identity.user_name,
+                ),
+                settings.as_object_mut(),
+            ) {
+                o.insert("permissions".into(), p);
+            }
             kind[&r.key] = settings;
         }
         doc.insert("resources".into(), Value::Object(res));

@@ -348,7 +348,7 @@ pub async fn named(
 }
 
 /// Permission levels of the top-level `permissions` section, per kind.
-fn level_for(kind: &str, level: &str) -> Option<&'static str> {
+pub fn level_for(kind: &str, level: &str) -> Option<&'static str> {
     Some(match (kind, level) {
         (_, "CAN_MANAGE") => "CAN_MANAGE",
         ("jobs", "CAN_VIEW") => "CAN_VIEW",
