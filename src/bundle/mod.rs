@@ -37,6 +37,7 @@ pub use location::{BundleError, Location, locate};
 pub use model::{
     Artifact, Bundle, Identity, LoadOptions, LookupRequest, Prepared, Resource, Workspace, prepare,
 };
+pub use permissions::merged as merged_permissions;
 pub use resources::KINDS;
 pub use state::deployed_job_ids;
 pub use sync_root::{fold as fold_path, places_dir};

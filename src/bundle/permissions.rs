@@ -1,8 +1,8 @@
 //! The permissions `validate -o json` prints for a resource, as the Databricks CLI computes
 //! them: its own, then the bundle's top-level ones for principals it does not name already,
 //! the deploying user made owner (jobs, pipelines) or manager (other kinds), and each
-//! principal once, at its highest level. (The workspace makes the deploying user owner of
-//! what it creates; brickci's deploy sends the list as written.)
+//! principal once, at its highest level. A deploy sends the same without the deploying user
+//! (the workspace makes whoever creates an object its owner).
 
 use serde_json::{Value, json};
 
@@ -51,9 +51,15 @@ fn is_application_id(name: &str) -> bool {
             .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-/// `None` when the resource has no permissions, its own or from the top level.
-pub fn effective(kind: &str, own: Option<&Value>, top: &[Value], user: &str) -> Option<Value> {
+/// What a deploy sends: the resource's own permissions, then the top-level ones (at this
+/// kind's level) for principals it does not name, each principal once at its highest level.
+pub fn merged(kind: &str, own: Option<&Value>, top: &[Value]) -> Vec<Value> {
     let mut list: Vec<Value> = own.and_then(Value::as_array).cloned().unwrap_or_default();
+    add_top(kind, &mut list, top);
+    highest(&list)
+}
+
+fn add_top(kind: &str, list: &mut Vec<Value>, top: &[Value]) {
     for p in top {
         let Some(level) = p["level"]
             .as_str()
@@ -69,6 +75,32 @@ pub fn effective(kind: &str, own: Option<&Value>, top: &[Value], user: &str) -> 
         p["level"] = json!(level);
         list.push(p);
     }
+}
+
+/// Each principal once, where it first appears, at its highest level; entries naming no
+/// principal stay as they are.
+fn highest(list: &[Value]) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for p in list {
+        let (Some(who), Some(level)) = (principal(p), p["level"].as_str()) else {
+            out.push(p.clone());
+            continue;
+        };
+        match out.iter_mut().find(|q| principal(q).as_ref() == Some(&who)) {
+            Some(q) if rank(level) > rank(q["level"].as_str().unwrap_or_default()) => {
+                q["level"] = json!(level);
+            }
+            Some(_) => {}
+            None => out.push(json!({ "level": level, who.0: who.1 })),
+        }
+    }
+    out
+}
+
+/// `None` when the resource has no permissions, its own or from the top level.
+pub fn effective(kind: &str, own: Option<&Value>, top: &[Value], user: &str) -> Option<Value> {
+    let mut list: Vec<Value> = own.and_then(Value::as_array).cloned().unwrap_or_default();
+    add_top(kind, &mut list, top);
     if list.is_empty() {
         return own.cloned();
     }
@@ -94,23 +126,7 @@ pub fn effective(kind: &str, own: Option<&Value>, top: &[Value], user: &str) -> 
     } else if !owner_kind && managing.is_none() {
         list.push(json!({ "level": "CAN_MANAGE", field: user }));
     }
-    // Each principal once, where it first appears, at its highest level.
-    let mut out: Vec<((&str, String), String)> = Vec::new();
-    for p in &list {
-        let (Some(who), Some(level)) = (principal(p), p["level"].as_str()) else {
-            continue;
-        };
-        match out.iter_mut().find(|(w, _)| *w == who) {
-            Some((_, l)) if rank(level) > rank(l) => *l = level.to_string(),
-            Some(_) => {}
-            None => out.push((who, level.to_string())),
-        }
-    }
-    Some(Value::Array(
-        out.into_iter()
-            .map(|((f, v), level)| json!({ "level": level, f: v }))
-            .collect(),
-    ))
+    Some(Value::Array(highest(&list)))
 }
 
 #[cfg(test)]
@@ -136,6 +152,16 @@ mod tests {
                 {"level": "IS_OWNER", "user_name": "me@x.com"},
             ])
         );
+        // A deploy sends the same, without the deployer (the workspace makes it the owner).
+        let sent = merged(
+            "jobs",
+            Some(
+                &json!([{"level": "CAN_VIEW", "user_name": "a@x.com"}, {"level": "CAN_MANAGE_RUN", "user_name": "a@x.com"}]),
+            ),
+            &top,
+        );
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[0]["level"], "CAN_MANAGE_RUN");
         // Other kinds: the deployer manages; a deployer that manages a job owns it.
         let got = effective("experiments", None, &top[1..], "me@x.com").unwrap();
         assert_eq!(
