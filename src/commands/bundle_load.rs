@@ -72,12 +72,12 @@ pub async fn load(
             crate::deploy::sync::synced(root, paths, &include, &exclude)
                 .map_err(Error::bad_input)?;
             // Without lookups the local load completes here, so a deploy's refusals come
-            // before the first request too (its other problems are reported below).
+            // before the first request too. Its other problems and warnings are reported by
+            // the load below, with the deploying user (this one has a placeholder).
             if purpose == Purpose::Deploy
                 && p.lookups.is_empty()
                 && let Ok(mut local) = p.finish(&Default::default())
             {
-                warned.pass(std::mem::take(&mut local.warnings))?;
                 local.deploy_refusals.check().map_err(|d| warned.fail(d))?;
             }
         }
