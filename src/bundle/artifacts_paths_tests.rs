@@ -217,3 +217,26 @@ fn a_bundle_folder_whose_path_reads_as_a_glob_is_refused() {
         .to_string();
     assert!(e.contains("glob pattern character '['"), "{e}");
 }
+
+#[test]
+fn a_top_level_permission_for_a_principal_a_job_names_is_a_warning_and_the_job_level_kept() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: p}\npermissions:\n  - {level: CAN_MANAGE, user_name: a@x.com}\nresources:\n  jobs:\n    j:\n      name: j\n      permissions:\n        - {level: CAN_VIEW, user_name: a@x.com}\n",
+    )]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let w: Vec<String> = b.warnings.warnings().map(|w| w.to_string()).collect();
+    let w = w.join("\n");
+    assert!(
+        w.contains("databricks.yml:3:5: permissions: 'jobs' already has permissions set for 'a@x.com' user name"),
+        "{w}"
+    );
+    let printed = &super::validate_json(&b)["resources"]["jobs"]["j"]["permissions"];
+    assert_eq!(
+        printed,
+        &json!([
+            {"level": "CAN_VIEW", "user_name": "a@x.com"},
+            {"level": "IS_OWNER", "user_name": "jane.doe@example.com"}
+        ])
+    );
+}

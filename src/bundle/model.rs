@@ -527,6 +527,7 @@ impl Prepared {
         if let Some(p) = find(&tree, "permissions").filter(|p| p.items().is_some()) {
             super::api_rules::permissions("", p, "permissions", &mut diags);
         }
+        super::permissions::overlaps(&tree, &resources, &mut diags);
         let permissions = find(&tree, "permissions").map(Node::to_json);
         let permissions = match permissions {
             Some(Value::Array(a)) => a,
