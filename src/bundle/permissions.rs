@@ -129,6 +129,46 @@ pub fn effective(kind: &str, own: Option<&Value>, top: &[Value], user: &str) -> 
     Some(Value::Array(highest(&list)))
 }
 
+/// The Databricks CLI's warning for a top-level permission whose principal a resource
+/// already names (the resource's own level is kept), once per kind and principal.
+pub fn overlaps(
+    tree: &super::yaml::Node,
+    resources: &[super::model::Resource],
+    diags: &mut super::error::Diagnostics,
+) {
+    let Some(items) = tree.get("permissions").and_then(super::yaml::Node::items) else {
+        return;
+    };
+    let mut said = Vec::new();
+    for item in items {
+        let top = item.to_json();
+        let Some(who) = principal(&top) else {
+            continue;
+        };
+        for r in resources {
+            let applies = top["level"]
+                .as_str()
+                .and_then(|l| crate::deploy::kinds::level_for(&r.kind, l))
+                .is_some();
+            let named = r.settings["permissions"]
+                .as_array()
+                .is_some_and(|own| own.iter().any(|p| principal(p).as_ref() == Some(&who)));
+            if applies && named && !said.contains(&(r.kind.clone(), who.clone())) {
+                said.push((r.kind.clone(), who.clone()));
+                let what = who.0.replace('_', " ");
+                diags.warn(
+                    &item.loc,
+                    "permissions",
+                    format!(
+                        "'{}' already has permissions set for '{}' {what}; the resource's own level is kept",
+                        r.kind, who.1
+                    ),
+                );
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,45 +212,5 @@ mod tests {
         let got = effective("pipelines", Some(&own), &[], "me@x.com").unwrap();
         assert_eq!(got, json!([{"level": "IS_OWNER", "user_name": "me@x.com"}]));
         assert_eq!(effective("jobs", None, &[], "me@x.com"), None);
-    }
-}
-
-/// The Databricks CLI's warning for a top-level permission whose principal a resource
-/// already names (the resource's own level is kept), once per kind and principal.
-pub fn overlaps(
-    tree: &super::yaml::Node,
-    resources: &[super::model::Resource],
-    diags: &mut super::error::Diagnostics,
-) {
-    let Some(items) = tree.get("permissions").and_then(super::yaml::Node::items) else {
-        return;
-    };
-    let mut said = Vec::new();
-    for item in items {
-        let top = item.to_json();
-        let Some(who) = principal(&top) else {
-            continue;
-        };
-        for r in resources {
-            let applies = top["level"]
-                .as_str()
-                .and_then(|l| crate::deploy::kinds::level_for(&r.kind, l))
-                .is_some();
-            let named = r.settings["permissions"]
-                .as_array()
-                .is_some_and(|own| own.iter().any(|p| principal(p).as_ref() == Some(&who)));
-            if applies && named && !said.contains(&(r.kind.clone(), who.clone())) {
-                said.push((r.kind.clone(), who.clone()));
-                let what = who.0.replace('_', " ");
-                diags.warn(
-                    &item.loc,
-                    "permissions",
-                    format!(
-                        "'{}' already has permissions set for '{}' {what}; the resource's own level is kept",
-                        r.kind, who.1
-                    ),
-                );
-            }
-        }
     }
 }
