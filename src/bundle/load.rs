@@ -62,8 +62,14 @@ pub fn find_root_file(dir: &Path) -> Option<PathBuf> {
 pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     let mut diags = Diagnostics::default();
     // Absolute, so glob matches and the root share one spelling.
-    let dir = &dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    let Some(file) = find_root_file(dir) else {
+    let start = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    // As the Databricks CLI: from a folder inside the bundle, the nearest parent holding
+    // the root file is the bundle.
+    let found = start
+        .ancestors()
+        .find_map(|d| find_root_file(d).map(|f| (d.to_path_buf(), f)));
+    let Some((dir, file)) = found else {
+        let dir = &start;
         let loc = super::yaml::Loc::synthetic(&dir.display().to_string());
         diags.push(
             &loc,
@@ -72,6 +78,22 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
         );
         return Err(diags);
     };
+    let dir = &dir;
+    // As the Databricks CLI: include globs are matched under the root, so the root's own
+    // path must not read as a pattern.
+    if let Some(c) = dir
+        .to_string_lossy()
+        .chars()
+        .find(|c| matches!(c, '*' | '?' | '[' | ']'))
+    {
+        let loc = super::yaml::Loc::synthetic(&dir.display().to_string());
+        diags.push(
+            &loc,
+            "",
+            format!("the bundle's folder contains the glob pattern character {c:?}; rename the folder to use it as a bundle"),
+        );
+        return Err(diags);
+    }
     let name = file.file_name().map(PathBuf::from).unwrap_or_default();
     // The sync root depends on `sync.paths`, which included files may set too: read from
     // the bundle's folder, then again from the wider root they name until it holds still

@@ -3,6 +3,7 @@
 //! `brickci run -t T KEY` uses to find a deployed job.
 
 mod api_rules;
+mod artifacts;
 mod cli_warnings;
 mod error;
 mod git;
@@ -15,6 +16,7 @@ mod merge;
 mod model;
 mod modes;
 pub mod paths;
+mod permissions;
 mod presets;
 mod python;
 mod resources;
@@ -25,6 +27,7 @@ mod target;
 mod unsupported;
 mod validate_json;
 mod variables;
+mod wheel_compute;
 mod workspace_prefix;
 pub mod yaml;
 
@@ -34,11 +37,14 @@ pub use location::{BundleError, Location, locate};
 pub use model::{
     Artifact, Bundle, Identity, LoadOptions, LookupRequest, Prepared, Resource, Workspace, prepare,
 };
+pub use permissions::merged as merged_permissions;
 pub use resources::KINDS;
 pub use state::deployed_job_ids;
 pub use sync_root::{fold as fold_path, places_dir};
 pub use validate_json::render as validate_json;
 pub use variables::Variable;
+#[cfg(test)]
+mod artifacts_paths_tests;
 #[cfg(test)]
 mod cli_semantics_tests;
 #[cfg(test)]

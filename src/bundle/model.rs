@@ -147,6 +147,9 @@ pub struct Bundle {
     pub tree: Node,
     /// What the Databricks CLI only warns about; shown, and errors under `--strict`.
     pub warnings: Diagnostics,
+    /// What the Databricks CLI's validate passes but its deploy fails on (a required field
+    /// missing, a library nothing builds): warnings at `validate`, errors at plan and deploy.
+    pub deploy_refusals: Diagnostics,
 }
 
 impl Bundle {
@@ -211,6 +214,8 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     // files that must never be read and what the Jobs and Permissions APIs would refuse.
     paths::refusals(&tree, &loaded.root, &mut diags);
     super::api_rules::tree(&tree, &mut diags);
+    super::wheel_compute::check(&tree, &mut diags);
+    resources::undefined(&tree, &mut diags);
     diags.check()?;
     fill_builtins(&mut tree, &selected, &identity, &variables);
     // Lookup names may use references (`${bundle.target}-pool`); resolve just those.
@@ -506,15 +511,23 @@ impl Prepared {
         };
         let workspace = workspace(&tree, &self.identity, &mut diags);
         let mode = self.selected.mode.clone();
+        // What only the API or the build would refuse: `validate` shows it as a warning, as
+        // the Databricks CLI's validate passes it; plan and deploy refuse it before a write.
+        let mut refusals = Diagnostics::default();
         let (resources, referenced) =
-            resources::collect(&mut tree, &self.root, &workspace, &mut diags);
-        let artifacts = resources::artifacts(&tree, &self.root, &mut diags);
-        paths::missing_libraries(&referenced, &artifacts, &mut diags);
+            resources::collect(&mut tree, &self.root, &workspace, &mut diags, &mut refusals);
+        let bundle_dir = match super::sync_root::relative(&self.root, &self.bundle_dir) {
+            d if d == "." => String::new(),
+            d => d,
+        };
+        let artifacts = super::artifacts::collect(&tree, &self.root, &bundle_dir, &mut diags);
+        paths::missing_libraries(&referenced, &artifacts, &mut refusals);
         let (sync_include, sync_exclude) = resources::sync(&tree, &mut diags);
         let (sync_include, sync_exclude) = (self.rebase(sync_include), self.rebase(sync_exclude));
         if let Some(p) = find(&tree, "permissions").filter(|p| p.items().is_some()) {
             super::api_rules::permissions("", p, "permissions", &mut diags);
         }
+        super::permissions::overlaps(&tree, &resources, &mut diags);
         let permissions = find(&tree, "permissions").map(Node::to_json);
         let permissions = match permissions {
             Some(Value::Array(a)) => a,
@@ -559,6 +572,7 @@ impl Prepared {
             referenced,
             tree,
             warnings: diags,
+            deploy_refusals: refusals,
         })
     }
 }

@@ -98,8 +98,9 @@ pub fn library_uri(remote: &str) -> String {
 /// True for a path the deploy must upload (not a workspace, DBFS, volume or cloud path,
 /// nor a PyPI requirement).
 pub fn is_local(p: &str) -> bool {
-    !(p.starts_with('/') || p.contains(":/") || p.contains("${"))
-        && (p.starts_with("./") || p.starts_with("../") || p.contains('/') || p.contains('.'))
+    // As the Databricks CLI: every relative path without a scheme is local (a bare name
+    // too, so a typo is reported as a missing file instead of being sent as is).
+    !(p.is_empty() || p.starts_with('/') || p.contains(":/") || p.contains("${"))
 }
 
 /// Rewrites the local paths in one resource's settings to workspace paths.
@@ -466,7 +467,12 @@ pub fn is_notebook(path: &Path) -> bool {
     )
 }
 
+/// A notebook's workspace name: without its extension, except a Lakeflow Designer notebook
+/// (`*.designer.ipynb`), which the workspace keeps whole.
 pub fn strip_extension(rel: &str) -> &str {
+    if rel.ends_with(".designer.ipynb") {
+        return rel;
+    }
     match rel.rsplit_once('.') {
         Some((stem, ext)) if !ext.contains('/') && !stem.ends_with('/') => stem,
         _ => rel,
@@ -526,10 +532,16 @@ mod tests {
         assert!(
             is_local("./nb.py")
                 && is_local("src/nb")
+                && is_local("notebook")
                 && !is_local("/Workspace/x")
                 && !is_local("dbfs:/x.whl")
         );
         assert_eq!(strip_extension("src/train.py"), "src/train");
         assert_eq!(strip_extension("src.d/train"), "src.d/train");
+        assert_eq!(
+            strip_extension("src/flow.designer.ipynb"),
+            "src/flow.designer.ipynb"
+        );
+        assert_eq!(strip_extension("src/flow.ipynb"), "src/flow");
     }
 }

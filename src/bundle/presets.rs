@@ -174,12 +174,19 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
     let dev = selected.mode.as_deref() == Some("development");
     let short = identity.short_name();
     let presets = presets(tree, dev, &short, diags);
-    let skip_schema_prefix = matches!(
-        tree.get("experimental")
-            .and_then(|e| e.get("skip_name_prefix_for_schema"))
-            .map(|n| &n.kind),
-        Some(Kind::Bool(true))
-    );
+    // May be a reference (`${var.skip}`): resolved here, as the prefixes are applied now.
+    let skip_schema_prefix = tree
+        .get("experimental")
+        .and_then(|e| e.get("skip_name_prefix_for_schema"))
+        .map(|n| {
+            super::interpolate::Resolver::new(tree)
+                .resolve(n, "experimental.skip_name_prefix_for_schema")
+        })
+        .is_some_and(|n| match &n.kind {
+            Kind::Bool(b) => *b,
+            Kind::Str(s) => s == "true",
+            _ => false,
+        });
     let prefix_text = presets.name_prefix.clone();
     let uc = if prefix_text.is_empty() {
         String::new()
@@ -344,8 +351,16 @@ fn job(settings: &mut Node, name: &str, loc: &Loc, presets: &Presets) {
     }
 }
 
+/// Where an unnamed pipeline's name comes from: brickci names it after its key for the
+/// deploy; the Databricks CLI does not, so `validate -o json` leaves it out.
+pub const NAMED_AFTER_KEY: &str = "(named after its key)";
+
 fn pipeline(settings: &mut Node, name: &str, loc: &Loc, presets: &Presets) {
-    default(settings, "name", text(name, loc));
+    default(
+        settings,
+        "name",
+        text(name, &Loc::synthetic(NAMED_AFTER_KEY)),
+    );
     default(settings, "edition", text("ADVANCED", loc));
     default(settings, "channel", text("CURRENT", loc));
     deployment(settings, loc);
@@ -392,7 +407,15 @@ fn volume_path(settings: &mut Node, key_name: &str, loc: &Loc, diags: &mut Diagn
         );
         return;
     }
-    let part = |field: &str| format!("${{resources.volumes.{key_name}.{field}}}");
+    // A part not set is empty, as the CLI prints it (`/Volumes///`); a deploy refuses the
+    // volume for the missing field.
+    let part = |field: &str| {
+        if settings.get(field).is_some() {
+            format!("${{resources.volumes.{key_name}.{field}}}")
+        } else {
+            String::new()
+        }
+    };
     let path = format!(
         "/Volumes/{}/{}/{}",
         part("catalog_name"),

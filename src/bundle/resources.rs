@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::error::Diagnostics;
-use super::model::{Artifact, Resource, Workspace};
+use super::model::{Resource, Workspace};
 use super::paths::{Referenced, translate};
 use super::yaml::{Key, Kind, Node};
 
@@ -52,6 +52,7 @@ pub fn collect(
     root: &Path,
     ws: &Workspace,
     diags: &mut Diagnostics,
+    refusals: &mut Diagnostics,
 ) -> (Vec<Resource>, Vec<Referenced>) {
     let mut out = Vec::new();
     let mut referenced = Vec::new();
@@ -116,8 +117,9 @@ pub fn collect(
                 );
                 continue;
             }
+            // Refused before any request (see `undefined`).
             if settings.is_null() {
-                settings.kind = Kind::Map(Vec::new());
+                continue;
             }
             if !matches!(settings.kind, Kind::Map(_)) {
                 diags.push(&settings.loc, &path, "must be a map of settings");
@@ -135,7 +137,7 @@ pub fn collect(
                 );
                 continue;
             }
-            check_required(kind, key, settings, &path, diags);
+            check_required(kind, key, settings, &path, diags, refusals);
             // Before the tasks are sorted, so indices name the task as written.
             if kind == "jobs" {
                 super::api_rules::job(settings, &path, diags);
@@ -158,6 +160,32 @@ pub fn collect(
         }
     }
     (out, referenced)
+}
+
+/// A resource key with nothing under it: the Databricks CLI refuses it as not defined.
+/// Checked on the loaded tree, before any request.
+pub fn undefined(tree: &Node, diags: &mut Diagnostics) {
+    let kinds = tree.get("resources").and_then(Node::entries);
+    for (kind, items) in kinds.unwrap_or_default() {
+        for (key, settings) in items.entries().unwrap_or_default() {
+            if settings.is_null() {
+                let loc = if settings.loc.line > 0 {
+                    &settings.loc
+                } else {
+                    &key.loc
+                };
+                diags.push(
+                    loc,
+                    format!("resources.{}.{}", kind.name, key.name),
+                    format!(
+                        "{} {} is not defined (it has no settings)",
+                        kind.name.trim_end_matches('s'),
+                        key.name
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// Tasks in `task_key` order, as the Databricks CLI sends and prints them (after a target's
@@ -307,7 +335,16 @@ fn unset_task_keys(settings: &mut Node) {
     }
 }
 
-fn check_required(kind: &str, key: &Key, settings: &Node, path: &str, diags: &mut Diagnostics) {
+/// A required field that is missing: the Databricks CLI's validate only warns, its API
+/// refuses; so a refusal at deploy (`refusals`). One that is there but empty is an error.
+fn check_required(
+    kind: &str,
+    key: &Key,
+    settings: &Node,
+    path: &str,
+    diags: &mut Diagnostics,
+    refusals: &mut Diagnostics,
+) {
     let needed = REQUIRED
         .iter()
         .find(|(k, _)| *k == kind)
@@ -320,7 +357,7 @@ fn check_required(kind: &str, key: &Key, settings: &Node, path: &str, diags: &mu
                 format!("{path}.{field}"),
                 "must be a non-empty string",
             ),
-            None => diags.push(&key.loc, format!("{path}.{field}"), "is required"),
+            None => refusals.push(&key.loc, format!("{path}.{field}"), "is required"),
         }
     }
     if kind == "jobs" {
@@ -345,61 +382,6 @@ fn check_required(kind: &str, key: &Key, settings: &Node, path: &str, diags: &mu
             }
         }
     }
-}
-
-pub fn artifacts(tree: &Node, root: &Path, diags: &mut Diagnostics) -> Vec<Artifact> {
-    let mut out = Vec::new();
-    let Some(section) = tree.get("artifacts").filter(|n| !n.is_null()) else {
-        return out;
-    };
-    let Some(entries) = section.entries() else {
-        diags.push(&section.loc, "artifacts", "must be a map of artifact names");
-        return out;
-    };
-    for (k, a) in entries {
-        let path = format!("artifacts.{}", k.name);
-        let mut art = Artifact {
-            key: k.name.clone(),
-            kind: "whl".into(),
-            build: None,
-            path: k.loc.dir().to_path_buf(),
-            files: Vec::new(),
-            loc: k.loc.clone(),
-        };
-        for (f, v) in a.entries().unwrap_or_default() {
-            let fpath = format!("{path}.{}", f.name);
-            match (f.name.as_str(), &v.kind) {
-                ("type", Kind::Str(t)) if t == "whl" || t == "jar" => art.kind = t.clone(),
-                ("build", Kind::Str(b)) => art.build = Some(b.clone()),
-                ("path", Kind::Str(p)) => match super::paths::inside_or_root(v.loc.dir(), p) {
-                    Some(rel) if root.join(&rel).is_dir() => art.path = rel.into(),
-                    Some(rel) => diags.push(&v.loc, fpath, format!("{rel} is not a folder")),
-                    None => diags.push(&v.loc, fpath, "is outside the bundle's folder"),
-                },
-                ("files", Kind::Seq(items)) => {
-                    for (i, item) in items.iter().enumerate() {
-                        match item.get("source").and_then(Node::as_str).and_then(|s| super::paths::inside(item.loc.dir(), s)) {
-                            Some(rel) => art.files.push(rel),
-                            None => diags.push(&item.loc, format!("{fpath}[{i}].source"), "must be a path inside the bundle's folder"),
-                        }
-                    }
-                }
-                ("executable" | "dynamic_version", _) => {}
-                _ => diags.push(&f.loc, fpath, "unknown or malformed artifact setting (known: type whl|jar, build, path, files[].source)"),
-            }
-        }
-        if art.files.is_empty() {
-            let base = art.path.to_string_lossy().trim_end_matches('/').to_string();
-            let glob = if base.is_empty() {
-                "dist/*.whl".to_string()
-            } else {
-                format!("{base}/dist/*.whl")
-            };
-            art.files.push(glob);
-        }
-        out.push(art);
-    }
-    out
 }
 
 pub fn sync(tree: &Node, diags: &mut Diagnostics) -> (Vec<String>, Vec<String>) {

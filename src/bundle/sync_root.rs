@@ -91,7 +91,13 @@ pub fn fold(p: &Path) -> PathBuf {
 /// spelled from `bundle_dir` as given (`bundle/..` becomes `.`): for annotations.
 pub fn places_dir(bundle_dir: &Path) -> PathBuf {
     match super::load::load(bundle_dir) {
-        Ok(l) => fold(&bundle_dir.join(relative(&l.bundle_dir, &l.root))),
+        // From the folder given (the bundle's, or one inside it) to the sync root.
+        Ok(l) => {
+            let given = bundle_dir
+                .canonicalize()
+                .unwrap_or_else(|_| l.bundle_dir.clone());
+            fold(&bundle_dir.join(relative(&given, &l.root)))
+        }
         Err(_) => bundle_dir.to_path_buf(),
     }
 }

@@ -73,7 +73,29 @@ pub fn render(bundle: &Bundle) -> Value {
         let mut res = Map::new();
         for r in &bundle.resources {
             let kind = res.entry(r.kind.clone()).or_insert_with(|| json!({}));
-            kind[&r.key] = r.settings.clone();
+            let mut settings = r.settings.clone();
+            // A name only brickci gives (for the deploy) is not the CLI's configuration.
+            let given = find(
+                &bundle.tree,
+                &format!("resources.{}.{}.name", r.kind, r.key),
+            );
+            if given.is_some_and(|n| n.loc.file.as_os_str() == super::presets::NAMED_AFTER_KEY)
+                && let Some(o) = settings.as_object_mut()
+            {
+                o.remove("name");
+            }
+            if let (Some(p), Some(o)) = (
+                super::permissions::effective(
+                    &r.kind,
+                    r.settings.get("permissions"),
+                    &bundle.permissions,
+                    &bundle.identity.user_name,
+                ),
+                settings.as_object_mut(),
+            ) {
+                o.insert("permissions".into(), p);
+            }
+            kind[&r.key] = settings;
         }
         doc.insert("resources".into(), Value::Object(res));
     }
@@ -84,13 +106,10 @@ pub fn render(bundle: &Bundle) -> Value {
         sync["paths"] = json!(["."]);
     }
     doc.insert("sync".into(), sync);
-    for k in [
-        "artifacts",
-        "permissions",
-        "run_as",
-        "presets",
-        "experimental",
-    ] {
+    if let Some(a) = super::artifacts::render(&bundle.tree, &bundle.artifacts, &bundle.root) {
+        doc.insert("artifacts".into(), a);
+    }
+    for k in ["permissions", "run_as", "presets", "experimental"] {
         if let Some(n) = find(&bundle.tree, k).filter(|n| !n.is_null()) {
             doc.insert(k.into(), n.to_json());
         }

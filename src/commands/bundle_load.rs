@@ -25,14 +25,23 @@ pub async fn identity(client: &Client) -> Result<Identity, Error> {
     })
 }
 
-/// The bundle `args` name; `deploying` (plan, deploy) refuses what the API would refuse,
-/// which validate only warns about, as the CLI's validate passes it.
+/// What the bundle is loaded for: `validate` shows what only a deploy would refuse as
+/// warnings, as the CLI's validate passes it; plan and deploy refuse it, before any request
+/// when no lookup is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Validate,
+    Deploy,
+}
+
+/// The bundle `args` name, loaded for `purpose`.
 pub async fn load(
     platform: &Platform,
     client: &Client,
     args: &BundleArgs,
-    deploying: bool,
+    purpose: Purpose,
 ) -> Result<Bundle, Error> {
+    let deploying = purpose == Purpose::Deploy;
     let vars = super::values::key_values("--var", &args.vars)?;
     let opts = LoadOptions {
         dir: &args.bundle_dir,
@@ -69,6 +78,15 @@ pub async fn load(
             let (root, paths, include, exclude) = p.sync_globs();
             crate::deploy::sync::synced(root, paths, &include, &exclude)
                 .map_err(Error::bad_input)?;
+            // Without lookups the local load completes here, so a deploy's refusals come
+            // before the first request too. Its other problems and warnings are reported by
+            // the load below, with the deploying user (this one has a placeholder).
+            if purpose == Purpose::Deploy
+                && p.lookups.is_empty()
+                && let Ok(mut local) = p.finish(&Default::default())
+            {
+                local.deploy_refusals.check().map_err(|d| warned.fail(d))?;
+            }
         }
     }
     let me = identity(client).await?;
@@ -76,6 +94,11 @@ pub async fn load(
     let answers = crate::deploy::lookup::answer(client, &prepared.lookups).await?;
     let mut bundle = prepared.finish(&answers).map_err(|d| warned.fail(d))?;
     warned.pass_for(std::mem::take(&mut bundle.warnings), deploying)?;
+    let mut refusals = std::mem::take(&mut bundle.deploy_refusals);
+    match purpose {
+        Purpose::Validate => warned.pass(refusals.as_warnings())?,
+        Purpose::Deploy => refusals.check().map_err(|d| warned.fail(d))?,
+    }
     if let Some(host) = &bundle.workspace.host {
         same_host(host, &bundle.target, client)?;
     }

@@ -28,7 +28,7 @@ pub async fn validate(
     client: &Client,
     args: &BundleArgs,
 ) -> Result<ExitCode, Error> {
-    let bundle = bundle_load::load(platform, client, args, false).await?;
+    let bundle = bundle_load::load(platform, client, args, bundle_load::Purpose::Validate).await?;
     callbacks(&bundle)?;
     // The files a deploy would upload are checked too (symlinks out, special files).
     sync::files(&bundle).map_err(Error::bad_input)?;
@@ -49,13 +49,10 @@ fn describe(b: &Bundle) -> String {
     }
     let resources: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
     format!(
-        "Name: {}\nTarget: {}{}\nWorkspace:\n  User: {}\n  Path: {}\nResources: {}\n\nValidation OK!",
+        "Name: {}\nTarget: {}\nWorkspace:\n  User: {}\n  Path: {}\nResources: {}\n\nValidation OK!",
         b.name,
+        // The target alone, as the Databricks CLI prints it (the mode is in `-o json`).
         b.target,
-        b.mode
-            .as_ref()
-            .map(|m| format!(" ({m})"))
-            .unwrap_or_default(),
         b.identity.user_name,
         b.workspace.root_path,
         if resources.is_empty() {
@@ -76,7 +73,8 @@ struct Prepared {
 }
 
 async fn prepare(platform: &Platform, client: &Client, args: &PlanArgs) -> Result<Prepared, Error> {
-    let mut bundle = bundle_load::load(platform, client, &args.bundle, true).await?;
+    let mut bundle =
+        bundle_load::load(platform, client, &args.bundle, bundle_load::Purpose::Deploy).await?;
     let callbacks = callbacks(&bundle)?;
     if bundle.artifacts.iter().any(|a| a.build.is_some()) {
         platform.note("building artifacts");

@@ -31,7 +31,12 @@ pub async fn destroy(
     };
     let bundle = match interrupt
         .clone()
-        .guard(bundle_load::load(platform, client, &args.bundle, false))
+        .guard(bundle_load::load(
+            platform,
+            client,
+            &args.bundle,
+            bundle_load::Purpose::Validate,
+        ))
         .await
     {
         Ok(b) => b?,

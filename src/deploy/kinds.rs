@@ -348,7 +348,7 @@ pub async fn named(
 }
 
 /// Permission levels of the top-level `permissions` section, per kind.
-fn level_for(kind: &str, level: &str) -> Option<&'static str> {
+pub fn level_for(kind: &str, level: &str) -> Option<&'static str> {
     Some(match (kind, level) {
         (_, "CAN_MANAGE") => "CAN_MANAGE",
         ("jobs", "CAN_VIEW") => "CAN_VIEW",
@@ -362,20 +362,10 @@ fn level_for(kind: &str, level: &str) -> Option<&'static str> {
     })
 }
 
-/// The access list for an object: its own `permissions` plus the bundle's top-level ones.
+/// The access list for an object: its own `permissions` plus the bundle's top-level ones for
+/// principals it does not name, each principal once at its highest level (as the CLI).
 pub fn access_list(kind: &str, settings: &Value, top: &[Value]) -> Vec<Value> {
-    let mut out = Vec::new();
-    for p in settings["permissions"].as_array().into_iter().flatten() {
-        out.push(p.clone());
-    }
-    for p in top {
-        if let Some(level) = p["level"].as_str().and_then(|l| level_for(kind, l)) {
-            let mut p = p.clone();
-            p["level"] = json!(level);
-            out.push(p);
-        }
-    }
-    out
+    crate::bundle::merged_permissions(kind, settings.get("permissions"), top)
 }
 
 /// Sets the object's permissions (jobs, pipelines, clusters, experiments) or ACLs (scopes) to

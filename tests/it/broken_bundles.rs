@@ -1,7 +1,9 @@
 //! The corpus of broken bundles (tests/fixtures/broken_bundles): each one is refused by
 //! validate, plan and deploy with exit code 2, its place and key named, and no write sent.
 //! A case the Databricks CLI accepts with a warning (`warning.txt`) validates and plans with
-//! exit code 0 and the warnings on stderr, and is refused under `--strict`.
+//! exit code 0 and the warnings on stderr, and is refused under `--strict`. A case only the
+//! API or the build refuses (`refused_at_deploy.txt`) validates with that warning and is
+//! refused by plan and deploy.
 
 use crate::common::{TestEmulator, as_refs, brickci, code, run_env, text};
 
@@ -40,6 +42,16 @@ fn every_broken_bundle_is_refused_with_its_place_and_nothing_written() {
         }
         if let Ok(warnings) = std::fs::read_to_string(case.join("warning.txt")) {
             failures.extend(warning_case(&name, case, &warnings, &extra, &env));
+            continue;
+        }
+        if let Ok(refusal) = std::fs::read_to_string(case.join("refused_at_deploy.txt")) {
+            failures.extend(deploy_refusal_case(
+                &name,
+                case,
+                refusal.trim_end(),
+                &extra,
+                (&emu, &env),
+            ));
             continue;
         }
         let expect = std::fs::read_to_string(case.join("expect.txt"))
@@ -179,6 +191,67 @@ fn warning_case(
         if code(&out) != 2 || first_error(&out) != first {
             failures.push(format!(
                 "{name} ({command} --strict): exit {}, first error {:?}, expected {first:?}\n{}",
+                code(&out),
+                first_error(&out),
+                text(&out)
+            ));
+        }
+    }
+    failures
+}
+
+/// What the Databricks CLI's validate passes and its deploy fails on: `validate` exits 0
+/// with `refusal` shown once as a warning (and fails under `--strict`); plan and deploy exit
+/// 2 with it as the first error, before any API request.
+fn deploy_refusal_case(
+    name: &str,
+    case: &std::path::Path,
+    refusal: &str,
+    extra: &[String],
+    (emu, env): (&TestEmulator, &[(String, String)]),
+) -> Vec<String> {
+    let api_calls = || {
+        emu.requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/api/"))
+            .count()
+    };
+    let mut failures = Vec::new();
+    let mut parts = refusal.splitn(4, ':');
+    let place: Vec<&str> = parts.by_ref().take(3).collect();
+    let shown = format!(
+        "{}: warning:{}",
+        place.join(":"),
+        parts.next().unwrap_or_default()
+    );
+    let run = |words: &[&str]| {
+        let mut args = words.to_vec();
+        args.extend(extra.iter().map(String::as_str));
+        brickci(&args, &as_refs(env), case)
+    };
+    let out = run(&["validate"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if code(&out) != 0 || stderr.lines().filter(|l| *l == shown).count() != 1 {
+        failures.push(format!(
+            "{name} (validate): exit {}, warning {shown:?} not shown once\n{}",
+            code(&out),
+            text(&out)
+        ));
+    }
+    for words in [&["validate", "--strict"][..], &["plan"], &["deploy"]] {
+        let before = api_calls();
+        let out = run(words);
+        let requests = api_calls() - before;
+        if words[0] != "validate" && requests != 0 {
+            failures.push(format!(
+                "{name} ({}): {requests} API requests before the refusal",
+                words.join(" ")
+            ));
+        }
+        if code(&out) != 2 || first_error(&out) != refusal {
+            failures.push(format!(
+                "{name} ({}): exit {}, first error {:?}, expected {refusal:?}\n{}",
+                words.join(" "),
                 code(&out),
                 first_error(&out),
                 text(&out)
