@@ -18,7 +18,7 @@ def default_concurrency(brickci):
     """brickci deploy's default concurrency, from its --help."""
     text = subprocess.run([brickci, "deploy", "--help"], capture_output=True, text=True).stdout
     # The option's help runs until the next line starting with a dash.
-    m = re.search(r"--concurrency <[^>]+>(?:(?!\n\s+-).)*?\[default: (\d+)\]", text, re.S)
+    m = re.search(r"--concurrency <[^>]+>(?:(?!\n\s+-).)*?\[default:\s+(\d+)\]", text, re.S)
     if not m:
         raise RuntimeError("brickci deploy --help shows no default for --concurrency")
     return int(m.group(1))
