@@ -199,3 +199,111 @@ fn a_run_is_never_started_twice_when_answers_are_lost() {
     let started = runs["runs"].as_array().map_or(0, Vec::len);
     assert_eq!(started, 5, "five runs asked for, five started: {runs}");
 }
+
+/// Two deploys of the example bundle started together; `lock_timeout` for both. The job
+/// create is slowed down so the first to take the lock holds it while the other asks.
+fn two_deploys_at_once(
+    emu: &TestEmulator,
+    dir: &std::path::Path,
+    lock_timeout: &str,
+) -> [std::process::Output; 2] {
+    let mut env = run_env(emu);
+    env.push(("BRICKCI_LOCK_TIMEOUT".into(), lock_timeout.into()));
+    let env = as_refs(&env);
+    std::thread::scope(|s| {
+        let a = s.spawn(|| brickci(&["deploy", "--auto-approve"], &env, dir));
+        let b = s.spawn(|| brickci(&["deploy", "--auto-approve"], &env, dir));
+        [a.join().unwrap(), b.join().unwrap()]
+    })
+}
+
+const EXAMPLE_STATE: &str =
+    "/Workspace/Users/ci-bot@example.com/.bundle/shop/dev/state/brickci-state.json";
+
+fn example_state(emu: &TestEmulator) -> Value {
+    emu.get_json(&format!(
+        "/api/2.0/workspace/export?path={EXAMPLE_STATE}&direct_download=true"
+    ))
+}
+
+/// What a deploy of the example leaves: the state names one job, which exists, under the
+/// name the bundle gives it; no lock is left behind; a redeploy writes nothing.
+fn assert_one_clean_deployment(emu: &TestEmulator, dir: &std::path::Path) {
+    let st = example_state(emu);
+    let id = st["resources"]["jobs"]["nightly"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the state names the job: {st}"));
+    let job = emu.get_json(&format!("/api/2.2/jobs/get?job_id={id}"));
+    assert_eq!(job["settings"]["name"], "[dev ci_bot] shop nightly", "{job}");
+    assert_eq!(
+        job_names(emu),
+        vec!["[dev ci_bot] shop nightly".to_string()],
+        "one job, not two"
+    );
+    let lock = emu.get_json(
+        "/api/2.0/workspace/get-status?path=/Workspace/Users/ci-bot@example.com/.bundle/shop/dev/state/deploy.lock",
+    );
+    assert_eq!(
+        lock["error_code"], "RESOURCE_DOES_NOT_EXIST",
+        "the lock is released: {lock}"
+    );
+    let before = writes(emu);
+    let again = deploy(emu, dir);
+    assert_eq!(code(&again), 0, "{}", text(&again));
+    assert!(
+        text(&again).contains("nothing to deploy"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(writes(emu) - before, 0, "the redeploy wrote something");
+}
+
+#[test]
+fn two_deploys_at_once_without_waiting_one_fails_on_the_lock_and_the_other_deploys() {
+    let emu = TestEmulator::fast();
+    emu.fault("POST */jobs/create=latency:3000");
+    let dir = example();
+    let outs = two_deploys_at_once(&emu, dir.path(), "0");
+    let codes: Vec<i32> = outs.iter().map(code).collect();
+    let both = format!("{}\n----\n{}", text(&outs[0]), text(&outs[1]));
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![0, 2], "one deploys, one is refused: {both}");
+    let refused = &outs[codes.iter().position(|c| *c == 2).unwrap()];
+    let said = text(refused);
+    assert!(
+        said.contains("the deploy lock /Workspace/Users/ci-bot@example.com/.bundle/shop/dev/state/deploy.lock is held by ci-bot@example.com since"),
+        "{said}"
+    );
+    assert!(said.contains("--lock-timeout"), "{said}");
+    emu.handle.as_ref().unwrap().clear_faults();
+    assert_one_clean_deployment(&emu, dir.path());
+}
+
+#[test]
+fn two_deploys_at_once_with_a_wait_both_succeed_and_the_second_finds_nothing_to_do() {
+    let emu = TestEmulator::fast();
+    emu.fault("POST */jobs/create=latency:3000");
+    let dir = example();
+    let outs = two_deploys_at_once(&emu, dir.path(), "120");
+    let both = format!("{}\n----\n{}", text(&outs[0]), text(&outs[1]));
+    assert_eq!(code(&outs[0]), 0, "{both}");
+    assert_eq!(code(&outs[1]), 0, "{both}");
+    assert_eq!(
+        emu.calls("POST", "/jobs/create").len(),
+        1,
+        "the job is created once: {both}"
+    );
+    assert!(
+        outs.iter().any(|o| text(o).contains("another deploy")),
+        "the waiting deploy says it found the work done: {both}"
+    );
+    let state_writes = emu
+        .calls("POST", "/workspace/import")
+        .iter()
+        .filter(|r| r.body["path"].as_str() == Some(EXAMPLE_STATE))
+        .count();
+    assert_eq!(state_writes, 1, "only the deploy that did the work writes the state");
+    emu.handle.as_ref().unwrap().clear_faults();
+    assert_one_clean_deployment(&emu, dir.path());
+}

@@ -276,6 +276,12 @@ async fn deploy_locked(
             return Ok(signal.exit_code());
         }
     };
+    // Another deploy did the work while this one waited: nothing to write, not even the state.
+    if plan.changes() == 0 {
+        platform.info("nothing to deploy: another deploy made these changes while this one waited for the lock");
+        outputs(platform, bundle, &st);
+        return Ok(ExitCode::Ok);
+    }
     if !plan.same_changes(approved) {
         platform.warn("the workspace changed while waiting for the lock; the plan now is:");
         show(platform, &plan, &p.bundle.output, p.verbose);
