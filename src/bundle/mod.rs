@@ -21,6 +21,8 @@ mod resources;
 mod settings_checks;
 mod state;
 mod sync_root;
+#[cfg(test)]
+mod traversal_props;
 mod target;
 mod unsupported;
 mod validate_json;
