@@ -21,9 +21,9 @@ mod resources;
 mod settings_checks;
 mod state;
 mod sync_root;
+mod target;
 #[cfg(test)]
 mod traversal_props;
-mod target;
 mod unsupported;
 mod validate_json;
 mod variables;

@@ -79,7 +79,11 @@ fn build(tmp: &Path, entries: &[(Vec<&'static str>, Entry)]) -> PathBuf {
     let outside = tmp.join("outside");
     std::fs::create_dir_all(&root).unwrap();
     std::fs::create_dir_all(&outside).unwrap();
-    std::fs::write(outside.join("secret.py"), "# Databricks notebook source\nsecret\n").unwrap();
+    std::fs::write(
+        outside.join("secret.py"),
+        "# Databricks notebook source\nsecret\n",
+    )
+    .unwrap();
     for (parts, kind) in entries {
         let path = parts.iter().fold(root.clone(), |p, s| p.join(s));
         if std::fs::symlink_metadata(&path).is_ok() {

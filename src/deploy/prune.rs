@@ -96,7 +96,10 @@ mod tests {
     fn paths_that_leave_or_are_not_under_the_target_are_not_owned() {
         let ws = ws();
         assert!(owned_by_target(&format!("{ROOT}/files/a.py"), &ws));
-        assert!(owned_by_target("/Volumes/main/ci/artifacts/b/dev/x.whl", &ws));
+        assert!(owned_by_target(
+            "/Volumes/main/ci/artifacts/b/dev/x.whl",
+            &ws
+        ));
         for p in [
             ROOT.to_string(),
             format!("{ROOT}/"),

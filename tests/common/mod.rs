@@ -2,6 +2,8 @@
 //! with a scrubbed environment.
 #![allow(dead_code)]
 
+pub mod secret_scan;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -144,7 +146,12 @@ pub fn brickci(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Output {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().expect("binary runs")
+    // What the run writes under the test's folders must hold no secret.
+    let watched = secret_scan::folders(cwd, args, env);
+    let before = secret_scan::Snapshot::take(&watched);
+    let out = cmd.output().expect("binary runs");
+    before.assert_no_new_secrets(&watched);
+    out
 }
 
 pub fn text(out: &Output) -> String {
