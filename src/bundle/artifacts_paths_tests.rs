@@ -3,17 +3,7 @@
 
 use serde_json::json;
 
-use super::tests::load;
-
-fn bundle(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let p = dir.path().join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
-}
+use super::tests::{bundle, load};
 
 fn root(dir: &tempfile::TempDir) -> String {
     dir.path().canonicalize().unwrap().display().to_string()

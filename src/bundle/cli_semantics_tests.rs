@@ -1,17 +1,7 @@
 //! Behaviours learnt from the Databricks CLI's `bundle validate` acceptance cases, each on a
 //! bundle written here.
 
-use super::tests::load;
-
-fn bundle(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let p = dir.path().join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
-}
+use super::tests::{bundle, load};
 
 #[test]
 fn a_declared_value_is_final_and_may_be_a_map_without_a_type() {

@@ -24,6 +24,8 @@ mod settings_checks;
 mod state;
 mod sync_root;
 mod target;
+#[cfg(test)]
+mod traversal_props;
 mod unsupported;
 mod validate_json;
 mod variables;

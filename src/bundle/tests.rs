@@ -22,6 +22,17 @@ fn me() -> Identity {
     }
 }
 
+/// A bundle folder holding these files (name, text), folders made as needed.
+pub fn bundle(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
 pub fn load(
     dir: &Path,
     target: Option<&str>,

@@ -268,6 +268,12 @@ async fn deploy_locked(
             return Ok(signal.exit_code());
         }
     };
+    // Another deploy did the work while this one waited: nothing to write, not even the state.
+    if plan.changes() == 0 {
+        platform.info("nothing to deploy: another deploy made these changes while this one waited for the lock");
+        outputs(platform, bundle, &st);
+        return Ok(ExitCode::Ok);
+    }
     if !plan.same_changes(approved) {
         platform.warn("the workspace changed while waiting for the lock; the plan now is:");
         show(platform, &plan, &p.bundle.output, p.verbose);
@@ -385,6 +391,17 @@ async fn legacy(
     Ok(ExitCode::Ok)
 }
 
+/// Asks `question` when someone is at a terminal (a local run with stdin a terminal);
+/// whether the answer was yes.
+pub(super) fn yes_at_terminal(platform: &Platform, question: &str) -> bool {
+    if !(std::io::stdin().is_terminal() && platform.kind() == Kind::Local) {
+        return false;
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "yes" | "Y")
+}
+
 /// A plan that deletes needs a yes: `--auto-approve`, or an answer at the terminal.
 fn approve(platform: &Platform, plan: &Plan, args: &DeployArgs) -> Result<(), Error> {
     let deletes = plan.deletes();
@@ -397,18 +414,14 @@ fn approve(platform: &Platform, plan: &Plan, args: &DeployArgs) -> Result<(), Er
         .filter(|a| a.action == Op::Delete)
         .map(|a| format!("{} {}", a.kind, a.name))
         .collect();
-    let interactive = std::io::stdin().is_terminal() && platform.kind() == Kind::Local;
-    if interactive {
-        eprint!(
-            "The plan deletes {deletes} object(s): {}. Apply it? [y/N] ",
+    if yes_at_terminal(
+        platform,
+        &format!(
+            "The plan deletes {deletes} object(s): {}. Apply it?",
             listed.join(", ")
-        );
-        let mut answer = String::new();
-        if std::io::stdin().read_line(&mut answer).is_ok()
-            && matches!(answer.trim(), "y" | "yes" | "Y")
-        {
-            return Ok(());
-        }
+        ),
+    ) {
+        return Ok(());
     }
     Err(Error::BadInput {
         message: format!(

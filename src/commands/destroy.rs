@@ -2,11 +2,10 @@
 //! deploy lock the deletions and the target's root folder. Objects the state does not record
 //! are never touched.
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use super::bundle_load;
-use super::deploy::{lock_error, save_state, show};
+use super::deploy::{lock_error, save_state, show, yes_at_terminal};
 use crate::cli::DestroyArgs;
 use crate::databricks::{Client, workspace};
 use crate::deploy::apply::{ApplyOptions, Failure, apply};
@@ -16,7 +15,7 @@ use crate::deploy::plan::{self, Inputs, Op, Plan, PlanError};
 use crate::deploy::{lock, state};
 use crate::error::Error;
 use crate::exit::ExitCode;
-use crate::platform::{Kind, Platform};
+use crate::platform::Platform;
 use crate::signal::Interrupt;
 
 pub async fn destroy(
@@ -190,22 +189,18 @@ fn approve(
     }
     let deletes = plan.deletes();
     let production = mode == Some("production");
-    let interactive = std::io::stdin().is_terminal() && platform.kind() == Kind::Local;
-    if interactive && !production {
+    if !production {
         let kinds: Vec<String> = plan
             .actions
             .iter()
             .filter(|a| a.action == Op::Delete && !matches!(a.kind.as_str(), "file" | "notebook"))
             .map(|a| format!("{} {}", a.kind, a.name))
             .collect();
-        eprint!(
-            "Destroy deletes {deletes} object(s) ({}) and the root folder. Go ahead? [y/N] ",
+        let question = format!(
+            "Destroy deletes {deletes} object(s) ({}) and the root folder. Go ahead?",
             kinds.join(", ")
         );
-        let mut answer = String::new();
-        if std::io::stdin().read_line(&mut answer).is_ok()
-            && matches!(answer.trim(), "y" | "yes" | "Y")
-        {
+        if yes_at_terminal(platform, &question) {
             return Ok(());
         }
     }

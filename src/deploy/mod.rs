@@ -12,6 +12,7 @@ pub mod lock;
 pub mod lookup;
 pub mod plan;
 mod pool;
+pub mod prune;
 pub mod refs;
 pub mod render;
 pub mod state;

@@ -259,11 +259,12 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
         }
         actions.push(action);
     }
-    for (remote, entry) in &inp.state.files {
-        if !wanted_paths.contains_key(remote) {
-            actions.push(gone(inp.prune, &entry.kind, remote, Some(remote.clone())));
-        }
-    }
+    actions.extend(super::prune::files_gone(
+        inp.state,
+        &wanted_paths,
+        &inp.bundle.workspace,
+        inp.prune,
+    ));
     let order = ordered(inp.bundle).map_err(PlanError::Config)?;
     let alive = super::alive::check(client, inp.state, inp.concurrency)
         .await

@@ -189,6 +189,14 @@ fn fifteen_thousand_failures_fit_every_github_destination() {
         let summary = p.body["output"]["summary"].as_str().unwrap();
         assert!(summary.chars().count() <= 65_535);
         assert!(summary.contains(NOTE));
+        // The check run's `text`, when sent, has the same 65,535-character limit.
+        if let Some(t) = p.body["output"]["text"].as_str() {
+            assert!(
+                t.chars().count() <= 65_535,
+                "text {} chars",
+                t.chars().count()
+            );
+        }
         let n = p.body["output"]["annotations"].as_array().unwrap().len();
         assert!(n <= 50);
         annotations += n;

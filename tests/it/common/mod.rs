@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 mod process;
+pub mod secret_scan;
 pub use process::Brickci;
 
 use std::path::{Path, PathBuf};
