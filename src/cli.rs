@@ -306,6 +306,9 @@ pub struct DeployArgs {
     /// Leave clusters running after creating them (by default they are stopped).
     #[arg(long, env = "BRICKCI_KEEP_CLUSTERS_RUNNING")]
     pub keep_clusters_running: bool,
+    /// Refuse to deploy while a job of this deployment has an active run.
+    #[arg(long, env = "BRICKCI_FAIL_ON_ACTIVE_RUNS")]
+    pub fail_on_active_runs: bool,
     /// Without a bundle: deploy the job JSON files in this folder (matched by name; an
     /// `existing_cluster_id` may hold a cluster name).
     #[arg(long, env = "BRICKCI_JOBS_DIR", value_name = "DIR")]

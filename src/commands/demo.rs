@@ -140,6 +140,7 @@ async fn bundle_flow(
         force_lock: false,
         lock_timeout: 30,
         keep_clusters_running: false,
+        fail_on_active_runs: false,
         jobs_dir: None,
         clusters_dir: None,
     };

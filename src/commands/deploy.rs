@@ -274,6 +274,9 @@ async fn deploy_locked(
         outputs(platform, bundle, &st);
         return Ok(ExitCode::Ok);
     }
+    if args.fail_on_active_runs {
+        active_runs(client, &st).await?;
+    }
     if !plan.same_changes(approved) {
         platform.warn("the workspace changed while waiting for the lock; the plan now is:");
         show(platform, &plan, &p.bundle.output, p.verbose);
@@ -320,6 +323,32 @@ async fn deploy_locked(
         applied.done
     ));
     Ok(ExitCode::Ok)
+}
+
+/// `--fail-on-active-runs`: a job of this deployment with a run under way stops the deploy
+/// (under the lock, before anything is written), naming the jobs and runs.
+async fn active_runs(client: &Client, st: &state::DeployState) -> Result<(), Error> {
+    let mut busy = Vec::new();
+    for (key, entry) in st.resources.get("jobs").into_iter().flatten() {
+        let Ok(job_id) = entry.id.parse::<i64>() else {
+            continue;
+        };
+        let runs = crate::run::restart::active(client, job_id).await?;
+        if !runs.is_empty() {
+            let ids: Vec<String> = runs.iter().map(i64::to_string).collect();
+            busy.push(format!(
+                "jobs.{key} (job {job_id}: runs {})",
+                ids.join(", ")
+            ));
+        }
+    }
+    if busy.is_empty() {
+        return Ok(());
+    }
+    Err(Error::BadInput {
+        message: format!("--fail-on-active-runs: {} have active runs", busy.join("; ")),
+        help: vec!["wait for the runs to end, or cancel them (brickci cancel --run-id N); nothing was deployed".into()],
+    })
 }
 
 /// A lock another deploy holds is the caller's problem to wait out; an API failure is not.

@@ -1,5 +1,6 @@
-//! `run --restart`: the job's active runs are cancelled, and waited for, before a new one
-//! starts (a job with `max_concurrent_runs: 1` would otherwise skip or queue the new run).
+//! A job's active runs: `run --restart` cancels them, and waits for them, before a new one
+//! starts (a job with `max_concurrent_runs: 1` would otherwise skip or queue the new run);
+//! `deploy --fail-on-active-runs` refuses to change jobs that are running.
 
 use std::time::{Duration, Instant};
 
@@ -9,14 +10,19 @@ use crate::databricks::{Client, ClientError, jobs};
 const STOP_WAIT: Duration = Duration::from_secs(300);
 const POLL: Duration = Duration::from_secs(2);
 
-/// Cancels every active run of the job and waits until they have stopped; the ids cancelled.
-pub async fn cancel_active(client: &Client, job_id: i64) -> Result<Vec<i64>, ClientError> {
-    let active: Vec<i64> = jobs::list_runs(client, Some(job_id), true)
+/// The ids of the job's runs that have not ended.
+pub async fn active(client: &Client, job_id: i64) -> Result<Vec<i64>, ClientError> {
+    Ok(jobs::list_runs(client, Some(job_id), true)
         .await?
         .into_iter()
         .filter(|r| !r.is_terminal())
         .map(|r| r.run_id)
-        .collect();
+        .collect())
+}
+
+/// Cancels every active run of the job and waits until they have stopped; the ids cancelled.
+pub async fn cancel_active(client: &Client, job_id: i64) -> Result<Vec<i64>, ClientError> {
+    let active = active(client, job_id).await?;
     for id in &active {
         jobs::cancel(client, *id).await?;
     }

@@ -994,3 +994,38 @@ fn a_deploy_over_the_workspaces_rate_limit_backs_off_and_succeeds() {
     let out = deploy(&emu, dir.path(), &[]);
     assert!(text(&out).contains("nothing to deploy"), "{}", text(&out));
 }
+
+#[test]
+fn fail_on_active_runs_refuses_to_deploy_over_a_running_job() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("databricks.yml"),
+        "bundle: {name: busy}\nresources:\n  jobs:\n    slow:\n      name: slow\n      tasks:\n        - task_key: t\n          notebook_task: {notebook_path: ./slow.py}\ntargets:\n  dev: {default: true}\n",
+    )
+    .unwrap();
+    let notebook = "# Databricks notebook source\n# brickci-emulator: duration 1h\n";
+    std::fs::write(dir.path().join("slow.py"), notebook).unwrap();
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let jobs = emu.get_json("/api/2.2/jobs/list");
+    let job_id = jobs["jobs"][0]["job_id"].as_i64().unwrap();
+    let run = emu.post_json("/api/2.2/jobs/run-now", json!({ "job_id": job_id }));
+    let run_id = run["run_id"].as_i64().unwrap();
+    std::fs::write(dir.path().join("slow.py"), format!("{notebook}# changed\n")).unwrap();
+    let before = emu.requests().len();
+    let out = deploy(&emu, dir.path(), &["--fail-on-active-runs"]);
+    let all = text(&out);
+    assert_eq!(code(&out), 2, "{all}");
+    assert!(
+        all.contains(&format!("jobs.slow (job {job_id}: runs {run_id})")),
+        "{all}"
+    );
+    assert!(
+        content_imports(&writes_since(&emu, before)).is_empty(),
+        "{all}"
+    );
+    // Without the flag the deploy goes ahead.
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+}
