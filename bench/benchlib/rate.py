@@ -26,7 +26,8 @@ def measure(brickci, workdir, quick):
     if run.returncode != 0 or not os.path.exists(out):
         tail = (run.stderr.strip().splitlines() or ["no output"])[-1]
         return None, f"not measured (bench/rate_limit.py exited {run.returncode}: {tail})"
-    rows = json.load(open(out))
+    with open(out, encoding="utf-8") as f:
+        rows = json.load(f)
     if isinstance(rows, dict):
         rows = rows.get("rows", [])
     return rows, None
