@@ -81,7 +81,7 @@ pub async fn load(
             // Without lookups the local load completes here, so a deploy's refusals come
             // before the first request too. Its other problems and warnings are reported by
             // the load below, with the deploying user (this one has a placeholder).
-            if purpose == Purpose::Deploy
+            if deploying
                 && p.lookups.is_empty()
                 && let Ok(mut local) = p.finish(&Default::default())
             {

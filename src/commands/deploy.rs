@@ -125,10 +125,7 @@ async fn compute(
         prune: args.prune,
         concurrency: args.concurrency.into(),
     };
-    let plan = plan::compute(client, inputs).await.map_err(|e| match e {
-        PlanError::Config(m) | PlanError::Local(m) => Error::bad_input(m),
-        PlanError::Api(e) => Error::Client(e),
-    })?;
+    let plan = plan::compute(client, inputs).await.map_err(plan_error)?;
     Ok((plan, st))
 }
 
@@ -349,6 +346,14 @@ async fn active_runs(client: &Client, st: &state::DeployState) -> Result<(), Err
         message: format!("--fail-on-active-runs: {} have active runs", busy.join("; ")),
         help: vec!["wait for the runs to end, or cancel them (brickci cancel --run-id N); nothing was deployed".into()],
     })
+}
+
+/// A bundle or local file the plan refuses is bad input; an API failure is the API's.
+pub(super) fn plan_error(e: PlanError) -> Error {
+    match e {
+        PlanError::Config(m) | PlanError::Local(m) => Error::bad_input(m),
+        PlanError::Api(e) => Error::Client(e),
+    }
 }
 
 /// A lock another deploy holds is the caller's problem to wait out; an API failure is not.

@@ -5,13 +5,13 @@
 use std::time::Duration;
 
 use super::bundle_load;
-use super::deploy::{lock_error, save_state, show, yes_at_terminal};
+use super::deploy::{lock_error, plan_error, save_state, show, yes_at_terminal};
 use crate::cli::DestroyArgs;
 use crate::databricks::{Client, workspace};
 use crate::deploy::apply::{ApplyOptions, Failure, apply};
 use crate::deploy::destroy::{emptied, root_kept_because};
 use crate::deploy::kinds::CreateOptions;
-use crate::deploy::plan::{self, Inputs, Op, Plan, PlanError};
+use crate::deploy::plan::{self, Inputs, Op, Plan};
 use crate::deploy::{lock, state};
 use crate::error::Error;
 use crate::exit::ExitCode;
@@ -103,10 +103,7 @@ async fn compute(
         },
     )
     .await
-    .map_err(|e| match e {
-        PlanError::Config(m) | PlanError::Local(m) => Error::bad_input(m),
-        PlanError::Api(e) => Error::Client(e),
-    })?;
+    .map_err(plan_error)?;
     for a in plan.actions.iter_mut().filter(|a| a.action == Op::Delete) {
         a.reason = "recorded by this target's deployment".into();
     }

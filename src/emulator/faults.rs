@@ -41,10 +41,7 @@ pub struct FaultRule {
 
 impl FaultRule {
     pub fn matches(&self, method: &str, path: &str) -> bool {
-        self.method
-            .as_deref()
-            .is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && glob(&self.path, path)
+        request_matches(self.method.as_deref(), &self.path, method, path)
     }
 
     pub fn describe(&self) -> String {
@@ -55,6 +52,25 @@ impl FaultRule {
             FaultKind::DropAfterApply => "drop-after-apply".into(),
         }
     }
+}
+
+/// A request against a rule's optional method and path glob (faults and rate limits).
+pub(super) fn request_matches(
+    rule_method: Option<&str>,
+    rule_path: &str,
+    method: &str,
+    path: &str,
+) -> bool {
+    rule_method.is_none_or(|m| m.eq_ignore_ascii_case(method)) && glob(rule_path, path)
+}
+
+/// `[METHOD ]PATH` of a rule: the method upper-cased if given; `None` for an empty path.
+pub(super) fn method_and_path(target: &str) -> Option<(Option<String>, String)> {
+    let (method, path) = match target.trim().split_once(' ') {
+        Some((m, p)) => (Some(m.trim().to_uppercase()), p.trim().to_string()),
+        None => (None, target.trim().to_string()),
+    };
+    (!path.is_empty()).then_some((method, path))
 }
 
 pub(super) fn glob(pattern: &str, text: &str) -> bool {
@@ -104,13 +120,7 @@ impl FromStr for FaultRule {
             Some((t, a)) => (t, format!("{a}={action}")),
             None => (target, action.to_string()),
         };
-        let (method, path) = match target.trim().split_once(' ') {
-            Some((m, p)) => (Some(m.trim().to_uppercase()), p.trim().to_string()),
-            None => (None, target.trim().to_string()),
-        };
-        if path.is_empty() {
-            return Err(err("empty path"));
-        }
+        let (method, path) = method_and_path(target).ok_or_else(|| err("empty path"))?;
         let (kind, count) = match action.rsplit_once('*') {
             Some((k, c)) => (
                 k.to_string(),

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::faults::glob;
+use super::faults::{method_and_path, request_matches};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RateLimit {
@@ -22,10 +22,7 @@ pub struct RateLimit {
 
 impl RateLimit {
     pub fn matches(&self, method: &str, path: &str) -> bool {
-        self.method
-            .as_deref()
-            .is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && glob(&self.path, path)
+        request_matches(self.method.as_deref(), &self.path, method, path)
     }
 
     pub fn describe(&self) -> String {
@@ -60,13 +57,7 @@ impl FromStr for RateLimit {
             .ok()
             .filter(|r: &f64| r.is_finite() && *r > 0.0)
             .ok_or_else(|| err("RPS must be a number above 0"))?;
-        let (method, path) = match target.trim().split_once(' ') {
-            Some((m, p)) => (Some(m.trim().to_uppercase()), p.trim().to_string()),
-            None => (None, target.trim().to_string()),
-        };
-        if path.is_empty() {
-            return Err(err("empty path"));
-        }
+        let (method, path) = method_and_path(target).ok_or_else(|| err("empty path"))?;
         Ok(RateLimit { method, path, rps })
     }
 }
