@@ -43,6 +43,9 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Delete everything the target's deployment recorded, then its root folder.
     Destroy(DestroyArgs),
+    /// Destroy a target's pull request environments (`deploy --pr`) whose pull request is
+    /// closed or that were not deployed for longer than --older-than.
+    Gc(GcArgs),
     /// Run a notebook once, or a job, and wait for its outcome.
     Run(RunArgs),
     /// Cancel a run (e.g. in a post step after the CI job was cancelled).
@@ -183,6 +186,11 @@ pub struct RunArgs {
     /// The bundle's folder, for KEY.
     #[arg(long, env = "BRICKCI_BUNDLE_DIR", default_value = ".")]
     pub bundle_dir: std::path::PathBuf,
+    /// KEY as deployed to pull request N's environment (`deploy --pr`); without N: the pull
+    /// request this CI run is for (write `--pr=N` or KEY first when both are given).
+    #[arg(long, env = "BRICKCI_PR", value_name = "N", num_args = 0..=1, requires = "key",
+          default_missing_value = "auto", value_parser = crate::pr_env::parse_choice)]
+    pub pr: Option<crate::pr_env::PrChoice>,
     /// Local notebook to upload and run once (.py, .sql, .scala, .r, .ipynb).
     #[arg(long, env = "BRICKCI_NOTEBOOK", value_name = "PATH")]
     pub notebook: Option<std::path::PathBuf>,
@@ -254,6 +262,12 @@ pub struct BundleArgs {
     /// Fail (exit 2) on what would only be a warning: unknown keys, deprecated settings.
     #[arg(long, env = "BRICKCI_STRICT")]
     pub strict: bool,
+    /// Pull request N's own environment of the target: root folder <root>/pr-N (its own
+    /// state and lock), names prefixed `[pr-N] `, schedules and triggers paused. Without N:
+    /// the pull request this CI run is for.
+    #[arg(long, env = "BRICKCI_PR", value_name = "N", num_args = 0..=1,
+          default_missing_value = "auto", value_parser = crate::pr_env::parse_choice)]
+    pub pr: Option<crate::pr_env::PrChoice>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -334,6 +348,35 @@ pub struct DestroyArgs {
     #[arg(long, env = "BRICKCI_FORCE_LOCK")]
     pub force_lock: bool,
     /// Wait this many seconds for another deploy to release the lock.
+    #[arg(long, env = "BRICKCI_LOCK_TIMEOUT", default_value_t = 0)]
+    pub lock_timeout: u64,
+    /// How many API calls run at once.
+    #[arg(long, env = "BRICKCI_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GcArgs {
+    /// Bundle target whose pull request environments are swept.
+    #[arg(long, short = 't', env = "BRICKCI_TARGET")]
+    pub target: Option<String>,
+    /// Set a bundle variable, repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// The bundle's folder.
+    #[arg(long, env = "BRICKCI_BUNDLE_DIR", default_value = ".")]
+    pub bundle_dir: std::path::PathBuf,
+    /// Destroy a PR environment not deployed for this long, whatever its pull request's
+    /// state (a whole number and s, m, h, d or w: 7d, 36h).
+    #[arg(long, env = "BRICKCI_OLDER_THAN", value_name = "DURATION")]
+    pub older_than: String,
+    /// Say what would be destroyed and kept, and destroy nothing.
+    #[arg(long, env = "BRICKCI_DRY_RUN")]
+    pub dry_run: bool,
+    /// Destroy without asking (required when not interactive).
+    #[arg(long, env = "BRICKCI_AUTO_APPROVE")]
+    pub auto_approve: bool,
+    /// Wait this many seconds for a PR environment's deploy lock; a locked one is kept.
     #[arg(long, env = "BRICKCI_LOCK_TIMEOUT", default_value_t = 0)]
     pub lock_timeout: u64,
     /// How many API calls run at once.

@@ -14,6 +14,7 @@ pub mod exit;
 pub mod github;
 pub mod http;
 pub mod platform;
+pub mod pr_env;
 pub mod publish;
 pub mod report;
 pub mod run;

@@ -4,7 +4,9 @@
 use clap::Parser;
 
 use brickci::cli::{AuthCommand, Cli, Command, TriggerCommand, args_from_inputs, inputs_catalog};
-use brickci::commands::{auth_check, cancel, connect, demo, deploy, destroy, report, run, test};
+use brickci::commands::{
+    auth_check, cancel, connect, demo, deploy, destroy, gc, report, run, test,
+};
 use brickci::databricks::RetryPolicy;
 use brickci::error::Error;
 use brickci::exit::ExitCode;
@@ -199,6 +201,10 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
         },
         Command::Destroy(args) => match connect().await {
             Ok((client, _)) => destroy::destroy(platform, &client, &args, interrupt).await,
+            Err(e) => Err(e),
+        },
+        Command::Gc(args) => match connect().await {
+            Ok((client, _)) => gc::gc(platform, &client, &args, interrupt).await,
             Err(e) => Err(e),
         },
         Command::Run(args) => match connect().await {

@@ -30,9 +30,20 @@ pub struct Location {
     pub target: String,
     pub host: Option<String>,
     pub state_path: String,
+    /// The target's root folder (before `~` is filled in).
+    pub root_path: String,
 }
 
 impl Location {
+    /// Pull request `pr`'s environment of the target (`--pr`; see `pr_overlay`): its own
+    /// root folder, with the state inside.
+    pub fn for_pr(mut self, pr: u64) -> Location {
+        let sub = super::pr_overlay::folder(pr);
+        self.root_path = format!("{}/{sub}", self.root_path.trim_end_matches('/'));
+        self.state_path = format!("{}/state", self.root_path);
+        self
+    }
+
     /// The state path with `~` and the current user filled in.
     pub fn state_path_for(&self, user_name: &str) -> String {
         let short = user_name.split('@').next().unwrap_or(user_name);
@@ -192,6 +203,7 @@ pub fn locate(
         bundle,
         target,
         state_path,
+        root_path,
     })
 }
 

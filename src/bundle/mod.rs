@@ -17,6 +17,7 @@ mod model;
 mod modes;
 pub mod paths;
 mod permissions;
+pub mod pr_overlay;
 mod presets;
 mod python;
 mod resources;

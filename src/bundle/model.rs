@@ -62,6 +62,8 @@ pub struct LoadOptions<'a> {
     pub env: &'a BTreeMap<String, String>,
     /// The workspace brickci talks to: `workspace.host` when the bundle leaves it unset.
     pub host: Option<&'a str>,
+    /// A pull request's own deployment of the target (`--pr`): see `pr_overlay`.
+    pub pr: Option<u64>,
 }
 
 /// A lookup to answer: the variable, what kind of object, its (resolved) name.
@@ -168,6 +170,11 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     diags.absorb(check_name(&tree))?;
     add_git(&mut tree, &loaded.bundle_dir);
     let selected = diags.absorb(target::select(&mut tree, opts.target))?;
+    if let Some(pr) = opts.pr {
+        let dev = selected.mode.as_deref() == Some("development");
+        let short = identity.short_name();
+        super::pr_overlay::apply(&mut tree, pr, dev.then_some(short.as_str()));
+    }
     super::api_rules::normalize(&mut tree, &mut diags);
     if let Some(host) = opts.host {
         let here = Loc::synthetic("(built in)");

@@ -49,6 +49,7 @@ pub fn load(
         vars: &vars,
         env: &env,
         host: Some("https://adb-1.2.azuredatabricks.net"),
+        pr: None,
     };
     let prepared = prepare(&opts, me())?;
     let answers = prepared

@@ -49,6 +49,7 @@ pub async fn load(
         vars: &vars,
         env: platform.env().map(),
         host: Some(client.host().as_str().trim_end_matches('/')),
+        pr: crate::pr_env::resolve(args.pr, platform)?,
     };
     // Everything local is checked before the first call, so a broken bundle costs nothing.
     let local = prepare(

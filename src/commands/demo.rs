@@ -126,6 +126,7 @@ async fn bundle_flow(
         bundle_dir: root.clone(),
         output: "text".into(),
         strict: false,
+        pr: None,
     };
     let plan = PlanArgs {
         bundle,
@@ -178,6 +179,7 @@ fn notebook_run(notebook: Option<std::path::PathBuf>) -> RunArgs {
         target: None,
         vars: Vec::new(),
         bundle_dir: ".".into(),
+        pr: None,
         notebook,
         job_id: None,
         job_name: None,

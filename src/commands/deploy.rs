@@ -226,6 +226,10 @@ pub async fn deploy(
     show(platform, &first, &p.bundle.output, p.verbose);
     if first.changes() == 0 {
         platform.info("nothing to deploy");
+        // A pull request's environment is still in use: its metadata says so (for gc).
+        if let Err(e) = pr_metadata(platform, client, p, bundle).await {
+            platform.warn(&format!("could not update the pull request metadata: {e}"));
+        }
         outputs(platform, bundle, &st);
         return Ok(ExitCode::Ok);
     }
@@ -286,6 +290,9 @@ async fn deploy_locked(
         },
         interrupt: interrupt.clone(),
     };
+    // Before the first object: a pull request's environment that fails half-way is still
+    // found (and swept) by gc.
+    pr_metadata(platform, client, p, bundle).await?;
     let started = std::time::Instant::now();
     let mut st = st;
     st.serial += 1;
@@ -320,6 +327,33 @@ async fn deploy_locked(
         applied.done
     ));
     Ok(ExitCode::Ok)
+}
+
+/// With `--pr`: brickci's metadata beside the PR deployment's state (created or updated).
+async fn pr_metadata(
+    platform: &Platform,
+    client: &Client,
+    args: &PlanArgs,
+    bundle: &Bundle,
+) -> Result<(), Error> {
+    use crate::pr_env::metadata;
+    let Some(pr) = crate::pr_env::resolve(args.bundle.pr, platform)? else {
+        return Ok(());
+    };
+    let state_path = &bundle.workspace.state_path;
+    let previous = metadata::read(client, state_path, pr, &bundle.name, &bundle.target)
+        .await?
+        .ok();
+    let m = metadata::describe(
+        platform,
+        pr,
+        &bundle.name,
+        &bundle.target,
+        previous.as_ref(),
+        metadata::now_unix(),
+    );
+    metadata::write(client, state_path, &m).await?;
+    Ok(())
 }
 
 /// `--fail-on-active-runs`: a job of this deployment with a run under way stops the deploy

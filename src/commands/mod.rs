@@ -7,6 +7,7 @@ pub mod connect;
 pub mod demo;
 pub mod deploy;
 pub mod destroy;
+pub mod gc;
 pub mod report;
 pub mod run;
 pub mod run_notebook;

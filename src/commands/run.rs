@@ -297,6 +297,10 @@ async fn bundle_job_id(platform: &Platform, client: &Client, args: &RunArgs) -> 
         platform.env().map(),
     )
     .map_err(|e| Error::bad_input(e.to_string()))?;
+    let location = match crate::pr_env::resolve(args.pr, platform)? {
+        Some(pr) => location.for_pr(pr),
+        None => location,
+    };
     let me = crate::databricks::scim::me(client).await?.me;
     let state_path = location.state_path_for(me.user_name.as_deref().unwrap_or_default());
     let jobs = crate::bundle::deployed_job_ids(client, &state_path)

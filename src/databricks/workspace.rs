@@ -167,6 +167,22 @@ pub async fn get_status(client: &Client, path: &str) -> Result<ObjectInfo, Clien
         .await
 }
 
+/// The objects directly inside folder `path`; None when there is no such folder.
+pub async fn list(client: &Client, path: &str) -> Result<Option<Vec<ObjectInfo>>, ClientError> {
+    #[derive(Deserialize)]
+    struct Listing {
+        #[serde(default)]
+        objects: Vec<ObjectInfo>,
+    }
+    let req =
+        ApiRequest::get("/api/2.0/workspace/list", format!("folder {path}")).query("path", path);
+    match client.call::<Listing>(req).await {
+        Ok(l) => Ok(Some(l.objects)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn delete(client: &Client, path: &str, recursive: bool) -> Result<(), ClientError> {
     let req = ApiRequest::post(
         "/api/2.0/workspace/delete",
