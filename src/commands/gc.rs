@@ -182,7 +182,7 @@ async fn judge(
         let idle = now.saturating_sub(m.updated_at_unix);
         let last = format!("last deployed {} ago", span(idle));
         let expired = idle > limit;
-        let (remove, why) = match forge::state(platform.env(), &m).await {
+        let (remove, why) = match forge::state(platform, &m).await {
             PrState::Closed(s) => (true, format!("pull request {pr} is {s}; {last}")),
             PrState::Open if expired => (
                 true,

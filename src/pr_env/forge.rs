@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::metadata::PrMetadata;
 use crate::auth::Secret;
-use crate::platform::Env;
+use crate::platform::Platform;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PrState {
@@ -18,25 +18,43 @@ pub enum PrState {
     Unknown(String),
 }
 
-pub async fn state(env: &Env, m: &PrMetadata) -> PrState {
-    let get = |k: &str| env.get(k).filter(|v| !v.is_empty());
+/// A token from the environment, which may be a secret reference (env:, file:, aws-sm://,
+/// azure-kv://): resolved and masked.
+async fn token(platform: &Platform, name: &str, raw: Option<String>) -> Result<Secret, String> {
+    let raw = raw
+        .filter(|v| !v.is_empty())
+        .ok_or(format!("{name} is not set"))?;
+    let token = crate::secrets::resolve(name, &raw, platform.env().map())
+        .await
+        .map_err(|e| e.to_string())?;
+    platform.mask(token.expose());
+    Ok(token)
+}
+
+pub async fn state(platform: &Platform, m: &PrMetadata) -> PrState {
+    let env = platform.env();
+    let get = |k: &str| env.get(k).filter(|v| !v.is_empty()).map(str::to_string);
     match m.provider.as_str() {
         "github" => {
             let Some(repo) = m.repository.as_deref() else {
                 return PrState::Unknown("the metadata names no repository".into());
             };
-            let Some(token) = get("GITHUB_TOKEN") else {
-                return PrState::Unknown("GITHUB_TOKEN is not set".into());
+            let raw = get("GITHUB_TOKEN").or_else(|| platform.input("github-token"));
+            let token = match token(platform, "GITHUB_TOKEN", raw).await {
+                Ok(t) => t,
+                Err(why) => return PrState::Unknown(why),
             };
-            let api = get("GITHUB_API_URL").unwrap_or("https://api.github.com");
-            github(api, Secret::new(token), repo, m.pr).await
+            let api = get("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into());
+            github(&api, token, repo, m.pr).await
         }
         "azure_devops" => {
             let Some(repo) = &m.azure_devops else {
                 return PrState::Unknown("the metadata names no Azure Repos repository".into());
             };
-            let Some(token) = get("SYSTEM_ACCESSTOKEN") else {
-                return PrState::Unknown("SYSTEM_ACCESSTOKEN is not set".into());
+            let token = match token(platform, "SYSTEM_ACCESSTOKEN", get("SYSTEM_ACCESSTOKEN")).await
+            {
+                Ok(t) => t,
+                Err(why) => return PrState::Unknown(why),
             };
             let url = format!(
                 "{}/{}/_apis/git/repositories/{}/pullrequests/{}?api-version=7.1",
@@ -45,7 +63,7 @@ pub async fn state(env: &Env, m: &PrMetadata) -> PrState {
                 repo.repository_id,
                 m.pr
             );
-            azure(url, Secret::new(token)).await
+            azure(url, token).await
         }
         other => PrState::Unknown(format!("brickci cannot ask {other} about pull requests")),
     }

@@ -26,6 +26,7 @@ mod gate;
 mod github_report;
 mod hostile_files;
 mod plan_comment;
+mod pr_env;
 mod python_resources;
 mod python_sdk;
 mod real_shaped_bundles;

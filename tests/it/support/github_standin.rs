@@ -37,6 +37,8 @@ pub struct Data {
     next_id: u64,
     /// Actions: the repository's workflows, the runs dispatches started, and how to answer.
     pub actions: actions::Actions,
+    /// Pull requests by number and their `state` (open, closed); others are 404.
+    pub pulls: std::collections::BTreeMap<u64, String>,
 }
 
 pub type Shared = Arc<Mutex<Data>>;
@@ -285,6 +287,31 @@ async fn unexpected(
         .into_response()
 }
 
+/// A pull request: its number and state, as `GET /repos/{owner}/{repo}/pulls/{n}` has them.
+async fn get_pull(
+    State(s): State<Shared>,
+    Path((o, r, n)): Path<(String, String, u64)>,
+    h: HeaderMap,
+) -> Response {
+    record(
+        &s,
+        "GET",
+        Some("/repos/{owner}/{repo}/pulls/{pull_number}"),
+        &format!("/repos/{o}/{r}/pulls/{n}"),
+        &h,
+        b"",
+    );
+    let state = s.lock().unwrap().pulls.get(&n).cloned();
+    match state {
+        Some(state) => Json(json!({ "number": n, "state": state, "merged": false })).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "message": "Not Found", "documentation_url": "https://docs.github.com/rest" })),
+        )
+            .into_response(),
+    }
+}
+
 /// The stand-in serving on 127.0.0.1 from a runtime of its own, kept alive with it.
 #[allow(dead_code)] // not every test file starts it this way
 pub struct Running {
@@ -324,6 +351,7 @@ pub fn router(state: Shared, prefix: &str) -> Router {
             get(list_comments).post(create_comment),
         )
         .route("/repos/{o}/{r}/issues/comments/{id}", patch(update_comment))
+        .route("/repos/{o}/{r}/pulls/{n}", get(get_pull))
         .merge(actions::routes())
         .with_state(state.clone());
     let app = if prefix.is_empty() {
