@@ -466,6 +466,21 @@ pub struct TestArgs {
     /// Like --job-id, by the job's exact name.
     #[arg(long, env = "BRICKCI_TEST_JOB_NAME", conflicts_with_all = ["globs", "workspace_paths", "job_id"])]
     pub job_name: Option<String>,
+    /// Like --job-id, a job of the bundle by its resource key, as deployed to --target.
+    #[arg(long, env = "BRICKCI_TEST_JOB_KEY", value_name = "KEY",
+          conflicts_with_all = ["globs", "workspace_paths", "job_id", "job_name"])]
+    pub job_key: Option<String>,
+    /// With --job-key: the job as deployed to pull request N's environment (`deploy --pr`);
+    /// without N: the pull request this CI run is for.
+    #[arg(long, env = "BRICKCI_PR", value_name = "N", num_args = 0..=1, requires = "job_key",
+          default_missing_value = "auto", value_parser = crate::pr_env::parse_choice)]
+    pub pr: Option<crate::pr_env::PrChoice>,
+    /// With --job-key: the bundle's folder.
+    #[arg(long, env = "BRICKCI_BUNDLE_DIR", default_value = ".")]
+    pub bundle_dir: std::path::PathBuf,
+    /// With --job-key: a bundle variable, repeatable (for paths that use `${var.*}`).
+    #[arg(long = "var", value_name = "NAME=VALUE", requires = "job_key")]
+    pub vars: Vec<String>,
     /// A test notebook already in the workspace (repeatable).
     #[arg(
         long = "workspace-path",
@@ -481,7 +496,7 @@ pub struct TestArgs {
     /// (Test notebooks only: a deployed job's tests run once.)
     #[arg(long, env = "BRICKCI_TEST_RETRIES", default_value_t = 0,
           value_parser = clap::value_parser!(u8).range(0..=5),
-          conflicts_with_all = ["job_id", "job_name"])]
+          conflicts_with_all = ["job_id", "job_name", "job_key"])]
     pub retries: u8,
     /// Flaky tests (failed, then passed on a retry) fail the build too.
     #[arg(long, env = "BRICKCI_TEST_NO_FLAKY")]

@@ -288,16 +288,36 @@ async fn find_job(
 
 /// The id the bundle's deployment gave the job `KEY` on the target.
 async fn bundle_job_id(platform: &Platform, client: &Client, args: &RunArgs) -> Result<i64, Error> {
-    let key = args.key.as_deref().unwrap_or_default();
-    let vars = values::key_values("--var", &args.vars)?;
-    let location = crate::bundle::locate(
-        &args.bundle_dir,
-        args.target.as_deref(),
-        &vars,
-        platform.env().map(),
-    )
-    .map_err(|e| Error::bad_input(e.to_string()))?;
-    let location = match crate::pr_env::resolve(args.pr, platform)? {
+    let job = BundleJob {
+        key: args.key.as_deref().unwrap_or_default(),
+        target: args.target.as_deref(),
+        vars: &args.vars,
+        bundle_dir: &args.bundle_dir,
+        pr: args.pr,
+    };
+    deployed_job_id(platform, client, &job).await
+}
+
+/// A job of the bundle by its key, as deployed to a target (or a PR's environment of it).
+pub struct BundleJob<'a> {
+    pub key: &'a str,
+    pub target: Option<&'a str>,
+    pub vars: &'a [String],
+    pub bundle_dir: &'a std::path::Path,
+    pub pr: Option<crate::pr_env::PrChoice>,
+}
+
+/// The id the deployment recorded for `job`.
+pub async fn deployed_job_id(
+    platform: &Platform,
+    client: &Client,
+    job: &BundleJob<'_>,
+) -> Result<i64, Error> {
+    let key = job.key;
+    let vars = values::key_values("--var", job.vars)?;
+    let location = crate::bundle::locate(job.bundle_dir, job.target, &vars, platform.env().map())
+        .map_err(|e| Error::bad_input(e.to_string()))?;
+    let location = match crate::pr_env::resolve(job.pr, platform)? {
         Some(pr) => location.for_pr(pr),
         None => location,
     };

@@ -200,11 +200,24 @@ pub async fn run(
     let wait = watch::wait_options(&args.wait)?;
     // Where the results go is checked before any request, so no run's results are lost.
     crate::publish::checks::check_destinations(platform, &args.publish)?;
-    if args.job_id.is_some() || args.job_name.is_some() {
+    if args.job_id.is_some() || args.job_name.is_some() || args.job_key.is_some() {
+        let job_id = match &args.job_key {
+            Some(key) => {
+                let job = super::run::BundleJob {
+                    key,
+                    target: args.publish.target.as_deref(),
+                    vars: &args.vars,
+                    bundle_dir: &args.bundle_dir,
+                    pr: args.pr,
+                };
+                Some(super::run::deployed_job_id(platform, client, &job).await?)
+            }
+            None => args.job_id,
+        };
         let started = super::run::start_job(
             platform,
             client,
-            args.job_id,
+            job_id,
             args.job_name.as_deref(),
             super::run::JobStart {
                 parameters: params,

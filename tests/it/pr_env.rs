@@ -194,6 +194,17 @@ fn two_pr_environments_live_beside_the_target_and_each_destroy_removes_only_its_
     let run_now = emu.calls("POST", "/jobs/run-now");
     assert_eq!(run_now.len(), 1);
     assert_eq!(run_now[0].body["job_id"], all["[pr-2] shop nightly"].0);
+    // So does test --job-key with --pr (from the CI run's context here).
+    let out = step(
+        &emu,
+        dir.path(),
+        &["test", "--job-key", "nightly", "--pr"],
+        &github_pr(dir.path(), 1),
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let run_now = emu.calls("POST", "/jobs/run-now");
+    assert_eq!(run_now.len(), 2);
+    assert_eq!(run_now[1].body["job_id"], all["[pr-1] shop nightly"].0);
 
     let out = step(
         &emu,
