@@ -73,7 +73,8 @@ pub fn describe(
         .then(|| {
             Some(AzureRepo {
                 collection_uri: get("SYSTEM_COLLECTIONURI")?,
-                project: get("SYSTEM_TEAMPROJECT")?,
+                // The id, as the PR comment uses it: a project name may need escaping.
+                project: get("SYSTEM_TEAMPROJECTID").or_else(|| get("SYSTEM_TEAMPROJECT"))?,
                 repository_id: get("BUILD_REPOSITORY_ID").or_else(|| ctx.repository.clone())?,
             })
         })

@@ -405,3 +405,94 @@ fn a_bare_pr_outside_a_pull_request_and_a_bad_age_are_bad_input() {
     assert!(names(&emu).is_empty());
     assert!(emu.calls("POST", "/workspace/import").is_empty());
 }
+
+#[test]
+fn gc_asks_azure_repos_and_removes_completed_or_abandoned_pull_requests_only() {
+    use crate::support::azure_devops_standin as ado;
+    const ADO_TOKEN: &str = "ado-prenv-access-token-secret-0099";
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let data: ado::Shared = Arc::new(Mutex::new(ado::Data::new(ADO_TOKEN)));
+    {
+        let mut d = data.lock().unwrap();
+        d.pull_status.insert(5, "completed".into());
+        d.pull_status.insert(6, "active".into());
+        d.pull_status.insert(7, "abandoned".into());
+    }
+    let app = ado::router(data.clone());
+    let addr = rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let a = l.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+        a
+    });
+    let emu = TestEmulator::fast();
+    let dir = bundle();
+    let azure = |pr: u64| -> Vec<(String, String)> {
+        [
+            ("TF_BUILD", "True".to_string()),
+            ("SYSTEM_COLLECTIONURI", format!("http://{addr}/org/")),
+            ("SYSTEM_TEAMPROJECTID", "proj-id".into()),
+            ("BUILD_REPOSITORY_ID", "repo-id".into()),
+            ("SYSTEM_PULLREQUEST_PULLREQUESTID", pr.to_string()),
+            (
+                "SYSTEM_PULLREQUEST_SOURCEBRANCH",
+                format!("refs/heads/feature-{pr}"),
+            ),
+            ("AGENT_TEMPDIRECTORY", dir.path().display().to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    };
+    for pr in [5, 6, 7] {
+        let out = step(&emu, dir.path(), &["deploy", "--pr"], &azure(pr));
+        assert_eq!(code(&out), 0, "{}", text(&out));
+    }
+    let meta = read_json(&emu, &format!("{ROOT}/pr-5/state/brickci-pr.json"));
+    assert_eq!(meta["provider"], "azure_devops", "{meta}");
+    assert_eq!(meta["head_ref"], "refs/heads/feature-5", "{meta}");
+
+    // The scheduled pipeline: no pull request of its own, the build's token.
+    let env: Vec<(String, String)> = vec![
+        ("TF_BUILD".into(), "True".into()),
+        ("SYSTEM_ACCESSTOKEN".into(), ADO_TOKEN.into()),
+        (
+            "AGENT_TEMPDIRECTORY".into(),
+            dir.path().display().to_string(),
+        ),
+    ];
+    let out = step(
+        &emu,
+        dir.path(),
+        &["gc", "--older-than", "30d", "--auto-approve"],
+        &env,
+    );
+    let all = text(&out);
+    assert_eq!(code(&out), 0, "{all}");
+    assert_no_secrets(&out, &[ADO_TOKEN]);
+    assert!(all.contains("pull request 5 is completed"), "{all}");
+    assert!(all.contains("pull request 7 is abandoned"), "{all}");
+    assert!(all.contains("pull request 6 is open"), "{all}");
+    assert_eq!(names(&emu), ["[pr-6] shop nightly"]);
+    assert!(exists(&emu, &format!("{ROOT}/pr-6/state/brickci-pr.json")));
+    assert!(!exists(&emu, &format!("{ROOT}/pr-5")));
+    assert!(!exists(&emu, &format!("{ROOT}/pr-7")));
+    let asked: Vec<String> = data
+        .lock()
+        .unwrap()
+        .log
+        .iter()
+        .map(|(_, uri, _, _)| uri.clone())
+        .collect();
+    assert!(
+        asked.contains(
+            &"/org/proj-id/_apis/git/repositories/repo-id/pullrequests/5?api-version=7.1"
+                .to_string()
+        ),
+        "{asked:?}"
+    );
+}

@@ -23,6 +23,8 @@ pub struct Data {
     pub threads: Vec<(u64, String)>,
     /// Answer this many requests with 429 first.
     pub throttle_next: u32,
+    /// Pull requests by id and their `status` (active, completed, abandoned); others are 404.
+    pub pull_status: std::collections::BTreeMap<u64, String>,
 }
 
 impl Data {
@@ -32,6 +34,7 @@ impl Data {
             log: Vec::new(),
             threads: Vec::new(),
             throttle_next: 0,
+            pull_status: Default::default(),
         }
     }
 }
@@ -60,7 +63,34 @@ pub fn router(data: Shared) -> Router {
             &format!("{prefix}/threads/{{thread}}/comments/{{comment}}"),
             patch(edit),
         )
+        .route(
+            "/org/proj-id/_apis/git/repositories/repo-id/pullrequests/{pr}",
+            get(pull_request),
+        )
         .with_state(data)
+}
+
+/// A pull request's `status`, as "Pull Requests - Get Pull Request By Id" has it.
+async fn pull_request(
+    State(s): State<Shared>,
+    Path(pr): Path<u64>,
+    uri: Uri,
+    h: HeaderMap,
+) -> Response {
+    let mut d = s.lock().unwrap();
+    d.log
+        .push(("GET".into(), uri.to_string(), Value::Null, Instant::now()));
+    if !authorized(&d, &h) || uri.query() != Some("api-version=7.1") {
+        return (StatusCode::UNAUTHORIZED, "unauthorized").into_response();
+    }
+    match d.pull_status.get(&pr) {
+        Some(status) => Json(json!({ "pullRequestId": pr, "status": status })).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "message": format!("TF401180: The requested pull request was not found.") })),
+        )
+            .into_response(),
+    }
 }
 
 fn authorized(d: &Data, h: &HeaderMap) -> bool {
