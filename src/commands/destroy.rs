@@ -54,6 +54,9 @@ pub async fn destroy(
             "nothing to destroy: target {} records no deployed objects",
             bundle.target
         ));
+        // A pull request's environment whose deploy never got far: its folder (metadata,
+        // an empty state) goes too, so nothing of it is left for gc.
+        remove_pr_root(platform, client, &bundle, args.bundle.pr).await?;
         return Ok(ExitCode::Ok);
     }
     show(platform, &first, &args.bundle.output, true);
@@ -171,6 +174,35 @@ async fn destroy_locked(
         bundle.name, bundle.target, applied.done
     ));
     Ok(ExitCode::Ok)
+}
+
+/// Removes the root folder of a pull request's environment that records nothing.
+async fn remove_pr_root(
+    platform: &Platform,
+    client: &Client,
+    bundle: &crate::bundle::Bundle,
+    args_pr: Option<crate::pr_env::PrChoice>,
+) -> Result<(), Error> {
+    let root = &bundle.workspace.root_path;
+    let Some(pr) = crate::pr_env::resolve(args_pr, platform)? else {
+        return Ok(());
+    };
+    if root_kept_because(root, &bundle.workspace.state_path).is_some() {
+        return Ok(());
+    }
+    let state = &bundle.workspace.state_path;
+    // Only a folder brickci's metadata marks as this pull request's environment.
+    match crate::pr_env::metadata::read(client, state, pr, &bundle.name, &bundle.target).await? {
+        Ok(_) => {
+            workspace::delete(client, root, true).await?;
+            platform.info(&format!("deleted the root folder {root}"));
+        }
+        Err(why) if workspace::get_status(client, root).await.is_ok() => {
+            platform.warn(&format!("the root folder {root} stays: {why}"));
+        }
+        Err(_) => {}
+    }
+    Ok(())
 }
 
 /// A destroy needs a yes: `--auto-approve`, or an answer at a terminal — and for a

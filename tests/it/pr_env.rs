@@ -232,6 +232,26 @@ fn two_pr_environments_live_beside_the_target_and_each_destroy_removes_only_its_
     assert!(!exists(&emu, &format!("{ROOT}/pr-2")));
     assert!(exists(&emu, &format!("{ROOT}/files/src/main")));
     assert_eq!(emu.calls("POST", "/jobs/delete").len(), 2);
+
+    // An environment that records nothing: its folder goes only if brickci's metadata marks it.
+    let meta8 = meta
+        .to_string()
+        .replace("\"pr\": 1", "\"pr\": 8")
+        .replace("\"pr\":1", "\"pr\":8");
+    put_file(&emu, &format!("{ROOT}/pr-8/state/brickci-pr.json"), &meta8);
+    emu.put_notebook(&format!("{ROOT}/pr-9/keep"), "print(1)\n");
+    for pr in ["8", "9"] {
+        let out = step(
+            &emu,
+            dir.path(),
+            &["destroy", "--pr", pr, "--auto-approve"],
+            &none,
+        );
+        assert_eq!(code(&out), 0, "{}", text(&out));
+    }
+    assert!(!exists(&emu, &format!("{ROOT}/pr-8")));
+    assert!(exists(&emu, &format!("{ROOT}/pr-9/keep")));
+    assert_eq!(names(&emu), ["shop nightly"]);
 }
 
 #[test]
