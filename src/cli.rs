@@ -376,7 +376,8 @@ pub struct GcArgs {
     /// Destroy without asking (required when not interactive).
     #[arg(long, env = "BRICKCI_AUTO_APPROVE")]
     pub auto_approve: bool,
-    /// Wait this many seconds for a PR environment's deploy lock; a locked one is kept.
+    /// Wait this many seconds for a PR environment's deploy lock; one whose lock stays held
+    /// is left as it is, the others are destroyed, and gc fails (exit 2).
     #[arg(long, env = "BRICKCI_LOCK_TIMEOUT", default_value_t = 0)]
     pub lock_timeout: u64,
     /// How many API calls run at once.
