@@ -516,3 +516,48 @@ fn gc_asks_azure_repos_and_removes_completed_or_abandoned_pull_requests_only() {
         "{asked:?}"
     );
 }
+
+#[test]
+fn gc_leaves_an_environment_whose_lock_is_held_and_says_so() {
+    let emu = TestEmulator::fast();
+    let data: github_standin::Shared = Arc::new(Mutex::new(Data::default()));
+    data.lock().unwrap().pulls.insert(1, "closed".into());
+    data.lock().unwrap().pulls.insert(2, "closed".into());
+    let gh = github_standin::start(data.clone(), "");
+    let dir = bundle();
+    for pr in [1, 2] {
+        let out = step(
+            &emu,
+            dir.path(),
+            &["deploy", "--pr"],
+            &github_pr(dir.path(), pr),
+        );
+        assert_eq!(code(&out), 0, "{}", text(&out));
+    }
+    // A deploy of pull request 1 is under way: its lock is held.
+    let held = json!({"ID": "0b8f0c32-1111-2222-3333-444455556666", "AcquisitionTime": "2026-11-24T10:00:00Z", "IsForced": false, "User": "someone@example.com"});
+    put_file(
+        &emu,
+        &format!("{ROOT}/pr-1/state/deploy.lock"),
+        &held.to_string(),
+    );
+    let env: Vec<(String, String)> = vec![
+        ("GITHUB_TOKEN".into(), GH_TOKEN.into()),
+        ("GITHUB_API_URL".into(), gh.url.clone()),
+    ];
+    let out = step(
+        &emu,
+        dir.path(),
+        &["gc", "--older-than", "7d", "--auto-approve"],
+        &env,
+    );
+    let all = text(&out);
+    assert_eq!(code(&out), 2, "{all}");
+    assert!(all.contains("held by someone@example.com"), "{all}");
+    assert!(
+        all.contains("gc: destroyed 1 pull request environment(s): pr-2"),
+        "{all}"
+    );
+    assert_eq!(names(&emu), ["[pr-1] shop nightly"]);
+    assert!(exists(&emu, &format!("{ROOT}/pr-1/state/brickci-pr.json")));
+}
