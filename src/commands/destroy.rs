@@ -154,12 +154,7 @@ async fn destroy_locked(
     }
     let root = &bundle.workspace.root_path;
     match root_kept_because(root, &bundle.workspace.state_path) {
-        None => {
-            workspace::delete(client, root, true)
-                .await
-                .or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })?;
-            platform.info(&format!("deleted the root folder {root}"));
-        }
+        None => delete_root(platform, client, root, args.bundle.pr.is_none()).await?,
         Some(why) => {
             // The state goes, so a later deploy starts afresh; the folder stays.
             let path = format!("{}/{}", bundle.workspace.state_path, state::STATE_FILE);
@@ -174,6 +169,50 @@ async fn destroy_locked(
         bundle.name, bundle.target, applied.done
     ));
     Ok(ExitCode::Ok)
+}
+
+/// Deletes the target's root folder. Pull request environments live in `pr-N` folders
+/// inside it with their own state: a target's destroy deletes everything else and leaves
+/// those (and so the root) for `destroy --pr` or `gc`, which know what they deployed.
+async fn delete_root(
+    platform: &Platform,
+    client: &Client,
+    root: &str,
+    keep_pr_folders: bool,
+) -> Result<(), Error> {
+    let children = if keep_pr_folders {
+        workspace::list(client, root).await?.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let (prs, rest): (Vec<_>, Vec<_>) = children
+        .into_iter()
+        .partition(|o| o.object_type.as_deref() == Some("DIRECTORY") && is_pr_folder(&o.path));
+    if prs.is_empty() {
+        workspace::delete(client, root, true).await?;
+        platform.info(&format!("deleted the root folder {root}"));
+        return Ok(());
+    }
+    for o in &rest {
+        workspace::delete(client, &o.path, true).await?;
+    }
+    let names: Vec<&str> = prs
+        .iter()
+        .filter_map(|o| o.path.rsplit('/').next())
+        .collect();
+    platform.warn(&format!(
+        "the root folder {root} stays: it holds pull request environments ({}); remove them with destroy --pr N or gc",
+        names.join(", ")
+    ));
+    Ok(())
+}
+
+/// `pr-<number>`, the folder name a pull request environment gets under its target's root.
+fn is_pr_folder(path: &str) -> bool {
+    path.rsplit('/')
+        .next()
+        .and_then(|n| n.strip_prefix("pr-"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Removes the root folder of a pull request's environment that records nothing.

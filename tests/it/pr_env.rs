@@ -254,6 +254,44 @@ fn two_pr_environments_live_beside_the_target_and_each_destroy_removes_only_its_
     assert_eq!(names(&emu), ["shop nightly"]);
 }
 
+/// The target's own destroy deletes its objects and files, but a pull request environment
+/// under its root has its own state: it is left whole, and the root stays for it.
+#[test]
+fn destroying_the_target_leaves_the_pr_environments_under_its_root() {
+    let emu = TestEmulator::fast();
+    let dir = bundle();
+    let none: Vec<(String, String)> = Vec::new();
+    for args in [&["deploy"][..], &["deploy", "--pr", "5"][..]] {
+        let out = step(&emu, dir.path(), args, &none);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+    }
+    let out = step(&emu, dir.path(), &["destroy", "--auto-approve"], &none);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        text(&out).contains("holds pull request environments (pr-5)"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(names(&emu), ["[pr-5] shop nightly"]);
+    assert!(!exists(&emu, &format!("{ROOT}/files/src/main")));
+    assert!(!exists(&emu, &format!("{ROOT}/state/brickci-state.json")));
+    assert!(exists(
+        &emu,
+        &format!("{ROOT}/pr-5/state/brickci-state.json")
+    ));
+    assert!(exists(&emu, &format!("{ROOT}/pr-5/files/src/main")));
+    // The PR environment is still whole: its own destroy finds and removes it.
+    let out = step(
+        &emu,
+        dir.path(),
+        &["destroy", "--pr", "5", "--auto-approve"],
+        &none,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(names(&emu).is_empty());
+    assert!(!exists(&emu, &format!("{ROOT}/pr-5")));
+}
+
 #[test]
 fn gc_removes_closed_and_expired_environments_and_never_a_folder_without_metadata() {
     let emu = TestEmulator::fast();
