@@ -234,6 +234,40 @@ pub struct RunArgs {
     /// Keep the uploaded notebook after the run.
     #[arg(long, env = "BRICKCI_KEEP_UPLOAD")]
     pub keep_upload: bool,
+    #[command(flatten)]
+    pub pipeline: PipelineUpdateArgs,
+}
+
+/// What a pipeline update (`run KEY` where KEY is a pipeline) refreshes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PipelineUpdateArgs {
+    /// Pipeline only: reset every table and recompute it from scratch.
+    #[arg(long, requires = "key")]
+    pub full_refresh: bool,
+    /// Pipeline only: refresh just this table (repeatable, or a comma list).
+    #[arg(long, value_name = "TABLE", value_delimiter = ',', requires = "key")]
+    pub refresh: Vec<String>,
+    /// Pipeline only: reset and recompute just this table (repeatable, or a comma list).
+    #[arg(long, value_name = "TABLE", value_delimiter = ',', requires = "key")]
+    pub full_refresh_table: Vec<String>,
+    /// Pipeline only: check the pipeline's source and tables without updating any data.
+    #[arg(long, requires = "key")]
+    pub validate_only: bool,
+}
+
+impl PipelineUpdateArgs {
+    /// The pipeline-only flags given, by name.
+    pub fn given(&self) -> Vec<&'static str> {
+        [
+            ("--full-refresh", self.full_refresh),
+            ("--refresh", !self.refresh.is_empty()),
+            ("--full-refresh-table", !self.full_refresh_table.is_empty()),
+            ("--validate-only", self.validate_only),
+        ]
+        .into_iter()
+        .filter_map(|(flag, set)| set.then_some(flag))
+        .collect()
+    }
 }
 
 /// Which bundle, target and variables; shared by `validate`, `plan` and `deploy`.

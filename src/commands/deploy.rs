@@ -322,8 +322,9 @@ async fn deploy_locked(
     Ok(ExitCode::Ok)
 }
 
-/// `--fail-on-active-runs`: a job of this deployment with a run under way stops the deploy
-/// (under the lock, before anything is written), naming the jobs and runs.
+/// `--fail-on-active-runs`: a job of this deployment with a run under way, or a pipeline with
+/// an update under way, stops the deploy (under the lock, before anything is written),
+/// naming them.
 async fn active_runs(client: &Client, st: &state::DeployState) -> Result<(), Error> {
     let mut busy = Vec::new();
     for (key, entry) in st.resources.get("jobs").into_iter().flatten() {
@@ -336,6 +337,21 @@ async fn active_runs(client: &Client, st: &state::DeployState) -> Result<(), Err
             busy.push(format!(
                 "jobs.{key} (job {job_id}: runs {})",
                 ids.join(", ")
+            ));
+        }
+    }
+    for (key, entry) in st.resources.get("pipelines").into_iter().flatten() {
+        let updates = crate::run::restart::active_updates(client, &entry.id).await;
+        // A pipeline deleted outside the bundle has no update to wait for.
+        let updates = match updates {
+            Err(e) if e.is_not_found() => continue,
+            other => other?,
+        };
+        if !updates.is_empty() {
+            busy.push(format!(
+                "pipelines.{key} (pipeline {}: update {})",
+                entry.id,
+                updates.join(", ")
             ));
         }
     }

@@ -10,6 +10,7 @@ pub mod destroy;
 pub mod report;
 pub mod run;
 pub mod run_notebook;
+pub mod run_pipeline;
 pub mod test;
 pub mod values;
 pub mod watch;
