@@ -368,3 +368,31 @@ fn sigterm_during_an_update_stops_it() {
         "{out}"
     );
 }
+
+#[test]
+fn the_official_python_sdk_drives_updates_and_events() {
+    let Some(python) = venv_python() else {
+        return;
+    };
+    let emu = TestEmulator::fast();
+    let out = Command::new(python)
+        .arg(repo().join("tests/python/sdk_pipelines.py"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::var("HOME").unwrap_or_default())
+        .env("DATABRICKS_HOST", emu.url())
+        .env("DATABRICKS_TOKEN", TOKEN)
+        .env("DATABRICKS_CONFIG_FILE", "/dev/null")
+        .env("NO_PROXY", "*")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("python runs");
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("sdk pipeline checks passed"), "{all}");
+    assert_eq!(
+        emu.calls("POST", "/stop").len(),
+        1,
+        "stop_and_wait sends one stop"
+    );
+}
