@@ -358,9 +358,16 @@ async fn active_runs(client: &Client, st: &state::DeployState) -> Result<(), Err
     if busy.is_empty() {
         return Ok(());
     }
+    let mut help = vec!["wait for the runs to end, or cancel them (brickci cancel --run-id N); nothing was deployed".to_string()];
+    if busy.iter().any(|b| b.starts_with("pipelines.")) {
+        help.push("a pipeline's update: wait for it, or stop it (brickci run KEY --restart stops it and starts a new one)".into());
+    }
     Err(Error::BadInput {
-        message: format!("--fail-on-active-runs: {} have active runs", busy.join("; ")),
-        help: vec!["wait for the runs to end, or cancel them (brickci cancel --run-id N); nothing was deployed".into()],
+        message: format!(
+            "--fail-on-active-runs: {} have active runs",
+            busy.join("; ")
+        ),
+        help,
     })
 }
 

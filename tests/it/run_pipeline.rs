@@ -396,3 +396,57 @@ fn the_official_python_sdk_drives_updates_and_events() {
         "stop_and_wait sends one stop"
     );
 }
+
+#[test]
+fn deploy_fail_on_active_runs_refuses_over_a_running_pipeline_update() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("databricks.yml"),
+        "bundle: {name: busy}\nresources:\n  pipelines:\n    ingest:\n      name: ingest\n      libraries:\n        - notebook: {path: ./ingest.py}\ntargets:\n  dev: {default: true}\n",
+    )
+    .unwrap();
+    let notebook = "# Databricks notebook source\n# brickci-emulator: duration 1h\n";
+    std::fs::write(dir.path().join("ingest.py"), notebook).unwrap();
+    let deploy = |extra: &[&str]| {
+        let mut args = vec!["deploy"];
+        args.extend_from_slice(extra);
+        Brickci::new(&args).against(&emu).dir(dir.path()).output()
+    };
+    let out = deploy(&[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    // Started by the bundle's own `run`, found through brickci's deployment state.
+    let out = Brickci::new(["run", "ingest", "--no-wait"])
+        .against(&emu)
+        .dir(dir.path())
+        .output();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let pid = emu.get_json("/api/2.0/pipelines")["statuses"][0]["pipeline_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let uid = started_update_ids(&emu, &pid).remove(0);
+    std::fs::write(
+        dir.path().join("ingest.py"),
+        format!("{notebook}# changed\n"),
+    )
+    .unwrap();
+    let before = emu.requests().len();
+    let out = deploy(&["--fail-on-active-runs"]);
+    let all = text(&out);
+    assert_eq!(code(&out), 2, "{all}");
+    assert!(
+        all.contains(&format!("pipelines.ingest (pipeline {pid}: update {uid})")),
+        "{all}"
+    );
+    // The lock was taken and given back; the changed notebook was not written.
+    let wrote = emu.requests()[before..].iter().any(|r| {
+        r.method == "POST"
+            && r.path.ends_with("/workspace/import")
+            && r.body["path"]
+                .as_str()
+                .is_some_and(|p| p.contains("ingest"))
+    });
+    assert!(!wrote, "{all}");
+    assert!(all.contains("--restart"), "{all}");
+}
