@@ -89,8 +89,8 @@ fn started_update_ids(emu: &TestEmulator, pipeline_id: &str) -> Vec<String> {
 #[test]
 fn an_update_runs_to_completed_showing_its_states() {
     let emu = TestEmulator::fast();
-    // A minute of RUNNING on the fast clock: more than a second, seen by any poll.
-    let pid = deployed(&emu, "# brickci-emulator: duration 60s\n");
+    // Three minutes of RUNNING on the fast clock: seconds of real time, seen by any poll.
+    let pid = deployed(&emu, "# brickci-emulator: duration 3m\n");
     let dir = bundle_dir();
     let out = run(&emu, dir.path(), &["ingest"]);
     let all = text(&out);
@@ -449,4 +449,32 @@ fn deploy_fail_on_active_runs_refuses_over_a_running_pipeline_update() {
     });
     assert!(!wrote, "{all}");
     assert!(all.contains("--restart"), "{all}");
+}
+
+#[test]
+fn an_update_past_the_timeout_is_stopped_and_fails() {
+    let emu = TestEmulator::fast();
+    let pid = deployed(&emu, "# brickci-emulator: duration 1h\n");
+    let dir = bundle_dir();
+    let out = run(&emu, dir.path(), &["ingest", "--timeout", "1"]);
+    let all = text(&out);
+    assert_eq!(code(&out), 1, "{all}");
+    assert!(
+        all.contains("stopping the update: timeout of 1s reached"),
+        "{all}"
+    );
+    assert!(
+        all.contains("did not finish within 1s; it was stopped"),
+        "{all}"
+    );
+    assert_eq!(
+        emu.calls("POST", &format!("/pipelines/{pid}/stop")).len(),
+        1
+    );
+    let id = started_update_ids(&emu, &pid).remove(0);
+    assert!(
+        wait_until(Duration::from_secs(10), || update(&emu, &pid, &id)["state"]
+            == "CANCELED"),
+        "{all}"
+    );
 }
