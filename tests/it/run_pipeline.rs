@@ -306,24 +306,22 @@ fn no_wait_prints_the_update_id_and_restart_stops_the_active_update() {
     assert_eq!(started_update_ids(&emu, &pid).len(), 2);
 }
 
-#[test]
-fn sigterm_during_an_update_stops_it() {
-    let emu = TestEmulator::fast();
-    let pid = deployed(&emu, "# brickci-emulator: duration 1h\n");
-    let dir = bundle_dir();
-    let mut child = Brickci::new(["run", "-t", "dev", "ingest"])
-        .against(&emu)
-        .dir(dir.path())
-        .spawn();
-    let polling = wait_until(Duration::from_secs(30), || {
-        emu.calls("GET", "")
-            .iter()
-            .any(|r| r.path.contains(&format!("/pipelines/{pid}/updates/")))
-    });
-    if !polling {
+/// Starts `run -t dev ingest ARGS`, waits until `ready`, sends SIGTERM; the exit code and
+/// everything printed. A child still running long after the signal fails the test.
+fn terminate_when(
+    emu: &TestEmulator,
+    dir: &Path,
+    args: &[&str],
+    ready: impl FnMut() -> bool,
+) -> (i32, String) {
+    let mut all = vec!["run", "-t", "dev", "ingest"];
+    all.extend_from_slice(args);
+    let mut child = Brickci::new(&all).against(emu).dir(dir).spawn();
+    if !wait_until(Duration::from_secs(30), ready) {
         let _ = child.kill();
-        panic!("the update was never followed");
+        panic!("never got to the point to signal");
     }
+    std::thread::sleep(Duration::from_millis(300));
     let sent = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -351,7 +349,20 @@ fn sigterm_during_an_update_stops_it() {
         .unwrap()
         .read_to_string(&mut out)
         .unwrap();
-    assert_eq!(status.code(), Some(143), "{out}");
+    (status.code().unwrap_or(-1), out)
+}
+
+#[test]
+fn sigterm_during_an_update_stops_it() {
+    let emu = TestEmulator::fast();
+    let pid = deployed(&emu, "# brickci-emulator: duration 1h\n");
+    let dir = bundle_dir();
+    let (code, out) = terminate_when(&emu, dir.path(), &[], || {
+        emu.calls("GET", "")
+            .iter()
+            .any(|r| r.path.contains(&format!("/pipelines/{pid}/updates/")))
+    });
+    assert_eq!(code, 143, "{out}");
     assert!(
         out.contains("stopping the update: received SIGTERM"),
         "{out}"
@@ -367,6 +378,39 @@ fn sigterm_during_an_update_stops_it() {
             == "CANCELED"),
         "{out}"
     );
+}
+
+#[test]
+fn sigterm_while_the_start_is_in_flight_stops_the_update_it_started() {
+    let emu = TestEmulator::fast();
+    let pid = deployed(&emu, "# brickci-emulator: duration 1h\n");
+    emu.fault("POST */updates=latency:2000*1");
+    let dir = bundle_dir();
+    let (code, out) = terminate_when(&emu, dir.path(), &["--no-wait"], || {
+        !emu.calls("GET", "/workspace/export").is_empty()
+    });
+    assert_eq!(
+        code, 143,
+        "--no-wait does not turn a signal into success: {out}"
+    );
+    // The start was answered after the signal; the update it started was stopped.
+    let ids = started_update_ids(&emu, &pid);
+    assert_eq!(ids.len(), 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "SIGTERM: update {} of pipeline {pid} was stopped",
+            ids[0]
+        )),
+        "{out}"
+    );
+    for id in ids {
+        assert!(
+            wait_until(Duration::from_secs(10), || update(&emu, &pid, &id)["state"]
+                == "CANCELED"),
+            "update {id} was left running:\n{out}"
+        );
+    }
+    assert!(out.contains("SIGTERM"), "{out}");
 }
 
 #[test]
