@@ -171,7 +171,8 @@ pub struct RunArgs {
     pub compute: ComputeArgs,
     #[command(flatten)]
     pub wait: WaitArgs,
-    /// A job of the bundle (databricks.yml here) by its resource key, as deployed to --target.
+    /// A job or pipeline of the bundle (databricks.yml here) by its resource key, as deployed
+    /// to --target (`jobs.KEY` or `pipelines.KEY` when a job and a pipeline share it).
     #[arg(value_name = "KEY", env = "BRICKCI_JOB_KEY")]
     pub key: Option<String>,
     /// Bundle target the job was deployed to (default: the target marked `default: true`).
@@ -201,7 +202,8 @@ pub struct RunArgs {
     /// Start the run and exit; outputs carry its id and URL.
     #[arg(long, env = "BRICKCI_NO_WAIT")]
     pub no_wait: bool,
-    /// Cancel the job's active runs (and wait for them to stop) before starting it.
+    /// Cancel the job's active runs (and wait for them to stop) before starting it; for a
+    /// pipeline, stop its active update.
     #[arg(long, env = "BRICKCI_RESTART", conflicts_with_all = ["notebook", "attach"])]
     pub restart: bool,
     /// Parameter, repeatable: notebook widgets for notebook runs; job parameters (or
