@@ -181,10 +181,17 @@ pub fn timestamp(ms: u64) -> String {
 }
 
 /// An events `filter`: clauses joined by AND, each `field = 'v'` or `field in ('a', 'b')`
-/// over level, event_type, update_id (or origin.update_id) and id.
+/// over level, event_type, update_id (or origin.update_id) and id, or `timestamp` compared
+/// with `=`, `<`, `<=`, `>`, `>=` to an RFC 3339 time.
 #[derive(Debug, Default, PartialEq)]
 pub struct EventFilter {
-    clauses: Vec<(String, Vec<String>)>,
+    clauses: Vec<Clause>,
+}
+
+#[derive(Debug, PartialEq)]
+enum Clause {
+    OneOf(String, Vec<String>),
+    Time(&'static str, String),
 }
 
 impl EventFilter {
@@ -193,6 +200,16 @@ impl EventFilter {
         for clause in split_and(filter) {
             let clause = clause.trim();
             if clause.is_empty() {
+                continue;
+            }
+            if let Some(rest) = clause.strip_prefix("timestamp") {
+                let rest = rest.trim_start();
+                let op = [">=", "<=", ">", "<", "="]
+                    .into_iter()
+                    .find(|op| rest.starts_with(op))
+                    .ok_or_else(|| format!("Invalid filter: {clause}"))?;
+                let at = quoted(rest[op.len()..].trim())?;
+                clauses.push(Clause::Time(op, comparable(&at)));
                 continue;
             }
             let (field, values) = if let Some((f, v)) = clause.split_once('=') {
@@ -218,19 +235,39 @@ impl EventFilter {
                 "origin.update_id" => "update_id".to_string(),
                 other => return Err(format!("Unsupported filter field: {other}")),
             };
-            clauses.push((field, values));
+            clauses.push(Clause::OneOf(field, values));
         }
         Ok(EventFilter { clauses })
     }
 
     pub fn matches(&self, event: &Value) -> bool {
-        self.clauses.iter().all(|(field, values)| {
-            let v = match field.as_str() {
-                "update_id" => &event["origin"]["update_id"],
-                f => &event[f],
-            };
-            v.as_str().is_some_and(|v| values.iter().any(|w| w == v))
+        self.clauses.iter().all(|clause| match clause {
+            Clause::OneOf(field, values) => {
+                let v = match field.as_str() {
+                    "update_id" => &event["origin"]["update_id"],
+                    f => &event[f],
+                };
+                v.as_str().is_some_and(|v| values.iter().any(|w| w == v))
+            }
+            Clause::Time(op, at) => event["timestamp"].as_str().is_some_and(|t| {
+                let t = comparable(t);
+                match *op {
+                    ">=" => t >= *at,
+                    "<=" => t <= *at,
+                    ">" => t > *at,
+                    "<" => t < *at,
+                    _ => t == *at,
+                }
+            }),
         })
+    }
+}
+
+/// An RFC 3339 UTC time with milliseconds, so that times compare as text.
+fn comparable(t: &str) -> String {
+    match t.strip_suffix('Z') {
+        Some(body) if !body.contains('.') => format!("{body}.000Z"),
+        _ => t.to_string(),
     }
 }
 
@@ -323,6 +360,18 @@ mod tests {
                 .matches(hits[0])
         );
         assert!(EventFilter::parse("colour = 'red'").is_err());
+        let late = EventFilter::parse("timestamp >= '1970-01-01T00:00:05Z'").unwrap();
+        let early = EventFilter::parse("timestamp < '1970-01-01T00:00:05Z'").unwrap();
+        let all = update(None).events(100_000);
+        let (l, e) = (
+            all.iter().filter(|x| late.matches(x)).count(),
+            all.iter().filter(|x| early.matches(x)).count(),
+        );
+        assert_eq!(
+            (l + e, l),
+            (all.len(), 2),
+            "RUNNING at 5 s and COMPLETED after"
+        );
         assert!(EventFilter::parse("level = ERROR").is_err());
     }
 
