@@ -138,11 +138,15 @@ pub async fn run(
             ));
             return Ok(signal.exit_code());
         }
-        Err(e @ UpdateWaitError::TimedOut { .. }) => {
-            if let UpdateWaitError::TimedOut { last, .. } = &e {
-                left_in(platform, last.as_ref());
-            }
-            platform.error(&e.to_string());
+        Err(UpdateWaitError::TimedOut {
+            update_id,
+            timeout,
+            last,
+        }) => {
+            left_in(platform, last.as_ref());
+            platform.error(&format!(
+                "update {update_id} did not finish within {timeout:?}; it was stopped"
+            ));
             return Ok(ExitCode::Failed);
         }
     };

@@ -337,6 +337,20 @@ mod tests {
     }
 
     #[test]
+    fn a_validation_sets_up_tables_and_runs_nothing() {
+        let mut u = update(None);
+        u.request = json!({ "validate_only": true });
+        assert_eq!(u.state(4_500), "SETTING_UP_TABLES");
+        assert_eq!(u.state(5_000), "COMPLETED");
+        assert_eq!(u.info(5_000)["validate_only"], true);
+        assert!(
+            u.events(5_000)
+                .iter()
+                .all(|e| e["details"]["update_progress"]["state"] != "RUNNING")
+        );
+    }
+
+    #[test]
     fn a_stop_cancels_an_active_update_only() {
         let mut u = update(None);
         u.stopped_ms = Some(5_000);
