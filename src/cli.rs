@@ -174,7 +174,8 @@ pub struct RunArgs {
     pub compute: ComputeArgs,
     #[command(flatten)]
     pub wait: WaitArgs,
-    /// A job of the bundle (databricks.yml here) by its resource key, as deployed to --target.
+    /// A job or pipeline of the bundle (databricks.yml here) by its resource key, as deployed
+    /// to --target (`jobs.KEY` or `pipelines.KEY` when a job and a pipeline share it).
     #[arg(value_name = "KEY", env = "BRICKCI_JOB_KEY")]
     pub key: Option<String>,
     /// Bundle target the job was deployed to (default: the target marked `default: true`).
@@ -209,7 +210,8 @@ pub struct RunArgs {
     /// Start the run and exit; outputs carry its id and URL.
     #[arg(long, env = "BRICKCI_NO_WAIT")]
     pub no_wait: bool,
-    /// Cancel the job's active runs (and wait for them to stop) before starting it.
+    /// Cancel the job's active runs (and wait for them to stop) before starting it; for a
+    /// pipeline, stop its active update.
     #[arg(long, env = "BRICKCI_RESTART", conflicts_with_all = ["notebook", "attach"])]
     pub restart: bool,
     /// Parameter, repeatable: notebook widgets for notebook runs; job parameters (or
@@ -242,6 +244,40 @@ pub struct RunArgs {
     /// Keep the uploaded notebook after the run.
     #[arg(long, env = "BRICKCI_KEEP_UPLOAD")]
     pub keep_upload: bool,
+    #[command(flatten)]
+    pub pipeline: PipelineUpdateArgs,
+}
+
+/// What a pipeline update (`run KEY` where KEY is a pipeline) refreshes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PipelineUpdateArgs {
+    /// Pipeline only: reset every table and recompute it from scratch.
+    #[arg(long, requires = "key")]
+    pub full_refresh: bool,
+    /// Pipeline only: refresh just this table (repeatable, or a comma list).
+    #[arg(long, value_name = "TABLE", value_delimiter = ',', requires = "key")]
+    pub refresh: Vec<String>,
+    /// Pipeline only: reset and recompute just this table (repeatable, or a comma list).
+    #[arg(long, value_name = "TABLE", value_delimiter = ',', requires = "key")]
+    pub full_refresh_table: Vec<String>,
+    /// Pipeline only: check the pipeline's source and tables without updating any data.
+    #[arg(long, requires = "key")]
+    pub validate_only: bool,
+}
+
+impl PipelineUpdateArgs {
+    /// The pipeline-only flags given, by name.
+    pub fn given(&self) -> Vec<&'static str> {
+        [
+            ("--full-refresh", self.full_refresh),
+            ("--refresh", !self.refresh.is_empty()),
+            ("--full-refresh-table", !self.full_refresh_table.is_empty()),
+            ("--validate-only", self.validate_only),
+        ]
+        .into_iter()
+        .filter_map(|(flag, set)| set.then_some(flag))
+        .collect()
+    }
 }
 
 /// Which bundle, target and variables; shared by `validate`, `plan` and `deploy`.

@@ -42,7 +42,7 @@ pub use model::{
 };
 pub use permissions::merged as merged_permissions;
 pub use resources::KINDS;
-pub use state::deployed_job_ids;
+pub use state::{Deployed, deployed};
 pub use sync_root::{fold as fold_path, places_dir};
 pub use validate_json::render as validate_json;
 pub use variables::Variable;

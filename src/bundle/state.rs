@@ -1,46 +1,63 @@
-//! Which job each resource key became, from the deployment state in the workspace:
-//! brickci's `brickci-state.json`, else the Databricks CLI's `terraform.tfstate`.
+//! Which job or pipeline each resource key became, from the deployment state in the
+//! workspace: brickci's `brickci-state.json`, else the Databricks CLI's `terraform.tfstate`.
 
 use std::collections::BTreeMap;
 
 use crate::databricks::workspace;
 use crate::databricks::{Client, ClientError};
 
-/// Job ids by resource key, or None when nothing was deployed there: from brickci's own
-/// state, else the Databricks CLI's.
-pub async fn deployed_job_ids(
-    client: &Client,
-    state_path: &str,
-) -> Result<Option<BTreeMap<String, i64>>, ClientError> {
+/// What a deployment made of the bundle's jobs and pipelines, by resource key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Deployed {
+    pub jobs: BTreeMap<String, i64>,
+    pub pipelines: BTreeMap<String, String>,
+}
+
+/// Jobs and pipelines by resource key, or None when nothing was deployed there.
+pub async fn deployed(client: &Client, state_path: &str) -> Result<Option<Deployed>, ClientError> {
     let own = format!("{}/brickci-state.json", state_path.trim_end_matches('/'));
     if let Some(state) = read_json(client, &own).await? {
-        let jobs = state["resources"]["jobs"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter_map(|(k, v)| Some((k.clone(), v["id"].as_str()?.parse().ok()?)))
-            .collect();
-        return Ok(Some(jobs));
+        let ids = |kind: &str| {
+            state["resources"][kind]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v["id"].as_str()?.to_string())))
+                .collect::<Vec<_>>()
+        };
+        return Ok(Some(Deployed {
+            jobs: ids("jobs")
+                .into_iter()
+                .filter_map(|(k, id)| Some((k, id.parse().ok()?)))
+                .collect(),
+            pipelines: ids("pipelines").into_iter().collect(),
+        }));
     }
     let path = format!("{}/terraform.tfstate", state_path.trim_end_matches('/'));
     let Some(state) = read_json(client, &path).await? else {
         return Ok(None);
     };
-    let mut jobs = BTreeMap::new();
-    for r in state["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| r["type"] == "databricks_job")
-    {
-        let id = r["instances"][0]["attributes"]["id"]
-            .as_str()
-            .and_then(|s| s.parse().ok());
-        if let (Some(key), Some(id)) = (r["name"].as_str(), id) {
-            jobs.insert(key.to_string(), id);
+    let mut found = Deployed::default();
+    for r in state["resources"].as_array().into_iter().flatten() {
+        let (Some(key), Some(id)) = (
+            r["name"].as_str(),
+            r["instances"][0]["attributes"]["id"].as_str(),
+        ) else {
+            continue;
+        };
+        match r["type"].as_str() {
+            Some("databricks_job") => {
+                if let Ok(id) = id.parse() {
+                    found.jobs.insert(key.to_string(), id);
+                }
+            }
+            Some("databricks_pipeline") => {
+                found.pipelines.insert(key.to_string(), id.to_string());
+            }
+            _ => {}
         }
     }
-    Ok(Some(jobs))
+    Ok(Some(found))
 }
 
 async fn read_json(client: &Client, path: &str) -> Result<Option<serde_json::Value>, ClientError> {

@@ -198,6 +198,7 @@ fn notebook_run(notebook: Option<std::path::PathBuf>) -> RunArgs {
         run_name: Some("brickci demo: daily_metrics".into()),
         workspace_dir: None,
         keep_upload: false,
+        pipeline: Default::default(),
         wait: WaitArgs {
             timeout: 600,
             poll_max: 1.0,

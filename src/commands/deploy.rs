@@ -356,8 +356,9 @@ async fn pr_metadata(
     Ok(())
 }
 
-/// `--fail-on-active-runs`: a job of this deployment with a run under way stops the deploy
-/// (under the lock, before anything is written), naming the jobs and runs.
+/// `--fail-on-active-runs`: a job of this deployment with a run under way, or a pipeline with
+/// an update under way, stops the deploy (under the lock, before anything is written),
+/// naming them.
 async fn active_runs(client: &Client, st: &state::DeployState) -> Result<(), Error> {
     let mut busy = Vec::new();
     for (key, entry) in st.resources.get("jobs").into_iter().flatten() {
@@ -373,12 +374,34 @@ async fn active_runs(client: &Client, st: &state::DeployState) -> Result<(), Err
             ));
         }
     }
+    for (key, entry) in st.resources.get("pipelines").into_iter().flatten() {
+        let updates = crate::run::restart::active_updates(client, &entry.id).await;
+        // A pipeline deleted outside the bundle has no update to wait for.
+        let updates = match updates {
+            Err(e) if e.is_not_found() => continue,
+            other => other?,
+        };
+        if !updates.is_empty() {
+            busy.push(format!(
+                "pipelines.{key} (pipeline {}: update {})",
+                entry.id,
+                updates.join(", ")
+            ));
+        }
+    }
     if busy.is_empty() {
         return Ok(());
     }
+    let mut help = vec!["wait for the runs to end, or cancel them (brickci cancel --run-id N); nothing was deployed".to_string()];
+    if busy.iter().any(|b| b.starts_with("pipelines.")) {
+        help.push("a pipeline's update: wait for it, or stop it (brickci run KEY --restart stops it and starts a new one)".into());
+    }
     Err(Error::BadInput {
-        message: format!("--fail-on-active-runs: {} have active runs", busy.join("; ")),
-        help: vec!["wait for the runs to end, or cancel them (brickci cancel --run-id N); nothing was deployed".into()],
+        message: format!(
+            "--fail-on-active-runs: {} have active runs",
+            busy.join("; ")
+        ),
+        help,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod gc;
 pub mod report;
 pub mod run;
 pub mod run_notebook;
+pub mod run_pipeline;
 pub mod test;
 pub mod values;
 pub mod watch;

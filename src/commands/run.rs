@@ -10,7 +10,7 @@ use crate::run::{WaitError, start};
 use crate::signal::Interrupt;
 use crate::util::idempotency_token;
 
-use super::{run_notebook, values, watch};
+use super::{run_notebook, run_pipeline, values, watch};
 
 pub async fn run(
     platform: &Platform,
@@ -61,9 +61,38 @@ pub async fn run(
             run_id
         }
         (None, None, None) if args.key.is_some() => {
-            let id = match interrupt.guard(bundle_job_id(platform, client, args)).await {
-                Ok(id) => id?,
+            let found = match interrupt
+                .guard(bundle_resource(platform, client, args))
+                .await
+            {
+                Ok(found) => found?,
                 Err(signal) => return Ok(stopped(platform, signal)),
+            };
+            let id = match found {
+                BundleResource::Job(id) => {
+                    if let Some(flag) = args.pipeline.given().first() {
+                        return Err(Error::bad_input(format!(
+                            "{flag} only applies to pipelines; {} is a job of the bundle",
+                            args.key.as_deref().unwrap_or_default()
+                        )));
+                    }
+                    id
+                }
+                BundleResource::Pipeline { key, id } => {
+                    let flags = run_pipeline::Flags {
+                        params: !params.is_empty(),
+                    };
+                    return run_pipeline::run(
+                        platform,
+                        client,
+                        args,
+                        flags,
+                        run_pipeline::Target { key, id },
+                        &wait,
+                        interrupt,
+                    )
+                    .await;
+                }
             };
             let started = start_job(
                 platform,
@@ -286,8 +315,18 @@ async fn find_job(
     Ok(job)
 }
 
-/// The id the bundle's deployment gave the job `KEY` on the target.
-async fn bundle_job_id(platform: &Platform, client: &Client, args: &RunArgs) -> Result<i64, Error> {
+/// What `KEY` names among what the bundle deployed to the target.
+pub enum BundleResource {
+    Job(i64),
+    Pipeline { key: String, id: String },
+}
+
+/// The job or pipeline `KEY` of `run`'s arguments.
+async fn bundle_resource(
+    platform: &Platform,
+    client: &Client,
+    args: &RunArgs,
+) -> Result<BundleResource, Error> {
     let job = BundleJob {
         key: args.key.as_deref().unwrap_or_default(),
         target: args.target.as_deref(),
@@ -295,10 +334,11 @@ async fn bundle_job_id(platform: &Platform, client: &Client, args: &RunArgs) -> 
         bundle_dir: &args.bundle_dir,
         pr: args.pr,
     };
-    deployed_job_id(platform, client, &job).await
+    deployed_resource(platform, client, &job).await
 }
 
-/// A job of the bundle by its key, as deployed to a target (or a PR's environment of it).
+/// A job (or pipeline) of the bundle by its key, as deployed to a target (or a PR's
+/// environment of it).
 pub struct BundleJob<'a> {
     pub key: &'a str,
     pub target: Option<&'a str>,
@@ -307,13 +347,28 @@ pub struct BundleJob<'a> {
     pub pr: Option<crate::pr_env::PrChoice>,
 }
 
-/// The id the deployment recorded for `job`.
+/// The id the deployment recorded for the job `job` (a pipeline is not a job).
 pub async fn deployed_job_id(
     platform: &Platform,
     client: &Client,
     job: &BundleJob<'_>,
 ) -> Result<i64, Error> {
-    let key = job.key;
+    match deployed_resource(platform, client, job).await? {
+        BundleResource::Job(id) => Ok(id),
+        BundleResource::Pipeline { key, .. } => Err(Error::bad_input(format!(
+            "{key:?} is a pipeline of the bundle, not a job"
+        ))),
+    }
+}
+
+/// The job or pipeline the bundle's deployment made of `KEY` on the target. `jobs.KEY` or
+/// `pipelines.KEY` says which when a job and a pipeline share the key.
+pub async fn deployed_resource(
+    platform: &Platform,
+    client: &Client,
+    job: &BundleJob<'_>,
+) -> Result<BundleResource, Error> {
+    let given = job.key;
     let vars = values::key_values("--var", job.vars)?;
     let location = crate::bundle::locate(job.bundle_dir, job.target, &vars, platform.env().map())
         .map_err(|e| Error::bad_input(e.to_string()))?;
@@ -323,7 +378,7 @@ pub async fn deployed_job_id(
     };
     let me = crate::databricks::scim::me(client).await?.me;
     let state_path = location.state_path_for(me.user_name.as_deref().unwrap_or_default());
-    let jobs = crate::bundle::deployed_job_ids(client, &state_path)
+    let deployed = crate::bundle::deployed(client, &state_path)
         .await?
         .ok_or_else(|| {
             Error::bad_input(format!(
@@ -331,13 +386,41 @@ pub async fn deployed_job_id(
                 location.bundle, location.target
             ))
         })?;
-    jobs.get(key).copied().ok_or_else(|| {
-        let known: Vec<&str> = jobs.keys().map(String::as_str).collect();
-        Error::bad_input(format!(
-            "target {} of bundle {} has no deployed job {key:?} (jobs: {})",
-            location.target,
-            location.bundle,
-            known.join(", ")
-        ))
-    })
+    let (kind, key) = match given.split_once('.') {
+        Some(("jobs", key)) => (Some("jobs"), key),
+        Some(("pipelines", key)) => (Some("pipelines"), key),
+        _ => (None, given),
+    };
+    let job = deployed.jobs.get(key).filter(|_| kind != Some("pipelines"));
+    let pipeline = deployed.pipelines.get(key).filter(|_| kind != Some("jobs"));
+    let known = |m: Vec<&String>| {
+        if m.is_empty() {
+            "none".to_string()
+        } else {
+            m.into_iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let listing = format!(
+        "jobs: {}; pipelines: {}",
+        known(deployed.jobs.keys().collect()),
+        known(deployed.pipelines.keys().collect())
+    );
+    match (job, pipeline) {
+        (Some(id), None) => Ok(BundleResource::Job(*id)),
+        (None, Some(id)) => Ok(BundleResource::Pipeline {
+            key: key.to_string(),
+            id: id.clone(),
+        }),
+        (Some(_), Some(_)) => Err(Error::bad_input(format!(
+            "{key:?} is both a job and a pipeline of target {} of bundle {}: say jobs.{key} or pipelines.{key} ({listing})",
+            location.target, location.bundle
+        ))),
+        (None, None) => Err(Error::bad_input(format!(
+            "target {} of bundle {} has no deployed job or pipeline {given:?} ({listing})",
+            location.target, location.bundle
+        ))),
+    }
 }

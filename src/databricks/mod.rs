@@ -5,6 +5,7 @@ mod error;
 pub mod jobs;
 pub mod mlflow;
 pub mod models;
+pub mod pipelines;
 mod retry;
 pub mod scim;
 pub mod throttle;

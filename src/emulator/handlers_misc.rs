@@ -1,19 +1,16 @@
-//! Secret scopes (and their ACLs), Lakeflow pipelines, MLflow experiments, and object
-//! permissions.
+//! Secret scopes (and their ACLs), MLflow experiments, and object permissions.
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State as AxState};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::errors::{
     api_error, body_or_query, invalid_parameter, json_body, not_found, or_respond,
 };
-use super::handlers_jobs::bearer;
 use super::objects::Scope;
 use super::{Shared, lock};
 
@@ -155,102 +152,6 @@ pub async fn secrets(
         }
     }
     Json(json!({})).into_response()
-}
-
-fn pipeline_json(id: &str, spec: &Value, creator: &str) -> Value {
-    json!({ "pipeline_id": id, "name": spec["name"], "spec": spec, "state": "IDLE", "creator_user_name": creator })
-}
-
-pub async fn pipeline_create(
-    AxState(state): AxState<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut spec = or_respond!(json_body(&body));
-    let Some(name) = spec["name"]
-        .as_str()
-        .filter(|n| !n.is_empty())
-        .map(str::to_string)
-    else {
-        return invalid_parameter("Pipeline name must be specified.");
-    };
-    let mut s = lock(&state);
-    if spec["allow_duplicate_names"] != json!(true)
-        && s.objects
-            .pipelines
-            .values()
-            .any(|p| p["name"] == name.as_str())
-    {
-        return api_error(
-            409,
-            "RESOURCE_CONFLICT",
-            format!("Pipeline with name '{name}' already exists."),
-        );
-    }
-    let id = uuid::Uuid::new_v4().to_string();
-    spec["id"] = json!(id);
-    let creator = s.principal(bearer(&headers)).unwrap_or_default();
-    s.objects
-        .pipelines
-        .insert(id.clone(), pipeline_json(&id, &spec, &creator));
-    Json(json!({ "pipeline_id": id })).into_response()
-}
-
-pub async fn pipeline_list(
-    AxState(state): AxState<Shared>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    // The one filter form used for lookups: `name LIKE '<name>'` (exact, no wildcards).
-    let wanted = q.get("filter").and_then(|f| {
-        f.strip_prefix("name LIKE '")?
-            .strip_suffix('\'')
-            .map(|n| n.replace("''", "'"))
-    });
-    let all: Vec<Value> = lock(&state)
-        .objects
-        .pipelines
-        .values()
-        .filter(|p| wanted.as_ref().is_none_or(|w| p["name"] == w.as_str()))
-        .map(|p| json!({ "pipeline_id": p["pipeline_id"], "name": p["name"], "state": p["state"], "creator_user_name": p["creator_user_name"] }))
-        .collect();
-    Json(if all.is_empty() {
-        json!({})
-    } else {
-        json!({ "statuses": all })
-    })
-    .into_response()
-}
-
-pub async fn pipeline(
-    AxState(state): AxState<Shared>,
-    method: axum::http::Method,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let mut s = lock(&state);
-    let Some(existing) = s.objects.pipelines.get(&id).cloned() else {
-        return not_found(format!("The specified pipeline {id} was not found."));
-    };
-    match method {
-        axum::http::Method::GET => Json(existing).into_response(),
-        axum::http::Method::DELETE => {
-            s.objects.pipelines.remove(&id);
-            Json(json!({})).into_response()
-        }
-        axum::http::Method::PUT => {
-            let mut spec = or_respond!(json_body(&body));
-            spec["id"] = json!(id);
-            let creator = existing["creator_user_name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            s.objects
-                .pipelines
-                .insert(id.clone(), pipeline_json(&id, &spec, &creator));
-            Json(json!({})).into_response()
-        }
-        _ => api_error(405, "NOT_IMPLEMENTED", "Method not allowed"),
-    }
 }
 
 pub async fn experiments(

@@ -17,8 +17,9 @@ use super::rate_limits::{RateLimit, admit};
 use super::{
     RequestRecord, Shared, handlers_auth as auth, handlers_compute as compute,
     handlers_jobs as jobs, handlers_jobs_crud as jobs_crud, handlers_misc as misc,
-    handlers_mlflow as mlflow, handlers_model_versions as versions, handlers_storage as storage,
-    handlers_uc as uc, handlers_workspace as ws, lock,
+    handlers_mlflow as mlflow, handlers_model_versions as versions,
+    handlers_pipelines as pipelines, handlers_storage as storage, handlers_uc as uc,
+    handlers_workspace as ws, lock,
 };
 
 /// Requests with bodies larger than this are refused (workspace import tops out at 10 MB
@@ -97,9 +98,19 @@ pub fn router(state: Shared) -> Router {
         .route("/api/2.0/secrets/{*op}", any(misc::secrets))
         .route(
             "/api/2.0/pipelines",
-            post(misc::pipeline_create).get(misc::pipeline_list),
+            post(pipelines::pipeline_create).get(pipelines::pipeline_list),
         )
-        .route("/api/2.0/pipelines/{id}", any(misc::pipeline))
+        .route("/api/2.0/pipelines/{id}", any(pipelines::pipeline))
+        .route(
+            "/api/2.0/pipelines/{id}/updates",
+            post(pipelines::start_update).get(pipelines::list_updates),
+        )
+        .route(
+            "/api/2.0/pipelines/{id}/updates/{update_id}",
+            get(pipelines::get_update),
+        )
+        .route("/api/2.0/pipelines/{id}/events", get(pipelines::events))
+        .route("/api/2.0/pipelines/{id}/stop", post(pipelines::stop))
         .route("/api/2.0/mlflow/experiments/{op}", any(misc::experiments))
         .route(
             "/api/2.0/permissions/{kind}/{id}",

@@ -43,6 +43,8 @@ pub struct State {
     pub objects: Objects,
     /// Runs started per notebook path (for `fail-first`).
     pub notebook_runs: HashMap<String, u32>,
+    /// Each pipeline's updates, oldest first.
+    pub pipeline_updates: HashMap<String, Vec<super::pipeline_updates::UpdateRecord>>,
 }
 
 impl State {
@@ -73,6 +75,7 @@ impl State {
             log: Vec::new(),
             objects,
             notebook_runs: HashMap::new(),
+            pipeline_updates: HashMap::new(),
         }
     }
 

@@ -79,6 +79,8 @@ pub const OUTPUT_NAMES: &[&str] = &[
     "result-state",
     "notebook-output",
     "task-states",
+    "update-id",
+    "update-url",
     "job-ids",
     "root-path",
     "target",

@@ -3,6 +3,7 @@
 pub mod job;
 pub mod notebook;
 pub mod outcome;
+pub mod pipeline;
 pub mod restart;
 pub mod start;
 pub mod wait;

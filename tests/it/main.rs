@@ -39,6 +39,7 @@ mod run_bundle_job;
 mod run_job;
 mod run_left_behind;
 mod run_notebook;
+mod run_pipeline;
 mod runner_injection;
 mod secrets_aws;
 mod shared_folders;

@@ -84,7 +84,9 @@ fn unknown_keys_and_undeployed_targets_are_bad_input() {
     );
     assert_eq!(code(&out), 2, "{}", text(&out));
     assert!(
-        text(&out).contains("no deployed job \"score_batch\" (jobs: train_model)"),
+        text(&out).contains(
+            "no deployed job or pipeline \"score_batch\" (jobs: train_model; pipelines: none)"
+        ),
         "{}",
         text(&out)
     );
