@@ -239,9 +239,12 @@ pub struct RunArgs {
 /// Which bundle, target and variables; shared by `validate`, `plan` and `deploy`.
 #[derive(Debug, Clone, Args)]
 pub struct BundleArgs {
-    /// Bundle target (default: the one marked `default: true`, else the only one).
+    /// Bundle target (default: the one marked `default: true`, else the only one); plan and
+    /// deploy take several (`-t a -t b`), each deployed to its own workspace at once.
     #[arg(long, short = 't', env = "BRICKCI_TARGET")]
-    pub target: Option<String>,
+    pub target: Vec<String>,
+    #[command(flatten)]
+    pub fanout: crate::fanout::FanoutArgs,
     /// Set a bundle variable, repeatable (beats BUNDLE_VAR_<name>, the target and the default).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,

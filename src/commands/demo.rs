@@ -121,7 +121,8 @@ async fn bundle_flow(
             .map_err(|e| Error::Io(format!("cannot write {}: {e}", p.display())))?;
     }
     let bundle = BundleArgs {
-        target: Some("dev".into()),
+        target: vec!["dev".into()],
+        fanout: Default::default(),
         vars: Vec::new(),
         bundle_dir: root.clone(),
         output: "text".into(),

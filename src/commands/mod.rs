@@ -6,6 +6,7 @@ pub mod cancel;
 pub mod connect;
 pub mod demo;
 pub mod deploy;
+pub mod multi;
 pub mod destroy;
 pub mod report;
 pub mod run;

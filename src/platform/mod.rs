@@ -5,6 +5,7 @@
 //! by `***` in it, on every platform, before it reaches the log.
 
 mod azure_devops;
+mod buffered;
 mod codebuild;
 mod context;
 mod databricks_job;
@@ -24,6 +25,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use azure_devops::camel_case;
+pub use buffered::SharedBuffer;
 pub use context::{CiContext, github_pr_number};
 pub use env::Env;
 pub use kind::{Kind, in_databricks_job};
@@ -111,6 +113,8 @@ pub struct Platform {
     open_runs: Mutex<Vec<i64>>,
     /// `--no-wait`: started runs are left running on purpose.
     hand_over: AtomicBool,
+    /// One of several targets' platforms (see `detached`): no outputs, no summary.
+    detached: bool,
 }
 
 fn runner_for(kind: Kind) -> Box<dyn Runner> {
@@ -141,6 +145,7 @@ impl Platform {
             outputs_ready: AtomicBool::new(false),
             open_runs: Mutex::new(Vec::new()),
             hand_over: AtomicBool::new(false),
+            detached: false,
         }
     }
 
@@ -352,6 +357,9 @@ impl Platform {
 
     /// Sets a step output, on the platform's own channel; a value over 1 MB is cut.
     pub fn set_output(&self, name: &str, value: &str) -> Result<(), PlatformError> {
+        if self.detached {
+            return Ok(());
+        }
         if !self.outputs_ready.load(Ordering::SeqCst) {
             self.check_destinations()?;
         }
@@ -436,6 +444,9 @@ impl Platform {
 
     /// Appends markdown to the run's summary page.
     pub fn summary(&self, markdown: &str) -> Result<(), PlatformError> {
+        if self.detached {
+            return Ok(());
+        }
         let markdown = self.redact(markdown);
         let lines = self.runner.summary(&self.env, &markdown)?;
         self.diagnostic_lines(&lines);
