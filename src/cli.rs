@@ -174,9 +174,12 @@ pub struct RunArgs {
     /// A job of the bundle (databricks.yml here) by its resource key, as deployed to --target.
     #[arg(value_name = "KEY", env = "BRICKCI_JOB_KEY")]
     pub key: Option<String>,
-    /// Bundle target the job was deployed to (default: the target marked `default: true`).
+    /// Bundle target the job was deployed to (default: the target marked `default: true`);
+    /// several (`-t a -t b`) run the job in each target's workspace at once.
     #[arg(long, short = 't', env = "BRICKCI_TARGET", requires = "key")]
-    pub target: Option<String>,
+    pub target: Vec<String>,
+    #[command(flatten)]
+    pub fanout: crate::fanout::FanoutArgs,
     /// Bundle variable, repeatable (for paths that use `${var.*}`).
     #[arg(long = "var", value_name = "NAME=VALUE", requires = "key")]
     pub vars: Vec<String>,

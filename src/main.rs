@@ -214,6 +214,9 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
             },
             Err(e) => Err(e),
         },
+        Command::Run(args) if args.target.len() > 1 || !args.fanout.targets.is_empty() => {
+            multi::run(&fanout(platform, &retry, &auth_type, interrupt), &args).await
+        }
         Command::Run(args) => match connect().await {
             Ok((client, _)) => run::run(platform, &client, &args, interrupt).await,
             Err(e) => Err(e),

@@ -161,7 +161,7 @@ async fn bundle_flow(
     platform.group_start("brickci run -t dev nightly");
     let run_args = RunArgs {
         key: Some("nightly".into()),
-        target: Some("dev".into()),
+        target: vec!["dev".into()],
         bundle_dir: root.clone(),
         params: Vec::new(),
         run_name: None,
@@ -176,7 +176,8 @@ async fn bundle_flow(
 fn notebook_run(notebook: Option<std::path::PathBuf>) -> RunArgs {
     RunArgs {
         key: None,
-        target: None,
+        target: Vec::new(),
+        fanout: Default::default(),
         vars: Vec::new(),
         bundle_dir: ".".into(),
         notebook,

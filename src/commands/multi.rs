@@ -1,7 +1,7 @@
-//! `plan` and `deploy` over several targets: the single-target command per target, through
+//! `plan`, `deploy` and `run` over several targets: the single-target command per target, through
 //! the fan-out (`crate::fanout`).
 
-use crate::cli::{DeployArgs, PlanCommandArgs};
+use crate::cli::{BundleArgs, DeployArgs, PlanCommandArgs, RunArgs};
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::fanout::{Connection, drive};
@@ -33,6 +33,30 @@ pub async fn deploy(conn: &Connection<'_>, args: &DeployArgs) -> Result<ExitCode
     drive(conn, "deploy", &args.plan.bundle, |platform, client, target, interrupt| {
         let one = for_target(args, &target, |a| &mut a.plan.bundle);
         async move { super::deploy::deploy(&platform, &client, &one, interrupt).await }
+    })
+    .await
+}
+
+/// `run -t a -t b KEY`: the same job of the bundle in every target, each waited for.
+pub async fn run(conn: &Connection<'_>, args: &RunArgs) -> Result<ExitCode, Error> {
+    if args.key.is_none() {
+        return Err(Error::bad_input(
+            "several targets (-t a -t b, --targets) run a job of the bundle: give its KEY",
+        ));
+    }
+    let bundle = BundleArgs {
+        target: args.target.clone(),
+        fanout: args.fanout.clone(),
+        vars: args.vars.clone(),
+        bundle_dir: args.bundle_dir.clone(),
+        output: "text".into(),
+        strict: false,
+    };
+    drive(conn, "run", &bundle, |platform, client, target, interrupt| {
+        let mut one = args.clone();
+        one.target = vec![target];
+        one.fanout.targets.clear();
+        async move { super::run::run(&platform, &client, &one, interrupt).await }
     })
     .await
 }

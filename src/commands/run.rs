@@ -292,7 +292,7 @@ async fn bundle_job_id(platform: &Platform, client: &Client, args: &RunArgs) -> 
     let vars = values::key_values("--var", &args.vars)?;
     let location = crate::bundle::locate(
         &args.bundle_dir,
-        args.target.as_deref(),
+        args.target.first().map(String::as_str),
         &vars,
         platform.env().map(),
     )

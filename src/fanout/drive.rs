@@ -112,7 +112,7 @@ fn skipped(target: String) -> TargetOutcome {
         exit: ExitCode::Ok,
         error: None,
         plan: None,
-        detail: None,
+        outputs: Default::default(),
     }
 }
 
@@ -183,7 +183,7 @@ fn outcome(
         exit,
         error,
         plan,
-        detail: None,
+        outputs: buffer.outputs(),
     }
 }
 

@@ -1,16 +1,30 @@
 //! A platform for one of several targets handled at once: it prints into a buffer that is
 //! shown whole when the target is done, so two targets' lines never interleave.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use super::Platform;
 
-/// What a detached platform printed, lines already made safe for the runner.
+/// What a detached platform printed, lines already made safe for the runner, and the step
+/// outputs it set (redacted).
 #[derive(Clone, Default)]
-pub struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
+pub struct SharedBuffer(Arc<Mutex<Vec<u8>>>, Arc<Mutex<BTreeMap<String, String>>>);
 
 impl SharedBuffer {
+    pub(super) fn keep_output(&self, name: &str, value: &str) {
+        self.1
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), value.to_string());
+    }
+
+    /// The outputs set so far, by name.
+    pub fn outputs(&self) -> BTreeMap<String, String> {
+        self.1.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// The lines written so far, emptying the buffer.
     pub fn take_lines(&self) -> Vec<String> {
         let bytes = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
@@ -35,13 +49,16 @@ impl Write for SharedBuffer {
 }
 
 impl Platform {
-    /// Same environment, runner and secrets; everything printed goes to `buffer`. Step
-    /// outputs and the summary are left to the combined report (one target's values would
-    /// overwrite another's).
+    /// Same environment, runner and secrets; everything printed goes to `buffer`, and so do
+    /// step outputs (one target's values would overwrite another's: the combined report
+    /// carries them). The summary is left to the combined report.
     pub fn detached(&self, buffer: SharedBuffer) -> Platform {
-        let mut child = Platform::with_writer(self.env.clone(), Box::new(buffer));
+        let mut child = Platform::with_writer(self.env.clone(), Box::new(buffer.clone()));
         child.secrets = self.secrets.clone();
-        child.detached = true;
+        // One list of started runs for the post step, whichever target started them.
+        child.open_runs = self.open_runs.clone();
+        child.hand_over = self.hand_over.clone();
+        child.detached = Some(buffer);
         child
     }
 

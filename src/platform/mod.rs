@@ -110,11 +110,11 @@ pub struct Platform {
     secrets: std::sync::Arc<Mutex<Vec<String>>>,
     outputs_ready: AtomicBool,
     /// Runs this process started and has not seen end (for the post step's state).
-    open_runs: Mutex<Vec<i64>>,
+    open_runs: std::sync::Arc<Mutex<Vec<i64>>>,
     /// `--no-wait`: started runs are left running on purpose.
-    hand_over: AtomicBool,
-    /// One of several targets' platforms (see `detached`): no outputs, no summary.
-    detached: bool,
+    hand_over: std::sync::Arc<AtomicBool>,
+    /// One of several targets' platforms (see `detached`): outputs kept there, no summary.
+    detached: Option<SharedBuffer>,
 }
 
 fn runner_for(kind: Kind) -> Box<dyn Runner> {
@@ -143,9 +143,9 @@ impl Platform {
             diagnostics: None,
             secrets: std::sync::Arc::new(Mutex::new(Vec::new())),
             outputs_ready: AtomicBool::new(false),
-            open_runs: Mutex::new(Vec::new()),
-            hand_over: AtomicBool::new(false),
-            detached: false,
+            open_runs: Default::default(),
+            hand_over: Default::default(),
+            detached: None,
         }
     }
 
@@ -357,7 +357,8 @@ impl Platform {
 
     /// Sets a step output, on the platform's own channel; a value over 1 MB is cut.
     pub fn set_output(&self, name: &str, value: &str) -> Result<(), PlatformError> {
-        if self.detached {
+        if let Some(kept) = &self.detached {
+            kept.keep_output(name, &self.redact(value));
             return Ok(());
         }
         if !self.outputs_ready.load(Ordering::SeqCst) {
@@ -444,7 +445,7 @@ impl Platform {
 
     /// Appends markdown to the run's summary page.
     pub fn summary(&self, markdown: &str) -> Result<(), PlatformError> {
-        if self.detached {
+        if self.detached.is_some() {
             return Ok(());
         }
         let markdown = self.redact(markdown);

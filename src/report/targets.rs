@@ -45,8 +45,8 @@ pub struct TargetOutcome {
     /// The error, redacted (never a secret).
     pub error: Option<String>,
     pub plan: Option<PlanRecord>,
-    /// A line on what the command did besides the plan (a run's result).
-    pub detail: Option<serde_json::Value>,
+    /// The step outputs the target's command set (`run-id`, `result-state`, `job-ids`, ...).
+    pub outputs: std::collections::BTreeMap<String, String>,
 }
 
 /// The outcome of a command over several targets.
@@ -102,10 +102,7 @@ impl TargetsReport {
         let mut out = self.headline();
         for t in &self.targets {
             let what = match t.status {
-                TargetStatus::Succeeded => format!(
-                    "ok        {}",
-                    t.plan.as_ref().map(|p| p.line.as_str()).unwrap_or("")
-                ),
+                TargetStatus::Succeeded => format!("ok        {}", t.what()),
                 TargetStatus::Failed => format!(
                     "FAILED    exit {}: {}",
                     t.exit,
@@ -131,8 +128,8 @@ impl TargetsReport {
                     "error": t.error,
                     "plan": t.plan.as_ref().map(|p| p.json.clone()),
                 });
-                if let Some(d) = &t.detail {
-                    v["run"] = d.clone();
+                if !t.outputs.is_empty() {
+                    v["outputs"] = serde_json::json!(t.outputs);
                 }
                 v
             })
@@ -147,10 +144,10 @@ impl TargetsReport {
 
     pub fn markdown(&self) -> String {
         let mut out = format!(
-            "### brickci {}: {} target(s)\n\n{}\n\n| Target | Result | Changes |\n|---|---|---|\n",
+            "### brickci {}: {} target(s)\n\n{}\n\n| Target | Result | Plan or run |\n|---|---|---|\n",
             self.command,
             self.targets.len(),
-            markup::text(&self.headline())
+            self.headline()
         );
         for t in &self.targets {
             let result = match t.status {
@@ -158,11 +155,7 @@ impl TargetsReport {
                 TargetStatus::Failed => format!("❌ failed (exit {})", t.exit),
                 TargetStatus::Skipped => "⏭️ skipped".to_string(),
             };
-            let changes = t
-                .plan
-                .as_ref()
-                .map(|p| markup::text(&p.line))
-                .unwrap_or_default();
+            let changes = markup::text(&t.what());
             out.push_str(&format!(
                 "| {} | {result} | {changes} |\n",
                 markup::code(&t.target, true)
@@ -180,9 +173,12 @@ impl TargetsReport {
                         out.push('\n');
                     }
                     if let Some(p) = &t.plan {
-                        out.push_str(&p.markdown);
-                        if !p.markdown.ends_with('\n') {
-                            out.push('\n');
+                        // Under this target's heading.
+                        for line in p.markdown.lines() {
+                            match line.strip_prefix("### ") {
+                                Some(title) => out.push_str(&format!("##### {title}\n")),
+                                None => out.push_str(&format!("{line}\n")),
+                            }
                         }
                     }
                     if t.error.is_none() && t.plan.is_none() {
@@ -192,6 +188,20 @@ impl TargetsReport {
             }
         }
         out
+    }
+}
+
+impl TargetOutcome {
+    /// The plan's counts, or the run's id and result.
+    fn what(&self) -> String {
+        if let Some(p) = &self.plan {
+            return p.line.clone();
+        }
+        match (self.outputs.get("run-id"), self.outputs.get("result-state")) {
+            (Some(id), Some(state)) => format!("run {id}: {state}"),
+            (Some(id), None) => format!("run {id}"),
+            _ => String::new(),
+        }
     }
 }
 
@@ -210,7 +220,7 @@ mod tests {
             exit,
             error: (status == TargetStatus::Failed).then(|| format!("{target} broke")),
             plan: None,
-            detail: None,
+            outputs: Default::default(),
         }
     }
 
@@ -240,6 +250,7 @@ mod tests {
         let md = r.markdown();
         assert!(md.contains("#### `d`\n\nSkipped"), "{md}");
         assert!(md.contains("| `b` | ❌ failed (exit 3) |"), "{md}");
+        assert!(md.contains("\n\ndeploy: 4 target(s), 0 succeeded"), "{md}");
         let text = r.text();
         assert!(text.starts_with("deploy: 4 target(s), 0 succeeded, 3 failed, 1 skipped"));
         assert!(text.contains("\n  b  FAILED    exit 3: b broke"), "{text}");

@@ -23,6 +23,7 @@ mod examples;
 mod fault_suite;
 mod flaky_tests;
 mod gate;
+mod multi_target;
 mod github_report;
 mod hostile_files;
 mod plan_comment;
