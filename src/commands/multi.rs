@@ -7,7 +7,11 @@ use crate::exit::ExitCode;
 use crate::fanout::{Connection, drive};
 
 /// Each target's own output is text: the combined report carries the documents.
-fn for_target<T: Clone>(args: &T, target: &str, bundle: impl Fn(&mut T) -> &mut crate::cli::BundleArgs) -> T {
+fn for_target<T: Clone>(
+    args: &T,
+    target: &str,
+    bundle: impl Fn(&mut T) -> &mut crate::cli::BundleArgs,
+) -> T {
     let mut one = args.clone();
     let b = bundle(&mut one);
     b.target = vec![target.to_string()];
@@ -17,10 +21,15 @@ fn for_target<T: Clone>(args: &T, target: &str, bundle: impl Fn(&mut T) -> &mut 
 }
 
 pub async fn plan(conn: &Connection<'_>, args: &PlanCommandArgs) -> Result<ExitCode, Error> {
-    drive(conn, "plan", &args.plan.bundle, |platform, client, target, _| {
-        let one = for_target(args, &target, |a| &mut a.plan.bundle);
-        async move { super::deploy::plan(&platform, &client, &one).await }
-    })
+    drive(
+        conn,
+        "plan",
+        &args.plan.bundle,
+        |platform, client, target, _| {
+            let one = for_target(args, &target, |a| &mut a.plan.bundle);
+            async move { super::deploy::plan(&platform, &client, &one).await }
+        },
+    )
     .await
 }
 
@@ -30,10 +39,15 @@ pub async fn deploy(conn: &Connection<'_>, args: &DeployArgs) -> Result<ExitCode
             "--jobs-dir deploys without a bundle: it takes no targets (-t a -t b, --targets)",
         ));
     }
-    drive(conn, "deploy", &args.plan.bundle, |platform, client, target, interrupt| {
-        let one = for_target(args, &target, |a| &mut a.plan.bundle);
-        async move { super::deploy::deploy(&platform, &client, &one, interrupt).await }
-    })
+    drive(
+        conn,
+        "deploy",
+        &args.plan.bundle,
+        |platform, client, target, interrupt| {
+            let one = for_target(args, &target, |a| &mut a.plan.bundle);
+            async move { super::deploy::deploy(&platform, &client, &one, interrupt).await }
+        },
+    )
     .await
 }
 
@@ -52,11 +66,16 @@ pub async fn run(conn: &Connection<'_>, args: &RunArgs) -> Result<ExitCode, Erro
         output: "text".into(),
         strict: false,
     };
-    drive(conn, "run", &bundle, |platform, client, target, interrupt| {
-        let mut one = args.clone();
-        one.target = vec![target];
-        one.fanout.targets.clear();
-        async move { super::run::run(&platform, &client, &one, interrupt).await }
-    })
+    drive(
+        conn,
+        "run",
+        &bundle,
+        |platform, client, target, interrupt| {
+            let mut one = args.clone();
+            one.target = vec![target];
+            one.fanout.targets.clear();
+            async move { super::run::run(&platform, &client, &one, interrupt).await }
+        },
+    )
     .await
 }

@@ -37,11 +37,8 @@ where
     W: Fn(Platform, Client, String, Interrupt) -> Fut,
     Fut: Future<Output = Result<ExitCode, Error>>,
 {
-    let targets = super::select::select(
-        &bundle.bundle_dir,
-        &bundle.target,
-        &bundle.fanout.targets,
-    )?;
+    let targets =
+        super::select::select(&bundle.bundle_dir, &bundle.target, &bundle.fanout.targets)?;
     let vars = crate::commands::values::key_values("--var", &bundle.vars)?;
     // With -o json or markdown stdout holds the combined document alone.
     let aside = bundle.output != "text";
@@ -87,7 +84,9 @@ where
     };
     let platform = conn.platform;
     match bundle.output.as_str() {
-        "json" => platform.print(&serde_json::to_string_pretty(&report.json()).expect("serialises")),
+        "json" => {
+            platform.print(&serde_json::to_string_pretty(&report.json()).expect("serialises"))
+        }
         "markdown" => platform.print(&report.markdown()),
         _ => platform.print(&report.text()),
     }
@@ -130,9 +129,10 @@ async fn connect(
         .and_then(|l| l.host)
         .filter(|h| !h.contains("${"));
     let (target_env, _) = target_env(env, target, host.as_deref());
-    let own_type = target_env
-        .get("DATABRICKS_AUTH_TYPE")
-        .filter(|_| env.get(&format!("{}DATABRICKS_AUTH_TYPE", prefix(target))).is_some());
+    let own_type = target_env.get("DATABRICKS_AUTH_TYPE").filter(|_| {
+        env.get(&format!("{}DATABRICKS_AUTH_TYPE", prefix(target)))
+            .is_some()
+    });
     let auth_type = own_type.map(str::to_string).or(conn.auth_type.clone());
     let (client, _) = crate::commands::connect::client_with_env(
         conn.platform,
@@ -174,9 +174,8 @@ fn outcome(
     } else {
         TargetStatus::Failed
     };
-    let error = error.or_else(|| {
-        (exit != ExitCode::Ok).then(|| format!("stopped with exit code {exit}"))
-    });
+    let error =
+        error.or_else(|| (exit != ExitCode::Ok).then(|| format!("stopped with exit code {exit}")));
     TargetOutcome {
         target,
         status,
@@ -201,7 +200,11 @@ async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
                 }
             }
         }
-        if pending { Poll::Pending } else { Poll::Ready(()) }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
     })
     .await;
     done.into_iter().flatten().collect()

@@ -88,7 +88,12 @@ mod tests {
     #[test]
     fn names_then_globs_in_bundle_order_each_once() {
         let d = bundle(&["dev", "prod-eu", "prod-us", "staging"]);
-        let got = select(d.path(), &strings(&["staging"]), &strings(&["prod-*", "st*"])).unwrap();
+        let got = select(
+            d.path(),
+            &strings(&["staging"]),
+            &strings(&["prod-*", "st*"]),
+        )
+        .unwrap();
         assert_eq!(got, ["staging", "prod-eu", "prod-us"]);
     }
 

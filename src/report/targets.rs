@@ -98,7 +98,12 @@ impl TargetsReport {
     }
 
     pub fn text(&self) -> String {
-        let width = self.targets.iter().map(|t| t.target.len()).max().unwrap_or(0);
+        let width = self
+            .targets
+            .iter()
+            .map(|t| t.target.len())
+            .max()
+            .unwrap_or(0);
         let mut out = self.headline();
         for t in &self.targets {
             let what = match t.status {

@@ -94,15 +94,23 @@ fn a_fan_out_deploys_each_target_to_its_own_workspace_with_its_own_token() {
         assert_eq!(t["ok"], true, "{report:#}");
         assert_eq!(t["error"], Value::Null);
         assert_eq!(t["plan"]["target"], name);
-        assert_eq!(t["plan"]["summary"]["create"].as_u64().unwrap() >= 1, true);
+        assert!(t["plan"]["summary"]["create"].as_u64().unwrap() >= 1);
     }
     // Each target's log is one block, apart from the other's.
     let log = String::from_utf8_lossy(&out.stderr);
     let eu_at = log.find("── target prod-eu").expect("prod-eu's block");
     let us_at = log.find("── target prod-us").expect("prod-us's block");
-    let (first, second) = if eu_at < us_at { ("prod-eu", us_at) } else { ("prod-us", eu_at) };
+    let (first, second) = if eu_at < us_at {
+        ("prod-eu", us_at)
+    } else {
+        ("prod-us", eu_at)
+    };
     let block = &log[eu_at.min(us_at)..second];
-    let other = if first == "prod-eu" { "prod-us" } else { "prod-eu" };
+    let other = if first == "prod-eu" {
+        "prod-us"
+    } else {
+        "prod-eu"
+    };
     assert!(
         block.contains(&format!("deployed fleet target {first}")) && !block.contains(other),
         "{log}"
@@ -153,7 +161,10 @@ fn a_failing_target_does_not_stop_the_other() {
         "{stdout}"
     );
     assert!(stdout.contains("\n  prod-eu  ok "), "{stdout}");
-    assert!(stdout.contains("\n  prod-us  FAILED    exit 3: "), "{stdout}");
+    assert!(
+        stdout.contains("\n  prod-us  FAILED    exit 3: "),
+        "{stdout}"
+    );
     assert!(
         text(&out).contains("BRICKCI_PROD_US_DATABRICKS_TOKEN"),
         "the help names the target's variable: {}",
@@ -163,12 +174,27 @@ fn a_failing_target_does_not_stop_the_other() {
 
 #[test]
 fn fail_fast_with_one_at_a_time_skips_the_rest() {
-    let (a, b, c) = (workspace(EU_TOKEN), workspace(US_TOKEN), workspace(US_TOKEN));
-    let dir = bundle(&[("prod-a", &a.url()), ("prod-b", &b.url()), ("prod-c", &c.url())]);
+    let (a, b, c) = (
+        workspace(EU_TOKEN),
+        workspace(US_TOKEN),
+        workspace(US_TOKEN),
+    );
+    let dir = bundle(&[
+        ("prod-a", &a.url()),
+        ("prod-b", &b.url()),
+        ("prod-c", &c.url()),
+    ]);
     let out = step(
         dir.path(),
         &[
-            "deploy", "--targets", "prod-*", "--fail-fast", "--parallel", "1", "-o", "json",
+            "deploy",
+            "--targets",
+            "prod-*",
+            "--fail-fast",
+            "--parallel",
+            "1",
+            "-o",
+            "json",
         ],
         &[
             ("BRICKCI_PROD_A_DATABRICKS_TOKEN", BAD_TOKEN),
@@ -191,7 +217,15 @@ fn fail_fast_with_one_at_a_time_skips_the_rest() {
     // Without --fail-fast the others go on (with the global token).
     let out = step(
         dir.path(),
-        &["deploy", "--targets", "prod-*", "--parallel", "1", "-o", "json"],
+        &[
+            "deploy",
+            "--targets",
+            "prod-*",
+            "--parallel",
+            "1",
+            "-o",
+            "json",
+        ],
         &[
             ("BRICKCI_PROD_A_DATABRICKS_TOKEN", BAD_TOKEN),
             ("DATABRICKS_TOKEN", US_TOKEN),
@@ -221,7 +255,11 @@ fn a_glob_picks_targets_by_name_and_one_matching_nothing_is_bad_input() {
         ("BRICKCI_PROD_EU_DATABRICKS_TOKEN", EU_TOKEN),
         ("BRICKCI_PROD_US_DATABRICKS_TOKEN", US_TOKEN),
     ];
-    let out = step(dir.path(), &["plan", "--targets", "prod-*", "-o", "json"], &env);
+    let out = step(
+        dir.path(),
+        &["plan", "--targets", "prod-*", "-o", "json"],
+        &env,
+    );
     assert_eq!(code(&out), 0, "{}", text(&out));
     let report = json_report(&out);
     let names: Vec<&str> = report["targets"]
@@ -238,24 +276,44 @@ fn a_glob_picks_targets_by_name_and_one_matching_nothing_is_bad_input() {
     let out = step(dir.path(), &["deploy", "--targets", "qa-*"], &env);
     assert_eq!(code(&out), 2, "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("\"qa-*\"") && err.contains("targets: dev, prod-eu, prod-us"), "{err}");
-    assert_eq!(eu.requests().len() + us.requests().len(), before, "no request");
+    assert!(
+        err.contains("\"qa-*\"") && err.contains("targets: dev, prod-eu, prod-us"),
+        "{err}"
+    );
+    assert_eq!(
+        eu.requests().len() + us.requests().len(),
+        before,
+        "no request"
+    );
 
     let out = step(dir.path(), &["destroy", "-t", "dev", "-t", "prod-eu"], &env);
     assert_eq!(code(&out), 2, "{}", text(&out));
-    assert!(text(&out).contains("destroy takes one target"), "{}", text(&out));
+    assert!(
+        text(&out).contains("destroy takes one target"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
 fn a_single_target_keeps_todays_output() {
     let eu = workspace(EU_TOKEN);
-    let dir = bundle(&[("prod-eu", &eu.url()), ("prod-us", "https://unused.example.com")]);
-    let global = [("DATABRICKS_HOST", eu.url()), ("DATABRICKS_TOKEN", EU_TOKEN.to_string())];
+    let dir = bundle(&[
+        ("prod-eu", &eu.url()),
+        ("prod-us", "https://unused.example.com"),
+    ]);
+    let global = [
+        ("DATABRICKS_HOST", eu.url()),
+        ("DATABRICKS_TOKEN", EU_TOKEN.to_string()),
+    ];
     let global: Vec<(&str, &str)> = global.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let out = step(dir.path(), &["plan", "-t", "prod-eu"], &global);
     assert_eq!(code(&out), 0, "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!stdout.contains("target(s)") && !stdout.contains("── target"), "{stdout}");
+    assert!(
+        !stdout.contains("target(s)") && !stdout.contains("── target"),
+        "{stdout}"
+    );
     // The same as the one target the variable names, which never went through the fan-out.
     let by_variable = step(
         dir.path(),
@@ -264,9 +322,16 @@ fn a_single_target_keeps_todays_output() {
     );
     assert_eq!(code(&by_variable), 0, "{}", text(&by_variable));
     assert_eq!(stdout, String::from_utf8_lossy(&by_variable.stdout));
-    let json = step(dir.path(), &["plan", "-t", "prod-eu", "-o", "json"], &global);
+    let json = step(
+        dir.path(),
+        &["plan", "-t", "prod-eu", "-o", "json"],
+        &global,
+    );
     let plan = json_report(&json);
-    assert_eq!(plan["target"], "prod-eu", "the plan itself, not a report: {plan:#}");
+    assert_eq!(
+        plan["target"], "prod-eu",
+        "the plan itself, not a report: {plan:#}"
+    );
 }
 
 #[test]
@@ -304,7 +369,10 @@ fn run_starts_the_same_job_in_every_target_and_reports_each() {
         "{stdout}"
     );
     let eu_line = stdout.lines().find(|l| l.starts_with("  prod-eu")).unwrap();
-    assert!(eu_line.contains("ok") && eu_line.ends_with("SUCCESS"), "{stdout}");
+    assert!(
+        eu_line.contains("ok") && eu_line.ends_with("SUCCESS"),
+        "{stdout}"
+    );
     let us_line = stdout.lines().find(|l| l.starts_with("  prod-us")).unwrap();
     assert!(us_line.contains("FAILED    exit 1"), "{stdout}");
 }
