@@ -389,9 +389,10 @@ pub struct PublishArgs {
     /// Title of the report, the check run and the comment.
     #[arg(long, env = "BRICKCI_REPORT_TITLE", default_value = "brickci test")]
     pub report_title: String,
-    /// Target name shown in the report.
+    /// Target name shown in the report; `test` takes several (`-t a -t b`): the tests run in
+    /// each bundle target's workspace.
     #[arg(long, short = 't', env = "BRICKCI_TARGET")]
-    pub target: Option<String>,
+    pub target: Vec<String>,
     /// Post a GitHub check run (needs GITHUB_TOKEN with checks: write).
     #[arg(long, env = "BRICKCI_GITHUB_CHECK", default_value = "auto", value_parser = ["auto", "true", "false"])]
     pub github_check: String,
@@ -459,6 +460,11 @@ pub struct TestArgs {
     pub params: Vec<String>,
     #[command(flatten)]
     pub publish: PublishArgs,
+    #[command(flatten)]
+    pub fanout: crate::fanout::FanoutArgs,
+    /// With several targets: the bundle whose targets name the workspaces.
+    #[arg(long, env = "BRICKCI_BUNDLE_DIR", default_value = ".")]
+    pub bundle_dir: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

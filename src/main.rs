@@ -221,6 +221,9 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
             Ok((client, _)) => run::run(platform, &client, &args, interrupt).await,
             Err(e) => Err(e),
         },
+        Command::Test(args) if args.publish.target.len() > 1 || !args.fanout.targets.is_empty() => {
+            multi::test(&fanout(platform, &retry, &auth_type, interrupt), &args).await
+        }
         Command::Test(args) => match connect().await {
             Ok((client, _)) => test::run(platform, &client, &args, interrupt).await,
             Err(e) => Err(e),

@@ -1,7 +1,7 @@
-//! `plan`, `deploy` and `run` over several targets: the single-target command per target, through
+//! `plan`, `deploy`, `run` and `test` over several targets: the single-target command per target, through
 //! the fan-out (`crate::fanout`).
 
-use crate::cli::{BundleArgs, DeployArgs, PlanCommandArgs, RunArgs};
+use crate::cli::{BundleArgs, DeployArgs, PlanCommandArgs, RunArgs, TestArgs};
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::fanout::{Connection, drive};
@@ -78,4 +78,76 @@ pub async fn run(conn: &Connection<'_>, args: &RunArgs) -> Result<ExitCode, Erro
         },
     )
     .await
+}
+
+/// `test -t a -t b ...`: the same tests in every target's workspace. Each target's results
+/// are a report of their own: key `<key>-<target>` (its own check run and PR comment),
+/// title `<title> (<target>)`, and JUnit / report JSON files named `<name>.<target>.<ext>`.
+pub async fn test(conn: &Connection<'_>, args: &TestArgs) -> Result<ExitCode, Error> {
+    let bundle = BundleArgs {
+        target: args.publish.target.clone(),
+        fanout: args.fanout.clone(),
+        vars: Vec::new(),
+        bundle_dir: args.bundle_dir.clone(),
+        output: "text".into(),
+        strict: false,
+    };
+    let junit = args
+        .publish
+        .junit
+        .clone()
+        .or_else(|| crate::publish::default_junit(conn.platform));
+    drive(
+        conn,
+        "test",
+        &bundle,
+        |platform, client, target, interrupt| {
+            let mut one = args.clone();
+            one.fanout.targets.clear();
+            let p = &mut one.publish;
+            p.junit = junit.as_deref().map(|j| per_target(j, &target));
+            p.report_json = p.report_json.as_deref().map(|j| per_target(j, &target));
+            p.report_key = format!("{}-{target}", p.report_key);
+            p.report_title = format!("{} ({target})", p.report_title);
+            p.target = vec![target];
+            async move { super::test::run(&platform, &client, &one, interrupt).await }
+        },
+    )
+    .await
+}
+
+/// `out/junit.xml` for target `prod-eu`: `out/junit.prod-eu.xml`.
+fn per_target(path: &std::path::Path, target: &str) -> std::path::PathBuf {
+    let safe: String = target
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.{safe}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{safe}"),
+    };
+    path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn per_target_files_keep_their_folder_and_extension() {
+        use std::path::Path;
+        assert_eq!(
+            super::per_target(Path::new("out/junit.xml"), "prod-eu"),
+            Path::new("out/junit.prod-eu.xml")
+        );
+        assert_eq!(
+            super::per_target(Path::new("report"), "a/b"),
+            Path::new("report.a_b")
+        );
+    }
 }

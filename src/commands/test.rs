@@ -427,7 +427,7 @@ async fn finish(
         } else {
             ReportStatus::Failure
         },
-        target: args.publish.target.clone(),
+        target: args.publish.target.first().cloned(),
         commit: ctx.sha,
         ci_run_url: ctx.run_url,
         plan: None,

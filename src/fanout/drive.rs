@@ -112,6 +112,7 @@ fn skipped(target: String) -> TargetOutcome {
         error: None,
         plan: None,
         outputs: Default::default(),
+        summary: None,
     }
 }
 
@@ -183,6 +184,7 @@ fn outcome(
         error,
         plan,
         outputs: buffer.outputs(),
+        summary: Some(buffer.summary()).filter(|s| !s.trim().is_empty()),
     }
 }
 

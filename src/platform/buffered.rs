@@ -8,9 +8,13 @@ use std::sync::{Arc, Mutex};
 use super::Platform;
 
 /// What a detached platform printed, lines already made safe for the runner, and the step
-/// outputs it set (redacted).
+/// outputs and summary it wrote (redacted).
 #[derive(Clone, Default)]
-pub struct SharedBuffer(Arc<Mutex<Vec<u8>>>, Arc<Mutex<BTreeMap<String, String>>>);
+pub struct SharedBuffer(
+    Arc<Mutex<Vec<u8>>>,
+    Arc<Mutex<BTreeMap<String, String>>>,
+    Arc<Mutex<String>>,
+);
 
 impl SharedBuffer {
     pub(super) fn keep_output(&self, name: &str, value: &str) {
@@ -18,6 +22,18 @@ impl SharedBuffer {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(name.to_string(), value.to_string());
+    }
+
+    pub(super) fn keep_summary(&self, markdown: &str) {
+        self.2
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_str(&format!("{}\n", markdown.trim_end_matches('\n')));
+    }
+
+    /// The step summary written so far (empty: none).
+    pub fn summary(&self) -> String {
+        self.2.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The outputs set so far, by name.
@@ -51,7 +67,7 @@ impl Write for SharedBuffer {
 impl Platform {
     /// Same environment, runner and secrets; everything printed goes to `buffer`, and so do
     /// step outputs (one target's values would overwrite another's: the combined report
-    /// carries them). The summary is left to the combined report.
+    /// carries them), and the step summary (a section of the combined one).
     pub fn detached(&self, buffer: SharedBuffer) -> Platform {
         let mut child = Platform::with_writer(self.env.clone(), Box::new(buffer.clone()));
         child.secrets = self.secrets.clone();

@@ -113,7 +113,7 @@ pub struct Platform {
     open_runs: std::sync::Arc<Mutex<Vec<i64>>>,
     /// `--no-wait`: started runs are left running on purpose.
     hand_over: std::sync::Arc<AtomicBool>,
-    /// One of several targets' platforms (see `detached`): outputs kept there, no summary.
+    /// One of several targets' platforms (see `detached`): outputs and summary kept there.
     detached: Option<SharedBuffer>,
 }
 
@@ -445,7 +445,8 @@ impl Platform {
 
     /// Appends markdown to the run's summary page.
     pub fn summary(&self, markdown: &str) -> Result<(), PlatformError> {
-        if self.detached.is_some() {
+        if let Some(kept) = &self.detached {
+            kept.keep_summary(&self.redact(markdown));
             return Ok(());
         }
         let markdown = self.redact(markdown);

@@ -47,6 +47,8 @@ pub struct TargetOutcome {
     pub plan: Option<PlanRecord>,
     /// The step outputs the target's command set (`run-id`, `result-state`, `job-ids`, ...).
     pub outputs: std::collections::BTreeMap<String, String>,
+    /// The step summary the target's command wrote (a test report), when it has no plan.
+    pub summary: Option<String>,
 }
 
 /// The outcome of a command over several targets.
@@ -177,16 +179,11 @@ impl TargetsReport {
                         out.push_str(&markup::fenced(e, "text"));
                         out.push('\n');
                     }
-                    if let Some(p) = &t.plan {
-                        // Under this target's heading.
-                        for line in p.markdown.lines() {
-                            match line.strip_prefix("### ") {
-                                Some(title) => out.push_str(&format!("##### {title}\n")),
-                                None => out.push_str(&format!("{line}\n")),
-                            }
-                        }
+                    let own = t.plan.as_ref().map(|p| &p.markdown).or(t.summary.as_ref());
+                    if let Some(markdown) = own {
+                        out.push_str(&under_heading(markdown));
                     }
-                    if t.error.is_none() && t.plan.is_none() {
+                    if t.error.is_none() && own.is_none() {
                         out.push_str("Succeeded.\n");
                     }
                 }
@@ -202,12 +199,36 @@ impl TargetOutcome {
         if let Some(p) = &self.plan {
             return p.line.clone();
         }
+        let out = |k: &str| self.outputs.get(k).map(String::as_str).unwrap_or("0");
+        if self.outputs.contains_key("tests-passed") {
+            return format!(
+                "{} passed, {} failed, {} skipped",
+                out("tests-passed"),
+                out("tests-failed"),
+                out("tests-skipped")
+            );
+        }
         match (self.outputs.get("run-id"), self.outputs.get("result-state")) {
             (Some(id), Some(state)) => format!("run {id}: {state}"),
             (Some(id), None) => format!("run {id}"),
             _ => String::new(),
         }
     }
+}
+
+/// A target's own markdown, its headings (`##`, `###`) moved below the target's `####`.
+fn under_heading(markdown: &str) -> String {
+    let mut out = String::new();
+    for line in markdown.lines() {
+        match line
+            .strip_prefix("### ")
+            .or_else(|| line.strip_prefix("## "))
+        {
+            Some(title) => out.push_str(&format!("##### {title}\n")),
+            None => out.push_str(&format!("{line}\n")),
+        }
+    }
+    out
 }
 
 fn first_line(s: &str) -> &str {
@@ -226,6 +247,7 @@ mod tests {
             error: (status == TargetStatus::Failed).then(|| format!("{target} broke")),
             plan: None,
             outputs: Default::default(),
+            summary: None,
         }
     }
 

@@ -376,3 +376,69 @@ fn run_starts_the_same_job_in_every_target_and_reports_each() {
     let us_line = stdout.lines().find(|l| l.starts_with("  prod-us")).unwrap();
     assert!(us_line.contains("FAILED    exit 1"), "{stdout}");
 }
+
+#[test]
+fn test_runs_the_same_tests_in_every_target_with_a_report_each() {
+    let (eu, us) = (workspace(EU_TOKEN), workspace(US_TOKEN));
+    let dir = bundle(&[("prod-eu", &eu.url()), ("prod-us", &us.url())]);
+    write_notebook(
+        dir.path(),
+        "test_orders.py",
+        "dbutils.notebook.exit('{\"tests\": [{\"name\": \"orders_load\", \"status\": \"passed\"}]}')\n",
+    );
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "").unwrap();
+    let out = step(
+        dir.path(),
+        &[
+            "test",
+            "test_orders.py",
+            "--targets",
+            "prod-*",
+            "--junit",
+            "out/junit.xml",
+        ],
+        &[
+            ("BRICKCI_PROD_EU_DATABRICKS_TOKEN", EU_TOKEN),
+            ("BRICKCI_PROD_US_DATABRICKS_TOKEN", US_TOKEN),
+            ("BRICKCI_POLL_MIN", "0.05"),
+            ("BRICKCI_POLL_MAX", "0.2"),
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+            ("GITHUB_WORKSPACE", dir.path().to_str().unwrap()),
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_no_secrets(&out, &[EU_TOKEN, US_TOKEN]);
+    assert_eq!(eu.calls("POST", "/jobs/runs/submit").len(), 1);
+    assert_eq!(us.calls("POST", "/jobs/runs/submit").len(), 1);
+    for t in ["prod-eu", "prod-us"] {
+        let junit = std::fs::read_to_string(dir.path().join(format!("out/junit.{t}.xml")))
+            .unwrap_or_else(|e| panic!("{t}'s JUnit: {e}\n{}", text(&out)));
+        assert!(junit.contains("orders_load"), "{junit}");
+    }
+    assert!(!dir.path().join("out/junit.xml").exists());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("test: 2 target(s), 2 succeeded"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  prod-us  ok        1 passed, 0 failed, 0 skipped"),
+        "{stdout}"
+    );
+    // One summary: the combined report, each target's test report in its section.
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert_eq!(
+        md.matches("### brickci test: 2 target(s)").count(),
+        1,
+        "{md}"
+    );
+    for t in ["prod-eu", "prod-us"] {
+        assert!(md.contains(&format!("#### `{t}`")), "{md}");
+        assert!(
+            md.contains(&format!("brickci test \\({t}\\) passed")),
+            "{md}"
+        );
+    }
+}
