@@ -93,7 +93,11 @@ where
     if let Err(e) = platform.summary(&report.markdown()) {
         platform.warn(&format!("cannot write the step summary: {e}"));
     }
-    Ok(report.exit_code())
+    // Targets a signal kept from starting are skipped, not successes.
+    Ok(match conn.interrupt.received() {
+        Some(signal) if report.exit_code() == ExitCode::Ok => signal.exit_code(),
+        _ => report.exit_code(),
+    })
 }
 
 fn status_word(o: &TargetOutcome) -> String {

@@ -11,7 +11,7 @@ use crate::report::markup;
 pub enum TargetStatus {
     Succeeded,
     Failed,
-    /// Not started: an earlier target failed under `--fail-fast`.
+    /// Not started: an earlier target failed under `--fail-fast`, or a signal came.
     Skipped,
 }
 
@@ -115,7 +115,7 @@ impl TargetsReport {
                     t.exit,
                     first_line(t.error.as_deref().unwrap_or(""))
                 ),
-                TargetStatus::Skipped => "skipped   (--fail-fast: an earlier target failed)".into(),
+                TargetStatus::Skipped => "skipped   (not started)".into(),
             };
             out.push_str(&format!("\n  {:width$}  {}", t.target, what.trim_end()));
         }
@@ -172,7 +172,7 @@ impl TargetsReport {
             out.push_str(&format!("\n#### {}\n\n", markup::code(&t.target, false)));
             match t.status {
                 TargetStatus::Skipped => {
-                    out.push_str("Skipped: an earlier target failed and --fail-fast was given.\n")
+                    out.push_str("Skipped: not started (an earlier target failed under --fail-fast, or the step was stopped).\n")
                 }
                 _ => {
                     if let Some(e) = &t.error {

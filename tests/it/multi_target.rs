@@ -442,3 +442,69 @@ fn test_runs_the_same_tests_in_every_target_with_a_report_each() {
         );
     }
 }
+
+#[test]
+fn sigterm_cancels_every_targets_run_and_exits_143() {
+    use std::time::Duration;
+    let (eu, us) = (workspace(EU_TOKEN), workspace(US_TOKEN));
+    let dir = bundle(&[("prod-eu", &eu.url()), ("prod-us", &us.url())]);
+    std::fs::write(
+        dir.path().join("nb.py"),
+        "# Databricks notebook source\n# brickci-emulator: duration 1h\n",
+    )
+    .unwrap();
+    let env = [
+        ("BRICKCI_PROD_EU_DATABRICKS_TOKEN", EU_TOKEN),
+        ("BRICKCI_PROD_US_DATABRICKS_TOKEN", US_TOKEN),
+        ("BRICKCI_POLL_MIN", "0.05"),
+        ("BRICKCI_POLL_MAX", "0.2"),
+    ];
+    let out = step(dir.path(), &["deploy", "--targets", "prod-*"], &env);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let mut child = Brickci::new(["run", "--targets", "prod-*", "nightly"])
+        .envs(env)
+        .dir(dir.path())
+        .spawn();
+    let started = wait_until(Duration::from_secs(30), || {
+        !eu.calls("POST", "/jobs/run-now").is_empty()
+            && !us.calls("POST", "/jobs/run-now").is_empty()
+    });
+    if !started {
+        let _ = child.kill();
+        panic!("the runs never started");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let mut status = None;
+    wait_until(Duration::from_secs(30), || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    let Some(status) = status else {
+        let _ = child.kill();
+        panic!("still running 30 s after SIGTERM");
+    };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(status.code(), Some(143), "{}", text(&out));
+    assert_eq!(
+        eu.calls("POST", "/jobs/runs/cancel").len(),
+        1,
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        us.calls("POST", "/jobs/runs/cancel").len(),
+        1,
+        "{}",
+        text(&out)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("run: 2 target(s), 0 succeeded, 2 failed"),
+        "{stdout}"
+    );
+}
