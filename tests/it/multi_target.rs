@@ -508,3 +508,76 @@ fn sigterm_cancels_every_targets_run_and_exits_143() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_workspace_fault_in_one_target_and_the_exit_code_of_the_worst_failure() {
+    let (eu, us, asia) = (
+        workspace(EU_TOKEN),
+        workspace(US_TOKEN),
+        workspace(US_TOKEN),
+    );
+    let dir = bundle(&[
+        ("prod-eu", &eu.url()),
+        ("prod-us", &us.url()),
+        ("prod-asia", &asia.url()),
+    ]);
+    // The EU workspace keeps failing job creates: the API class (4).
+    eu.fault("POST /api/2.2/jobs/create=500*50");
+    let env = [
+        ("BRICKCI_PROD_EU_DATABRICKS_TOKEN", EU_TOKEN),
+        ("BRICKCI_PROD_US_DATABRICKS_TOKEN", US_TOKEN),
+        ("BRICKCI_PROD_ASIA_DATABRICKS_TOKEN", US_TOKEN),
+    ];
+    let out = step(
+        dir.path(),
+        &[
+            "deploy",
+            "--targets",
+            "prod-*",
+            "--retry-timeout",
+            "1",
+            "-o",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(code(&out), 4, "{}", text(&out));
+    let report = json_report(&out);
+    let codes: Vec<i64> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["exit_code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [4, 0, 0], "{report:#}");
+    assert!(
+        report["targets"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("the next deploy resumes"),
+        "{report:#}"
+    );
+    assert_eq!(job_names(&us), ["nightly-prod-us"]);
+    assert_eq!(job_names(&asia), ["nightly-prod-asia"]);
+
+    // With the US token revoked too, credentials (3) outrank the API (4).
+    let out = step(
+        dir.path(),
+        &[
+            "deploy",
+            "--targets",
+            "prod-*",
+            "--retry-timeout",
+            "1",
+            "-o",
+            "json",
+        ],
+        &[
+            env[0],
+            ("BRICKCI_PROD_US_DATABRICKS_TOKEN", BAD_TOKEN),
+            env[2],
+        ],
+    );
+    assert_eq!(code(&out), 3, "{}", text(&out));
+    assert_no_secrets(&out, &[EU_TOKEN, US_TOKEN, BAD_TOKEN]);
+}
