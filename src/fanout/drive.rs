@@ -133,7 +133,8 @@ async fn connect(
         .ok()
         .and_then(|l| l.host)
         .filter(|h| !h.contains("${"));
-    let (target_env, _) = target_env(env, target, host.as_deref());
+    let (target_env, from) = target_env(env, target, host.as_deref());
+    tracing::debug!(target = target, host_from = from, "connecting");
     let own_type = target_env.get("DATABRICKS_AUTH_TYPE").filter(|_| {
         env.get(&format!("{}DATABRICKS_AUTH_TYPE", prefix(target)))
             .is_some()
@@ -179,15 +180,24 @@ fn outcome(
     } else {
         TargetStatus::Failed
     };
-    let error =
-        error.or_else(|| (exit != ExitCode::Ok).then(|| format!("stopped with exit code {exit}")));
+    let outputs = buffer.outputs();
+    // A failure the command reported without an error: a run or tests that failed, a signal.
+    let error = error.or_else(|| {
+        (exit != ExitCode::Ok).then(|| {
+            match (outputs.get("tests-failed"), outputs.get("result-state")) {
+                (Some(n), _) if n != "0" => format!("{n} test(s) failed"),
+                (_, Some(state)) => format!("the run ended {state}"),
+                _ => format!("stopped with exit code {exit}"),
+            }
+        })
+    });
     TargetOutcome {
         target,
         status,
         exit,
         error,
         plan,
-        outputs: buffer.outputs(),
+        outputs,
         summary: Some(buffer.summary()).filter(|s| !s.trim().is_empty()),
     }
 }

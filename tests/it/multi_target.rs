@@ -374,7 +374,10 @@ fn run_starts_the_same_job_in_every_target_and_reports_each() {
         "{stdout}"
     );
     let us_line = stdout.lines().find(|l| l.starts_with("  prod-us")).unwrap();
-    assert!(us_line.contains("FAILED    exit 1"), "{stdout}");
+    assert!(
+        us_line.contains("FAILED    exit 1: the run ended FAILED"),
+        "{stdout}"
+    );
 }
 
 #[test]
