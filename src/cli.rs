@@ -246,8 +246,6 @@ pub struct BundleArgs {
     /// deploy take several (`-t a -t b`), each deployed to its own workspace at once.
     #[arg(long, short = 't', env = "BRICKCI_TARGET")]
     pub target: Vec<String>,
-    #[command(flatten)]
-    pub fanout: crate::fanout::FanoutArgs,
     /// Set a bundle variable, repeatable (beats BUNDLE_VAR_<name>, the target and the default).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
@@ -266,6 +264,8 @@ pub struct BundleArgs {
 pub struct PlanArgs {
     #[command(flatten)]
     pub bundle: BundleArgs,
+    #[command(flatten)]
+    pub fanout: crate::fanout::FanoutArgs,
     /// Delete what brickci deployed before and the bundle no longer has.
     #[arg(long, env = "BRICKCI_PRUNE")]
     pub prune: bool,

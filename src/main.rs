@@ -181,7 +181,7 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
             })
             .await
         }
-        Command::Plan(args) if args.plan.bundle.is_multi() => {
+        Command::Plan(args) if args.plan.is_multi() => {
             let conn = fanout(platform, &retry, &auth_type, interrupt);
             stop_on_signal(platform, quick, multi::plan(&conn, &args)).await
         }
@@ -200,7 +200,7 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
         Command::Report(args) => {
             stop_on_signal(platform, quick, report::run(platform, &args)).await
         }
-        Command::Deploy(args) if args.plan.bundle.is_multi() => {
+        Command::Deploy(args) if args.plan.is_multi() => {
             multi::deploy(&fanout(platform, &retry, &auth_type, interrupt), &args).await
         }
         Command::Deploy(args) => match connect().await {
@@ -214,14 +214,14 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
             },
             Err(e) => Err(e),
         },
-        Command::Run(args) if args.target.len() > 1 || !args.fanout.targets.is_empty() => {
+        Command::Run(args) if args.fanout.is_multi(&args.target) => {
             multi::run(&fanout(platform, &retry, &auth_type, interrupt), &args).await
         }
         Command::Run(args) => match connect().await {
             Ok((client, _)) => run::run(platform, &client, &args, interrupt).await,
             Err(e) => Err(e),
         },
-        Command::Test(args) if args.publish.target.len() > 1 || !args.fanout.targets.is_empty() => {
+        Command::Test(args) if args.fanout.is_multi(&args.publish.target) => {
             multi::test(&fanout(platform, &retry, &auth_type, interrupt), &args).await
         }
         Command::Test(args) => match connect().await {

@@ -122,7 +122,6 @@ async fn bundle_flow(
     }
     let bundle = BundleArgs {
         target: vec!["dev".into()],
-        fanout: Default::default(),
         vars: Vec::new(),
         bundle_dir: root.clone(),
         output: "text".into(),
@@ -130,6 +129,7 @@ async fn bundle_flow(
     };
     let plan = PlanArgs {
         bundle,
+        fanout: Default::default(),
         prune: false,
         concurrency: 8,
         verbose: false,

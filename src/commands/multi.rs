@@ -1,32 +1,31 @@
-//! `plan`, `deploy`, `run` and `test` over several targets: the single-target command per target, through
-//! the fan-out (`crate::fanout`).
+//! `plan`, `deploy`, `run` and `test` over several targets: the single-target command per
+//! target, through the fan-out (`crate::fanout`).
 
-use crate::cli::{BundleArgs, DeployArgs, PlanCommandArgs, RunArgs, TestArgs};
+use crate::cli::{BundleArgs, DeployArgs, PlanArgs, PlanCommandArgs, RunArgs, TestArgs};
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::fanout::{Connection, drive};
 
-/// Each target's own output is text: the combined report carries the documents.
-fn for_target<T: Clone>(
-    args: &T,
-    target: &str,
-    bundle: impl Fn(&mut T) -> &mut crate::cli::BundleArgs,
-) -> T {
+/// The flags for one target. Its own output is text: the combined report carries the
+/// documents.
+fn for_target<T: Clone>(args: &T, target: &str, plan: impl Fn(&mut T) -> &mut PlanArgs) -> T {
     let mut one = args.clone();
-    let b = bundle(&mut one);
-    b.target = vec![target.to_string()];
-    b.fanout.targets.clear();
-    b.output = "text".into();
+    let p = plan(&mut one);
+    p.bundle.target = vec![target.to_string()];
+    p.fanout.targets.clear();
+    p.bundle.output = "text".into();
     one
 }
 
 pub async fn plan(conn: &Connection<'_>, args: &PlanCommandArgs) -> Result<ExitCode, Error> {
+    let p = &args.plan;
     drive(
         conn,
         "plan",
-        &args.plan.bundle,
+        &p.bundle,
+        &p.fanout,
         |platform, client, target, _| {
-            let one = for_target(args, &target, |a| &mut a.plan.bundle);
+            let one = for_target(args, &target, |a| &mut a.plan);
             async move { super::deploy::plan(&platform, &client, &one).await }
         },
     )
@@ -39,12 +38,14 @@ pub async fn deploy(conn: &Connection<'_>, args: &DeployArgs) -> Result<ExitCode
             "--jobs-dir deploys without a bundle: it takes no targets (-t a -t b, --targets)",
         ));
     }
+    let p = &args.plan;
     drive(
         conn,
         "deploy",
-        &args.plan.bundle,
+        &p.bundle,
+        &p.fanout,
         |platform, client, target, interrupt| {
-            let one = for_target(args, &target, |a| &mut a.plan.bundle);
+            let one = for_target(args, &target, |a| &mut a.plan);
             async move { super::deploy::deploy(&platform, &client, &one, interrupt).await }
         },
     )
@@ -60,7 +61,6 @@ pub async fn run(conn: &Connection<'_>, args: &RunArgs) -> Result<ExitCode, Erro
     }
     let bundle = BundleArgs {
         target: args.target.clone(),
-        fanout: args.fanout.clone(),
         vars: args.vars.clone(),
         bundle_dir: args.bundle_dir.clone(),
         output: "text".into(),
@@ -70,6 +70,7 @@ pub async fn run(conn: &Connection<'_>, args: &RunArgs) -> Result<ExitCode, Erro
         conn,
         "run",
         &bundle,
+        &args.fanout,
         |platform, client, target, interrupt| {
             let mut one = args.clone();
             one.target = vec![target];
@@ -86,7 +87,6 @@ pub async fn run(conn: &Connection<'_>, args: &RunArgs) -> Result<ExitCode, Erro
 pub async fn test(conn: &Connection<'_>, args: &TestArgs) -> Result<ExitCode, Error> {
     let bundle = BundleArgs {
         target: args.publish.target.clone(),
-        fanout: args.fanout.clone(),
         vars: Vec::new(),
         bundle_dir: args.bundle_dir.clone(),
         output: "text".into(),
@@ -101,6 +101,7 @@ pub async fn test(conn: &Connection<'_>, args: &TestArgs) -> Result<ExitCode, Er
         conn,
         "test",
         &bundle,
+        &args.fanout,
         |platform, client, target, interrupt| {
             let mut one = args.clone();
             one.fanout.targets.clear();

@@ -25,31 +25,31 @@ pub struct Connection<'a> {
     pub interrupt: Interrupt,
 }
 
-/// Runs `work` for every target `bundle` selects and reports them together. `work` gets the
-/// target's own platform (its output is buffered), client and name.
+/// Runs `work` for every target `bundle` and `fanout` select and reports them together.
+/// `work` gets the target's own platform (its output is buffered), client and name.
 pub async fn drive<W, Fut>(
     conn: &Connection<'_>,
     command: &str,
     bundle: &BundleArgs,
+    fanout: &super::FanoutArgs,
     work: W,
 ) -> Result<ExitCode, Error>
 where
     W: Fn(Platform, Client, String, Interrupt) -> Fut,
     Fut: Future<Output = Result<ExitCode, Error>>,
 {
-    let targets =
-        super::select::select(&bundle.bundle_dir, &bundle.target, &bundle.fanout.targets)?;
+    let targets = super::select::select(&bundle.bundle_dir, &bundle.target, &fanout.targets)?;
     let vars = crate::commands::values::key_values("--var", &bundle.vars)?;
     // With -o json or markdown stdout holds the combined document alone.
     let aside = bundle.output != "text";
-    let permits = tokio::sync::Semaphore::new(usize::from(bundle.fanout.parallel.max(1)));
+    let permits = tokio::sync::Semaphore::new(usize::from(fanout.parallel.max(1)));
     let failed = AtomicBool::new(false);
     let one = |target: String| {
         let (work, permits, failed, vars) = (&work, &permits, &failed, &vars);
         async move {
             // Fair: targets start in the order given.
             let _permit = permits.acquire().await.ok();
-            let stop = (bundle.fanout.fail_fast && failed.load(Ordering::SeqCst))
+            let stop = (fanout.fail_fast && failed.load(Ordering::SeqCst))
                 || conn.interrupt.received().is_some();
             if stop {
                 return skipped(target);

@@ -12,7 +12,7 @@ use std::cell::RefCell;
 
 pub use drive::{Connection, drive};
 
-use crate::cli::BundleArgs;
+use crate::cli::{BundleArgs, PlanArgs};
 use crate::error::Error;
 use crate::report::targets::PlanRecord;
 
@@ -44,19 +44,29 @@ impl BundleArgs {
         self.target.first().map(String::as_str)
     }
 
-    /// Whether these flags name several targets (or a glob): the fan-out applies.
-    pub fn is_multi(&self) -> bool {
-        self.target.len() > 1 || !self.fanout.targets.is_empty()
-    }
-
     /// For commands that take one target: several are bad input.
     pub fn one_target(&self, command: &str) -> Result<(), Error> {
-        if self.is_multi() {
+        if self.target.len() > 1 {
             return Err(Error::bad_input(format!(
                 "{command} takes one target (-t NAME); several targets (-t a -t b, --targets) are for plan, deploy and run"
             )));
         }
         Ok(())
+    }
+}
+
+impl FanoutArgs {
+    /// Whether `targets` (the `-t` values) and these flags name several targets, or a glob:
+    /// the fan-out applies.
+    pub fn is_multi(&self, targets: &[String]) -> bool {
+        targets.len() > 1 || !self.targets.is_empty()
+    }
+}
+
+impl PlanArgs {
+    /// Whether `plan` / `deploy` go over several targets.
+    pub fn is_multi(&self) -> bool {
+        self.fanout.is_multi(&self.bundle.target)
     }
 }
 
