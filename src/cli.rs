@@ -178,9 +178,12 @@ pub struct RunArgs {
     /// to --target (`jobs.KEY` or `pipelines.KEY` when a job and a pipeline share it).
     #[arg(value_name = "KEY", env = "BRICKCI_JOB_KEY")]
     pub key: Option<String>,
-    /// Bundle target the job was deployed to (default: the target marked `default: true`).
+    /// Bundle target the job was deployed to (default: the target marked `default: true`);
+    /// several (`-t a -t b`) run the job in each target's workspace at once.
     #[arg(long, short = 't', env = "BRICKCI_TARGET", requires = "key")]
-    pub target: Option<String>,
+    pub target: Vec<String>,
+    #[command(flatten)]
+    pub fanout: crate::fanout::FanoutArgs,
     /// Bundle variable, repeatable (for paths that use `${var.*}`).
     #[arg(long = "var", value_name = "NAME=VALUE", requires = "key")]
     pub vars: Vec<String>,
@@ -283,9 +286,10 @@ impl PipelineUpdateArgs {
 /// Which bundle, target and variables; shared by `validate`, `plan` and `deploy`.
 #[derive(Debug, Clone, Args)]
 pub struct BundleArgs {
-    /// Bundle target (default: the one marked `default: true`, else the only one).
+    /// Bundle target (default: the one marked `default: true`, else the only one); plan and
+    /// deploy take several (`-t a -t b`), each deployed to its own workspace at once.
     #[arg(long, short = 't', env = "BRICKCI_TARGET")]
-    pub target: Option<String>,
+    pub target: Vec<String>,
     /// Set a bundle variable, repeatable (beats BUNDLE_VAR_<name>, the target and the default).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
@@ -310,6 +314,8 @@ pub struct BundleArgs {
 pub struct PlanArgs {
     #[command(flatten)]
     pub bundle: BundleArgs,
+    #[command(flatten)]
+    pub fanout: crate::fanout::FanoutArgs,
     /// Delete what brickci deployed before and the bundle no longer has.
     #[arg(long, env = "BRICKCI_PRUNE")]
     pub prune: bool,
@@ -463,9 +469,10 @@ pub struct PublishArgs {
     /// Title of the report, the check run and the comment.
     #[arg(long, env = "BRICKCI_REPORT_TITLE", default_value = "brickci test")]
     pub report_title: String,
-    /// Target name shown in the report.
+    /// Target name shown in the report; `test` takes several (`-t a -t b`): the tests run in
+    /// each bundle target's workspace.
     #[arg(long, short = 't', env = "BRICKCI_TARGET")]
-    pub target: Option<String>,
+    pub target: Vec<String>,
     /// Post a GitHub check run (needs GITHUB_TOKEN with checks: write).
     #[arg(long, env = "BRICKCI_GITHUB_CHECK", default_value = "auto", value_parser = ["auto", "true", "false"])]
     pub github_check: String,
@@ -512,7 +519,7 @@ pub struct TestArgs {
     #[arg(long, env = "BRICKCI_PR", value_name = "N", num_args = 0..=1, requires = "job_key",
           default_missing_value = "auto", value_parser = crate::pr_env::parse_choice)]
     pub pr: Option<crate::pr_env::PrChoice>,
-    /// With --job-key: the bundle's folder.
+    /// With --job-key or several targets: the bundle's folder (its targets name the workspaces).
     #[arg(long, env = "BRICKCI_BUNDLE_DIR", default_value = ".")]
     pub bundle_dir: std::path::PathBuf,
     /// With --job-key: a bundle variable, repeatable (for paths that use `${var.*}`).
@@ -548,6 +555,8 @@ pub struct TestArgs {
     pub params: Vec<String>,
     #[command(flatten)]
     pub publish: PublishArgs,
+    #[command(flatten)]
+    pub fanout: crate::fanout::FanoutArgs,
 }
 
 #[derive(Debug, Clone, Args)]

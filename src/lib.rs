@@ -11,6 +11,7 @@ pub mod deploy;
 pub mod emulator;
 pub mod error;
 pub mod exit;
+pub mod fanout;
 pub mod github;
 pub mod http;
 pub mod platform;

@@ -5,7 +5,7 @@ use clap::Parser;
 
 use brickci::cli::{AuthCommand, Cli, Command, TriggerCommand, args_from_inputs, inputs_catalog};
 use brickci::commands::{
-    auth_check, cancel, connect, demo, deploy, destroy, gc, report, run, test,
+    auth_check, cancel, connect, demo, deploy, destroy, gc, multi, report, run, test,
 };
 use brickci::databricks::RetryPolicy;
 use brickci::error::Error;
@@ -176,9 +176,14 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
         }
         Command::Validate(args) => {
             stop_on_signal(platform, quick, async {
+                args.one_target("validate")?;
                 deploy::validate(platform, &connect().await?.0, &args).await
             })
             .await
+        }
+        Command::Plan(args) if args.plan.is_multi() => {
+            let conn = fanout(platform, &retry, &auth_type, interrupt);
+            stop_on_signal(platform, quick, multi::plan(&conn, &args)).await
         }
         Command::Plan(args) => {
             stop_on_signal(platform, quick, async {
@@ -195,22 +200,34 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
         Command::Report(args) => {
             stop_on_signal(platform, quick, report::run(platform, &args)).await
         }
+        Command::Deploy(args) if args.plan.is_multi() => {
+            multi::deploy(&fanout(platform, &retry, &auth_type, interrupt), &args).await
+        }
         Command::Deploy(args) => match connect().await {
             Ok((client, _)) => deploy::deploy(platform, &client, &args, interrupt).await,
             Err(e) => Err(e),
         },
-        Command::Destroy(args) => match connect().await {
-            Ok((client, _)) => destroy::destroy(platform, &client, &args, interrupt).await,
+        Command::Destroy(args) => match args.bundle.one_target("destroy") {
+            Ok(()) => match connect().await {
+                Ok((client, _)) => destroy::destroy(platform, &client, &args, interrupt).await,
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         },
         Command::Gc(args) => match connect().await {
             Ok((client, _)) => gc::gc(platform, &client, &args, interrupt).await,
             Err(e) => Err(e),
         },
+        Command::Run(args) if args.fanout.is_multi(&args.target) => {
+            multi::run(&fanout(platform, &retry, &auth_type, interrupt), &args).await
+        }
         Command::Run(args) => match connect().await {
             Ok((client, _)) => run::run(platform, &client, &args, interrupt).await,
             Err(e) => Err(e),
         },
+        Command::Test(args) if args.fanout.is_multi(&args.publish.target) => {
+            multi::test(&fanout(platform, &retry, &auth_type, interrupt), &args).await
+        }
         Command::Test(args) => match connect().await {
             Ok((client, _)) => test::run(platform, &client, &args, interrupt).await,
             Err(e) => Err(e),
@@ -254,6 +271,21 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
         }
     };
     result.unwrap_or_else(|e| render(platform, &e))
+}
+
+/// What each of several targets connects from.
+fn fanout<'a>(
+    platform: &'a Platform,
+    retry: &RetryPolicy,
+    auth_type: &Option<String>,
+    interrupt: Interrupt,
+) -> brickci::fanout::Connection<'a> {
+    brickci::fanout::Connection {
+        platform,
+        retry: retry.clone(),
+        auth_type: auth_type.clone(),
+        interrupt,
+    }
 }
 
 /// Runs `work` unless a signal comes first; then exits 130/143 without waiting for it.

@@ -71,13 +71,17 @@ fn read(roots: &super::local_file::Roots, file: &Path) -> Result<Value, BundleEr
     })
 }
 
-/// Finds the target's location. `vars` are `--var` values; `env` supplies `BUNDLE_VAR_*`.
-pub fn locate(
-    dir: &Path,
-    target: Option<&str>,
-    vars: &[(String, String)],
-    env: &BTreeMap<String, String>,
-) -> Result<Location, BundleError> {
+/// The names of the bundle's targets, in file order (empty: only the implicit `default`).
+pub fn target_names(dir: &Path) -> Result<Vec<String>, BundleError> {
+    let (_, root) = merged_root(dir)?;
+    Ok(root["targets"]
+        .as_object()
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default())
+}
+
+/// The root file and its top level with the included files' entries merged in.
+fn merged_root(dir: &Path) -> Result<(PathBuf, Value), BundleError> {
     let file = super::load::ROOT_FILES
         .iter()
         .map(|n| dir.join(n))
@@ -114,6 +118,17 @@ pub fn locate(
             merge_top_level(&mut root, &read(&roots, &inc)?);
         }
     }
+    Ok((file, root))
+}
+
+/// Finds the target's location. `vars` are `--var` values; `env` supplies `BUNDLE_VAR_*`.
+pub fn locate(
+    dir: &Path,
+    target: Option<&str>,
+    vars: &[(String, String)],
+    env: &BTreeMap<String, String>,
+) -> Result<Location, BundleError> {
+    let (file, root) = merged_root(dir)?;
     let bundle = root["bundle"]["name"]
         .as_str()
         .ok_or_else(|| invalid(&file, "bundle.name", "is required".into()))?

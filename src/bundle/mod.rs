@@ -36,7 +36,7 @@ pub mod yaml;
 
 pub use error::{ConfigError, Diagnostics, Severity};
 pub use interpolate::{find as find_setting, is_deferred, references};
-pub use location::{BundleError, Location, locate};
+pub use location::{BundleError, Location, locate, target_names};
 pub use model::{
     Artifact, Bundle, Identity, LoadOptions, LookupRequest, Prepared, Resource, Workspace, prepare,
 };

@@ -45,7 +45,7 @@ pub async fn load(
     let vars = super::values::key_values("--var", &args.vars)?;
     let opts = LoadOptions {
         dir: &args.bundle_dir,
-        target: args.target.as_deref(),
+        target: args.single_target(),
         vars: &vars,
         env: platform.env().map(),
         host: Some(client.host().as_str().trim_end_matches('/')),

@@ -15,7 +15,17 @@ pub async fn client_from_env(
     retry: RetryPolicy,
     auth_type: Option<String>,
 ) -> Result<(Client, AuthReport), Error> {
-    let env = platform.env();
+    client_with_env(platform, platform.env(), retry, auth_type).await
+}
+
+/// As [`client_from_env`], from the given variables (one target's of several, see
+/// `fanout::credentials`); secrets are masked on `platform`.
+pub async fn client_with_env(
+    platform: &Platform,
+    env: &crate::platform::Env,
+    retry: RetryPolicy,
+    auth_type: Option<String>,
+) -> Result<(Client, AuthReport), Error> {
     let mut cfg = AuthConfig::from_env(env.iter());
     if auth_type.is_some() {
         cfg.auth_type = auth_type;

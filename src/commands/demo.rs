@@ -121,7 +121,7 @@ async fn bundle_flow(
             .map_err(|e| Error::Io(format!("cannot write {}: {e}", p.display())))?;
     }
     let bundle = BundleArgs {
-        target: Some("dev".into()),
+        target: vec!["dev".into()],
         vars: Vec::new(),
         bundle_dir: root.clone(),
         output: "text".into(),
@@ -130,6 +130,7 @@ async fn bundle_flow(
     };
     let plan = PlanArgs {
         bundle,
+        fanout: Default::default(),
         prune: false,
         concurrency: 8,
         verbose: false,
@@ -161,7 +162,7 @@ async fn bundle_flow(
     platform.group_start("brickci run -t dev nightly");
     let run_args = RunArgs {
         key: Some("nightly".into()),
-        target: Some("dev".into()),
+        target: vec!["dev".into()],
         bundle_dir: root.clone(),
         params: Vec::new(),
         run_name: None,
@@ -176,7 +177,8 @@ async fn bundle_flow(
 fn notebook_run(notebook: Option<std::path::PathBuf>) -> RunArgs {
     RunArgs {
         key: None,
-        target: None,
+        target: Vec::new(),
+        fanout: Default::default(),
         vars: Vec::new(),
         bundle_dir: ".".into(),
         pr: None,

@@ -130,6 +130,7 @@ async fn compute(
 }
 
 pub(super) fn show(platform: &Platform, plan: &Plan, output: &str, verbose: bool) {
+    crate::fanout::record_plan(plan);
     match output {
         "json" => platform.print(&render::json(plan)),
         "markdown" => platform.print(&render::markdown(plan)),

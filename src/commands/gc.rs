@@ -28,7 +28,7 @@ struct Verdict {
 
 fn bundle_args(args: &GcArgs, pr: Option<u64>) -> BundleArgs {
     BundleArgs {
-        target: args.target.clone(),
+        target: args.target.clone().into_iter().collect(),
         vars: args.vars.clone(),
         bundle_dir: args.bundle_dir.clone(),
         output: "text".into(),

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod deploy;
 pub mod destroy;
 pub mod gc;
+pub mod multi;
 pub mod report;
 pub mod run;
 pub mod run_notebook;

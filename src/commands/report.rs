@@ -52,8 +52,13 @@ pub async fn run(platform: &Platform, args: &ReportArgs) -> Result<ExitCode, Err
     if args.publish.report_key != "tests" {
         report.key = args.publish.report_key.clone();
     }
-    if args.publish.target.is_some() {
-        report.target = args.publish.target.clone();
+    if args.publish.target.len() > 1 {
+        return Err(Error::bad_input(
+            "report takes one target name (-t) for the report it renders",
+        ));
+    }
+    if let Some(target) = args.publish.target.first() {
+        report.target = Some(target.clone());
     }
     crate::publish::checks::check_destinations(platform, &args.publish)?;
     // A signal here is handled by the caller, which stops the whole command.

@@ -329,7 +329,7 @@ async fn bundle_resource(
 ) -> Result<BundleResource, Error> {
     let job = BundleJob {
         key: args.key.as_deref().unwrap_or_default(),
-        target: args.target.as_deref(),
+        target: args.target.first().map(String::as_str),
         vars: &args.vars,
         bundle_dir: &args.bundle_dir,
         pr: args.pr,

@@ -205,7 +205,7 @@ pub async fn run(
             Some(key) => {
                 let job = super::run::BundleJob {
                     key,
-                    target: args.publish.target.as_deref(),
+                    target: args.publish.target.first().map(String::as_str),
                     vars: &args.vars,
                     bundle_dir: &args.bundle_dir,
                     pr: args.pr,
@@ -440,7 +440,7 @@ async fn finish(
         } else {
             ReportStatus::Failure
         },
-        target: args.publish.target.clone(),
+        target: args.publish.target.first().cloned(),
         commit: ctx.sha,
         ci_run_url: ctx.run_url,
         plan: None,

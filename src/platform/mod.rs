@@ -5,6 +5,7 @@
 //! by `***` in it, on every platform, before it reaches the log.
 
 mod azure_devops;
+mod buffered;
 mod codebuild;
 mod context;
 mod databricks_job;
@@ -24,6 +25,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use azure_devops::camel_case;
+pub use buffered::SharedBuffer;
 pub use context::{CiContext, github_pr_number};
 pub use env::Env;
 pub use kind::{Kind, in_databricks_job};
@@ -110,9 +112,11 @@ pub struct Platform {
     secrets: std::sync::Arc<Mutex<Vec<String>>>,
     outputs_ready: AtomicBool,
     /// Runs this process started and has not seen end (for the post step's state).
-    open_runs: Mutex<Vec<i64>>,
+    open_runs: std::sync::Arc<Mutex<Vec<i64>>>,
     /// `--no-wait`: started runs are left running on purpose.
-    hand_over: AtomicBool,
+    hand_over: std::sync::Arc<AtomicBool>,
+    /// One of several targets' platforms (see `detached`): outputs and summary kept there.
+    detached: Option<SharedBuffer>,
 }
 
 fn runner_for(kind: Kind) -> Box<dyn Runner> {
@@ -141,8 +145,9 @@ impl Platform {
             diagnostics: None,
             secrets: std::sync::Arc::new(Mutex::new(Vec::new())),
             outputs_ready: AtomicBool::new(false),
-            open_runs: Mutex::new(Vec::new()),
-            hand_over: AtomicBool::new(false),
+            open_runs: Default::default(),
+            hand_over: Default::default(),
+            detached: None,
         }
     }
 
@@ -354,6 +359,10 @@ impl Platform {
 
     /// Sets a step output, on the platform's own channel; a value over 1 MB is cut.
     pub fn set_output(&self, name: &str, value: &str) -> Result<(), PlatformError> {
+        if let Some(kept) = &self.detached {
+            kept.keep_output(name, &self.redact(value));
+            return Ok(());
+        }
         if !self.outputs_ready.load(Ordering::SeqCst) {
             self.check_destinations()?;
         }
@@ -438,6 +447,10 @@ impl Platform {
 
     /// Appends markdown to the run's summary page.
     pub fn summary(&self, markdown: &str) -> Result<(), PlatformError> {
+        if let Some(kept) = &self.detached {
+            kept.keep_summary(&self.redact(markdown));
+            return Ok(());
+        }
         let markdown = self.redact(markdown);
         let lines = self.runner.summary(&self.env, &markdown)?;
         self.diagnostic_lines(&lines);

@@ -26,7 +26,7 @@ const MAX_ANNOTATIONS: usize = 10;
 const ANNOTATION_MESSAGE_LIMIT: usize = 4000;
 
 /// Where JUnit goes when no --junit is given: where each platform's publisher looks.
-pub(super) fn default_junit(platform: &Platform) -> Option<PathBuf> {
+pub fn default_junit(platform: &Platform) -> Option<PathBuf> {
     let env = platform.env();
     match platform.kind() {
         Kind::AzureDevOps => Some(

@@ -6,6 +6,7 @@ pub mod azure_devops;
 pub mod check_run;
 pub mod markdown;
 pub mod markup;
+pub mod targets;
 
 use serde::{Deserialize, Serialize};
 

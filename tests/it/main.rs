@@ -25,6 +25,7 @@ mod flaky_tests;
 mod gate;
 mod github_report;
 mod hostile_files;
+mod multi_target;
 mod plan_comment;
 mod pr_env;
 mod python_resources;
