@@ -7,8 +7,11 @@
 //! secret never falls back to a global one of a different method. With none of its own, a
 //! target uses the global ones (one service principal for several workspaces).
 //!
-//! The host: `BRICKCI_<TARGET>_DATABRICKS_HOST`, else the target's `workspace.host` in the
-//! bundle, else `DATABRICKS_HOST`.
+//! The host: `BRICKCI_<TARGET>_DATABRICKS_HOST`, else `DATABRICKS_HOST` — never the bundle's
+//! `workspace.host`. The bundle is part of the pull request: a host taken from it would let a
+//! pull request send the target's credentials (a token, a client secret, a federated token)
+//! to a server of its choosing. The bundle's host is checked against the one used instead,
+//! as for a single target.
 
 use crate::platform::Env;
 
@@ -50,8 +53,7 @@ pub fn prefix(target: &str) -> String {
 }
 
 /// The variables `target` connects with, and where its host came from (for messages).
-/// `bundle_host` is the target's literal `workspace.host`, if any.
-pub fn target_env(global: &Env, target: &str, bundle_host: Option<&str>) -> (Env, &'static str) {
+pub fn target_env(global: &Env, target: &str) -> (Env, &'static str) {
     let own = |name: &str| global.get(&format!("{}{name}", prefix(target)));
     let has_own = CREDENTIAL_VARIABLES.iter().any(|v| own(v).is_some());
     let mut vars: Vec<(String, String)> = global
@@ -67,10 +69,9 @@ pub fn target_env(global: &Env, target: &str, bundle_host: Option<&str>) -> (Env
             }
         }
     }
-    let (host, from) = match (own("DATABRICKS_HOST"), bundle_host) {
-        (Some(h), _) => (Some(h), "own"),
-        (None, Some(h)) => (Some(h), "bundle"),
-        (None, None) => (global.get("DATABRICKS_HOST"), "global"),
+    let (host, from) = match own("DATABRICKS_HOST") {
+        Some(h) => (Some(h), "own"),
+        None => (global.get("DATABRICKS_HOST"), "global"),
     };
     if let Some(h) = host {
         vars.push(("DATABRICKS_HOST".into(), h.to_string()));
@@ -101,13 +102,13 @@ mod tests {
             ("BRICKCI_PROD_EU_DATABRICKS_TOKEN", "eu-token"),
             ("BUNDLE_VAR_x", "1"),
         ]);
-        let (e, from) = target_env(&global, "prod-eu", Some("https://eu"));
+        let (e, from) = target_env(&global, "prod-eu");
         assert_eq!(e.get("DATABRICKS_TOKEN"), Some("eu-token"));
         assert_eq!(e.get("DATABRICKS_CLIENT_SECRET"), None);
         assert_eq!(e.get("DATABRICKS_CLIENT_ID"), None);
-        assert_eq!(e.get("DATABRICKS_HOST"), Some("https://eu"));
+        assert_eq!(e.get("DATABRICKS_HOST"), Some("https://global"));
         assert_eq!(e.get("BUNDLE_VAR_x"), Some("1"));
-        assert_eq!(from, "bundle");
+        assert_eq!(from, "global");
     }
 
     #[test]
@@ -117,7 +118,7 @@ mod tests {
             ("DATABRICKS_TOKEN", "global-token"),
             ("BRICKCI_OTHER_DATABRICKS_TOKEN", "other"),
         ]);
-        let (e, from) = target_env(&global, "dev", None);
+        let (e, from) = target_env(&global, "dev");
         assert_eq!(e.get("DATABRICKS_TOKEN"), Some("global-token"));
         assert_eq!(e.get("DATABRICKS_HOST"), Some("https://global"));
         assert_eq!(from, "global");
@@ -125,7 +126,7 @@ mod tests {
             ("DATABRICKS_HOST", "https://global"),
             ("BRICKCI_DEV_DATABRICKS_HOST", "https://own"),
         ]);
-        let (e, from) = target_env(&global, "dev", Some("https://bundle"));
+        let (e, from) = target_env(&global, "dev");
         assert_eq!(e.get("DATABRICKS_HOST"), Some("https://own"));
         assert_eq!(from, "own");
     }

@@ -128,12 +128,19 @@ async fn connect(
     target: &str,
 ) -> Result<Client, Error> {
     let env = conn.platform.env();
-    // Only the host is wanted here; a bundle the full load refuses is reported by it.
-    let host = crate::bundle::locate(&bundle.bundle_dir, Some(target), vars, env.map())
-        .ok()
-        .and_then(|l| l.host)
-        .filter(|h| !h.contains("${"));
-    let (target_env, from) = target_env(env, target, host.as_deref());
+    let (target_env, from) = target_env(env, target);
+    if target_env.get("DATABRICKS_HOST").is_none() {
+        // Only for the message; a bundle the full load refuses is reported by it.
+        let named = crate::bundle::locate(&bundle.bundle_dir, Some(target), vars, env.map())
+            .ok()
+            .and_then(|l| l.host)
+            .map(|h| format!(" (its workspace.host: {h})"))
+            .unwrap_or_default();
+        return Err(Error::bad_input(format!(
+            "target {target}: no workspace to connect to{named}: set {}DATABRICKS_HOST or DATABRICKS_HOST (a host is never taken from the bundle alone: a pull request could point the credentials elsewhere)",
+            prefix(target)
+        )));
+    }
     tracing::debug!(target = target, host_from = from, "connecting");
     let own_type = target_env.get("DATABRICKS_AUTH_TYPE").filter(|_| {
         env.get(&format!("{}DATABRICKS_AUTH_TYPE", prefix(target)))

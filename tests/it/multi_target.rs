@@ -35,8 +35,30 @@ fn bundle(targets: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// `BRICKCI_<TARGET>_DATABRICKS_HOST` for every target of the bundle in `dir`, as a CI
+/// configuration would pin them (brickci never takes a host from the bundle alone).
+fn pinned_hosts(dir: &Path) -> Vec<(String, String)> {
+    let y = std::fs::read_to_string(dir.join("databricks.yml")).unwrap();
+    let mut target = None;
+    let mut out = Vec::new();
+    for line in y.lines() {
+        if let Some(name) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':'))
+            && !name.starts_with(' ')
+        {
+            target = Some(name.to_string());
+        } else if let (Some(t), Some(host)) = (&target, line.trim().strip_prefix("host: ")) {
+            let var = t
+                .to_uppercase()
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+            out.push((format!("BRICKCI_{var}_DATABRICKS_HOST"), host.to_string()));
+        }
+    }
+    out
+}
+
 fn step(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     Brickci::new(args)
+        .envs(pinned_hosts(dir))
         .envs(env.iter().copied())
         .dir(dir)
         .output()
@@ -465,6 +487,7 @@ fn sigterm_cancels_every_targets_run_and_exits_143() {
     let out = step(dir.path(), &["deploy", "--targets", "prod-*"], &env);
     assert_eq!(code(&out), 0, "{}", text(&out));
     let mut child = Brickci::new(["run", "--targets", "prod-*", "nightly"])
+        .envs(pinned_hosts(dir.path()))
         .envs(env)
         .dir(dir.path())
         .spawn();
@@ -583,4 +606,39 @@ fn a_workspace_fault_in_one_target_and_the_exit_code_of_the_worst_failure() {
     );
     assert_eq!(code(&out), 3, "{}", text(&out));
     assert_no_secrets(&out, &[EU_TOKEN, US_TOKEN, BAD_TOKEN]);
+}
+
+/// The bundle is part of the pull request: a target it points at another server never gets
+/// credentials there, whether the CI names no host for it or a different one.
+#[test]
+fn a_host_only_the_bundle_names_never_receives_credentials() {
+    let (eu, elsewhere) = (workspace(EU_TOKEN), workspace(US_TOKEN));
+    let dir = bundle(&[("prod-eu", &eu.url()), ("prod-evil", &elsewhere.url())]);
+    let run = |env: &[(&str, &str)]| {
+        Brickci::new(["plan", "--targets", "prod-*"])
+            .envs(env.iter().copied())
+            .env("BRICKCI_PROD_EU_DATABRICKS_HOST", eu.url())
+            .dir(dir.path())
+            .output()
+    };
+    // No host for prod-evil in the environment: refused, naming the variable to set.
+    let out = run(&[("DATABRICKS_TOKEN", EU_TOKEN)]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        text(&out).contains("BRICKCI_PROD_EVIL_DATABRICKS_HOST"),
+        "{}",
+        text(&out)
+    );
+    // A global host: prod-evil talks to it, and its bundle's other host is refused.
+    let out = run(&[
+        ("DATABRICKS_TOKEN", EU_TOKEN),
+        ("DATABRICKS_HOST", &eu.url()),
+    ]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(text(&out).contains("workspace.host"), "{}", text(&out));
+    assert!(
+        elsewhere.requests().is_empty(),
+        "{:?}",
+        elsewhere.requests()
+    );
 }
