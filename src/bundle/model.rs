@@ -145,11 +145,11 @@ pub struct Bundle {
     pub referenced: Vec<paths::Referenced>,
     /// The resolved configuration, for `validate -o json`.
     pub tree: Node,
-    /// What the Databricks CLI only warns about; shown, and errors under `--strict`.
+    /// What the Databricks CLI only warns about; shown, and errors under `--strict`. Among
+    /// them, what its validate passes but its deploy fails on (a required field missing, a
+    /// library nothing builds: [`Severity::DeployError`](super::Severity)), errors at plan
+    /// and deploy ([`Diagnostics::for_deploy`]).
     pub warnings: Diagnostics,
-    /// What the Databricks CLI's validate passes but its deploy fails on (a required field
-    /// missing, a library nothing builds): warnings at `validate`, errors at plan and deploy.
-    pub deploy_refusals: Diagnostics,
 }
 
 impl Bundle {
@@ -511,17 +511,17 @@ impl Prepared {
         };
         let workspace = workspace(&tree, &self.identity, &mut diags);
         let mode = self.selected.mode.clone();
-        // What only the API or the build would refuse: `validate` shows it as a warning, as
-        // the Databricks CLI's validate passes it; plan and deploy refuse it before a write.
-        let mut refusals = Diagnostics::default();
+        // What only the API or the build would refuse is a deploy error: `validate` shows it
+        // as a warning, as the Databricks CLI's validate passes it; plan and deploy refuse it
+        // before a write.
         let (resources, referenced) =
-            resources::collect(&mut tree, &self.root, &workspace, &mut diags, &mut refusals);
+            resources::collect(&mut tree, &self.root, &workspace, &mut diags);
         let bundle_dir = match super::sync_root::relative(&self.root, &self.bundle_dir) {
             d if d == "." => String::new(),
             d => d,
         };
         let artifacts = super::artifacts::collect(&tree, &self.root, &bundle_dir, &mut diags);
-        paths::missing_libraries(&referenced, &artifacts, &mut refusals);
+        paths::missing_libraries(&referenced, &artifacts, &mut diags);
         let (sync_include, sync_exclude) = resources::sync(&tree, &mut diags);
         let (sync_include, sync_exclude) = (self.rebase(sync_include), self.rebase(sync_exclude));
         if let Some(p) = find(&tree, "permissions").filter(|p| p.items().is_some()) {
@@ -572,7 +572,6 @@ impl Prepared {
             referenced,
             tree,
             warnings: diags,
-            deploy_refusals: refusals,
         })
     }
 }

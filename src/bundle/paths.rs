@@ -505,7 +505,7 @@ pub fn missing_libraries(
                 line: m.line,
                 column: m.column,
             };
-            diags.push(&loc, &m.key, &m.message);
+            diags.deploy_error(&loc, &m.key, &m.message);
         }
     }
 }

@@ -83,9 +83,10 @@ pub async fn load(
             // the load below, with the deploying user (this one has a placeholder).
             if deploying
                 && p.lookups.is_empty()
-                && let Ok(mut local) = p.finish(&Default::default())
+                && let Ok(local) = p.finish(&Default::default())
             {
-                local.deploy_refusals.check().map_err(|d| warned.fail(d))?;
+                let mut refused = local.warnings.deploy_refusals();
+                refused.check().map_err(|d| warned.fail(d))?;
             }
         }
     }
@@ -94,11 +95,6 @@ pub async fn load(
     let answers = crate::deploy::lookup::answer(client, &prepared.lookups).await?;
     let mut bundle = prepared.finish(&answers).map_err(|d| warned.fail(d))?;
     warned.pass_for(std::mem::take(&mut bundle.warnings), deploying)?;
-    let mut refusals = std::mem::take(&mut bundle.deploy_refusals);
-    match purpose {
-        Purpose::Validate => warned.pass(refusals.as_warnings())?,
-        Purpose::Deploy => refusals.check().map_err(|d| warned.fail(d))?,
-    }
     if let Some(host) = &bundle.workspace.host {
         same_host(host, &bundle.target, client)?;
     }
