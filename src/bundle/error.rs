@@ -149,7 +149,10 @@ impl Diagnostics {
 
     /// What a deploy would refuse ([`Severity::DeployError`]), as errors.
     pub fn deploy_refusals(&self) -> Diagnostics {
-        let refused = self.0.iter().filter(|e| e.severity == Severity::DeployError);
+        let refused = self
+            .0
+            .iter()
+            .filter(|e| e.severity == Severity::DeployError);
         Diagnostics(
             refused
                 .map(|e| ConfigError {

@@ -87,6 +87,10 @@ pub struct Prepared {
     /// The bundle's Python code (`python:`), run in `finish` (and early, see
     /// [`super::python::run_early`]).
     python: Option<super::python::Python>,
+    /// Errors that leave the configuration whole (an unreadable `.git`): added to the
+    /// bundle's diagnostics by `finish`, so `validate` still prints the configuration, as
+    /// the Databricks CLI does, and then fails.
+    late_errors: Diagnostics,
 }
 
 #[derive(Debug, Clone)]
@@ -166,7 +170,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
     let mut diags = loaded.warnings;
     let mut tree = loaded.tree;
     diags.absorb(check_name(&tree))?;
-    add_git(&mut tree, &loaded.bundle_dir);
+    let late_errors = add_git(&mut tree, &loaded.bundle_dir, &mut diags);
     let selected = diags.absorb(target::select(&mut tree, opts.target))?;
     super::api_rules::normalize(&mut tree, &mut diags);
     if let Some(host) = opts.host {
@@ -256,13 +260,22 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         lookups,
         warnings: diags,
         python,
+        late_errors,
     })
 }
 
-/// `bundle.git`: what the checkout says, under anything the user set.
-fn add_git(tree: &mut Node, root: &std::path::Path) {
+/// `bundle.git`: what the checkout says, under anything the user set. What could not be
+/// read is a warning; a repository that cannot be opened is also the returned (late) error.
+fn add_git(tree: &mut Node, root: &std::path::Path, diags: &mut Diagnostics) -> Diagnostics {
     let info = super::git::read(root);
     let here = Loc::synthetic("(git)");
+    for w in &info.warnings {
+        diags.warn(&here, "", w);
+    }
+    let mut late = Diagnostics::default();
+    if let Some(why) = &info.error {
+        late.push(&here, "", why);
+    }
     let mut git = Node::new(Kind::Map(Vec::new()), here.clone());
     let fields = [
         ("bundle_root_path", Some(info.bundle_root_path)),
@@ -297,6 +310,7 @@ fn add_git(tree: &mut Node, root: &std::path::Path) {
             git,
         ),
     }
+    late
 }
 
 /// `bundle.name` names everything else (paths, state); it must be there before anything
@@ -451,7 +465,26 @@ impl Prepared {
     }
 
     /// Completes loading with the lookups' answers (`variable -> id`, or why not found).
+    /// The bundle's diagnostics may hold errors that left the configuration whole
+    /// ([`Diagnostics::has_errors`]): a command fails on them, `validate` after its output.
     pub fn finish(
+        mut self,
+        answers: &BTreeMap<String, Result<String, String>>,
+    ) -> Result<Bundle, Diagnostics> {
+        let late = std::mem::take(&mut self.late_errors);
+        match self.complete(answers) {
+            Ok(mut bundle) => {
+                bundle.warnings.extend(late);
+                Ok(bundle)
+            }
+            Err(mut diags) => {
+                diags.extend(late);
+                Err(diags)
+            }
+        }
+    }
+
+    fn complete(
         mut self,
         answers: &BTreeMap<String, Result<String, String>>,
     ) -> Result<Bundle, Diagnostics> {

@@ -41,6 +41,21 @@ pub async fn load(
     args: &BundleArgs,
     purpose: Purpose,
 ) -> Result<Bundle, Error> {
+    match load_whole(platform, client, args, purpose).await? {
+        (_, Some(e)) => Err(e),
+        (bundle, None) => Ok(bundle),
+    }
+}
+
+/// As [`load`], but an error that left the configuration whole (an unreadable `.git`) comes
+/// with the bundle: `validate` prints the configuration and then fails, as the Databricks
+/// CLI does.
+pub async fn load_whole(
+    platform: &Platform,
+    client: &Client,
+    args: &BundleArgs,
+    purpose: Purpose,
+) -> Result<(Bundle, Option<Error>), Error> {
     let deploying = purpose == Purpose::Deploy;
     let vars = super::values::key_values("--var", &args.vars)?;
     let opts = LoadOptions {
@@ -94,11 +109,15 @@ pub async fn load(
     let prepared = prepare(&opts, me).map_err(|d| warned.fail(d))?;
     let answers = crate::deploy::lookup::answer(client, &prepared.lookups).await?;
     let mut bundle = prepared.finish(&answers).map_err(|d| warned.fail(d))?;
-    warned.pass_for(std::mem::take(&mut bundle.warnings), deploying)?;
+    let diags = std::mem::take(&mut bundle.warnings);
+    let late = diags.has_errors().then(|| warned.fail(diags.clone()));
+    if late.is_none() {
+        warned.pass_for(diags, deploying)?;
+    }
     if let Some(host) = &bundle.workspace.host {
         same_host(host, &bundle.target, client)?;
     }
-    Ok(bundle)
+    Ok((bundle, late))
 }
 
 /// The bundle's `workspace.host` must be the workspace brickci is authenticated to.
