@@ -52,6 +52,9 @@ pub struct Loaded {
     pub tree: Node,
     /// What the files hold that the format does not know (ignored).
     pub warnings: Diagnostics,
+    /// Where the root file's `include` list was (it leaves the tree once read), for
+    /// `--include-locations`.
+    pub include_places: Vec<super::yaml::Loc>,
 }
 
 /// Finds the root file in `dir`.
@@ -115,7 +118,7 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     }
     loop {
         // Each pass starts afresh: an earlier pass's warnings would repeat.
-        let (mut tree, diags) = load_at(dir, &base, &name, Diagnostics::default())?;
+        let (mut tree, diags, include_places) = load_at(dir, &base, &name, Diagnostics::default())?;
         let (paths, at) = sync_paths(&tree, &base, dir);
         let wider = sync_root::infer(dir, &paths);
         if wider != base {
@@ -139,6 +142,7 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
             sync_paths,
             tree,
             warnings: diags,
+            include_places,
         });
     }
 }
@@ -150,13 +154,14 @@ fn load_at(
     base: &Path,
     name: &Path,
     mut diags: Diagnostics,
-) -> Result<(Node, Diagnostics), Diagnostics> {
+) -> Result<(Node, Diagnostics, Vec<super::yaml::Loc>), Diagnostics> {
     let roots = Roots::new(&sync_root::include_boundary(dir, base));
     let name = PathBuf::from(sync_root::relative(base, &dir.join(name)));
     let root = read(&roots, base, &name, &mut diags);
     let mut tree = diags.absorb(root)?;
     check_top_level(&mut tree, false, &mut diags);
     let includes = tree.remove("include");
+    let include_places = includes.iter().flat_map(|n| n.places().cloned()).collect();
     for rel in include_files(dir, base, &roots, includes.as_ref(), &mut diags) {
         if rel == name {
             continue;
@@ -173,7 +178,7 @@ fn load_at(
         merge(&mut tree, doc, "", &mut diags);
     }
     diags.check()?;
-    Ok((tree, diags))
+    Ok((tree, diags, include_places))
 }
 
 /// The merged `sync.paths`, each made relative to the bundle's folder `dir` from the file

@@ -7,6 +7,7 @@ mod artifacts;
 mod cli_warnings;
 mod error;
 mod git;
+mod include_locations;
 mod interpolate;
 mod known_fields;
 mod load;
@@ -34,6 +35,7 @@ mod workspace_prefix;
 pub mod yaml;
 
 pub use error::{ConfigError, Diagnostics, Severity};
+pub use include_locations::render as include_locations;
 pub use interpolate::{find as find_setting, is_deferred, references};
 pub use location::{BundleError, Location, locate};
 pub use model::{

@@ -91,6 +91,7 @@ pub struct Prepared {
     /// bundle's diagnostics by `finish`, so `validate` still prints the configuration, as
     /// the Databricks CLI does, and then fails.
     late_errors: Diagnostics,
+    include_places: Vec<Loc>,
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +150,8 @@ pub struct Bundle {
     pub referenced: Vec<paths::Referenced>,
     /// The resolved configuration, for `validate -o json`.
     pub tree: Node,
+    /// Where the root file's `include` list was (`--include-locations`).
+    pub include_places: Vec<Loc>,
     /// What the Databricks CLI only warns about; shown, and errors under `--strict`. Among
     /// them, what its validate passes but its deploy fails on (a required field missing, a
     /// library nothing builds: [`Severity::DeployError`](super::Severity)), errors at plan
@@ -261,6 +264,7 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         warnings: diags,
         python,
         late_errors,
+        include_places: loaded.include_places,
     })
 }
 
@@ -604,6 +608,7 @@ impl Prepared {
             permissions,
             referenced,
             tree,
+            include_places: self.include_places,
             warnings: diags,
         })
     }

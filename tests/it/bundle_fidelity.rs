@@ -86,3 +86,37 @@ fn an_unreadable_head_is_two_warnings_and_validate_passes() {
         "{stderr}"
     );
 }
+
+#[test]
+fn include_locations_lists_every_place_a_merged_resource_was_set_at() {
+    let emu = TestEmulator::fast();
+    let env = run_env(&emu);
+    let dir = bundle_dir(
+        "bundle:\n  name: l\ninclude:\n  - job.yml\ntargets:\n  dev:\n    resources:\n      jobs:\n        j: {name: dev}\n",
+    );
+    std::fs::write(
+        dir.path().join("job.yml"),
+        "resources:\n  jobs:\n    j:\n      name: j\n",
+    )
+    .unwrap();
+    let out = validate(
+        dir.path(),
+        &env,
+        &["-o", "json", "-t", "dev", "--include-locations"],
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let at = &json["__locations"];
+    assert_eq!(
+        at["files"],
+        serde_json::json!(["databricks.yml", "job.yml"])
+    );
+    assert_eq!(
+        at["locations"]["resources.jobs.j"],
+        serde_json::json!([[1, 4, 7], [0, 9, 12]])
+    );
+    // Without the flag the document has no such section.
+    let out = validate(dir.path(), &env, &["-o", "json", "-t", "dev"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json.get("__locations").is_none());
+}
