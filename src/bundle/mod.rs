@@ -7,6 +7,7 @@ mod artifacts;
 mod cli_warnings;
 mod error;
 mod git;
+mod immutable_folder;
 mod include_locations;
 mod interpolate;
 mod known_fields;

@@ -548,11 +548,12 @@ impl Prepared {
         };
         let workspace = workspace(&tree, &self.identity, &mut diags);
         let mode = self.selected.mode.clone();
+        let paths_under = super::immutable_folder::paths_workspace(&tree, &workspace, &mut diags);
         // What only the API or the build would refuse is a deploy error: `validate` shows it
         // as a warning, as the Databricks CLI's validate passes it; plan and deploy refuse it
         // before a write.
         let (resources, referenced) =
-            resources::collect(&mut tree, &self.root, &workspace, &mut diags);
+            resources::collect(&mut tree, &self.root, &paths_under, &mut diags);
         let bundle_dir = match super::sync_root::relative(&self.root, &self.bundle_dir) {
             d if d == "." => String::new(),
             d => d,

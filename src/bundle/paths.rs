@@ -56,6 +56,13 @@ const FIELDS: &[(&str, &str, RefKind)] = &[
         RefKind::File,
     ),
     ("jobs", "tasks.*.sql_task.file.path", RefKind::File),
+    ("jobs", "tasks.*.alert_task.workspace_path", RefKind::File),
+    // The script an AI Runtime task runs on each node, read as a workspace file.
+    (
+        "jobs",
+        "tasks.*.ai_runtime_task.deployments.*.command_path",
+        RefKind::File,
+    ),
     ("jobs", "tasks.*.dbt_task.project_directory", RefKind::File),
     ("jobs", "tasks.*.libraries.*.whl", RefKind::Library),
     ("jobs", "tasks.*.libraries.*.jar", RefKind::Library),
