@@ -48,6 +48,9 @@ pub use state::deployed_job_ids;
 pub use sync_root::{fold as fold_path, places_dir};
 pub use validate_json::render as validate_json;
 pub use variables::Variable;
+pub use wheel_compute::{
+    ClusterById, by_id as wheel_clusters_by_id, check_by_id as check_wheel_clusters,
+};
 #[cfg(test)]
 mod artifacts_paths_tests;
 #[cfg(test)]

@@ -152,6 +152,9 @@ pub struct Bundle {
     pub tree: Node,
     /// Where the root file's `include` list was (`--include-locations`).
     pub include_places: Vec<Loc>,
+    /// Tasks with local libraries on a cluster named by id: its runtime is checked with the
+    /// API's answer once loaded ([`super::check_wheel_clusters`]).
+    pub wheel_clusters: Vec<super::ClusterById>,
     /// What the Databricks CLI only warns about; shown, and errors under `--strict`. Among
     /// them, what its validate passes but its deploy fails on (a required field missing, a
     /// library nothing builds: [`Severity::DeployError`](super::Severity)), errors at plan
@@ -549,6 +552,8 @@ impl Prepared {
         let workspace = workspace(&tree, &self.identity, &mut diags);
         let mode = self.selected.mode.clone();
         let paths_under = super::immutable_folder::paths_workspace(&tree, &workspace, &mut diags);
+        // Before paths are translated: a local library is still written as one.
+        let wheel_clusters = super::wheel_compute::by_id(&tree);
         // What only the API or the build would refuse is a deploy error: `validate` shows it
         // as a warning, as the Databricks CLI's validate passes it; plan and deploy refuse it
         // before a write.
@@ -610,6 +615,7 @@ impl Prepared {
             referenced,
             tree,
             include_places: self.include_places,
+            wheel_clusters,
             warnings: diags,
         })
     }

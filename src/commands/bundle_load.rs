@@ -109,6 +109,13 @@ pub async fn load_whole(
     let prepared = prepare(&opts, me).map_err(|d| warned.fail(d))?;
     let answers = crate::deploy::lookup::answer(client, &prepared.lookups).await?;
     let mut bundle = prepared.finish(&answers).map_err(|d| warned.fail(d))?;
+    // Local libraries on a cluster named by id: its runtime version is the API's.
+    let by_id = std::mem::take(&mut bundle.wheel_clusters);
+    if !by_id.is_empty() {
+        let ids = by_id.iter().map(|c| c.cluster_id.as_str());
+        let versions = crate::deploy::lookup::spark_versions(client, ids).await;
+        crate::bundle::check_wheel_clusters(&by_id, &versions, &mut bundle.warnings);
+    }
     let diags = std::mem::take(&mut bundle.warnings);
     let late = diags.has_errors().then(|| warned.fail(diags.clone()));
     if late.is_none() {

@@ -120,3 +120,61 @@ fn include_locations_lists_every_place_a_merged_resource_was_set_at() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(json.get("__locations").is_none());
 }
+
+/// An emulator holding a cluster on `spark_version`, and a current user without a display name.
+fn emulator_with_cluster(spark_version: &str) -> TestEmulator {
+    TestEmulator::start(brickci::emulator::EmulatorConfig {
+        clock_speed: 50.0,
+        objects: serde_json::json!({
+            "current_user": {"displayName": null},
+            "clusters": [{"cluster_id": "0101-old", "cluster_name": "old", "state": "RUNNING",
+                          "spark_version": spark_version}],
+        }),
+        ..Default::default()
+    })
+}
+
+const WHEEL_ON_CLUSTER: &str = "bundle:\n  name: w\nresources:\n  jobs:\n    j:\n      name: j\n      tasks:\n        - task_key: t\n          existing_cluster_id: 0101-old\n          python_wheel_task: {package_name: p, entry_point: e}\n          libraries:\n            - whl: ./dist/p.whl\n";
+
+#[test]
+fn a_local_wheel_on_a_cluster_named_by_id_is_checked_against_its_runtime() {
+    let emu = emulator_with_cluster("7.3.x-scala2.12");
+    let env = run_env(&emu);
+    let dir = bundle_dir(WHEEL_ON_CLUSTER);
+    std::fs::create_dir_all(dir.path().join("dist")).unwrap();
+    std::fs::write(dir.path().join("dist/p.whl"), "wheel").unwrap();
+    let out = validate(dir.path(), &env, &["-o", "json"]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("databricks.yml:9:32: resources.jobs.j.tasks[0].existing_cluster_id: task t uses cluster with incompatible DBR version 7.3.x-scala2.12"),
+        "{stderr}"
+    );
+    // The configuration is still printed; the caller has no display name.
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        json["workspace"]["current_user"]
+            .get("displayName")
+            .is_none(),
+        "{json}"
+    );
+    assert_eq!(
+        json["workspace"]["current_user"]["userName"],
+        "ci-bot@example.com"
+    );
+    let out = brickci(&["deploy", "--auto-approve"], &as_refs(&env), dir.path());
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        emu.requests()
+            .iter()
+            .all(|r| matches!(r.method.as_str(), "GET" | "HEAD")),
+        "a write was sent"
+    );
+    // A current runtime passes; so does a cluster the API does not know.
+    let emu = emulator_with_cluster("15.4.x-scala2.12");
+    let out = validate(dir.path(), &run_env(&emu), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let emu = TestEmulator::fast();
+    let out = validate(dir.path(), &run_env(&emu), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+}
