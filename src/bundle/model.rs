@@ -171,7 +171,7 @@ impl Bundle {
 }
 
 pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagnostics> {
-    let loaded = load::load(opts.dir)?;
+    let loaded = load::load(opts.dir, opts.target)?;
     // Warnings travel along; every static problem after loading is gathered into one report.
     let mut diags = loaded.warnings;
     let mut tree = loaded.tree;

@@ -152,6 +152,7 @@ fn same_host(host: &str, target: &str, client: &Client) -> Result<(), Error> {
 struct Warned<'p> {
     platform: &'p Platform,
     dir: &'p std::path::Path,
+    target: Option<&'p str>,
     strict: bool,
     shown: HashSet<String>,
     /// The folder the diagnostics' places are relative to (the sync root), read once.
@@ -163,6 +164,7 @@ impl<'p> Warned<'p> {
         Warned {
             platform,
             dir: &args.bundle_dir,
+            target: args.target.as_deref(),
             strict: args.strict,
             shown: HashSet::new(),
             places: std::cell::OnceCell::new(),
@@ -213,7 +215,7 @@ impl<'p> Warned<'p> {
         } else {
             let places = self
                 .places
-                .get_or_init(|| crate::bundle::places_dir(self.dir));
+                .get_or_init(|| crate::bundle::places_dir(self.dir, self.target));
             let path = crate::bundle::fold_path(&places.join(&*w.loc.file));
             let path = path.strip_prefix(".").unwrap_or(&path);
             Some(path.display().to_string())
