@@ -10,6 +10,9 @@ mod git;
 mod immutable_folder;
 mod include_locations;
 mod interpolate;
+mod job_fields;
+#[rustfmt::skip]
+mod job_fields_generated;
 mod known_fields;
 mod load;
 pub mod local_file;
