@@ -35,7 +35,7 @@ pub enum Command {
     #[command(subcommand)]
     Auth(AuthCommand),
     /// Check the bundle (databricks.yml) for a target; -o json prints it fully resolved.
-    Validate(BundleArgs),
+    Validate(ValidateArgs),
     /// What a deploy would create, update or delete, and why (nothing is written); on a pull
     /// request, also a sticky PR comment.
     Plan(PlanCommandArgs),
@@ -281,6 +281,17 @@ impl PipelineUpdateArgs {
         .filter_map(|(flag, set)| set.then_some(flag))
         .collect()
     }
+}
+
+/// `validate`: the bundle, and what only validate prints.
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+    /// With -o json: add `__locations`, every file, line and column each top-level section,
+    /// resource and job task was set at (as the Databricks CLI's hidden flag).
+    #[arg(long, hide = true)]
+    pub include_locations: bool,
 }
 
 /// Which bundle, target and variables; shared by `validate`, `plan` and `deploy`.

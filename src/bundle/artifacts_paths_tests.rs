@@ -89,7 +89,7 @@ fn required_fields_the_api_needs_are_deploy_refusals_and_volume_paths_leave_them
         "bundle: {name: a}\nresources:\n  volumes:\n    v:\n      comment: c\n  schemas:\n    s: {name: s}\n",
     )]);
     let b = load(dir.path(), None, &[]).unwrap();
-    let refused = b.deploy_refusals.to_string();
+    let refused = b.warnings.deploy_refusals().to_string();
     for key in [
         "resources.volumes.v.name: is required",
         "resources.volumes.v.catalog_name: is required",
@@ -97,7 +97,11 @@ fn required_fields_the_api_needs_are_deploy_refusals_and_volume_paths_leave_them
     ] {
         assert!(refused.contains(key), "{refused}");
     }
-    assert!(!b.deploy_refusals.is_empty() && b.warnings.is_empty());
+    // Deploy refusals only: validate warns about nothing else here.
+    assert_eq!(
+        b.warnings.deploy_refusals().0.len(),
+        b.warnings.warnings().count()
+    );
     let v = &super::validate_json(&b)["resources"]["volumes"]["v"];
     assert_eq!(v["volume_path"], "/Volumes///");
 }

@@ -128,7 +128,8 @@ fn a_library_an_artifact_builds_need_not_exist_at_validate() {
     let dir = bundle(&[("databricks.yml", &format!("bundle: {{name: jar}}\n{job}"))]);
     let e = load(dir.path(), None, &[])
         .unwrap()
-        .deploy_refusals
+        .warnings
+        .deploy_refusals()
         .to_string();
     assert!(
         e.contains("databricks.yml:10:20: resources.jobs.j.tasks[0].libraries[0].jar: ./target/app.jar does not exist"),

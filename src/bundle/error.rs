@@ -147,13 +147,20 @@ impl Diagnostics {
         }
     }
 
-    /// Errors become warnings: what `validate` only reports, as the Databricks CLI's
-    /// validate passes it (a deploy refuses it).
-    pub fn as_warnings(mut self) -> Diagnostics {
-        for e in &mut self.0 {
-            e.severity = Severity::Warning;
-        }
-        self
+    /// What a deploy would refuse ([`Severity::DeployError`]), as errors.
+    pub fn deploy_refusals(&self) -> Diagnostics {
+        let refused = self
+            .0
+            .iter()
+            .filter(|e| e.severity == Severity::DeployError);
+        Diagnostics(
+            refused
+                .map(|e| ConfigError {
+                    severity: Severity::Error,
+                    ..e.clone()
+                })
+                .collect(),
+        )
     }
 
     /// Warnings become errors (`--strict`).

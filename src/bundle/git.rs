@@ -10,6 +10,12 @@ pub struct GitInfo {
     pub branch: Option<String>,
     pub commit: Option<String>,
     pub origin_url: Option<String>,
+    /// What could not be read, as the Databricks CLI warns about it (`failed to read .git:
+    /// ...`, `failed to load current branch: ...`).
+    pub warnings: Vec<String>,
+    /// Why the repository could not be opened (a `.git` file naming no git dir, an
+    /// unreadable `config`): the CLI's validate still prints the configuration, then fails.
+    pub error: Option<String>,
 }
 
 /// The folder holding `.git` (a directory, or a file pointing to one for worktrees).
@@ -20,15 +26,42 @@ pub fn repo_root(start: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-fn git_dir(root: &Path) -> PathBuf {
+/// The git dir of the checkout at `root`, opened as the CLI opens it: `.git` is a folder, or
+/// a file with a `gitdir: ...` line; the repository's `config` must be readable when it exists.
+fn open(root: &Path) -> Result<PathBuf, String> {
     let dot = root.join(".git");
-    match std::fs::read_to_string(&dot) {
-        Ok(text) => match text.trim().strip_prefix("gitdir:") {
-            Some(p) => root.join(p.trim()),
-            None => dot,
-        },
-        Err(_) => dot,
+    let meta = std::fs::metadata(&dot).map_err(|e| format!(".git: {e}"))?;
+    let dir = if meta.is_dir() {
+        dot
+    } else {
+        let text = std::fs::read_to_string(&dot).map_err(|e| format!(".git: {e}"))?;
+        let named = text
+            .lines()
+            .filter_map(|l| l.split_once(": "))
+            .find_map(|(k, v)| (k == "gitdir").then(|| v.trim().to_string()));
+        match named {
+            Some(p) if !p.is_empty() => root.join(p),
+            _ => {
+                return Err(format!(
+                    "expected {:?} to contain a line with \"gitdir: [...]\"",
+                    dot.display().to_string()
+                ));
+            }
+        }
+    };
+    match std::fs::read(common_dir(&dir).join("config")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(format!(
+            "unable to load repository specific gitconfig: open config: {e}"
+        )),
+        _ => Ok(dir),
     }
+}
+
+/// Where a worktree's shared files are (`commondir`), else the git dir itself.
+fn common_dir(dir: &Path) -> PathBuf {
+    std::fs::read_to_string(dir.join("commondir"))
+        .ok()
+        .map_or_else(|| dir.to_path_buf(), |c| dir.join(c.trim()))
 }
 
 fn resolve_ref(dir: &Path, name: &str) -> Option<String> {
@@ -52,11 +85,7 @@ fn resolve_ref(dir: &Path, name: &str) -> Option<String> {
 }
 
 fn origin(dir: &Path) -> Option<String> {
-    let common = std::fs::read_to_string(dir.join("commondir"))
-        .ok()
-        .map(|c| dir.join(c.trim()));
-    let config =
-        std::fs::read_to_string(common.unwrap_or_else(|| dir.to_path_buf()).join("config")).ok()?;
+    let config = std::fs::read_to_string(common_dir(dir).join("config")).ok()?;
     let mut in_origin = false;
     for line in config.lines().map(str::trim) {
         if line.starts_with('[') {
@@ -97,8 +126,25 @@ pub fn read(bundle_root: &Path) -> GitInfo {
         .strip_prefix(&root)
         .map(|p| p.to_string_lossy().replace('\\', "/"))
         .unwrap_or_default();
-    let dir = git_dir(&root);
-    let head = std::fs::read_to_string(dir.join("HEAD")).unwrap_or_default();
+    let bundle_root_path = if rel.is_empty() { ".".into() } else { rel };
+    let dir = match open(&root) {
+        Ok(dir) => dir,
+        // Nothing more can be read; the worktree root still places the bundle.
+        Err(why) => {
+            return GitInfo {
+                bundle_root_path,
+                warnings: vec![format!("failed to read .git: {why}")],
+                error: Some(why),
+                ..GitInfo::default()
+            };
+        }
+    };
+    let mut warnings = Vec::new();
+    let head = std::fs::read_to_string(dir.join("HEAD")).unwrap_or_else(|e| {
+        warnings.push(format!("failed to load current branch: open HEAD: {e}"));
+        warnings.push(format!("failed to load latest commit: open HEAD: {e}"));
+        String::new()
+    });
     let head = head.trim();
     let (branch, commit) = match head.strip_prefix("ref: ") {
         Some(r) => (
@@ -112,10 +158,12 @@ pub fn read(bundle_root: &Path) -> GitInfo {
     let commit = commit
         .filter(|c| (4..=64).contains(&c.len()) && c.chars().all(|ch| ch.is_ascii_hexdigit()));
     GitInfo {
-        bundle_root_path: if rel.is_empty() { ".".into() } else { rel },
+        bundle_root_path,
         branch,
         commit,
         origin_url: origin(&dir),
+        warnings,
+        error: None,
     }
 }
 
@@ -144,6 +192,49 @@ mod tests {
             info.origin_url.as_deref(),
             Some("https://github.com/acme/shop.git")
         );
+    }
+
+    #[test]
+    fn an_unreadable_repository_gives_the_root_path_a_warning_and_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("sub")).unwrap();
+        // An empty `.git` file names no git dir.
+        std::fs::write(dir.path().join(".git"), "").unwrap();
+        let info = read(&dir.path().join("sub"));
+        assert_eq!(info.bundle_root_path, "sub");
+        assert_eq!(
+            (info.branch, info.commit, info.origin_url),
+            (None, None, None)
+        );
+        let why = info.error.unwrap();
+        assert!(
+            why.contains("to contain a line with \"gitdir: [...]\""),
+            "{why}"
+        );
+        assert_eq!(info.warnings, [format!("failed to read .git: {why}")]);
+        // A `config` that cannot be read (a folder here: root reads any file).
+        std::fs::remove_file(dir.path().join(".git")).unwrap();
+        std::fs::create_dir_all(dir.path().join(".git/config")).unwrap();
+        std::fs::write(dir.path().join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+        let info = read(dir.path());
+        let why = info.error.unwrap();
+        assert!(
+            why.starts_with("unable to load repository specific gitconfig: open config: "),
+            "{why}"
+        );
+        assert_eq!(info.branch, None);
+    }
+
+    #[test]
+    fn an_unreadable_head_is_two_warnings_and_no_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".git/HEAD")).unwrap();
+        let info = read(dir.path());
+        assert_eq!(info.error, None);
+        assert_eq!(info.branch, None);
+        assert_eq!(info.warnings.len(), 2);
+        assert!(info.warnings[0].starts_with("failed to load current branch: open HEAD: "));
+        assert!(info.warnings[1].starts_with("failed to load latest commit: open HEAD: "));
     }
 
     #[test]

@@ -144,7 +144,10 @@ impl<'a> Resolver<'a> {
                     .enumerate()
                     .map(|(i, n)| self.resolve(n, &format!("{path}[{i}]")))
                     .collect();
-                Node::new(Kind::Seq(items), node.loc.clone())
+                Node {
+                    also: node.also.clone(),
+                    ..Node::new(Kind::Seq(items), node.loc.clone())
+                }
             }
             Kind::Map(entries) => {
                 let entries = entries
@@ -159,7 +162,10 @@ impl<'a> Resolver<'a> {
                         (!dropped_when_empty(v, &resolved, &p)).then(|| (k.clone(), resolved))
                     })
                     .collect();
-                Node::new(Kind::Map(entries), node.loc.clone())
+                Node {
+                    also: node.also.clone(),
+                    ..Node::new(Kind::Map(entries), node.loc.clone())
+                }
             }
             _ => node.clone(),
         }

@@ -1,7 +1,7 @@
 //! The settings the bundle format knows, section by section (the Databricks CLI's
 //! configuration types). A key it does not know is a warning, as in the CLI, and is dropped,
-//! as the CLI drops it, so nothing downstream sees it. Resource settings themselves (a job's
-//! fields) are the APIs' business and pass through; only the resource kinds are checked here.
+//! as the CLI drops it, so nothing downstream sees it. Resource settings are the APIs'
+//! business; only the resource kinds are checked here, and a job's fields in job_fields.rs.
 
 use super::error::Diagnostics;
 use super::yaml::{Kind, Node};
@@ -232,6 +232,7 @@ pub fn check(doc: &mut Node, top_level: &[&str], diags: &mut Diagnostics) {
         true
     });
     resource_kinds(doc.get_mut("resources"), "resources", diags);
+    super::job_fields::check(doc.get_mut("resources"), "resources", diags);
     for section in ["targets", "environments"] {
         let Some(Kind::Map(targets)) = doc.get_mut(section).map(|t| &mut t.kind) else {
             continue;
@@ -239,6 +240,7 @@ pub fn check(doc: &mut Node, top_level: &[&str], diags: &mut Diagnostics) {
         for (name, target) in targets.iter_mut() {
             let path = format!("{section}.{}.resources", name.name);
             resource_kinds(target.get_mut("resources"), &path, diags);
+            super::job_fields::check(target.get_mut("resources"), &path, diags);
         }
     }
 }
@@ -371,8 +373,9 @@ mod tests {
 
     #[test]
     fn known_settings_and_resource_bodies_pass() {
+        // Job fields are checked (job_fields.rs); other kinds' bodies pass.
         let (_, d) = checked(
-            "bundle:\n  name: b\n  git: {branch: main}\ntargets:\n  dev:\n    variables: {x: 1, cluster: {spark_version: 15.4.x, num_workers: 2}}\n    resources:\n      jobs:\n        j: {anything: 1}\nresources:\n  model_serving_endpoints: {}\n",
+            "bundle:\n  name: b\n  git: {branch: main}\ntargets:\n  dev:\n    variables: {x: 1, cluster: {spark_version: 15.4.x, num_workers: 2}}\n    resources:\n      jobs:\n        j: {name: x, permissions: []}\n      pipelines:\n        p: {anything: 1}\nresources:\n  model_serving_endpoints: {}\n",
         );
         assert!(d.is_empty(), "{:?}", warnings(&d));
     }

@@ -52,6 +52,9 @@ pub struct Loaded {
     pub tree: Node,
     /// What the files hold that the format does not know (ignored).
     pub warnings: Diagnostics,
+    /// Where the root file's `include` list was (it leaves the tree once read), for
+    /// `--include-locations`.
+    pub include_places: Vec<super::yaml::Loc>,
 }
 
 /// Finds the root file in `dir`.
@@ -59,7 +62,9 @@ pub fn find_root_file(dir: &Path) -> Option<PathBuf> {
     ROOT_FILES.iter().map(|n| dir.join(n)).find(|p| p.is_file())
 }
 
-pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
+/// The bundle in `dir` (or the nearest folder above holding the root file); `target` is the
+/// one asked for (`-t`), whose `sync.paths` move the sync root as the top level's do.
+pub fn load(dir: &Path, target: Option<&str>) -> Result<Loaded, Diagnostics> {
     let mut diags = Diagnostics::default();
     // Absolute, so glob matches and the root share one spelling.
     let start = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
@@ -107,7 +112,7 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
         &name,
         &mut Diagnostics::default(),
     ))?;
-    let (paths, at) = sync_paths(&first, dir, dir);
+    let (paths, at) = sync_paths(&first, target, dir, dir);
     let mut base = sync_root::infer(dir, &paths);
     if let Err(why) = sync_root::check_in_repo(dir, &base) {
         diags.push(&at.unwrap_or_else(|| first.loc.clone()), "sync.paths", why);
@@ -115,8 +120,8 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     }
     loop {
         // Each pass starts afresh: an earlier pass's warnings would repeat.
-        let (mut tree, diags) = load_at(dir, &base, &name, Diagnostics::default())?;
-        let (paths, at) = sync_paths(&tree, &base, dir);
+        let (mut tree, diags, include_places) = load_at(dir, &base, &name, Diagnostics::default())?;
+        let (paths, at) = sync_paths(&tree, target, &base, dir);
         let wider = sync_root::infer(dir, &paths);
         if wider != base {
             let mut diags = diags;
@@ -132,13 +137,14 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
         } else {
             sync_root::rewrite(dir, &base, &paths)
         };
-        rewrite_in_tree(&mut tree, &sync_paths);
+        rewrite_in_tree(&mut tree, target, &sync_paths);
         return Ok(Loaded {
             root: base,
             bundle_dir: dir.to_path_buf(),
             sync_paths,
             tree,
             warnings: diags,
+            include_places,
         });
     }
 }
@@ -150,13 +156,14 @@ fn load_at(
     base: &Path,
     name: &Path,
     mut diags: Diagnostics,
-) -> Result<(Node, Diagnostics), Diagnostics> {
+) -> Result<(Node, Diagnostics, Vec<super::yaml::Loc>), Diagnostics> {
     let roots = Roots::new(&sync_root::include_boundary(dir, base));
     let name = PathBuf::from(sync_root::relative(base, &dir.join(name)));
     let root = read(&roots, base, &name, &mut diags);
     let mut tree = diags.absorb(root)?;
     check_top_level(&mut tree, false, &mut diags);
     let includes = tree.remove("include");
+    let include_places = includes.iter().flat_map(|n| n.places().cloned()).collect();
     for rel in include_files(dir, base, &roots, includes.as_ref(), &mut diags) {
         if rel == name {
             continue;
@@ -173,39 +180,78 @@ fn load_at(
         merge(&mut tree, doc, "", &mut diags);
     }
     diags.check()?;
-    Ok((tree, diags))
+    Ok((tree, diags, include_places))
+}
+
+/// The `sync.paths` lists that make the sync root: the top level's, then the target's
+/// (a target's list is appended to the top level's when it is selected).
+fn sync_lists<'t>(tree: &'t Node, target: Option<&str>) -> Vec<&'t Node> {
+    let top = tree.get("sync").and_then(|s| s.get("paths"));
+    let chosen = super::target::chosen(tree, target)
+        .and_then(|t| t.get("sync"))
+        .and_then(|s| s.get("paths"));
+    top.into_iter().chain(chosen).collect()
 }
 
 /// The merged `sync.paths`, each made relative to the bundle's folder `dir` from the file
 /// that wrote it (places are relative to `base`), and where the list is written.
-fn sync_paths(tree: &Node, base: &Path, dir: &Path) -> (Vec<String>, Option<super::yaml::Loc>) {
-    let Some(n) = tree.get("sync").and_then(|s| s.get("paths")) else {
-        return (Vec::new(), None);
-    };
-    let items = n.items().unwrap_or_default();
-    let paths = items
+fn sync_paths(
+    tree: &Node,
+    target: Option<&str>,
+    base: &Path,
+    dir: &Path,
+) -> (Vec<String>, Option<super::yaml::Loc>) {
+    let lists = sync_lists(tree, target);
+    let paths = lists
         .iter()
+        .flat_map(|n| n.items().unwrap_or_default())
         .filter_map(|i| {
             let full = sync_root::normalize(&base.join(i.loc.dir()).join(i.as_str()?))?;
             Some(sync_root::relative(dir, &full))
         })
         .collect();
-    (paths, Some(n.loc.clone()))
+    (paths, lists.first().map(|n| n.loc.clone()))
 }
 
-/// `sync.paths` as the CLI shows them after its rewrite: relative to the sync root.
-fn rewrite_in_tree(tree: &mut Node, rewritten: &[String]) {
-    let Some(Kind::Seq(items)) = tree
-        .get_mut("sync")
-        .and_then(|s| s.get_mut("paths"))
-        .map(|n| &mut n.kind)
-    else {
-        return;
+/// `sync.paths` as the CLI shows them after its rewrite: relative to the sync root (the
+/// top level's items, then the target's, as [`sync_paths`] lists them).
+fn rewrite_in_tree(tree: &mut Node, target: Option<&str>, rewritten: &[String]) {
+    let mut rewritten = rewritten.iter();
+    let mut rewrite = |list: Option<&mut Node>| {
+        let Some(Kind::Seq(items)) = list.map(|n| &mut n.kind) else {
+            return;
+        };
+        let strings = items.iter_mut().filter(|i| i.as_str().is_some());
+        for (item, new) in strings.zip(rewritten.by_ref()) {
+            item.kind = Kind::Str(new.clone());
+        }
     };
-    let strings = items.iter_mut().filter(|i| i.as_str().is_some());
-    for (item, new) in strings.zip(rewritten) {
-        item.kind = Kind::Str(new.clone());
+    rewrite(tree.get_mut("sync").and_then(|s| s.get_mut("paths")));
+    if let Some(name) = target_name(tree, target) {
+        let targets = match tree.get("targets") {
+            Some(_) => "targets",
+            None => "environments",
+        };
+        let list = tree
+            .get_mut(targets)
+            .and_then(|t| t.get_mut(&name))
+            .and_then(|t| t.get_mut("sync"))
+            .and_then(|s| s.get_mut("paths"));
+        rewrite(list);
     }
+}
+
+/// The key of the target [`super::target::chosen`] picks.
+fn target_name(tree: &Node, target: Option<&str>) -> Option<String> {
+    let chosen = super::target::chosen(tree, target)?;
+    let entries = tree
+        .get("targets")
+        .or_else(|| tree.get("environments"))?
+        .entries()?;
+    entries
+        .iter()
+        .find(|(_, v)| std::ptr::eq(v, chosen))
+        .map(|(k, _)| k.name.clone())
 }
 
 /// The file at `rel` (relative to `base`, may start with `..`), opened within `roots`.

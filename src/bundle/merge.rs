@@ -18,15 +18,20 @@ const KEYED_LISTS: &[(&str, &str)] = &[
 
 /// Merges `from` into `into`. `path` is the dotted key path `into` sits at (its last
 /// segment picks the keyed lists); a kind mismatch is reported there.
+/// The merged value keeps every place it was set at (the base's then the override's for
+/// maps and lists, the override's first for a replaced value), as `--include-locations` shows.
 pub fn merge(into: &mut Node, from: Node, path: &str, diags: &mut Diagnostics) {
     if from.is_null() {
+        into.add_places_of(&from);
         return;
     }
     if into.is_null() {
-        *into = from;
+        let base = std::mem::replace(into, from);
+        into.add_places_of(&base);
         return;
     }
     let into_kind = into.type_name();
+    let from_places: Vec<_> = from.places().cloned().collect();
     match (&mut into.kind, from.kind) {
         (Kind::Map(_), Kind::Map(entries)) => {
             for (key, value) in entries {
@@ -38,6 +43,7 @@ pub fn merge(into: &mut Node, from: Node, path: &str, diags: &mut Diagnostics) {
                     None => into.insert(key, value),
                 }
             }
+            into.also.extend(from_places);
         }
         (Kind::Seq(items), Kind::Seq(more)) => {
             let name = last_segment(path);
@@ -45,6 +51,7 @@ pub fn merge(into: &mut Node, from: Node, path: &str, diags: &mut Diagnostics) {
                 Some((_, field)) => merge_keyed(items, more, field, path, diags),
                 None => items.extend(more),
             }
+            into.also.extend(from_places);
         }
         (base, kind)
             if matches!(base, Kind::Map(_) | Kind::Seq(_))
@@ -63,7 +70,11 @@ pub fn merge(into: &mut Node, from: Node, path: &str, diags: &mut Diagnostics) {
         }
         (_, kind) => {
             into.kind = kind;
-            into.loc = from.loc;
+            let mut places = from_places.into_iter();
+            let base = std::mem::replace(&mut into.loc, places.next().expect("its own place"));
+            let older = std::mem::replace(&mut into.also, places.collect());
+            into.also.push(base);
+            into.also.extend(older);
         }
     }
 }
@@ -256,7 +267,9 @@ mod tests {
         assert_eq!(base.to_json()["resources"]["jobs"]["j"]["name"], "a");
         let mut again = base.clone();
         merge(&mut again, yaml("resources:\n"), "", &mut diags);
-        assert_eq!(again, base);
+        // The same value; the null's place joins the places it was set at.
+        assert_eq!(again.to_json(), base.to_json());
+        assert_eq!(again.get("resources").unwrap().also.len(), 2);
 
         merge(
             &mut base,

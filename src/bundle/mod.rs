@@ -7,7 +7,12 @@ mod artifacts;
 mod cli_warnings;
 mod error;
 mod git;
+mod immutable_folder;
+mod include_locations;
 mod interpolate;
+mod job_fields;
+#[rustfmt::skip]
+mod job_fields_generated;
 mod known_fields;
 mod load;
 pub mod local_file;
@@ -35,6 +40,7 @@ mod workspace_prefix;
 pub mod yaml;
 
 pub use error::{ConfigError, Diagnostics, Severity};
+pub use include_locations::render as include_locations;
 pub use interpolate::{find as find_setting, is_deferred, references};
 pub use location::{BundleError, Location, locate, target_names};
 pub use model::{
@@ -46,6 +52,9 @@ pub use state::{Deployed, deployed};
 pub use sync_root::{fold as fold_path, places_dir};
 pub use validate_json::render as validate_json;
 pub use variables::Variable;
+pub use wheel_compute::{
+    ClusterById, by_id as wheel_clusters_by_id, check_by_id as check_wheel_clusters,
+};
 #[cfg(test)]
 mod artifacts_paths_tests;
 #[cfg(test)]

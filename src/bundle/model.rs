@@ -89,6 +89,11 @@ pub struct Prepared {
     /// The bundle's Python code (`python:`), run in `finish` (and early, see
     /// [`super::python::run_early`]).
     python: Option<super::python::Python>,
+    /// Errors that leave the configuration whole (an unreadable `.git`): added to the
+    /// bundle's diagnostics by `finish`, so `validate` still prints the configuration, as
+    /// the Databricks CLI does, and then fails.
+    late_errors: Diagnostics,
+    include_places: Vec<Loc>,
 }
 
 #[derive(Debug, Clone)]
@@ -147,11 +152,16 @@ pub struct Bundle {
     pub referenced: Vec<paths::Referenced>,
     /// The resolved configuration, for `validate -o json`.
     pub tree: Node,
-    /// What the Databricks CLI only warns about; shown, and errors under `--strict`.
+    /// Where the root file's `include` list was (`--include-locations`).
+    pub include_places: Vec<Loc>,
+    /// Tasks with local libraries on a cluster named by id: its runtime is checked with the
+    /// API's answer once loaded ([`super::check_wheel_clusters`]).
+    pub wheel_clusters: Vec<super::ClusterById>,
+    /// What the Databricks CLI only warns about; shown, and errors under `--strict`. Among
+    /// them, what its validate passes but its deploy fails on (a required field missing, a
+    /// library nothing builds: [`Severity::DeployError`](super::Severity)), errors at plan
+    /// and deploy ([`Diagnostics::for_deploy`]).
     pub warnings: Diagnostics,
-    /// What the Databricks CLI's validate passes but its deploy fails on (a required field
-    /// missing, a library nothing builds): warnings at `validate`, errors at plan and deploy.
-    pub deploy_refusals: Diagnostics,
 }
 
 impl Bundle {
@@ -163,12 +173,12 @@ impl Bundle {
 }
 
 pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagnostics> {
-    let loaded = load::load(opts.dir)?;
+    let loaded = load::load(opts.dir, opts.target)?;
     // Warnings travel along; every static problem after loading is gathered into one report.
     let mut diags = loaded.warnings;
     let mut tree = loaded.tree;
     diags.absorb(check_name(&tree))?;
-    add_git(&mut tree, &loaded.bundle_dir);
+    let late_errors = add_git(&mut tree, &loaded.bundle_dir, &mut diags);
     let selected = diags.absorb(target::select(&mut tree, opts.target))?;
     if let Some(pr) = opts.pr {
         let dev = selected.mode.as_deref() == Some("development");
@@ -263,13 +273,23 @@ pub fn prepare(opts: &LoadOptions, identity: Identity) -> Result<Prepared, Diagn
         lookups,
         warnings: diags,
         python,
+        late_errors,
+        include_places: loaded.include_places,
     })
 }
 
-/// `bundle.git`: what the checkout says, under anything the user set.
-fn add_git(tree: &mut Node, root: &std::path::Path) {
+/// `bundle.git`: what the checkout says, under anything the user set. What could not be
+/// read is a warning; a repository that cannot be opened is also the returned (late) error.
+fn add_git(tree: &mut Node, root: &std::path::Path, diags: &mut Diagnostics) -> Diagnostics {
     let info = super::git::read(root);
     let here = Loc::synthetic("(git)");
+    for w in &info.warnings {
+        diags.warn(&here, "", w);
+    }
+    let mut late = Diagnostics::default();
+    if let Some(why) = &info.error {
+        late.push(&here, "", why);
+    }
     let mut git = Node::new(Kind::Map(Vec::new()), here.clone());
     let fields = [
         ("bundle_root_path", Some(info.bundle_root_path)),
@@ -304,6 +324,7 @@ fn add_git(tree: &mut Node, root: &std::path::Path) {
             git,
         ),
     }
+    late
 }
 
 /// `bundle.name` names everything else (paths, state); it must be there before anything
@@ -458,7 +479,26 @@ impl Prepared {
     }
 
     /// Completes loading with the lookups' answers (`variable -> id`, or why not found).
+    /// The bundle's diagnostics may hold errors that left the configuration whole
+    /// ([`Diagnostics::has_errors`]): a command fails on them, `validate` after its output.
     pub fn finish(
+        mut self,
+        answers: &BTreeMap<String, Result<String, String>>,
+    ) -> Result<Bundle, Diagnostics> {
+        let late = std::mem::take(&mut self.late_errors);
+        match self.complete(answers) {
+            Ok(mut bundle) => {
+                bundle.warnings.extend(late);
+                Ok(bundle)
+            }
+            Err(mut diags) => {
+                diags.extend(late);
+                Err(diags)
+            }
+        }
+    }
+
+    fn complete(
         mut self,
         answers: &BTreeMap<String, Result<String, String>>,
     ) -> Result<Bundle, Diagnostics> {
@@ -518,17 +558,20 @@ impl Prepared {
         };
         let workspace = workspace(&tree, &self.identity, &mut diags);
         let mode = self.selected.mode.clone();
-        // What only the API or the build would refuse: `validate` shows it as a warning, as
-        // the Databricks CLI's validate passes it; plan and deploy refuse it before a write.
-        let mut refusals = Diagnostics::default();
+        let paths_under = super::immutable_folder::paths_workspace(&tree, &workspace, &mut diags);
+        // Before paths are translated: a local library is still written as one.
+        let wheel_clusters = super::wheel_compute::by_id(&tree);
+        // What only the API or the build would refuse is a deploy error: `validate` shows it
+        // as a warning, as the Databricks CLI's validate passes it; plan and deploy refuse it
+        // before a write.
         let (resources, referenced) =
-            resources::collect(&mut tree, &self.root, &workspace, &mut diags, &mut refusals);
+            resources::collect(&mut tree, &self.root, &paths_under, &mut diags);
         let bundle_dir = match super::sync_root::relative(&self.root, &self.bundle_dir) {
             d if d == "." => String::new(),
             d => d,
         };
         let artifacts = super::artifacts::collect(&tree, &self.root, &bundle_dir, &mut diags);
-        paths::missing_libraries(&referenced, &artifacts, &mut refusals);
+        paths::missing_libraries(&referenced, &artifacts, &mut diags);
         let (sync_include, sync_exclude) = resources::sync(&tree, &mut diags);
         let (sync_include, sync_exclude) = (self.rebase(sync_include), self.rebase(sync_exclude));
         if let Some(p) = find(&tree, "permissions").filter(|p| p.items().is_some()) {
@@ -578,8 +621,9 @@ impl Prepared {
             permissions,
             referenced,
             tree,
+            include_places: self.include_places,
+            wheel_clusters,
             warnings: diags,
-            deploy_refusals: refusals,
         })
     }
 }

@@ -56,6 +56,13 @@ const FIELDS: &[(&str, &str, RefKind)] = &[
         RefKind::File,
     ),
     ("jobs", "tasks.*.sql_task.file.path", RefKind::File),
+    ("jobs", "tasks.*.alert_task.workspace_path", RefKind::File),
+    // The script an AI Runtime task runs on each node, read as a workspace file.
+    (
+        "jobs",
+        "tasks.*.ai_runtime_task.deployments.*.command_path",
+        RefKind::File,
+    ),
     ("jobs", "tasks.*.dbt_task.project_directory", RefKind::File),
     ("jobs", "tasks.*.libraries.*.whl", RefKind::Library),
     ("jobs", "tasks.*.libraries.*.jar", RefKind::Library),
@@ -505,7 +512,7 @@ pub fn missing_libraries(
                 line: m.line,
                 column: m.column,
             };
-            diags.push(&loc, &m.key, &m.message);
+            diags.deploy_error(&loc, &m.key, &m.message);
         }
     }
 }

@@ -52,7 +52,6 @@ pub fn collect(
     root: &Path,
     ws: &Workspace,
     diags: &mut Diagnostics,
-    refusals: &mut Diagnostics,
 ) -> (Vec<Resource>, Vec<Referenced>) {
     let mut out = Vec::new();
     let mut referenced = Vec::new();
@@ -137,7 +136,7 @@ pub fn collect(
                 );
                 continue;
             }
-            check_required(kind, key, settings, &path, diags, refusals);
+            check_required(kind, key, settings, &path, diags);
             // Before the tasks are sorted, so indices name the task as written.
             if kind == "jobs" {
                 super::api_rules::job(settings, &path, diags);
@@ -336,15 +335,9 @@ fn unset_task_keys(settings: &mut Node) {
 }
 
 /// A required field that is missing: the Databricks CLI's validate only warns, its API
-/// refuses; so a refusal at deploy (`refusals`). One that is there but empty is an error.
-fn check_required(
-    kind: &str,
-    key: &Key,
-    settings: &Node,
-    path: &str,
-    diags: &mut Diagnostics,
-    refusals: &mut Diagnostics,
-) {
+/// refuses; so a refusal at deploy ([`Diagnostics::deploy_error`]). One that is there but
+/// empty is an error.
+fn check_required(kind: &str, key: &Key, settings: &Node, path: &str, diags: &mut Diagnostics) {
     let needed = REQUIRED
         .iter()
         .find(|(k, _)| *k == kind)
@@ -357,7 +350,7 @@ fn check_required(
                 format!("{path}.{field}"),
                 "must be a non-empty string",
             ),
-            None => refusals.push(&key.loc, format!("{path}.{field}"), "is required"),
+            None => diags.deploy_error(&key.loc, format!("{path}.{field}"), "is required"),
         }
     }
     if kind == "jobs" {

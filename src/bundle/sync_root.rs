@@ -89,8 +89,8 @@ pub fn fold(p: &Path) -> PathBuf {
 
 /// The folder the places in a loaded bundle's diagnostics are relative to (its sync root),
 /// spelled from `bundle_dir` as given (`bundle/..` becomes `.`): for annotations.
-pub fn places_dir(bundle_dir: &Path) -> PathBuf {
-    match super::load::load(bundle_dir) {
+pub fn places_dir(bundle_dir: &Path, target: Option<&str>) -> PathBuf {
+    match super::load::load(bundle_dir, target) {
         // From the folder given (the bundle's, or one inside it) to the sync root.
         Ok(l) => {
             let given = bundle_dir

@@ -142,6 +142,20 @@ pub fn select(tree: &mut Node, wanted: Option<&str>) -> Result<Selected, Diagnos
     Ok(selected)
 }
 
+/// The settings of the target `select` would pick (`None` when none is, or the choice is
+/// an error `select` reports): for what must be known before it runs (the sync root).
+pub fn chosen<'t>(tree: &'t Node, wanted: Option<&str>) -> Option<&'t Node> {
+    let entries = tree
+        .get("targets")
+        .or_else(|| tree.get("environments"))?
+        .entries()?;
+    let name = match wanted {
+        Some(t) => t.to_string(),
+        None => default_target(entries, &tree.loc, &mut Diagnostics::default()).ok()?,
+    };
+    entries.iter().find(|(k, _)| k.name == name).map(|(_, v)| v)
+}
+
 fn default_target(
     entries: &[(Key, Node)],
     loc: &Loc,

@@ -66,11 +66,28 @@ pub struct Key {
 pub struct Node {
     pub kind: Kind,
     pub loc: Loc,
+    /// The other places a merged value was also set at (an include, a target override), in
+    /// the order the Databricks CLI lists them after `loc`; empty unless merged.
+    pub also: Vec<Loc>,
 }
 
 impl Node {
     pub fn new(kind: Kind, loc: Loc) -> Node {
-        Node { kind, loc }
+        Node {
+            kind,
+            loc,
+            also: Vec::new(),
+        }
+    }
+
+    /// Every place this value was set at, the effective one first.
+    pub fn places(&self) -> impl Iterator<Item = &Loc> {
+        std::iter::once(&self.loc).chain(&self.also)
+    }
+
+    /// Adds `other`'s places after this value's own.
+    pub fn add_places_of(&mut self, other: &Node) {
+        self.also.extend(other.places().cloned());
     }
 
     pub fn get(&self, key: &str) -> Option<&Node> {

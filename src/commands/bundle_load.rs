@@ -41,6 +41,21 @@ pub async fn load(
     args: &BundleArgs,
     purpose: Purpose,
 ) -> Result<Bundle, Error> {
+    match load_whole(platform, client, args, purpose).await? {
+        (_, Some(e)) => Err(e),
+        (bundle, None) => Ok(bundle),
+    }
+}
+
+/// As [`load`], but an error that left the configuration whole (an unreadable `.git`) comes
+/// with the bundle: `validate` prints the configuration and then fails, as the Databricks
+/// CLI does.
+pub async fn load_whole(
+    platform: &Platform,
+    client: &Client,
+    args: &BundleArgs,
+    purpose: Purpose,
+) -> Result<(Bundle, Option<Error>), Error> {
     let deploying = purpose == Purpose::Deploy;
     let vars = super::values::key_values("--var", &args.vars)?;
     let opts = LoadOptions {
@@ -84,9 +99,10 @@ pub async fn load(
             // the load below, with the deploying user (this one has a placeholder).
             if deploying
                 && p.lookups.is_empty()
-                && let Ok(mut local) = p.finish(&Default::default())
+                && let Ok(local) = p.finish(&Default::default())
             {
-                local.deploy_refusals.check().map_err(|d| warned.fail(d))?;
+                let mut refused = local.warnings.deploy_refusals();
+                refused.check().map_err(|d| warned.fail(d))?;
             }
         }
     }
@@ -94,16 +110,22 @@ pub async fn load(
     let prepared = prepare(&opts, me).map_err(|d| warned.fail(d))?;
     let answers = crate::deploy::lookup::answer(client, &prepared.lookups).await?;
     let mut bundle = prepared.finish(&answers).map_err(|d| warned.fail(d))?;
-    warned.pass_for(std::mem::take(&mut bundle.warnings), deploying)?;
-    let mut refusals = std::mem::take(&mut bundle.deploy_refusals);
-    match purpose {
-        Purpose::Validate => warned.pass(refusals.as_warnings())?,
-        Purpose::Deploy => refusals.check().map_err(|d| warned.fail(d))?,
+    // Local libraries on a cluster named by id: its runtime version is the API's.
+    let by_id = std::mem::take(&mut bundle.wheel_clusters);
+    if !by_id.is_empty() {
+        let ids = by_id.iter().map(|c| c.cluster_id.as_str());
+        let versions = crate::deploy::lookup::spark_versions(client, ids).await;
+        crate::bundle::check_wheel_clusters(&by_id, &versions, &mut bundle.warnings);
+    }
+    let diags = std::mem::take(&mut bundle.warnings);
+    let late = diags.has_errors().then(|| warned.fail(diags.clone()));
+    if late.is_none() {
+        warned.pass_for(diags, deploying)?;
     }
     if let Some(host) = &bundle.workspace.host {
         same_host(host, &bundle.target, client)?;
     }
-    Ok(bundle)
+    Ok((bundle, late))
 }
 
 /// The bundle's `workspace.host` must be the workspace brickci is authenticated to.
@@ -131,6 +153,7 @@ fn same_host(host: &str, target: &str, client: &Client) -> Result<(), Error> {
 struct Warned<'p> {
     platform: &'p Platform,
     dir: &'p std::path::Path,
+    target: Option<&'p str>,
     strict: bool,
     shown: HashSet<String>,
     /// The folder the diagnostics' places are relative to (the sync root), read once.
@@ -142,6 +165,7 @@ impl<'p> Warned<'p> {
         Warned {
             platform,
             dir: &args.bundle_dir,
+            target: args.target.as_deref(),
             strict: args.strict,
             shown: HashSet::new(),
             places: std::cell::OnceCell::new(),
@@ -192,7 +216,7 @@ impl<'p> Warned<'p> {
         } else {
             let places = self
                 .places
-                .get_or_init(|| crate::bundle::places_dir(self.dir));
+                .get_or_init(|| crate::bundle::places_dir(self.dir, self.target));
             let path = crate::bundle::fold_path(&places.join(&*w.loc.file));
             let path = path.strip_prefix(".").unwrap_or(&path);
             Some(path.display().to_string())

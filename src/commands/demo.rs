@@ -147,7 +147,11 @@ async fn bundle_flow(
         clusters_dir: None,
     };
     platform.group_start("brickci validate -t dev");
-    let r = super::deploy::validate(platform, client, &plan.bundle).await;
+    let args = crate::cli::ValidateArgs {
+        bundle: plan.bundle.clone(),
+        include_locations: false,
+    };
+    let r = super::deploy::validate(platform, client, &args).await;
     platform.group_end();
     r?;
     for title in [

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::bundle_load;
 use crate::bundle::Bundle;
-use crate::cli::{BundleArgs, DeployArgs, PlanArgs, PlanCommandArgs};
+use crate::cli::{DeployArgs, PlanArgs, PlanCommandArgs, ValidateArgs};
 use crate::databricks::Client;
 use crate::deploy::apply::{ApplyOptions, Failure, apply};
 use crate::deploy::artifacts::{self, LibraryFile};
@@ -26,21 +26,37 @@ use crate::trigger::callback;
 pub async fn validate(
     platform: &Platform,
     client: &Client,
-    args: &BundleArgs,
+    validate_args: &ValidateArgs,
 ) -> Result<ExitCode, Error> {
-    let bundle = bundle_load::load(platform, client, args, bundle_load::Purpose::Validate).await?;
-    callbacks(&bundle)?;
-    // The files a deploy would upload are checked too (symlinks out, special files).
-    sync::files(&bundle).map_err(Error::bad_input)?;
+    let args = &validate_args.bundle;
+    let (bundle, late) =
+        bundle_load::load_whole(platform, client, args, bundle_load::Purpose::Validate).await?;
+    if late.is_none() {
+        callbacks(&bundle)?;
+        // The files a deploy would upload are checked too (symlinks out, special files).
+        sync::files(&bundle).map_err(Error::bad_input)?;
+    }
     match args.output.as_str() {
-        "json" => platform.print(
-            &serde_json::to_string_pretty(&crate::bundle::validate_json(&bundle))
-                .expect("serialises"),
-        ),
+        "json" => {
+            let mut doc = crate::bundle::validate_json(&bundle);
+            if validate_args.include_locations
+                && let Some(o) = doc.as_object_mut()
+            {
+                o.insert(
+                    "__locations".into(),
+                    crate::bundle::include_locations(&bundle),
+                );
+            }
+            platform.print(&serde_json::to_string_pretty(&doc).expect("serialises"))
+        }
+        // Without the verdict when it failed: the error follows.
+        _ if late.is_some() => platform.print(describe(&bundle).trim_end_matches(VALID)),
         _ => platform.print(&describe(&bundle)),
     }
-    Ok(ExitCode::Ok)
+    late.map_or(Ok(ExitCode::Ok), Err)
 }
+
+const VALID: &str = "\n\nValidation OK!";
 
 fn describe(b: &Bundle) -> String {
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
@@ -49,7 +65,7 @@ fn describe(b: &Bundle) -> String {
     }
     let resources: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
     format!(
-        "Name: {}\nTarget: {}\nWorkspace:\n  User: {}\n  Path: {}\nResources: {}\n\nValidation OK!",
+        "Name: {}\nTarget: {}\nWorkspace:\n  User: {}\n  Path: {}\nResources: {}{VALID}",
         b.name,
         // The target alone, as the Databricks CLI prints it (the mode is in `-o json`).
         b.target,

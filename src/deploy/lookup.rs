@@ -51,6 +51,28 @@ fn ids_named(items: &[Value], name_field: &str, id_field: &str, name: &str) -> V
         .collect()
 }
 
+/// The `spark_version` of each cluster in `ids` the API answers for; one it cannot read is
+/// left out (the Databricks CLI then takes its version as compatible).
+pub async fn spark_versions(
+    client: &Client,
+    ids: impl IntoIterator<Item = &str>,
+) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for id in ids {
+        if out.contains_key(id) {
+            continue;
+        }
+        let req = ApiRequest::get("/api/2.1/clusters/get", format!("cluster {id}"))
+            .query("cluster_id", id);
+        if let Ok(v) = client.call::<Value>(req).await
+            && let Some(version) = v["spark_version"].as_str()
+        {
+            out.insert(id.to_string(), version.to_string());
+        }
+    }
+    out
+}
+
 pub async fn clusters_named(client: &Client, name: &str) -> Result<Vec<String>, ClientError> {
     let all = paged(
         client,

@@ -54,7 +54,8 @@ pub struct EmulatorArgs {
     pub federation_policies: Vec<String>,
     /// Read-only objects to hold besides the seeded ones, as a JSON file: {"clusters",
     /// "instance_pools", "cluster_policies", "service_principals"}, each a list of objects
-    /// as the API lists them (so a bundle's `lookup:` can find given names and ids).
+    /// as the API lists them (so a bundle's `lookup:` can find given names and ids); and
+    /// `"current_user": {"displayName": null}` for a caller without a display name.
     #[arg(long = "objects", value_name = "FILE")]
     pub objects: Option<std::path::PathBuf>,
 }

@@ -26,7 +26,7 @@ pub async fn me(AxState(state): AxState<Shared>, headers: HeaderMap) -> Response
         "{}",
         7_000_000 + crate::util::fnv1a64(user.as_bytes()) % 1_000_000
     );
-    let mut resp = Json(json!({
+    let mut body = json!({
         "id": id,
         "userName": user,
         "displayName": user.split('@').next().unwrap_or(&user),
@@ -34,8 +34,13 @@ pub async fn me(AxState(state): AxState<Shared>, headers: HeaderMap) -> Response
         "emails": [{ "value": user, "type": "work", "primary": true }],
         "groups": [{ "display": "users", "value": "1", "$ref": "Groups/1" }],
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:workspace:2.0:User"],
-    }))
-    .into_response();
+    });
+    if s.objects.me_without_display_name
+        && let Some(o) = body.as_object_mut()
+    {
+        o.remove("displayName");
+    }
+    let mut resp = Json(body).into_response();
     if let Ok(v) = HeaderValue::from_str(&s.workspace_id) {
         resp.headers_mut().insert("x-databricks-org-id", v);
     }

@@ -38,6 +38,9 @@ pub struct Objects {
     pub model_aliases: BTreeMap<String, BTreeMap<String, i64>>,
     /// Access control lists by `<object type>/<id>`.
     pub permissions: BTreeMap<String, Value>,
+    /// SCIM Me answers without `displayName` (`--objects` `{"current_user": {"displayName":
+    /// null}}`): some workspace users have none.
+    pub me_without_display_name: bool,
 }
 
 #[derive(Default)]
@@ -90,6 +93,9 @@ impl Objects {
         self.instance_pools.extend(list("instance_pools"));
         self.cluster_policies.extend(list("cluster_policies"));
         self.service_principals.extend(list("service_principals"));
+        if extra["current_user"].get("displayName") == Some(&Value::Null) {
+            self.me_without_display_name = true;
+        }
     }
 }
 
@@ -114,5 +120,8 @@ mod tests {
         // Null (no --objects) adds nothing.
         o.add(&Value::Null);
         assert_eq!(o.instance_pools.len(), 2);
+        assert!(!o.me_without_display_name);
+        o.add(&json!({"current_user": {"displayName": null}}));
+        assert!(o.me_without_display_name);
     }
 }

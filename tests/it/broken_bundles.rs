@@ -3,7 +3,7 @@
 //! A case the Databricks CLI accepts with a warning (`warning.txt`) validates and plans with
 //! exit code 0 and the warnings on stderr, and is refused under `--strict`. A case only the
 //! API or the build refuses (`refused_at_deploy.txt`) validates with that warning and is
-//! refused by plan and deploy.
+//! refused by plan and deploy before any request.
 
 use crate::common::{TestEmulator, as_refs, brickci, code, run_env, text};
 
@@ -30,16 +30,6 @@ fn every_broken_bundle_is_refused_with_its_place_and_nothing_written() {
         let extra: Vec<String> = std::fs::read_to_string(case.join("args.txt"))
             .map(|a| a.lines().map(str::to_string).collect())
             .unwrap_or_default();
-        if let Ok(refused) = std::fs::read_to_string(case.join("deploy_error.txt")) {
-            failures.extend(deploy_error_case(
-                &name,
-                case,
-                refused.trim_end(),
-                &extra,
-                &env,
-            ));
-            continue;
-        }
         if let Ok(warnings) = std::fs::read_to_string(case.join("warning.txt")) {
             failures.extend(warning_case(&name, case, &warnings, &extra, &env));
             continue;
@@ -87,50 +77,6 @@ fn every_broken_bundle_is_refused_with_its_place_and_nothing_written() {
         failures.len(),
         failures.join("\n")
     );
-}
-
-/// `line` (`file:line:col: key: message`) is a warning at validate, which passes, and the
-/// first error of `validate --strict`, `plan` and `deploy`.
-fn deploy_error_case(
-    name: &str,
-    case: &std::path::Path,
-    line: &str,
-    extra: &[String],
-    env: &[(String, String)],
-) -> Vec<String> {
-    let mut failures = Vec::new();
-    let mut parts = line.splitn(4, ':');
-    let place: Vec<&str> = parts.by_ref().take(3).collect();
-    let shown = format!(
-        "{}: warning:{}",
-        place.join(":"),
-        parts.next().unwrap_or_default()
-    );
-    let mut args = vec!["validate"];
-    args.extend(extra.iter().map(String::as_str));
-    let out = brickci(&args, &as_refs(env), case);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if code(&out) != 0 || stderr.lines().filter(|l| *l == shown).count() != 1 {
-        failures.push(format!(
-            "{name} (validate): exit {}, expected the warning {shown:?} once\n{}",
-            code(&out),
-            text(&out)
-        ));
-    }
-    for command in [&["validate", "--strict"][..], &["plan"], &["deploy"]] {
-        let mut args = command.to_vec();
-        args.extend(extra.iter().map(String::as_str));
-        let out = brickci(&args, &as_refs(env), case);
-        if code(&out) != 2 || first_error(&out) != line {
-            failures.push(format!(
-                "{name} ({command:?}): exit {}, first error {:?}, expected {line:?}\n{}",
-                code(&out),
-                first_error(&out),
-                text(&out)
-            ));
-        }
-    }
-    failures
 }
 
 /// The line after `the bundle configuration is invalid:`.

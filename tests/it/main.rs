@@ -11,6 +11,7 @@ mod auth_m2m;
 mod azure_devops_report;
 mod bad_input;
 mod broken_bundles;
+mod bundle_fidelity;
 mod bundle_warnings;
 mod callback;
 mod callback_launcher;

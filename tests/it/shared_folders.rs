@@ -253,3 +253,45 @@ fn python_resources_with_a_wider_sync_root_are_refused_by_name() {
     );
     assert!(writes(&emu).is_empty(), "{:?}", writes(&emu));
 }
+
+#[test]
+fn sync_paths_a_target_sets_move_the_sync_root_when_it_is_selected() {
+    let emu = TestEmulator::fast();
+    let env = run_env(&emu);
+    let dir = shared_repo();
+    let bundle = dir.path().join("repo/bundle");
+    let yml = bundle.join("databricks.yml");
+    let text_before = std::fs::read_to_string(&yml).unwrap();
+    let moved = text_before.replace(
+        "sync:\n  paths:\n    - ../common\n    - .\n",
+        "targets:\n  ship:\n    sync:\n      paths:\n        - ../common\n        - .\n",
+    );
+    assert_ne!(moved, text_before);
+    std::fs::write(&yml, moved).unwrap();
+    let out = brickci(
+        &["validate", "-o", "json", "-t", "ship"],
+        &as_refs(&env),
+        &bundle,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["sync"]["paths"],
+        serde_json::json!(["common", "bundle"])
+    );
+    let files = doc["workspace"]["file_path"].as_str().unwrap();
+    let tasks = doc["resources"]["jobs"]["etl"]["tasks"].as_array().unwrap();
+    let shared = tasks.iter().find(|t| t["task_key"] == "shared").unwrap();
+    assert_eq!(
+        shared["notebook_task"]["notebook_path"],
+        Value::String(format!("{files}/common/notebooks/etl"))
+    );
+    // The other target keeps the bundle's folder as the root: ../common is outside it.
+    let out = brickci(&["validate", "-t", "dev"], &as_refs(&env), &bundle);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        text(&out).contains("is outside the bundle's folder"),
+        "{}",
+        text(&out)
+    );
+}
