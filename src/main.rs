@@ -176,7 +176,7 @@ async fn execute(platform: &Platform, cli: Cli) -> ExitCode {
         }
         Command::Validate(args) => {
             stop_on_signal(platform, quick, async {
-                args.one_target("validate")?;
+                args.bundle.one_target("validate")?;
                 deploy::validate(platform, &connect().await?.0, &args).await
             })
             .await

@@ -165,7 +165,7 @@ impl<'p> Warned<'p> {
         Warned {
             platform,
             dir: &args.bundle_dir,
-            target: args.target.as_deref(),
+            target: args.single_target(),
             strict: args.strict,
             shown: HashSet::new(),
             places: std::cell::OnceCell::new(),
