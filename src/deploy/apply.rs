@@ -329,6 +329,12 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
                 .await
                 .map_err(Failure::from)
         }
+        // A replacement (a setting the API cannot update changed): the old one goes first,
+        // as the new one takes its name.
+        (Op::Create, Some(old)) => match kinds::delete(&s.client, &a.kind, &a.name, old).await {
+            Ok(()) => create(s, a, &filled).await,
+            Err(e) => Err(Failure::from(e)),
+        },
         _ => create(s, a, &filled).await,
     };
     let id = match result {
@@ -349,7 +355,12 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
         .lock()
         .expect("not poisoned")
         .set_resource(&a.kind, &a.name, entry);
-    if created && let Err(e) = kinds::after_create(&s.client, &a.kind, &a.name, &id, opts).await {
+    let settled = if created {
+        kinds::after_create(&s.client, &a.kind, &a.name, &id, opts).await
+    } else {
+        kinds::after_update(&s.client, &a.kind, &a.name, &id).await
+    };
+    if let Err(e) = settled {
         s.fail(format!("{}.{}", a.kind, a.name), e);
         return false;
     }

@@ -323,21 +323,22 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
             ),
             Some(e) if e.hash == hash => (Op::Unchanged, "same settings".into()),
             Some(e) => {
-                if let Some((field, why)) = fixed_field_changed(kind, &e.settings, &filled) {
-                    return Err(PlanError::Config(format!(
-                        "resources.{kind}.{key}.{field} changes from {} to {}, {why}: give the resource a new key to create it anew (--prune deletes the old one), or keep the old value",
+                if let Some((field, why, replace)) = fixed_field_changed(kind, &e.settings, &filled)
+                {
+                    let change = format!(
+                        "{field} changes from {} to {}, {why}",
                         e.settings[field], filled[field]
-                    )));
+                    );
+                    if !replace {
+                        return Err(PlanError::Config(format!(
+                            "resources.{kind}.{key}.{change}: give the resource a new key to create it anew (--prune deletes the old one), or keep the old value"
+                        )));
+                    }
+                    // A create with the old id as target: apply deletes that one first.
+                    (Op::Create, format!("replaces {}: {change}", e.id))
+                } else {
+                    update_reason(&e.settings, &filled)
                 }
-                let diff = differences(&e.settings, &filled, 6);
-                (
-                    Op::Update,
-                    if diff.is_empty() {
-                        "permissions changed".into()
-                    } else {
-                        format!("changed: {}", diff.join(", "))
-                    },
-                )
             }
         };
         if op == Op::Create {
@@ -370,13 +371,24 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
     })
 }
 
+/// An update and what changed.
+fn update_reason(before: &Value, now: &Value) -> (Op, String) {
+    let diff = differences(before, now, 6);
+    let reason = if diff.is_empty() {
+        "permissions changed".into()
+    } else {
+        format!("changed: {}", diff.join(", "))
+    };
+    (Op::Update, reason)
+}
+
 /// A setting that an update cannot change (`KindSpec::fixed`), when it differs from what
-/// was deployed, and why it cannot.
+/// was deployed, why it cannot, and whether the kind is replaced for it.
 fn fixed_field_changed(
     kind: &str,
     before: &Value,
     now: &Value,
-) -> Option<(&'static str, &'static str)> {
+) -> Option<(&'static str, &'static str, bool)> {
     let spec = kinds::spec(kind)?;
     // Only against recorded settings: ids adopted from another tool have none.
     if before.is_null() {
@@ -386,7 +398,7 @@ fn fixed_field_changed(
         .iter()
         .copied()
         .find(|f| before.get(*f) != now.get(*f))
-        .map(|f| (f, spec.fixed_reason))
+        .map(|f| (f, spec.fixed_reason, spec.replace))
 }
 
 fn upload_action(

@@ -18,6 +18,8 @@ pub static SPEC: KindSpec = KindSpec {
     required: &[],
     fixed: &[],
     fixed_reason: "",
+    replace: false,
+    computed: &[],
     // Not listed: the list forgets terminated clusters after 30 days, while they exist.
     listing: None,
     levels: &["CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE"],

@@ -15,6 +15,8 @@ pub static SPEC: KindSpec = KindSpec {
     required: &["name"],
     fixed: &[],
     fixed_reason: "",
+    replace: false,
+    computed: &[],
     listing: None,
     levels: &["CAN_READ", "CAN_EDIT", "CAN_MANAGE"],
     top_levels: &[("CAN_VIEW", "CAN_READ"), ("CAN_RUN", "CAN_EDIT")],

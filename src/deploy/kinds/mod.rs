@@ -51,6 +51,12 @@ pub struct KindSpec {
     /// Settings an update cannot change, and why (said when one changes).
     pub fixed: &'static [&'static str],
     pub fixed_reason: &'static str,
+    /// When a `fixed` setting changes: false refuses the deploy (say what to do), true
+    /// deletes the object and creates it anew, the plan saying why.
+    pub replace: bool,
+    /// Fields the API computes that `${resources.<kind>.<key>.<field>}` may name besides
+    /// `id`: read with `KindApi::read` after a create or update and kept in the state.
+    pub computed: &'static [&'static str],
     /// Where the API lists it by id, to check many recorded objects with one list.
     pub listing: Option<Listing>,
     /// Permission levels its own `permissions` take (empty: not checked).
@@ -153,6 +159,16 @@ pub trait KindApi: Sync {
         _opts: CreateOptions,
     ) -> Fut<'a, ()> {
         Box::pin(async { Ok(()) })
+    }
+
+    /// What follows an update (an asynchronous update to wait for).
+    fn after_update<'a>(&'a self, _c: &'a Client, _what: &'a str, _id: &'a str) -> Fut<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The object as the API shows it (for `KindSpec::computed` fields).
+    fn read<'a>(&'a self, c: &'a Client, id: &'a str, what: &'a str) -> Fut<'a, Value> {
+        Box::pin(async move { c.call::<Value>(self.get(id, what)).await })
     }
 
     /// Sets permissions for `Permissions::Custom` kinds.
@@ -265,6 +281,17 @@ pub async fn after_create(
 ) -> Result<(), ClientError> {
     let what = format!("{kind}.{key} ({id})");
     known(kind).api.after_create(client, &what, id, opts).await
+}
+
+/// What follows an update (see `KindApi::after_update`).
+pub async fn after_update(
+    client: &Client,
+    kind: &str,
+    key: &str,
+    id: &str,
+) -> Result<(), ClientError> {
+    let what = format!("{kind}.{key} ({id})");
+    known(kind).api.after_update(client, &what, id).await
 }
 
 /// Creates the object; its id.

@@ -17,6 +17,8 @@ pub static SPEC: KindSpec = KindSpec {
     required: &[],
     fixed: &[],
     fixed_reason: "",
+    replace: false,
+    computed: &[],
     listing: Some(Listing {
         path: "/api/2.0/pipelines",
         array: "statuses",

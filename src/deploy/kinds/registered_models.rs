@@ -10,6 +10,8 @@ pub static SPEC: KindSpec = KindSpec {
     required: &["name", "catalog_name", "schema_name"],
     fixed: &["catalog_name", "schema_name", "storage_location"],
     fixed_reason: "which Unity Catalog cannot change in place",
+    replace: false,
+    computed: &[],
     listing: None,
     levels: &[],
     top_levels: &[],

@@ -11,6 +11,8 @@ pub static SPEC: KindSpec = KindSpec {
     required: &["name", "catalog_name"],
     fixed: &["catalog_name", "storage_root"],
     fixed_reason: "which Unity Catalog cannot change in place",
+    replace: false,
+    computed: &[],
     listing: None,
     levels: &[],
     top_levels: &[],

@@ -17,6 +17,8 @@ pub static SPEC: KindSpec = KindSpec {
         "storage_location",
     ],
     fixed_reason: "which Unity Catalog cannot change in place",
+    replace: false,
+    computed: &[],
     listing: None,
     levels: &[],
     top_levels: &[],
