@@ -18,6 +18,8 @@ mod handlers_jobs_crud;
 mod handlers_misc;
 mod handlers_mlflow;
 mod handlers_model_versions;
+mod handlers_quality_monitors;
+mod handlers_serving;
 mod handlers_storage;
 mod handlers_uc;
 mod handlers_workspace;

@@ -38,6 +38,10 @@ pub struct Objects {
     pub model_aliases: BTreeMap<String, BTreeMap<String, i64>>,
     /// Access control lists by `<object type>/<id>`.
     pub permissions: BTreeMap<String, Value>,
+    /// Quality monitors by table full name, with when (emulated ms) they become active.
+    pub quality_monitors: BTreeMap<String, (Value, u64)>,
+    /// Serving endpoints by name.
+    pub serving_endpoints: BTreeMap<String, super::handlers_serving::Endpoint>,
 }
 
 #[derive(Default)]
