@@ -491,7 +491,7 @@ fn outputs(platform: &Platform, bundle: &Bundle, st: &state::DeployState) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deploy::plan::{Action, Work};
+    use crate::deploy::plan::{Action, Op, Work};
 
     fn plan(creates: usize) -> Plan {
         Plan {

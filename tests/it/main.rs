@@ -41,6 +41,7 @@ mod run_left_behind;
 mod run_notebook;
 mod runner_injection;
 mod secrets_aws;
+mod serving_endpoints;
 mod shared_folders;
 mod signals;
 mod test_command;
