@@ -203,3 +203,29 @@ fn official_sdk_drives_serving_endpoints_and_quality_monitors() {
     assert!(out.status.success(), "{all}");
     assert!(all.contains("serving and monitor checks passed"), "{all}");
 }
+
+#[test]
+fn served_models_are_validated_as_served_entities_with_a_warning() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "  model_serving_endpoints:\n    churn:\n      name: churn\n      config:\n        served_models:\n          - model_name: my-model\n            model_version: \"1\"\n            scale_to_zero_enabled: true\n",
+    );
+    let out = brickci(
+        &["validate", "-o", "json"],
+        &as_refs(&run_env(&emu)),
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["resources"]["model_serving_endpoints"]["churn"]["config"],
+        json!({"served_entities": [{"entity_name": "my-model", "entity_version": "1", "scale_to_zero_enabled": true}]})
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Using served_models is deprecated"),
+        "{}",
+        text(&out)
+    );
+}
