@@ -101,7 +101,7 @@ def serving_endpoints(w):
 
 def quality_monitors(w):
     w.schemas.create(name="quality", catalog_name="main")
-    expect(NotFound, w.quality_monitors.create, table_name="main.nope.t", output_schema_name="main.quality",
+    expect(NotFound, w.quality_monitors.create, table_name="nocatalog.s.t", output_schema_name="main.quality",
            assets_dir="/Shared/m", snapshot=catalog.MonitorSnapshot())
     m = w.quality_monitors.create(
         table_name="main.quality.orders",
