@@ -112,6 +112,40 @@ fn an_endpoint_is_created_ready_updated_in_place_replaced_and_pruned() {
         "{}",
         text(&out)
     );
+    // The same plan as JSON and markdown.
+    let out = brickci(
+        &["plan", "-o", "json"],
+        &as_refs(&run_env(&emu)),
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let action = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "model_serving_endpoints")
+        .unwrap()
+        .clone();
+    assert_eq!(action["action"], "create");
+    assert_eq!(action["target"], "churn", "the endpoint it replaces");
+    assert!(
+        action["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("replaces churn: description")
+    );
+    let out = brickci(
+        &["plan", "-o", "markdown"],
+        &as_refs(&run_env(&emu)),
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.contains("model\\_serving\\_endpoints") && md.contains("replaces churn"),
+        "{md}"
+    );
     let out = deploy(&emu, dir.path(), &["--auto-approve"]);
     assert_eq!(code(&out), 0, "{}", text(&out));
     let replaced = emu.get_json(ENDPOINT);
