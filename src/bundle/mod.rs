@@ -13,7 +13,7 @@ mod interpolate;
 mod job_fields;
 #[rustfmt::skip]
 mod job_fields_generated;
-mod known_fields;
+pub(crate) mod known_fields;
 mod load;
 pub mod local_file;
 mod location;
@@ -23,7 +23,7 @@ mod modes;
 pub mod paths;
 mod permissions;
 pub mod pr_overlay;
-mod presets;
+pub(crate) mod presets;
 mod python;
 mod resources;
 mod settings_checks;
@@ -47,7 +47,6 @@ pub use model::{
     Artifact, Bundle, Identity, LoadOptions, LookupRequest, Prepared, Resource, Workspace, prepare,
 };
 pub use permissions::merged as merged_permissions;
-pub use resources::KINDS;
 pub use state::{Deployed, deployed};
 pub use sync_root::{fold as fold_path, places_dir};
 pub use validate_json::render as validate_json;

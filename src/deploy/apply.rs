@@ -13,7 +13,6 @@ use super::kinds::{self, CreateOptions};
 use super::plan::{Action, Op, Plan, Work, resource_hash};
 use super::refs::fill;
 use super::state::{DeployState, FileEntry, ResourceEntry};
-use crate::bundle::KINDS;
 use crate::databricks::{Client, ClientError, workspace};
 use crate::signal::Interrupt;
 
@@ -145,7 +144,7 @@ pub async fn apply(
             matches!(a.work, Work::Resource { .. }) && matches!(a.action, Op::Create | Op::Update)
         })
         .collect();
-    let rank = |k: &str| KINDS.iter().position(|x| *x == k).unwrap_or(usize::MAX);
+    let rank = kinds::rank;
     while !pending.is_empty() && !shared.stopped() {
         // What refers to another waits for it; of what is free to go, the earliest kind goes
         // first (a volume needs its schema even when it names it without an id reference).
@@ -193,12 +192,7 @@ pub async fn apply(
         .filter(|a| a.action == Op::Delete)
         .collect();
     deletes.sort_by_key(|a| {
-        std::cmp::Reverse(
-            KINDS
-                .iter()
-                .position(|x| *x == a.kind)
-                .map_or(-1, |p| p as i64),
-        )
+        std::cmp::Reverse(kinds::spec(&a.kind).map_or(-1, |_| kinds::rank(&a.kind) as i64))
     });
     for a in deletes {
         if shared.stopped() {
@@ -318,7 +312,9 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
     };
     let filled = {
         let state = s.state.lock().expect("not poisoned");
-        fill(settings, &|k, n| state.resource(k, n).map(|e| e.id.clone()))
+        fill(settings, &|k, n, f| {
+            state.resource(k, n).and_then(|e| e.value(f))
+        })
     };
     let hash = resource_hash(&filled, acl);
     let (previous, previous_acl) = s
@@ -335,6 +331,12 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
                 .await
                 .map_err(Failure::from)
         }
+        // A replacement (a setting the API cannot update changed): the old one goes first,
+        // as the new one takes its name.
+        (Op::Create, Some(old)) => match kinds::delete(&s.client, &a.kind, &a.name, old).await {
+            Ok(()) => create(s, a, &filled).await,
+            Err(e) => Err(Failure::from(e)),
+        },
         _ => create(s, a, &filled).await,
     };
     let id = match result {
@@ -350,12 +352,18 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
         hash: String::new(),
         settings: filled.clone(),
         acl: previous_acl.clone(),
+        computed: Default::default(),
     };
     s.state
         .lock()
         .expect("not poisoned")
         .set_resource(&a.kind, &a.name, entry);
-    if created && let Err(e) = kinds::after_create(&s.client, &a.kind, &a.name, &id, opts).await {
+    let settled = if created {
+        kinds::after_create(&s.client, &a.kind, &a.name, &id, opts).await
+    } else {
+        kinds::after_update(&s.client, &a.kind, &a.name, &id).await
+    };
+    if let Err(e) = settled {
         s.fail(format!("{}.{}", a.kind, a.name), e);
         return false;
     }
@@ -363,11 +371,19 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
         s.fail(format!("permissions of {}.{}", a.kind, a.name), e);
         return false;
     }
+    let computed = match kinds::computed(&s.client, &a.kind, &a.name, &id).await {
+        Ok(c) => c,
+        Err(e) => {
+            s.fail(format!("{}.{}", a.kind, a.name), e);
+            return false;
+        }
+    };
     let entry = ResourceEntry {
         id,
         hash,
         settings: filled,
         acl: acl.clone(),
+        computed,
     };
     s.state
         .lock()

@@ -14,8 +14,8 @@ use super::kinds;
 use super::refs::{canonical, deps, differences, fill};
 use super::state::DeployState;
 use super::sync::LocalFile;
+use crate::bundle::Bundle;
 use crate::bundle::local_file::{IMPORT_LIMIT, Refused, Roots};
-use crate::bundle::{Bundle, KINDS};
 use crate::databricks::{Client, ClientError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -77,6 +77,21 @@ pub struct Action {
     pub work: Work,
 }
 
+impl Action {
+    /// A create that first deletes the object it replaces (a setting the API cannot update
+    /// changed): the old id is its target.
+    pub fn replaces(&self) -> bool {
+        self.action == Op::Create
+            && self.target.is_some()
+            && matches!(self.work, Work::Resource { .. })
+    }
+
+    /// Whether applying it deletes an object.
+    pub fn destroys(&self) -> bool {
+        self.action == Op::Delete || self.replaces()
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub bundle: String,
@@ -107,8 +122,9 @@ impl Plan {
         writes(self) == writes(other)
     }
 
+    /// Objects the plan deletes, replacements included (they need the same approval).
     pub fn deletes(&self) -> usize {
-        self.count(Op::Delete)
+        self.actions.iter().filter(|a| a.destroys()).count()
     }
 
     pub fn summary(&self) -> Value {
@@ -133,7 +149,7 @@ pub fn resource_hash(settings: &Value, acl: &[Value]) -> String {
 
 /// Resource (kind, key) pairs in an order where each comes after what it refers to.
 pub fn ordered(bundle: &Bundle) -> Result<Vec<(String, String)>, String> {
-    let rank = |k: &str| KINDS.iter().position(|x| *x == k).unwrap_or(usize::MAX);
+    let rank = kinds::rank;
     let mut pending: Vec<(String, String)> = bundle
         .resources
         .iter()
@@ -276,7 +292,7 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
             .resource(kind, key)
             .expect("ordered from the bundle");
         let acl = kinds::access_list(kind, &r.settings, &inp.bundle.permissions);
-        let id_of = |k: &str, n: &str| {
+        let id_of = |k: &str, n: &str, field: &str| {
             if fresh.contains(&(k.to_string(), n.to_string())) {
                 return None;
             }
@@ -288,7 +304,7 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
                         .copied()
                         .unwrap_or(false)
                 })
-                .map(|e| e.id.clone())
+                .and_then(|e| e.value(field))
         };
         let filled = fill(&r.settings, &id_of);
         let hash = resource_hash(&filled, &acl);
@@ -323,21 +339,23 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
             ),
             Some(e) if e.hash == hash => (Op::Unchanged, "same settings".into()),
             Some(e) => {
-                if let Some(field) = fixed_field_changed(kind, &e.settings, &filled) {
-                    return Err(PlanError::Config(format!(
-                        "resources.{kind}.{key}.{field} changes from {} to {}, which Unity Catalog cannot change in place: give the resource a new key to create it anew (--prune deletes the old one), or keep the old value",
-                        e.settings[field], filled[field]
-                    )));
+                if let Some((field, why, replace)) = fixed_field_changed(kind, &e.settings, &filled)
+                {
+                    let change = format!(
+                        "{field} changes from {} to {}, {why}",
+                        at(&e.settings, field),
+                        at(&filled, field)
+                    );
+                    if !replace {
+                        return Err(PlanError::Config(format!(
+                            "resources.{kind}.{key}.{change}: give the resource a new key to create it anew (--prune deletes the old one), or keep the old value"
+                        )));
+                    }
+                    // A create with the old id as target: apply deletes that one first.
+                    (Op::Create, format!("replaces {}: {change}", e.id))
+                } else {
+                    update_reason(&e.settings, &filled)
                 }
-                let diff = differences(&e.settings, &filled, 6);
-                (
-                    Op::Update,
-                    if diff.is_empty() {
-                        "permissions changed".into()
-                    } else {
-                        format!("changed: {}", diff.join(", "))
-                    },
-                )
             }
         };
         if op == Op::Create {
@@ -370,28 +388,42 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
     })
 }
 
-/// A Unity Catalog setting that an update cannot change (where the object lives, how it
-/// is stored), when it differs from what was deployed.
-fn fixed_field_changed(kind: &str, before: &Value, now: &Value) -> Option<&'static str> {
-    let fixed: &[&'static str] = match kind {
-        "schemas" => &["catalog_name", "storage_root"],
-        "volumes" => &[
-            "catalog_name",
-            "schema_name",
-            "volume_type",
-            "storage_location",
-        ],
-        "registered_models" => &["catalog_name", "schema_name", "storage_location"],
-        _ => &[],
+/// An update and what changed.
+fn update_reason(before: &Value, now: &Value) -> (Op, String) {
+    let diff = differences(before, now, 6);
+    let reason = if diff.is_empty() {
+        "permissions changed".into()
+    } else {
+        format!("changed: {}", diff.join(", "))
     };
+    (Op::Update, reason)
+}
+
+/// A setting that an update cannot change (`KindSpec::fixed`), when it differs from what
+/// was deployed, why it cannot, and whether the kind is replaced for it.
+fn fixed_field_changed(
+    kind: &str,
+    before: &Value,
+    now: &Value,
+) -> Option<(&'static str, &'static str, bool)> {
+    let spec = kinds::spec(kind)?;
     // Only against recorded settings: ids adopted from another tool have none.
     if before.is_null() {
         return None;
     }
-    fixed
+    spec.fixed
         .iter()
         .copied()
-        .find(|f| before.get(*f) != now.get(*f))
+        .find(|f| at(before, f) != at(now, f))
+        .map(|f| (f, spec.fixed_reason, spec.replace))
+}
+
+/// The value at a dotted settings path (`config.auto_capture_config.catalog_name`); null
+/// when unset.
+fn at<'v>(settings: &'v Value, path: &str) -> &'v Value {
+    path.split('.')
+        .try_fold(settings, |v, part| v.get(part))
+        .unwrap_or(&Value::Null)
 }
 
 fn upload_action(

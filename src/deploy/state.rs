@@ -50,6 +50,23 @@ pub struct ResourceEntry {
     /// The permissions last set, so that one dropped from the bundle is revoked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acl: Vec<Value>,
+    /// Fields the API computed (`KindSpec::computed`), for references to them.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub computed: serde_json::Map<String, Value>,
+}
+
+impl ResourceEntry {
+    /// What `${resources.<kind>.<key>.<field>}` is for this object, if known: its id or a
+    /// computed field (as text).
+    pub fn value(&self, field: &str) -> Option<String> {
+        if field == "id" {
+            return Some(self.id.clone());
+        }
+        match self.computed.get(field)? {
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    }
 }
 
 impl DeployState {
@@ -117,24 +134,17 @@ pub async fn load(
     Ok(state)
 }
 
-/// Terraform resource types the Databricks CLI writes, by bundle kind.
-const TERRAFORM_TYPES: &[(&str, &str)] = &[
-    ("databricks_job", "jobs"),
-    ("databricks_pipeline", "pipelines"),
-    ("databricks_cluster", "clusters"),
-    ("databricks_schema", "schemas"),
-    ("databricks_volume", "volumes"),
-    ("databricks_mlflow_experiment", "experiments"),
-    ("databricks_registered_model", "registered_models"),
-    ("databricks_secret_scope", "secret_scopes"),
-];
-
 fn adopt_terraform(state: &mut DeployState, doc: &Value) {
     for r in doc["resources"].as_array().into_iter().flatten() {
         if r["mode"].as_str().is_some_and(|m| m != "managed") {
             continue;
         }
-        let Some((_, kind)) = TERRAFORM_TYPES.iter().find(|(t, _)| r["type"] == *t) else {
+        // The Terraform resource type the Databricks CLI writes is in each kind's spec.
+        let Some(kind) = super::kinds::REGISTRY
+            .iter()
+            .find(|s| s.terraform.is_some_and(|t| r["type"] == t))
+            .map(|s| s.name)
+        else {
             continue;
         };
         let id = &r["instances"][0]["attributes"]["id"];
@@ -151,6 +161,7 @@ fn adopt_terraform(state: &mut DeployState, doc: &Value) {
                     hash: String::new(),
                     settings: Value::Null,
                     acl: Vec::new(),
+                    computed: Default::default(),
                 },
             );
         }
@@ -171,6 +182,7 @@ fn adopt_direct(state: &mut DeployState, doc: &Value) {
                     hash: String::new(),
                     settings: Value::Null,
                     acl: Vec::new(),
+                    computed: Default::default(),
                 },
             );
         }

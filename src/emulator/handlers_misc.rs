@@ -241,6 +241,7 @@ pub async fn permissions(
         "pipelines" => s.objects.pipelines.contains_key(&id),
         "clusters" => s.objects.clusters.contains_key(&id),
         "experiments" => s.objects.experiments.contains_key(&id),
+        "serving-endpoints" => super::handlers_serving::has_id(&s, &id),
         _ => return invalid_parameter(format!("Unsupported object type {kind}")),
     };
     if !exists {

@@ -19,6 +19,8 @@ mod handlers_misc;
 mod handlers_mlflow;
 mod handlers_model_versions;
 mod handlers_pipelines;
+mod handlers_quality_monitors;
+mod handlers_serving;
 mod handlers_storage;
 mod handlers_uc;
 mod handlers_workspace;

@@ -41,6 +41,10 @@ pub struct Objects {
     /// SCIM Me answers without `displayName` (`--objects` `{"current_user": {"displayName":
     /// null}}`): some workspace users have none.
     pub me_without_display_name: bool,
+    /// Quality monitors by table full name, with when (emulated ms) they become active.
+    pub quality_monitors: BTreeMap<String, (Value, u64)>,
+    /// Serving endpoints by name.
+    pub serving_endpoints: BTreeMap<String, super::handlers_serving::Endpoint>,
 }
 
 #[derive(Default)]

@@ -18,7 +18,8 @@ use super::{
     RequestRecord, Shared, handlers_auth as auth, handlers_compute as compute,
     handlers_jobs as jobs, handlers_jobs_crud as jobs_crud, handlers_misc as misc,
     handlers_mlflow as mlflow, handlers_model_versions as versions,
-    handlers_pipelines as pipelines, handlers_storage as storage, handlers_uc as uc,
+    handlers_pipelines as pipelines, handlers_quality_monitors as monitors,
+    handlers_serving as serving, handlers_storage as storage, handlers_uc as uc,
     handlers_workspace as ws, lock,
 };
 
@@ -82,6 +83,19 @@ pub fn router(state: Shared) -> Router {
         .route(
             "/api/2.1/unity-catalog/{kind}/{name}/{sub}/{key}",
             any(versions::model_sub),
+        )
+        .route(
+            "/api/2.1/unity-catalog/tables/{table}/monitor",
+            any(monitors::monitor),
+        )
+        .route(
+            "/api/2.0/serving-endpoints",
+            post(serving::create).get(serving::list),
+        )
+        .route("/api/2.0/serving-endpoints/{name}", any(serving::endpoint))
+        .route(
+            "/api/2.0/serving-endpoints/{name}/{sub}",
+            any(serving::part),
         )
         .route("/api/2.0/mlflow/runs/{op}", any(mlflow::runs))
         .route(
