@@ -239,7 +239,7 @@ fn bad_inputs_exit_2_naming_the_input_before_any_request() {
         ),
         (
             &[("command", "runn")],
-            "input `command`: \"runn\" is not a brickci command; valid: auth check, cancel, deploy, destroy, gate, plan, report, run, test, trigger azure-devops, trigger codepipeline, trigger github, validate",
+            "input `command`: \"runn\" is not a brickci command; valid: auth check, cancel, deploy, destroy, gate, gc, plan, report, run, test, trigger azure-devops, trigger codepipeline, trigger github, validate",
         ),
         (
             &[("command", "run")],
