@@ -24,7 +24,8 @@ pub async fn run(
     if let Some(run_id) = args.run_id {
         return cancel_one(platform, client, run_id, args.wait, true).await;
     }
-    // The runs an earlier step of this job saved (an Azure DevOps job variable).
+    // The runs and pipeline updates an earlier step of this job saved (Azure DevOps job
+    // variables).
     let mut ids: Vec<i64> = platform
         .saved_state(RUN_IDS_STATE)
         .map(|ids| {
@@ -36,12 +37,19 @@ pub async fn run(
     if ids.is_empty() {
         ids.extend(saved_run_id(platform)?);
     }
-    if ids.is_empty() {
+    let updates = platform
+        .saved_state(UPDATES_STATE)
+        .map(|v| saved_runs::parse_update_keys(&v))
+        .unwrap_or_default();
+    if ids.is_empty() && updates.is_empty() {
         platform.info("no run to cancel: no --run-id and no run saved by an earlier brickci step");
         return Ok(ExitCode::Ok);
     }
     for id in ids {
         cancel_one(platform, client, id, args.wait, true).await?;
+    }
+    for (pipeline_id, update_id) in &updates {
+        stop_update(platform, client, pipeline_id, update_id, args.wait).await?;
     }
     Ok(ExitCode::Ok)
 }

@@ -623,3 +623,32 @@ fn the_post_step_and_cancel_saved_stop_a_pipeline_update_left_running() {
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert_eq!(emu.calls("POST", &stops).len(), 2, "{}", text(&out));
 }
+
+#[test]
+fn an_azure_devops_cleanup_step_stops_the_update_a_step_saved() {
+    let emu = TestEmulator::fast();
+    let pid = deployed(&emu, "# brickci-emulator: duration 1h\n");
+    let dir = bundle_dir();
+    let out = Brickci::new(["run", "-t", "dev", "ingest", "--no-wait"])
+        .against(&emu)
+        .env("TF_BUILD", "True")
+        .dir(dir.path())
+        .output();
+    let all = text(&out);
+    assert_eq!(code(&out), 0, "{all}");
+    let update_id = started_update_ids(&emu, &pid).remove(0);
+    let saved = format!("{pid}/{update_id}");
+    let line = format!("##vso[task.setvariable variable=BRICKCI_STATE_PIPELINE_UPDATES]{saved}");
+    assert!(all.contains(&line), "{all}");
+    // A later step of the job (`condition: canceled()`) sees the job variable.
+    let out = Brickci::new(["cancel", "--wait", "10"])
+        .against(&emu)
+        .env("TF_BUILD", "True")
+        .env("BRICKCI_STATE_PIPELINE_UPDATES", &saved)
+        .dir(dir.path())
+        .output();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let stops = format!("/pipelines/{pid}/stop");
+    assert_eq!(emu.calls("POST", &stops).len(), 1, "{}", text(&out));
+    assert_eq!(update(&emu, &pid, &update_id)["state"], "CANCELED");
+}
