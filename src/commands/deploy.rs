@@ -168,16 +168,23 @@ pub async fn plan(
     let (plan, _) = compute(client, &prepared, args).await?;
     show(platform, &plan, &args.bundle.output, args.verbose);
     let _ = platform.set_output("changes", &plan.changes().to_string());
-    pr_comment(platform, &plan, &cmd.pr_comment).await?;
+    let pr = crate::pr_env::resolve(args.bundle.pr, platform)?;
+    pr_comment(platform, &plan, pr, &cmd.pr_comment).await?;
     Ok(ExitCode::Ok)
 }
 
-/// The hidden line that finds a plan's PR comment again: one comment per bundle and target,
-/// apart from the test report's (`<!-- brickci:report:... -->`).
-fn plan_marker(bundle: &str, target: &str) -> String {
-    // `--` would end the HTML comment early; `:` separates the two names.
+/// The hidden line that finds a plan's PR comment again: one comment per bundle, target and
+/// pull request environment (`plan --pr`), apart from the test report's
+/// (`<!-- brickci:report:... -->`).
+fn plan_marker(bundle: &str, target: &str, pr: Option<u64>) -> String {
+    // `--` would end the HTML comment early; `:` separates the names.
     let clean = |s: &str| s.replace("--", "-").replace(':', "_");
-    format!("<!-- brickci-plan:{}:{} -->", clean(bundle), clean(target))
+    let env = pr.map(|n| format!(":pr-{n}")).unwrap_or_default();
+    format!(
+        "<!-- brickci-plan:{}:{}{env} -->",
+        clean(bundle),
+        clean(target)
+    )
 }
 
 /// GitHub takes at most 65,536 characters per comment; a longer plan is cut at a line.
@@ -201,11 +208,16 @@ fn plan_comment_body(marker: &str, plan: &Plan) -> String {
 
 /// The plan as a sticky PR comment, as `--pr-comment` says (auto: on a pull request with a
 /// token; true: required; false: never).
-async fn pr_comment(platform: &Platform, plan: &Plan, flag: &str) -> Result<(), Error> {
+async fn pr_comment(
+    platform: &Platform,
+    plan: &Plan,
+    pr: Option<u64>,
+    flag: &str,
+) -> Result<(), Error> {
     if flag == "false" {
         return Ok(());
     }
-    let marker = plan_marker(&plan.bundle, &plan.target);
+    let marker = plan_marker(&plan.bundle, &plan.target, pr);
     let body = plan_comment_body(&marker, plan);
     match platform.kind() {
         Kind::AzureDevOps => {
@@ -587,12 +599,18 @@ mod tests {
 
     #[test]
     fn one_marker_per_bundle_and_target_apart_from_the_report() {
-        let m = plan_marker("shop", "dev");
+        let m = plan_marker("shop", "dev", None);
         assert_eq!(m, "<!-- brickci-plan:shop:dev -->");
-        assert_ne!(m, plan_marker("shop", "prod"));
+        assert_ne!(m, plan_marker("shop", "prod", None));
+        let pr = plan_marker("shop", "dev", Some(7));
+        assert_eq!(pr, "<!-- brickci-plan:shop:dev:pr-7 -->");
+        assert!(
+            !pr.contains(&m),
+            "a PR environment's plan has its own comment"
+        );
         assert!(!m.contains(&crate::report::markdown::sticky_marker("tests")));
         assert_eq!(
-            plan_marker("a--b", "c:d"),
+            plan_marker("a--b", "c:d", None),
             "<!-- brickci-plan:a-b:c_d -->",
             "nothing ends the HTML comment early"
         );
@@ -600,7 +618,7 @@ mod tests {
 
     #[test]
     fn the_comment_starts_with_the_marker_and_fits_github() {
-        let m = plan_marker("shop", "dev");
+        let m = plan_marker("shop", "dev", None);
         let small = plan_comment_body(&m, &plan(2));
         assert!(small.starts_with(&format!("{m}\n### Deploy plan")));
         assert!(small.contains("| ➕ create | jobs | `job_00001_"));

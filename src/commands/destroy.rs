@@ -164,10 +164,13 @@ async fn destroy_locked(
             platform.warn(&format!("the root folder {root} stays: {why}"));
         }
     }
-    platform.info(&format!(
-        "destroyed {} target {} ({} deletions)",
-        bundle.name, bundle.target, applied.done
-    ));
+    // A pull request's environment is named as such: the target itself is still there.
+    let target = format!("{} target {}", bundle.name, bundle.target);
+    let what = match crate::pr_env::resolve(args.bundle.pr, platform)? {
+        Some(pr) => format!("pull request {pr}'s environment of {target}"),
+        None => target,
+    };
+    platform.info(&format!("destroyed {what} ({} deletions)", applied.done));
     Ok(ExitCode::Ok)
 }
 

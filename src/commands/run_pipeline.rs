@@ -100,6 +100,10 @@ pub async fn run(
     let out = |k: &str, v: &str| platform.set_output(k, v).map_err(io);
     out("update-id", &update_id)?;
     out("update-url", &url)?;
+    // Saved like a job run: the post step and `cancel --saved` stop it if left running.
+    platform
+        .update_started(pid, &update_id, Some(&url))
+        .map_err(io)?;
     platform.info(&format!("update {update_id} started"));
     platform.info(&format!("update page: {url}"));
     if args.no_wait {
@@ -116,6 +120,11 @@ pub async fn run(
     };
     let waited =
         wait_for_update(client, pid, &update_id, wait, &mut interrupt, &mut on_event).await;
+    // Ended, or stopped by brickci: nothing left for a post step. An update it could not
+    // follow stays saved.
+    if !matches!(waited, Err(UpdateWaitError::Api(_))) {
+        let _ = platform.update_finished(pid, &update_id);
+    }
     let update = match waited {
         Ok(update) => update,
         Err(UpdateWaitError::Api(e)) => {

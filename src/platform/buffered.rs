@@ -73,6 +73,7 @@ impl Platform {
         child.secrets = self.secrets.clone();
         // One list of started runs for the post step, whichever target started them.
         child.open_runs = self.open_runs.clone();
+        child.open_updates = self.open_updates.clone();
         child.hand_over = self.hand_over.clone();
         child.detached = Some(buffer);
         child

@@ -113,6 +113,8 @@ pub struct Platform {
     outputs_ready: AtomicBool,
     /// Runs this process started and has not seen end (for the post step's state).
     open_runs: std::sync::Arc<Mutex<Vec<i64>>>,
+    /// Pipeline updates likewise, as `<pipeline id>/<update id>`.
+    open_updates: std::sync::Arc<Mutex<Vec<String>>>,
     /// `--no-wait`: started runs are left running on purpose.
     hand_over: std::sync::Arc<AtomicBool>,
     /// One of several targets' platforms (see `detached`): outputs and summary kept there.
@@ -146,6 +148,7 @@ impl Platform {
             secrets: std::sync::Arc::new(Mutex::new(Vec::new())),
             outputs_ready: AtomicBool::new(false),
             open_runs: Default::default(),
+            open_updates: Default::default(),
             hand_over: Default::default(),
             detached: None,
         }
@@ -427,12 +430,70 @@ impl Platform {
         self.save_open_runs(&open)
     }
 
+    /// Records a started pipeline update for the post step and later steps, as a run.
+    pub fn update_started(
+        &self,
+        pipeline_id: &str,
+        update_id: &str,
+        url: Option<&str>,
+    ) -> Result<(), PlatformError> {
+        let open = {
+            let mut open = self.open_updates.lock().unwrap_or_else(|p| p.into_inner());
+            open.push(saved_runs::update_key(pipeline_id, update_id));
+            open.join(",")
+        };
+        self.save_state(saved_runs::UPDATES_STATE, &open)?;
+        let runs = self
+            .open_runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        self.save_open_runs(&runs)?;
+        let update = saved_runs::SavedUpdate {
+            pipeline_id: pipeline_id.to_string(),
+            update_id: update_id.to_string(),
+            host: self.env.get("DATABRICKS_HOST").map(str::to_string),
+            url: url.map(str::to_string),
+        };
+        if let Err(e) = saved_runs::save_update(&self.env, &update) {
+            let dir = saved_runs::dir(&self.env).unwrap_or_default();
+            self.warn(&format!(
+                "cannot save update {update_id} for a later `brickci cancel --saved` in {}: {e}",
+                dir.display()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records that the step saw a pipeline update end (or stopped it).
+    pub fn update_finished(&self, pipeline_id: &str, update_id: &str) -> Result<(), PlatformError> {
+        saved_runs::remove_update(&self.env, update_id);
+        let key = saved_runs::update_key(pipeline_id, update_id);
+        let open = {
+            let mut open = self.open_updates.lock().unwrap_or_else(|p| p.into_inner());
+            open.retain(|k| *k != key);
+            open.join(",")
+        };
+        self.save_state(saved_runs::UPDATES_STATE, &open)?;
+        let runs = self
+            .open_runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        self.save_open_runs(&runs)
+    }
+
     fn save_open_runs(&self, open: &[i64]) -> Result<(), PlatformError> {
         let ids: Vec<String> = open.iter().map(i64::to_string).collect();
         self.save_state(saved_runs::RUN_IDS_STATE, &ids.join(","))?;
+        let no_update = self
+            .open_updates
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty();
         let done = if self.hand_over.load(Ordering::SeqCst) {
             saved_runs::HANDED_OVER
-        } else if open.is_empty() {
+        } else if open.is_empty() && no_update {
             "true"
         } else {
             "false"

@@ -18,12 +18,42 @@ pub const RUN_IDS_STATE: &str = "BRICKCI_RUN_IDS";
 /// step then has nothing to cancel); `handed-over` for `--no-wait` (left running on purpose).
 pub const RUN_DONE_STATE: &str = "BRICKCI_RUN_DONE";
 pub const HANDED_OVER: &str = "handed-over";
+/// Every pipeline update the step started and has not seen end, `<pipeline id>/<update id>`
+/// comma-separated.
+pub const UPDATES_STATE: &str = "BRICKCI_PIPELINE_UPDATES";
+
+/// A pipeline update's run file is `update-<update id>.json` beside the jobs' runs.
+const UPDATE_FILE_PREFIX: &str = "update-";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedRun {
     pub run_id: i64,
     pub host: Option<String>,
     pub url: Option<String>,
+}
+
+/// A pipeline update (`run -t T KEY` where KEY is a pipeline), saved like a job run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedUpdate {
+    pub pipeline_id: String,
+    pub update_id: String,
+    pub host: Option<String>,
+    pub url: Option<String>,
+}
+
+/// `<pipeline id>/<update id>`, as the step's state lists updates.
+pub fn update_key(pipeline_id: &str, update_id: &str) -> String {
+    format!("{pipeline_id}/{update_id}")
+}
+
+/// The `(pipeline id, update id)` pairs of an `UPDATES_STATE` value; malformed ones skipped.
+pub fn parse_update_keys(value: &str) -> Vec<(String, String)> {
+    value
+        .split(',')
+        .filter_map(|k| k.trim().split_once('/'))
+        .filter(|(p, u)| !p.is_empty() && !u.is_empty())
+        .map(|(p, u)| (p.to_string(), u.to_string()))
+        .collect()
 }
 
 pub fn dir(env: &Env) -> Option<PathBuf> {
@@ -48,19 +78,62 @@ pub fn remove(env: &Env, run_id: i64) {
 
 /// Every saved run, oldest id first; unreadable files are skipped.
 pub fn list(env: &Env) -> Vec<SavedRun> {
+    let mut runs: Vec<SavedRun> = read_all(env, false);
+    runs.sort_by_key(|r| r.run_id);
+    runs
+}
+
+pub fn save_update(env: &Env, update: &SavedUpdate) -> std::io::Result<()> {
+    let Some(dir) = dir(env) else { return Ok(()) };
+    std::fs::create_dir_all(&dir)?;
+    let text = serde_json::to_string_pretty(update).unwrap_or_default();
+    std::fs::write(dir.join(update_file(&update.update_id)), text + "\n")
+}
+
+pub fn remove_update(env: &Env, update_id: &str) {
+    if let Some(dir) = dir(env) {
+        let _ = std::fs::remove_file(dir.join(update_file(update_id)));
+    }
+}
+
+/// Every saved pipeline update (in no particular order); unreadable files are skipped.
+pub fn list_updates(env: &Env) -> Vec<SavedUpdate> {
+    read_all(env, true)
+}
+
+/// An update id is the service's (a UUID); anything else is kept out of the file name.
+fn update_file(update_id: &str) -> String {
+    let safe: String = update_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{UPDATE_FILE_PREFIX}{safe}.json")
+}
+
+fn read_all<T: serde::de::DeserializeOwned>(env: &Env, updates: bool) -> Vec<T> {
     let Some(dir) = dir(env) else {
         return Vec::new();
     };
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
-    let mut runs: Vec<SavedRun> = entries
+    entries
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(UPDATE_FILE_PREFIX)
+                == updates
+        })
         .filter_map(|e| serde_json::from_str(&std::fs::read_to_string(e.path()).ok()?).ok())
-        .collect();
-    runs.sort_by_key(|r| r.run_id);
-    runs
+        .collect()
 }
 
 #[cfg(test)]
@@ -82,5 +155,33 @@ mod tests {
         remove(&env, 7);
         assert!(list(&env).is_empty());
         assert!(list(&Env::default()).is_empty());
+    }
+
+    #[test]
+    fn saved_updates_live_beside_runs_without_mixing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs([("RUNNER_TEMP", tmp.path().to_str().unwrap())]);
+        let run = SavedRun {
+            run_id: 7,
+            host: None,
+            url: None,
+        };
+        let update = SavedUpdate {
+            pipeline_id: "p-1".into(),
+            update_id: "u-1".into(),
+            host: Some("https://h".into()),
+            url: None,
+        };
+        save(&env, &run).unwrap();
+        save_update(&env, &update).unwrap();
+        assert!(tmp.path().join("brickci/runs/update-u-1.json").exists());
+        assert_eq!(list(&env), [run]);
+        assert_eq!(list_updates(&env), [update]);
+        remove_update(&env, "u-1");
+        assert!(list_updates(&env).is_empty());
+        assert_eq!(
+            parse_update_keys("p-1/u-1, bad,/x,p-2/u-2"),
+            [("p-1".into(), "u-1".into()), ("p-2".into(), "u-2".into())]
+        );
     }
 }

@@ -81,6 +81,11 @@ async fn github(api: &str, token: Secret, repo: &str, pr: u64) -> PrState {
             Some(s) => PrState::Closed(s.to_string()),
             None => PrState::Unknown("GitHub's answer has no `state`".into()),
         },
+        // A pull request that is gone (or its repository) cannot reopen; a token that may
+        // not read it (401/403) says nothing about it.
+        Err(crate::github::GitHubError::Call {
+            status: Some(404), ..
+        }) => PrState::Closed("gone (GitHub answered 404)".into()),
         Err(e) => PrState::Unknown(e.to_string()),
     }
 }

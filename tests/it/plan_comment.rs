@@ -161,6 +161,39 @@ fn github_plan_comment_is_created_once_then_edited_beside_the_report() {
 }
 
 #[test]
+fn a_pr_environment_plan_has_its_own_comment_beside_the_target_plan() {
+    let emu = TestEmulator::fast();
+    let gh = github();
+    let dir = example();
+    let out = gh_plan(&emu, &gh, dir.path(), Some(GH_TOKEN), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let target_plan = gh.data.lock().unwrap().comments.clone();
+    assert_eq!(target_plan.len(), 1, "{target_plan:?}");
+    const PR_MARKER: &str = "<!-- brickci-plan:shop:dev:pr-7 -->";
+    // Twice: the PR environment's plan is created once, then edited; the target's stays.
+    for _ in 0..2 {
+        let out = gh_plan(&emu, &gh, dir.path(), Some(GH_TOKEN), &["--pr"]);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        assert_no_secrets(&out, &[GH_TOKEN]);
+        let d = gh.data.lock().unwrap();
+        assert_eq!(d.comments.len(), 2, "{:?}", d.comments);
+        assert_eq!(
+            d.comments[0], target_plan[0],
+            "the target's plan is left alone"
+        );
+        assert!(
+            d.comments[1].1.starts_with(PR_MARKER),
+            "{:?}",
+            d.comments[1]
+        );
+    }
+    let d = gh.data.lock().unwrap();
+    let posts = d.requests.iter().filter(|r| r.method == "POST").count();
+    let edits = d.requests.iter().filter(|r| r.method == "PATCH").count();
+    assert_eq!((posts, edits), (2, 1), "{:?}", d.requests);
+}
+
+#[test]
 fn github_without_a_token_auto_posts_nothing_and_false_never_posts() {
     let emu = TestEmulator::fast();
     let gh = github();

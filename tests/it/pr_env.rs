@@ -213,6 +213,11 @@ fn two_pr_environments_live_beside_the_target_and_each_destroy_removes_only_its_
         &none,
     );
     assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        text(&out).contains("destroyed pull request 1's environment of shop target ci ("),
+        "{}",
+        text(&out)
+    );
     assert_eq!(names(&emu), ["[pr-2] shop nightly", "shop nightly"]);
     assert!(!exists(&emu, &format!("{ROOT}/pr-1")));
     assert!(exists(
@@ -423,6 +428,59 @@ fn gc_removes_closed_and_expired_environments_and_never_a_folder_without_metadat
             .iter()
             .all(|r| r.authorization.as_deref() == Some(&format!("Bearer {GH_TOKEN}")[..]))
     );
+}
+
+#[test]
+fn gc_takes_a_pull_request_github_no_longer_has_for_closed_but_a_refused_read_for_unknown() {
+    let emu = TestEmulator::fast();
+    // The stand-in knows no pull request 5: 404, as for one deleted with its repository.
+    let data: github_standin::Shared = Arc::new(Mutex::new(Data::default()));
+    data.lock().unwrap().refuse_pulls = true;
+    let gh = github_standin::start(data.clone(), "");
+    let dir = bundle();
+    let out = step(
+        &emu,
+        dir.path(),
+        &["deploy", "--pr"],
+        &github_pr(dir.path(), 5),
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let env: Vec<(String, String)> = vec![
+        ("GITHUB_TOKEN".into(), GH_TOKEN.into()),
+        ("GITHUB_API_URL".into(), gh.url.clone()),
+    ];
+    let gc = |extra: &[&str]| {
+        let mut args = vec!["gc", "-t", "ci", "--older-than", "7d"];
+        args.extend_from_slice(extra);
+        let out = step(&emu, dir.path(), &args, &env);
+        assert_no_secrets(&out, &[GH_TOKEN]);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        text(&out)
+    };
+    // A token that may not read pull requests (403) says nothing: the environment stays.
+    let all = gc(&["--auto-approve"]);
+    assert!(
+        all.contains(&format!("keep    {ROOT}/pr-5: pull request state unknown"))
+            && all.contains("403"),
+        "{all}"
+    );
+    assert!(exists(&emu, &format!("{ROOT}/pr-5/state/brickci-pr.json")));
+    assert_eq!(names(&emu), ["[pr-5] shop nightly"]);
+    // Readable, and gone: it cannot reopen, so its environment goes.
+    data.lock().unwrap().refuse_pulls = false;
+    let all = gc(&["--auto-approve"]);
+    assert!(
+        all.contains(&format!(
+            "remove  {ROOT}/pr-5: pull request 5 is gone (GitHub answered 404)"
+        )),
+        "{all}"
+    );
+    assert!(
+        all.contains("gc: destroyed 1 pull request environment(s): pr-5"),
+        "{all}"
+    );
+    assert!(!exists(&emu, &format!("{ROOT}/pr-5")));
+    assert!(names(&emu).is_empty());
 }
 
 #[test]

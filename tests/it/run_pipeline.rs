@@ -522,3 +522,133 @@ fn an_update_past_the_timeout_is_stopped_and_fails() {
         "{all}"
     );
 }
+
+/// A GitHub step's environment: its state file and runner temp in `dir`, the emulator's
+/// connection.
+fn github_step_env(emu: &TestEmulator, dir: &Path) -> Vec<(String, String)> {
+    let mut env = run_env(emu);
+    env.push(("GITHUB_ACTIONS".into(), "true".into()));
+    let state = dir.join("state").display().to_string();
+    env.push(("GITHUB_STATE".into(), state));
+    let tmp = dir.join("tmp").display().to_string();
+    env.push(("RUNNER_TEMP".into(), tmp));
+    env
+}
+
+#[test]
+fn the_post_step_and_cancel_saved_stop_a_pipeline_update_left_running() {
+    let emu = TestEmulator::fast();
+    let pid = deployed(&emu, "# brickci-emulator: duration 1h\n");
+    let dir = bundle_dir();
+    let env = github_step_env(&emu, dir.path());
+    // The main step is killed outright (a cancelled job's container) while it follows the update.
+    let mut main = Brickci::new(["run", "-t", "dev", "ingest"])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .dir(dir.path())
+        .spawn();
+    let path = format!("/pipelines/{pid}/updates/");
+    assert!(
+        wait_until(Duration::from_secs(20), || emu
+            .calls("GET", "")
+            .iter()
+            .filter(|r| r.path.contains(&path))
+            .count()
+            >= 2),
+        "the update was started and is being followed"
+    );
+    main.kill().unwrap();
+    main.wait().unwrap();
+    let first = started_update_ids(&emu, &pid).remove(0);
+    let state = dir.path().join("state");
+    let saved = std::fs::read_to_string(&state).unwrap();
+    assert!(
+        saved.contains(&format!("BRICKCI_PIPELINE_UPDATES={pid}/{first}\n")),
+        "{saved}"
+    );
+    assert!(saved.ends_with("BRICKCI_RUN_DONE=false\n"), "{saved}");
+    let runs = dir.path().join("tmp/brickci/runs");
+    assert!(runs.join(format!("update-{first}.json")).exists());
+
+    // The post step: the /brickci-post symlink, the same connection, the saved state.
+    let post = dir.path().join("brickci-post");
+    std::os::unix::fs::symlink(bin(), &post).unwrap();
+    let mut post_env = env.clone();
+    for line in saved.lines() {
+        let (k, v) = line.split_once('=').unwrap();
+        post_env.push((format!("STATE_{k}"), v.to_string()));
+    }
+    let out = Command::new(&post)
+        .env_clear()
+        .envs(post_env.iter().map(|(k, v)| (k, v)))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let stops = format!("/pipelines/{pid}/stop");
+    assert_eq!(emu.calls("POST", &stops).len(), 1, "{}", text(&out));
+    assert_eq!(update(&emu, &pid, &first)["state"], "CANCELED");
+    assert_eq!(
+        started_update_ids(&emu, &pid).len(),
+        1,
+        "never re-runs the command"
+    );
+    assert!(!runs.join(format!("update-{first}.json")).exists());
+
+    // --no-wait hands the update over: a later step's `cancel --saved` stops it.
+    std::fs::remove_file(&state).unwrap();
+    let out = Brickci::new(["run", "-t", "dev", "ingest", "--no-wait"])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .dir(dir.path())
+        .output();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let second = started_update_ids(&emu, &pid)
+        .into_iter()
+        .find(|u| *u != first)
+        .unwrap();
+    assert!(runs.join(format!("update-{second}.json")).exists());
+    let out = Brickci::new(["cancel", "--saved", "--wait", "10"])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .dir(dir.path())
+        .output();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(emu.calls("POST", &stops).len(), 2, "{}", text(&out));
+    assert_eq!(update(&emu, &pid, &second)["state"], "CANCELED");
+    assert!(std::fs::read_dir(&runs).unwrap().next().is_none());
+    // Nothing left: a second `cancel --saved` stops nothing.
+    let out = Brickci::new(["cancel", "--saved"])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .dir(dir.path())
+        .output();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(emu.calls("POST", &stops).len(), 2, "{}", text(&out));
+}
+
+#[test]
+fn an_azure_devops_cleanup_step_stops_the_update_a_step_saved() {
+    let emu = TestEmulator::fast();
+    let pid = deployed(&emu, "# brickci-emulator: duration 1h\n");
+    let dir = bundle_dir();
+    let out = Brickci::new(["run", "-t", "dev", "ingest", "--no-wait"])
+        .against(&emu)
+        .env("TF_BUILD", "True")
+        .dir(dir.path())
+        .output();
+    let all = text(&out);
+    assert_eq!(code(&out), 0, "{all}");
+    let update_id = started_update_ids(&emu, &pid).remove(0);
+    let saved = format!("{pid}/{update_id}");
+    let line = format!("##vso[task.setvariable variable=BRICKCI_STATE_PIPELINE_UPDATES]{saved}");
+    assert!(all.contains(&line), "{all}");
+    // A later step of the job (`condition: canceled()`) sees the job variable.
+    let out = Brickci::new(["cancel", "--wait", "10"])
+        .against(&emu)
+        .env("TF_BUILD", "True")
+        .env("BRICKCI_STATE_PIPELINE_UPDATES", &saved)
+        .dir(dir.path())
+        .output();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let stops = format!("/pipelines/{pid}/stop");
+    assert_eq!(emu.calls("POST", &stops).len(), 1, "{}", text(&out));
+    assert_eq!(update(&emu, &pid, &update_id)["state"], "CANCELED");
+}

@@ -39,6 +39,8 @@ pub struct Data {
     pub actions: actions::Actions,
     /// Pull requests by number and their `state` (open, closed); others are 404.
     pub pulls: std::collections::BTreeMap<u64, String>,
+    /// Answer pull request reads 403, as for a token without `pull-requests: read`.
+    pub refuse_pulls: bool,
 }
 
 pub type Shared = Arc<Mutex<Data>>;
@@ -301,6 +303,13 @@ async fn get_pull(
         &h,
         b"",
     );
+    if s.lock().unwrap().refuse_pulls {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({ "message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest" })),
+        )
+            .into_response();
+    }
     let state = s.lock().unwrap().pulls.get(&n).cloned();
     match state {
         Some(state) => Json(json!({ "number": n, "state": state, "merged": false })).into_response(),
