@@ -38,6 +38,8 @@ pub struct Objects {
     pub model_aliases: BTreeMap<String, BTreeMap<String, i64>>,
     /// Access control lists by `<object type>/<id>`.
     pub permissions: BTreeMap<String, Value>,
+    /// Alerts, dashboards, apps, grants and pending state changes (issue 15's kinds).
+    pub kinds: super::kind_objects::KindObjects,
 }
 
 #[derive(Default)]
