@@ -208,7 +208,7 @@ pub async fn list(
         .filter(|a| a["lifecycle_state"] != "DELETED")
         .cloned()
         .collect();
-    let mut resp = p.respond("results", all);
+    let mut resp = p.respond("alerts", all);
     if let Some(m) = resp.as_object_mut() {
         m.remove("has_more");
         m.remove("prev_page_token");
@@ -285,7 +285,7 @@ mod tests {
         )
         .await;
         assert_eq!(
-            p1["results"].as_array().unwrap().len() + p2["results"].as_array().unwrap().len(),
+            p1["alerts"].as_array().unwrap().len() + p2["alerts"].as_array().unwrap().len(),
             3
         );
         let (st, _) = call(&emu, "DELETE", &format!("{A}/{id}"), None).await;

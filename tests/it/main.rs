@@ -39,6 +39,7 @@ mod run_job;
 mod run_left_behind;
 mod run_notebook;
 mod runner_injection;
+mod sdk_kinds;
 mod secrets_aws;
 mod shared_folders;
 mod signals;
