@@ -22,6 +22,8 @@ pub struct KindObjects {
     pub deployments: BTreeMap<String, Vec<Value>>,
     /// Each app's latest app update (`POST /apps/{name}/update`).
     pub app_updates: BTreeMap<String, Value>,
+    /// Vector search endpoints by name.
+    pub vs_endpoints: BTreeMap<String, Value>,
     /// Unity Catalog grants by `<securable type>/<full name>`: principal -> privileges.
     pub grants: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
@@ -36,6 +38,7 @@ pub fn permission_target_exists(s: &State, kind: &str, id: &str) -> Option<bool>
         "dashboards" => o.kinds.dashboards.contains_key(id),
         "apps" => o.kinds.apps.contains_key(id),
         "alertsv2" => o.kinds.alerts.contains_key(id),
+        "vector-search-endpoints" => o.kinds.vs_endpoints.values().any(|e| e["id"] == id),
         _ => return None,
     })
 }

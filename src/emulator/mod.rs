@@ -26,6 +26,7 @@ mod handlers_model_versions;
 mod handlers_pools;
 mod handlers_storage;
 mod handlers_uc;
+mod handlers_vector_search;
 mod handlers_warehouses;
 mod handlers_workspace;
 mod kind_objects;

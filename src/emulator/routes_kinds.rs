@@ -1,5 +1,5 @@
 //! Routes of the kinds added with issue 15: catalogs with their own fields, UC grants, SQL
-//! warehouses, instance pools, alerts, Lakeview dashboards and apps. Merged into the API
+//! warehouses, instance pools, alerts, Lakeview dashboards, apps, vector search endpoints. Merged into the API
 //! router by `server::router`, behind the same gate (log, faults, auth).
 
 use axum::Router;
@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use super::{
     Shared, handlers_alerts as alerts, handlers_apps as apps, handlers_catalogs as catalogs,
     handlers_dashboards as dash, handlers_grants as grants, handlers_misc as misc,
-    handlers_pools as pools, handlers_warehouses as wh,
+    handlers_pools as pools, handlers_vector_search as vs, handlers_warehouses as wh,
 };
 
 pub fn routes() -> Router<Shared> {
@@ -84,6 +84,18 @@ pub fn routes() -> Router<Shared> {
             get(apps::get_update).post(apps::action_update),
         )
         .route("/api/2.0/apps/{name}/{action}", post(apps::action))
+        .route(
+            "/api/2.0/vector-search/endpoints",
+            post(vs::create).get(vs::list),
+        )
+        .route(
+            "/api/2.0/vector-search/endpoints/{name}",
+            get(vs::get).patch(vs::patch).delete(vs::delete),
+        )
+        .route(
+            "/api/2.0/vector-search/endpoints/{name}/{what}",
+            post(vs::sub).patch(vs::sub),
+        )
 }
 
 /// The CLI names warehouses `/sql/warehouses/{id}` in the permissions API; the SDK's

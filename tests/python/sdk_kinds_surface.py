@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, OperationFailed, ResourceAlreadyExists, ResourceConflict
-from databricks.sdk.service import apps, catalog, compute, dashboards, sql, workspace
+from databricks.sdk.service import apps, catalog, compute, dashboards, sql, vectorsearch, workspace
 
 WAIT = timedelta(seconds=60)
 ME = "ci-bot@example.com"
@@ -162,6 +162,18 @@ def databricks_apps(w: WorkspaceClient) -> None:
     expect(NotFound, w.apps.get, "ci-app")
 
 
+def vector_search(w: WorkspaceClient) -> None:
+    e = w.vector_search_endpoints.create_endpoint_and_wait(
+        "ci-vs", vectorsearch.EndpointType.STANDARD, timeout=WAIT)
+    assert e.endpoint_status.state == vectorsearch.EndpointStatusState.ONLINE, e
+    expect(ResourceAlreadyExists, w.vector_search_endpoints.create_endpoint, "ci-vs", vectorsearch.EndpointType.STANDARD)
+    assert w.vector_search_endpoints.patch_endpoint("ci-vs", target_qps=3).scaling_info.requested_target_qps == 3
+    w.vector_search_endpoints.update_endpoint_custom_tags("ci-vs", [vectorsearch.CustomTag(key="team", value="ml")])
+    assert [x.name for x in w.vector_search_endpoints.list_endpoints()] == ["ci-vs"]
+    w.vector_search_endpoints.delete_endpoint("ci-vs")
+    expect(NotFound, w.vector_search_endpoints.get_endpoint, "ci-vs")
+
+
 def main() -> None:
     w = WorkspaceClient()
     catalogs(w)
@@ -170,6 +182,7 @@ def main() -> None:
     alerts(w, warehouse_id)
     lakeview(w, warehouse_id)
     databricks_apps(w)
+    vector_search(w)
     w.warehouses.delete(warehouse_id)
     expect(NotFound, w.warehouses.get, warehouse_id)
     print("sdk kinds-surface checks passed")
