@@ -97,22 +97,19 @@ const RUN_IF: &[&str] = &[
     "AT_LEAST_ONE_FAILED",
 ];
 
-/// Permission levels each resource kind's `permissions` take (the bundle format's names),
-/// and those of the top-level `permissions` section.
-const LEVELS: &[(&str, &[&str])] = &[
-    ("", &["CAN_VIEW", "CAN_RUN", "CAN_MANAGE"]),
-    (
-        "jobs",
-        &["CAN_VIEW", "CAN_MANAGE_RUN", "IS_OWNER", "CAN_MANAGE"],
-    ),
-    (
-        "pipelines",
-        &["CAN_VIEW", "CAN_RUN", "CAN_MANAGE", "IS_OWNER"],
-    ),
-    ("experiments", &["CAN_READ", "CAN_EDIT", "CAN_MANAGE"]),
-    ("clusters", &["CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE"]),
-    ("secret_scopes", &["READ", "WRITE", "MANAGE"]),
-];
+/// Permission levels of the top-level `permissions` section (each kind's own are in its
+/// `KindSpec::levels`).
+const TOP_LEVELS: &[&str] = &["CAN_VIEW", "CAN_RUN", "CAN_MANAGE"];
+
+/// The levels `kind`'s permissions take ("" is the top-level section); None: not checked.
+fn levels_of(kind: &str) -> Option<&'static [&'static str]> {
+    if kind.is_empty() {
+        return Some(TOP_LEVELS);
+    }
+    crate::deploy::kinds::spec(kind)
+        .map(|s| s.levels)
+        .filter(|l| !l.is_empty())
+}
 
 const PRINCIPALS: &[&str] = &["user_name", "group_name", "service_principal_name"];
 
@@ -368,7 +365,7 @@ pub fn permissions(kind: &str, list: &Node, path: &str, diags: &mut Diagnostics)
         }
         return;
     };
-    let levels = LEVELS.iter().find(|(k, _)| *k == kind).map(|(_, l)| *l);
+    let levels = levels_of(kind);
     for (i, p) in items.iter().enumerate() {
         let ppath = format!("{path}[{i}]");
         let who = PRINCIPALS.iter().filter(|k| p.get(k).is_some()).count();

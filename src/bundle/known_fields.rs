@@ -302,7 +302,7 @@ fn resource_kinds(resources: Option<&mut Node>, path: &str, diags: &mut Diagnost
             format!("{path}.{}", key.name),
             format!(
                 "unknown resource kind, ignored (brickci deploys: {})",
-                super::resources::KINDS.join(", ")
+                crate::deploy::kinds::names().join(", ")
             ),
         );
         false

@@ -8,7 +8,7 @@ mod cli_warnings;
 mod error;
 mod git;
 mod interpolate;
-mod known_fields;
+pub(crate) mod known_fields;
 mod load;
 pub mod local_file;
 mod location;
@@ -17,7 +17,7 @@ mod model;
 mod modes;
 pub mod paths;
 mod permissions;
-mod presets;
+pub(crate) mod presets;
 mod python;
 mod resources;
 mod settings_checks;
@@ -40,7 +40,6 @@ pub use model::{
     Artifact, Bundle, Identity, LoadOptions, LookupRequest, Prepared, Resource, Workspace, prepare,
 };
 pub use permissions::merged as merged_permissions;
-pub use resources::KINDS;
 pub use state::deployed_job_ids;
 pub use sync_root::{fold as fold_path, places_dir};
 pub use validate_json::render as validate_json;

@@ -104,11 +104,13 @@ pub fn effective(kind: &str, own: Option<&Value>, top: &[Value], user: &str) -> 
     if list.is_empty() {
         return own.cloned();
     }
-    if kind == "secret_scopes" {
+    use crate::deploy::kinds::{Deployer, spec};
+    let deployer = spec(kind).map_or(Deployer::Manager, |s| s.deployer);
+    if deployer == Deployer::Nobody {
         return Some(Value::Array(list));
     }
     let mine = |p: &Value| principal(p).is_some_and(|(f, v)| f != "group_name" && v == user);
-    let owner_kind = matches!(kind, "jobs" | "pipelines");
+    let owner_kind = deployer == Deployer::Owner;
     let has_owner = list.iter().any(|p| p["level"] == "IS_OWNER");
     let managing = list
         .iter()

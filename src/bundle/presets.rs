@@ -11,25 +11,25 @@ use super::model::Identity;
 use super::target::Selected;
 use super::yaml::{Key, Kind, Loc, Node};
 
-fn text(s: &str, loc: &Loc) -> Node {
+pub(crate) fn text(s: &str, loc: &Loc) -> Node {
     Node::new(Kind::Str(s.to_string()), loc.clone())
 }
 
-fn key(name: &str, loc: &Loc) -> Key {
+pub(crate) fn key(name: &str, loc: &Loc) -> Key {
     Key {
         name: name.to_string(),
         loc: loc.clone(),
     }
 }
 
-fn default(settings: &mut Node, field: &str, value: Node) {
+pub(crate) fn default(settings: &mut Node, field: &str, value: Node) {
     if settings.get(field).is_none() {
         let loc = value.loc.clone();
         settings.insert(key(field, &loc), value);
     }
 }
 
-fn map(entries: Vec<(&str, Node)>, loc: &Loc) -> Node {
+pub(crate) fn map(entries: Vec<(&str, Node)>, loc: &Loc) -> Node {
     Node::new(
         Kind::Map(entries.into_iter().map(|(k, v)| (key(k, loc), v)).collect()),
         loc.clone(),
@@ -39,12 +39,37 @@ fn map(entries: Vec<(&str, Node)>, loc: &Loc) -> Node {
 /// The `presets:` section, with what development mode fills in where it is unset
 /// (the CLI's apply_target_mode.go).
 #[derive(Debug, Default)]
-struct Presets {
-    name_prefix: String,
-    tags: Vec<(String, String)>,
-    jobs_max_concurrent_runs: Option<i64>,
-    trigger_pause_status: Option<String>,
-    pipelines_development: Option<bool>,
+pub(crate) struct Presets {
+    pub name_prefix: String,
+    pub tags: Vec<(String, String)>,
+    pub jobs_max_concurrent_runs: Option<i64>,
+    pub trigger_pause_status: Option<String>,
+    pub pipelines_development: Option<bool>,
+}
+
+/// What a kind's presets (`KindSpec::presets`) see of one resource and the bundle.
+pub struct PresetCtx<'a> {
+    /// The resource's key.
+    pub key: &'a str,
+    pub loc: &'a Loc,
+    pub(crate) presets: &'a Presets,
+    /// The name prefix as given (`[dev jane] `).
+    pub prefix: &'a str,
+    /// The name prefix as Unity Catalog and serving endpoints take it (`dev_jane_`).
+    pub uc_prefix: &'a str,
+    pub skip_schema_prefix: bool,
+    /// The bundle's `run_as`, if any.
+    pub run_as: Option<&'a Node>,
+    /// The target's `cluster_id`, if any.
+    pub cluster_id: Option<&'a Node>,
+    pub diags: &'a mut Diagnostics,
+}
+
+impl PresetCtx<'_> {
+    /// The tags presets add (sorted).
+    pub fn tags(&self) -> &[(String, String)] {
+        &self.presets.tags
+    }
 }
 
 fn presets(tree: &Node, dev: bool, short: &str, diags: &mut Diagnostics) -> Presets {
@@ -109,7 +134,7 @@ fn presets(tree: &Node, dev: bool, short: &str, diags: &mut Diagnostics) -> Pres
 }
 
 /// Adds `tags` a map lacks (`tags`, `custom_tags`).
-fn tag_map(settings: &mut Node, field: &str, tags: &[(String, String)], loc: &Loc) {
+pub(crate) fn tag_map(settings: &mut Node, field: &str, tags: &[(String, String)], loc: &Loc) {
     if tags.is_empty() {
         return;
     }
@@ -126,7 +151,7 @@ fn tag_map(settings: &mut Node, field: &str, tags: &[(String, String)], loc: &Lo
 }
 
 /// Adds `tags` a `[{key, value}]` list lacks (models, experiments).
-fn tag_list(settings: &mut Node, tags: &[(String, String)], loc: &Loc) {
+pub(crate) fn tag_list(settings: &mut Node, tags: &[(String, String)], loc: &Loc) {
     if tags.is_empty() {
         return;
     }
@@ -209,107 +234,55 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
                 continue;
             }
             let loc = k.loc.clone();
-            let tags = &presets.tags;
-            match kind.as_str() {
-                "jobs" => {
-                    job(settings, &k.name, &loc, &presets);
-                    prefix(settings, "name", &prefix_text);
-                    tag_map(settings, "tags", tags, &loc);
+            match crate::deploy::kinds::spec(&kind) {
+                Some(spec) => {
+                    let mut ctx = PresetCtx {
+                        key: &k.name,
+                        loc: &loc,
+                        presets: &presets,
+                        prefix: &prefix_text,
+                        uc_prefix: &uc,
+                        skip_schema_prefix,
+                        run_as: run_as.as_ref(),
+                        cluster_id: selected.cluster_id.as_ref(),
+                        diags,
+                    };
+                    (spec.presets)(settings, &mut ctx);
                 }
-                "pipelines" => {
-                    pipeline(settings, &k.name, &loc, &presets);
-                    prefix(settings, "name", &prefix_text);
-                    tag_map(settings, "tags", tags, &loc);
-                }
-                "clusters" => {
-                    default(settings, "cluster_name", text(&k.name, &loc));
-                    default(
-                        settings,
-                        "autotermination_minutes",
-                        Node::new(Kind::Int(60), loc.clone()),
-                    );
-                    prefix(settings, "cluster_name", &prefix_text);
-                    tag_map(settings, "custom_tags", tags, &loc);
-                }
-                "instance_pools" => {
-                    prefix(settings, "instance_pool_name", &prefix_text);
-                    tag_map(settings, "custom_tags", tags, &loc);
-                }
-                "volumes" => {
-                    default(settings, "volume_type", text("MANAGED", &loc));
-                    volume_path(settings, &k.name, &loc, diags);
-                }
-                "schemas" if !skip_schema_prefix => prefix(settings, "name", &uc),
-                "registered_models" | "model_serving_endpoints" => prefix(settings, "name", &uc),
-                "models" => {
-                    prefix(settings, "name", &prefix_text);
-                    tag_list(settings, tags, &loc);
-                }
-                "experiments" => {
-                    // An experiment's name is a workspace path: the prefix goes on its last part.
-                    if let Some(Kind::Str(s)) = settings.get_mut("name").map(|n| &mut n.kind)
-                        && !prefix_text.is_empty()
-                    {
-                        *s = match s.rsplit_once('/') {
-                            Some((dir, base)) if !base.starts_with(&prefix_text) => {
-                                format!("{dir}/{prefix_text}{base}")
-                            }
-                            Some(_) => s.clone(),
-                            None if s.starts_with(&prefix_text) => s.clone(),
-                            None => format!("{prefix_text}{s}"),
-                        };
-                    }
-                    tag_list(settings, tags, &loc);
-                }
-                "dashboards" | "alerts" => prefix(settings, "display_name", &prefix_text),
-                "sql_warehouses" => prefix(settings, "name", &prefix_text),
-                _ => {}
-            }
-            if matches!(kind.as_str(), "jobs" | "pipelines")
-                && let Some(r) = &run_as
-            {
-                default(settings, "run_as", r.clone());
-            }
-            if kind == "jobs"
-                && let Some(cluster) = &selected.cluster_id
-                && let Some(Kind::Seq(tasks)) = settings.get_mut("tasks").map(|t| &mut t.kind)
-            {
-                for task in tasks {
-                    override_compute(task, cluster, &loc);
-                }
+                None => not_deployed(&kind, settings, &presets, &prefix_text, &uc, &loc),
             }
         }
     }
 }
 
-/// Runs a task on `cluster` when it names compute of its own (`new_cluster`,
-/// `existing_cluster_id`, `job_cluster_key`, `environment_key`); a `for_each_task` is
-/// judged by its inner task, as the CLI's OverrideCompute. Tasks without compute (SQL,
-/// `run_job_task`, ...) are left alone.
-fn override_compute(task: &mut Node, cluster: &Node, loc: &Loc) {
-    let task = match task.get_mut("for_each_task") {
-        Some(each) if each.get("task").is_some() => each.get_mut("task").expect("checked"),
-        _ => task,
-    };
-    const COMPUTE: [&str; 4] = [
-        "new_cluster",
-        "existing_cluster_id",
-        "job_cluster_key",
-        "environment_key",
-    ];
-    if !COMPUTE
-        .iter()
-        .any(|f| task.get(f).is_some_and(|v| !v.is_null()))
-    {
-        return;
+/// Presets of the bundle format's kinds brickci does not deploy yet, so `validate` prints
+/// them as the CLI does. A kind given a module takes its rule there.
+fn not_deployed(
+    kind: &str,
+    settings: &mut Node,
+    presets: &Presets,
+    prefix_text: &str,
+    uc: &str,
+    loc: &Loc,
+) {
+    let tags = &presets.tags;
+    match kind {
+        "instance_pools" => {
+            prefix(settings, "instance_pool_name", prefix_text);
+            tag_map(settings, "custom_tags", tags, loc);
+        }
+        "model_serving_endpoints" => prefix(settings, "name", uc),
+        "models" => {
+            prefix(settings, "name", prefix_text);
+            tag_list(settings, tags, loc);
+        }
+        "dashboards" | "alerts" => prefix(settings, "display_name", prefix_text),
+        "sql_warehouses" => prefix(settings, "name", prefix_text),
+        _ => {}
     }
-    for gone in COMPUTE {
-        task.remove(gone);
-    }
-    task.insert(key("existing_cluster_id", loc), cluster.clone());
 }
 
-fn prefix(settings: &mut Node, field: &str, prefix: &str) {
+pub(crate) fn prefix(settings: &mut Node, field: &str, prefix: &str) {
     if let Some(Kind::Str(s)) = settings.get_mut(field).map(|n| &mut n.kind)
         && !prefix.is_empty()
         && !s.starts_with(prefix)
@@ -318,71 +291,12 @@ fn prefix(settings: &mut Node, field: &str, prefix: &str) {
     }
 }
 
-fn job(settings: &mut Node, name: &str, loc: &Loc, presets: &Presets) {
-    default(settings, "name", text(name, loc));
-    let runs = presets.jobs_max_concurrent_runs.unwrap_or(1);
-    default(
-        settings,
-        "max_concurrent_runs",
-        Node::new(Kind::Int(runs), loc.clone()),
-    );
-    default(
-        settings,
-        "queue",
-        map(
-            vec![("enabled", Node::new(Kind::Bool(true), loc.clone()))],
-            loc,
-        ),
-    );
-    deployment(settings, loc);
-    settings.insert(key("edit_mode", loc), text("UI_LOCKED", loc));
-    settings.insert(key("format", loc), text("MULTI_TASK", loc));
-    let pause = presets
-        .trigger_pause_status
-        .as_deref()
-        .unwrap_or("UNPAUSED");
-    for trigger in ["schedule", "trigger", "continuous"] {
-        if let Some(t) = settings
-            .get_mut(trigger)
-            .filter(|t| matches!(t.kind, Kind::Map(_)))
-        {
-            default(t, "pause_status", text(pause, loc));
-        }
-    }
-}
-
 /// Where an unnamed pipeline's name comes from: brickci names it after its key for the
 /// deploy; the Databricks CLI does not, so `validate -o json` leaves it out.
 pub const NAMED_AFTER_KEY: &str = "(named after its key)";
 
-fn pipeline(settings: &mut Node, name: &str, loc: &Loc, presets: &Presets) {
-    default(
-        settings,
-        "name",
-        text(name, &Loc::synthetic(NAMED_AFTER_KEY)),
-    );
-    default(settings, "edition", text("ADVANCED", loc));
-    default(settings, "channel", text("CURRENT", loc));
-    deployment(settings, loc);
-    if presets.pipelines_development == Some(true) {
-        settings.insert(
-            key("development", loc),
-            Node::new(Kind::Bool(true), loc.clone()),
-        );
-    }
-    // Paused triggers: a continuous pipeline runs only when started.
-    if presets.trigger_pause_status.as_deref() == Some("PAUSED")
-        && settings.get("continuous").is_some()
-    {
-        settings.insert(
-            key("continuous", loc),
-            Node::new(Kind::Bool(false), loc.clone()),
-        );
-    }
-}
-
 /// Jobs and pipelines say which bundle deployed them, and where its metadata is.
-fn deployment(settings: &mut Node, loc: &Loc) {
+pub(crate) fn deployment(settings: &mut Node, loc: &Loc) {
     let metadata = text("${workspace.state_path}/metadata.json", loc);
     settings.insert(
         key("deployment", loc),
@@ -394,33 +308,4 @@ fn deployment(settings: &mut Node, loc: &Loc) {
             loc,
         ),
     );
-}
-
-/// `volume_path` (`/Volumes/<catalog>/<schema>/<name>`), computed as the CLI computes it so
-/// `${resources.volumes.<key>.volume_path}` works; read-only, and never sent to the API.
-fn volume_path(settings: &mut Node, key_name: &str, loc: &Loc, diags: &mut Diagnostics) {
-    if let Some(given) = settings.get("volume_path") {
-        diags.push(
-            &given.loc,
-            format!("resources.volumes.{key_name}.volume_path"),
-            "is computed and read-only; remove it from the configuration",
-        );
-        return;
-    }
-    // A part not set is empty, as the CLI prints it (`/Volumes///`); a deploy refuses the
-    // volume for the missing field.
-    let part = |field: &str| {
-        if settings.get(field).is_some() {
-            format!("${{resources.volumes.{key_name}.{field}}}")
-        } else {
-            String::new()
-        }
-    };
-    let path = format!(
-        "/Volumes/{}/{}/{}",
-        part("catalog_name"),
-        part("schema_name"),
-        part("name")
-    );
-    settings.insert(key("volume_path", loc), text(&path, loc));
 }

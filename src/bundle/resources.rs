@@ -1,51 +1,16 @@
-//! The `resources` section after interpolation: which kinds brickci deploys, what each needs,
+//! The `resources` section after interpolation: only kinds brickci deploys (see
+//! `deploy::kinds`), with their required fields,
 //! tasks in key order, and local paths made workspace paths.
 //! Fields brickci does not model pass through untouched.
 
 use std::path::Path;
 
 use super::error::Diagnostics;
+use super::known_fields::RESOURCE_KINDS;
 use super::model::{Resource, Workspace};
 use super::paths::{Referenced, translate};
 use super::yaml::{Key, Kind, Node};
-
-/// Kinds in deploy order (a later kind may refer to an earlier one's id).
-pub const KINDS: &[&str] = &[
-    "secret_scopes",
-    "schemas",
-    "volumes",
-    "clusters",
-    "experiments",
-    "registered_models",
-    "pipelines",
-    "jobs",
-];
-
-/// Kinds of the bundle format brickci recognises but does not deploy.
-const NOT_DEPLOYED: &[&str] = &[
-    "models",
-    "model_serving_endpoints",
-    "quality_monitors",
-    "dashboards",
-    "apps",
-    "sql_warehouses",
-    "database_instances",
-    "database_catalogs",
-    "synced_database_tables",
-    "alerts",
-];
-
-/// Fields a kind cannot do without.
-const REQUIRED: &[(&str, &[&str])] = &[
-    ("schemas", &["name", "catalog_name"]),
-    ("volumes", &["name", "catalog_name", "schema_name"]),
-    (
-        "registered_models",
-        &["name", "catalog_name", "schema_name"],
-    ),
-    ("experiments", &["name"]),
-    ("secret_scopes", &["name"]),
-];
+use crate::deploy::kinds::KindSpec;
 
 pub fn collect(
     tree: &mut Node,
@@ -72,25 +37,16 @@ pub fn collect(
     };
     for (kind_key, items) in kinds.iter_mut() {
         let kind = kind_key.name.as_str();
-        if NOT_DEPLOYED.contains(&kind) {
-            diags.push(
-                &kind_key.loc,
-                format!("resources.{kind}"),
-                format!(
-                    "brickci does not deploy {kind} (it deploys: {})",
-                    KINDS.join(", ")
-                ),
-            );
+        let Some(spec) = crate::deploy::kinds::spec(kind) else {
+            let deployed = crate::deploy::kinds::names().join(", ");
+            let message = if RESOURCE_KINDS.contains(&kind) {
+                format!("brickci does not deploy {kind} (it deploys: {deployed})")
+            } else {
+                format!("unknown resource kind (known: {deployed})")
+            };
+            diags.push(&kind_key.loc, format!("resources.{kind}"), message);
             continue;
-        }
-        if !KINDS.contains(&kind) {
-            diags.push(
-                &kind_key.loc,
-                format!("resources.{kind}"),
-                format!("unknown resource kind (known: {})", KINDS.join(", ")),
-            );
-            continue;
-        }
+        };
         if items.is_null() {
             continue;
         }
@@ -137,7 +93,7 @@ pub fn collect(
                 );
                 continue;
             }
-            check_required(kind, key, settings, &path, diags, refusals);
+            check_required(spec, key, settings, &path, diags, refusals);
             // Before the tasks are sorted, so indices name the task as written.
             if kind == "jobs" {
                 super::api_rules::job(settings, &path, diags);
@@ -338,18 +294,15 @@ fn unset_task_keys(settings: &mut Node) {
 /// A required field that is missing: the Databricks CLI's validate only warns, its API
 /// refuses; so a refusal at deploy (`refusals`). One that is there but empty is an error.
 fn check_required(
-    kind: &str,
+    spec: &KindSpec,
     key: &Key,
     settings: &Node,
     path: &str,
     diags: &mut Diagnostics,
     refusals: &mut Diagnostics,
 ) {
-    let needed = REQUIRED
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or(&[][..], |(_, f)| *f);
-    for field in needed {
+    let kind = spec.name;
+    for field in spec.required {
         match settings.get(field) {
             Some(v) if v.as_str().is_some_and(|s| !s.is_empty()) => {}
             Some(v) => diags.push(

@@ -3,7 +3,6 @@
 
 use super::error::Diagnostics;
 use super::known_fields::RESOURCE_KINDS;
-use super::resources::KINDS;
 use super::yaml::Node;
 
 /// `resources.<kind>` for a kind of the format that brickci does not deploy. (Kinds the
@@ -14,13 +13,13 @@ pub fn kinds(tree: &Node, diags: &mut Diagnostics) {
     };
     for (key, _) in kinds {
         let kind = key.name.as_str();
-        if RESOURCE_KINDS.contains(&kind) && !KINDS.contains(&kind) {
+        if RESOURCE_KINDS.contains(&kind) && crate::deploy::kinds::spec(kind).is_none() {
             diags.push(
                 &key.loc,
                 format!("resources.{kind}"),
                 format!(
                     "brickci does not deploy {kind} (it deploys: {})",
-                    KINDS.join(", ")
+                    crate::deploy::kinds::names().join(", ")
                 ),
             );
         }

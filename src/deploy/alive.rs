@@ -1,5 +1,5 @@
 //! Whether each recorded resource still exists (someone may have deleted it by hand): one
-//! list per kind where the API lists by id (jobs, pipelines, secret scopes), so a redeploy
+//! list per kind where the API lists by id (`KindSpec::listing`), so a redeploy
 //! costs the same for 20 jobs as for 2; a GET per object for the rest. A list never costs
 //! more than the GETs it replaces: after as many pages as there are objects to find, what
 //! was not seen yet is asked for one by one.
@@ -11,24 +11,7 @@ use serde_json::Value;
 
 use super::kinds;
 use super::state::DeployState;
-use crate::bundle::KINDS;
 use crate::databricks::{ApiRequest, Client, ClientError};
-
-/// Where a kind is listed: path, array key, id field, page-size parameter and its maximum.
-/// Clusters are not: their list forgets terminated clusters after 30 days, while they exist.
-fn listing(kind: &str) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
-    match kind {
-        "jobs" => Some(("/api/2.2/jobs/list", "jobs", "job_id", "limit")),
-        "pipelines" => Some((
-            "/api/2.0/pipelines",
-            "statuses",
-            "pipeline_id",
-            "max_results",
-        )),
-        "secret_scopes" => Some(("/api/2.0/secrets/scopes/list", "scopes", "name", "")),
-        _ => None,
-    }
-}
 
 fn id_text(v: &Value) -> Option<String> {
     match v {
@@ -44,7 +27,10 @@ async fn listed(
     kind: &str,
     budget: usize,
 ) -> Result<(BTreeSet<String>, bool), ClientError> {
-    let (path, key, id_field, size_param) = listing(kind).expect("a listed kind");
+    let l = kinds::spec(kind)
+        .and_then(|s| s.listing)
+        .expect("a listed kind");
+    let (path, key, id_field, size_param) = (l.path, l.array, l.id_field, l.page_size);
     let mut ids = BTreeSet::new();
     let mut token: Option<String> = None;
     for _ in 0..budget.max(1) {
@@ -83,11 +69,14 @@ pub async fn check(
     let mut out = BTreeMap::new();
     let mut one_by_one: Vec<(String, String, String)> = Vec::new();
     for (kind, entries) in &state.resources {
-        if !KINDS.contains(&kind.as_str()) || entries.is_empty() {
+        let Some(spec) = kinds::spec(kind) else {
+            continue;
+        };
+        if entries.is_empty() {
             continue;
         }
         // One object is one GET either way, and a GET does not read a big workspace's list.
-        let list = listing(kind).is_some() && (entries.len() > 1 || kind == "secret_scopes");
+        let list = spec.listing.is_some_and(|l| entries.len() > 1 || l.always);
         let (seen, complete) = if list {
             listed(client, kind, entries.len()).await?
         } else {

@@ -13,7 +13,6 @@ use super::kinds::{self, CreateOptions};
 use super::plan::{Action, Op, Plan, Work, resource_hash};
 use super::refs::fill;
 use super::state::{DeployState, FileEntry, ResourceEntry};
-use crate::bundle::KINDS;
 use crate::databricks::{Client, ClientError, workspace};
 use crate::signal::Interrupt;
 
@@ -145,7 +144,7 @@ pub async fn apply(
             matches!(a.work, Work::Resource { .. }) && matches!(a.action, Op::Create | Op::Update)
         })
         .collect();
-    let rank = |k: &str| KINDS.iter().position(|x| *x == k).unwrap_or(usize::MAX);
+    let rank = kinds::rank;
     while !pending.is_empty() && !shared.stopped() {
         // What refers to another waits for it; of what is free to go, the earliest kind goes
         // first (a volume needs its schema even when it names it without an id reference).
@@ -193,12 +192,7 @@ pub async fn apply(
         .filter(|a| a.action == Op::Delete)
         .collect();
     deletes.sort_by_key(|a| {
-        std::cmp::Reverse(
-            KINDS
-                .iter()
-                .position(|x| *x == a.kind)
-                .map_or(-1, |p| p as i64),
-        )
+        std::cmp::Reverse(kinds::spec(&a.kind).map_or(-1, |_| kinds::rank(&a.kind) as i64))
     });
     for a in deletes {
         if shared.stopped() {
@@ -335,6 +329,12 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
                 .await
                 .map_err(Failure::from)
         }
+        // A replacement (a setting the API cannot update changed): the old one goes first,
+        // as the new one takes its name.
+        (Op::Create, Some(old)) => match kinds::delete(&s.client, &a.kind, &a.name, old).await {
+            Ok(()) => create(s, a, &filled).await,
+            Err(e) => Err(Failure::from(e)),
+        },
         _ => create(s, a, &filled).await,
     };
     let id = match result {
@@ -355,7 +355,12 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
         .lock()
         .expect("not poisoned")
         .set_resource(&a.kind, &a.name, entry);
-    if created && let Err(e) = kinds::after_create(&s.client, &a.kind, &a.name, &id, opts).await {
+    let settled = if created {
+        kinds::after_create(&s.client, &a.kind, &a.name, &id, opts).await
+    } else {
+        kinds::after_update(&s.client, &a.kind, &a.name, &id).await
+    };
+    if let Err(e) = settled {
         s.fail(format!("{}.{}", a.kind, a.name), e);
         return false;
     }

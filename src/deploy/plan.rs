@@ -14,8 +14,8 @@ use super::kinds;
 use super::refs::{canonical, deps, differences, fill};
 use super::state::DeployState;
 use super::sync::LocalFile;
+use crate::bundle::Bundle;
 use crate::bundle::local_file::{IMPORT_LIMIT, Refused, Roots};
-use crate::bundle::{Bundle, KINDS};
 use crate::databricks::{Client, ClientError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -133,7 +133,7 @@ pub fn resource_hash(settings: &Value, acl: &[Value]) -> String {
 
 /// Resource (kind, key) pairs in an order where each comes after what it refers to.
 pub fn ordered(bundle: &Bundle) -> Result<Vec<(String, String)>, String> {
-    let rank = |k: &str| KINDS.iter().position(|x| *x == k).unwrap_or(usize::MAX);
+    let rank = kinds::rank;
     let mut pending: Vec<(String, String)> = bundle
         .resources
         .iter()
@@ -323,21 +323,22 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
             ),
             Some(e) if e.hash == hash => (Op::Unchanged, "same settings".into()),
             Some(e) => {
-                if let Some(field) = fixed_field_changed(kind, &e.settings, &filled) {
-                    return Err(PlanError::Config(format!(
-                        "resources.{kind}.{key}.{field} changes from {} to {}, which Unity Catalog cannot change in place: give the resource a new key to create it anew (--prune deletes the old one), or keep the old value",
+                if let Some((field, why, replace)) = fixed_field_changed(kind, &e.settings, &filled)
+                {
+                    let change = format!(
+                        "{field} changes from {} to {}, {why}",
                         e.settings[field], filled[field]
-                    )));
+                    );
+                    if !replace {
+                        return Err(PlanError::Config(format!(
+                            "resources.{kind}.{key}.{change}: give the resource a new key to create it anew (--prune deletes the old one), or keep the old value"
+                        )));
+                    }
+                    // A create with the old id as target: apply deletes that one first.
+                    (Op::Create, format!("replaces {}: {change}", e.id))
+                } else {
+                    update_reason(&e.settings, &filled)
                 }
-                let diff = differences(&e.settings, &filled, 6);
-                (
-                    Op::Update,
-                    if diff.is_empty() {
-                        "permissions changed".into()
-                    } else {
-                        format!("changed: {}", diff.join(", "))
-                    },
-                )
             }
         };
         if op == Op::Create {
@@ -370,28 +371,34 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
     })
 }
 
-/// A Unity Catalog setting that an update cannot change (where the object lives, how it
-/// is stored), when it differs from what was deployed.
-fn fixed_field_changed(kind: &str, before: &Value, now: &Value) -> Option<&'static str> {
-    let fixed: &[&'static str] = match kind {
-        "schemas" => &["catalog_name", "storage_root"],
-        "volumes" => &[
-            "catalog_name",
-            "schema_name",
-            "volume_type",
-            "storage_location",
-        ],
-        "registered_models" => &["catalog_name", "schema_name", "storage_location"],
-        _ => &[],
+/// An update and what changed.
+fn update_reason(before: &Value, now: &Value) -> (Op, String) {
+    let diff = differences(before, now, 6);
+    let reason = if diff.is_empty() {
+        "permissions changed".into()
+    } else {
+        format!("changed: {}", diff.join(", "))
     };
+    (Op::Update, reason)
+}
+
+/// A setting that an update cannot change (`KindSpec::fixed`), when it differs from what
+/// was deployed, why it cannot, and whether the kind is replaced for it.
+fn fixed_field_changed(
+    kind: &str,
+    before: &Value,
+    now: &Value,
+) -> Option<(&'static str, &'static str, bool)> {
+    let spec = kinds::spec(kind)?;
     // Only against recorded settings: ids adopted from another tool have none.
     if before.is_null() {
         return None;
     }
-    fixed
+    spec.fixed
         .iter()
         .copied()
         .find(|f| before.get(*f) != now.get(*f))
+        .map(|f| (f, spec.fixed_reason, spec.replace))
 }
 
 fn upload_action(

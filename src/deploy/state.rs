@@ -117,24 +117,17 @@ pub async fn load(
     Ok(state)
 }
 
-/// Terraform resource types the Databricks CLI writes, by bundle kind.
-const TERRAFORM_TYPES: &[(&str, &str)] = &[
-    ("databricks_job", "jobs"),
-    ("databricks_pipeline", "pipelines"),
-    ("databricks_cluster", "clusters"),
-    ("databricks_schema", "schemas"),
-    ("databricks_volume", "volumes"),
-    ("databricks_mlflow_experiment", "experiments"),
-    ("databricks_registered_model", "registered_models"),
-    ("databricks_secret_scope", "secret_scopes"),
-];
-
 fn adopt_terraform(state: &mut DeployState, doc: &Value) {
     for r in doc["resources"].as_array().into_iter().flatten() {
         if r["mode"].as_str().is_some_and(|m| m != "managed") {
             continue;
         }
-        let Some((_, kind)) = TERRAFORM_TYPES.iter().find(|(t, _)| r["type"] == *t) else {
+        // The Terraform resource type the Databricks CLI writes is in each kind's spec.
+        let Some(kind) = super::kinds::REGISTRY
+            .iter()
+            .find(|s| s.terraform.is_some_and(|t| r["type"] == t))
+            .map(|s| s.name)
+        else {
             continue;
         };
         let id = &r["instances"][0]["attributes"]["id"];

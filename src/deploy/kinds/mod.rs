@@ -1,0 +1,442 @@
+//! Every resource kind brickci deploys, each in its own module: its API calls (create,
+//! update, delete, does it still exist, find it by name), its identity, the settings an
+//! update cannot change, what follows a create, its permissions, the Databricks CLI's name
+//! for it in Terraform state, its required fields and its development-mode presets.
+//!
+//! Adding a kind: a module here with a `pub static SPEC: KindSpec` and its `KindApi`, and a
+//! line in `REGISTRY` (whose order is the deploy order).
+
+mod clusters;
+mod experiments;
+mod jobs;
+mod pipelines;
+mod registered_models;
+mod schemas;
+mod secret_scopes;
+mod uc;
+mod volumes;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::bundle::presets::PresetCtx;
+use crate::bundle::yaml::Node;
+use crate::databricks::{ApiRequest, Client, ClientError};
+
+/// Kinds in deploy order (a later kind may refer to an earlier one's id).
+pub static REGISTRY: &[&KindSpec] = &[
+    &secret_scopes::SPEC,
+    &schemas::SPEC,
+    &volumes::SPEC,
+    &clusters::SPEC,
+    &experiments::SPEC,
+    &registered_models::SPEC,
+    &pipelines::SPEC,
+    &jobs::SPEC,
+];
+
+pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, ClientError>> + Send + 'a>>;
+
+/// What a kind is, as data; `api` holds its calls.
+pub struct KindSpec {
+    /// The bundle format's name (`resources.<name>`).
+    pub name: &'static str,
+    /// The Terraform resource type the Databricks CLI records it under (to adopt its state).
+    pub terraform: Option<&'static str>,
+    /// Fields it cannot do without (the API refuses it otherwise).
+    pub required: &'static [&'static str],
+    /// Settings an update cannot change, and why (said when one changes).
+    pub fixed: &'static [&'static str],
+    pub fixed_reason: &'static str,
+    /// When a `fixed` setting changes: false refuses the deploy (say what to do), true
+    /// deletes the object and creates it anew, the plan saying why.
+    pub replace: bool,
+    /// Fields the API computes that `${resources.<kind>.<key>.<field>}` may name besides
+    /// `id`: read with `KindApi::read` after a create or update and kept in the state.
+    pub computed: &'static [&'static str],
+    /// Where the API lists it by id, to check many recorded objects with one list.
+    pub listing: Option<Listing>,
+    /// Permission levels its own `permissions` take (empty: not checked).
+    pub levels: &'static [&'static str],
+    /// What the top-level `permissions` levels CAN_VIEW and CAN_RUN mean for it (CAN_MANAGE
+    /// is CAN_MANAGE everywhere).
+    pub top_levels: &'static [(&'static str, &'static str)],
+    /// How its permissions are set.
+    pub permissions: Permissions,
+    /// What `validate` shows the deploying user as.
+    pub deployer: Deployer,
+    /// The development-mode and `presets:` defaults the Databricks CLI applies to it.
+    pub presets: fn(&mut Node, &mut PresetCtx),
+    pub api: &'static dyn KindApi,
+}
+
+/// A list endpoint: path, array key, id field, page-size parameter (empty: none), and
+/// whether to list even for a single object (when there is no GET by id).
+#[derive(Debug, Clone, Copy)]
+pub struct Listing {
+    pub path: &'static str,
+    pub array: &'static str,
+    pub id_field: &'static str,
+    pub page_size: &'static str,
+    pub always: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permissions {
+    /// No permissions of its own.
+    None,
+    /// `PUT /api/2.0/permissions/<object type>/<id>`.
+    Object(&'static str),
+    /// The kind's own `KindApi::apply_permissions`.
+    Custom,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deployer {
+    /// IS_OWNER (jobs, pipelines).
+    Owner,
+    /// CAN_MANAGE.
+    Manager,
+    /// Not added (secret scope ACLs).
+    Nobody,
+}
+
+/// The API calls of one kind. `what` names the object in errors and logs.
+pub trait KindApi: Sync {
+    /// Creates the object; its id.
+    fn create<'a>(
+        &'a self,
+        c: &'a Client,
+        what: &'a str,
+        key: &'a str,
+        settings: &'a Value,
+    ) -> Fut<'a, String>;
+
+    /// Brings the object in line with `settings`; its id afterwards (renames change UC ids).
+    fn update<'a>(&'a self, c: &'a Client, u: Update<'a>) -> Fut<'a, String>;
+
+    /// The request that deletes it (a 404 counts as deleted).
+    fn delete(&self, id: &str, what: &str) -> ApiRequest;
+
+    /// The request that reads it by id.
+    fn get(&self, id: &str, what: &str) -> ApiRequest;
+
+    /// Whether a read answer is a live object (an experiment may be read while deleted).
+    fn alive(&self, _read: &Value) -> bool {
+        true
+    }
+
+    /// An error that says the object does not exist, besides 404.
+    fn missing(&self, _e: &ClientError) -> bool {
+        false
+    }
+
+    /// Whether the object still exists.
+    fn exists<'a>(&'a self, c: &'a Client, id: &'a str, what: &'a str) -> Fut<'a, bool> {
+        Box::pin(async move {
+            match c.call::<Value>(self.get(id, what)).await {
+                Ok(v) => Ok(self.alive(&v)),
+                Err(e) if e.is_not_found() || self.missing(&e) => Ok(false),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    /// The ids of every object bearing the name `settings` give it (see `named`).
+    fn named<'a>(&'a self, _c: &'a Client, _settings: &'a Value) -> Fut<'a, Vec<String>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// What follows a create once its id is recorded.
+    fn after_create<'a>(
+        &'a self,
+        _c: &'a Client,
+        _what: &'a str,
+        _id: &'a str,
+        _opts: CreateOptions,
+    ) -> Fut<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// What follows an update (an asynchronous update to wait for).
+    fn after_update<'a>(&'a self, _c: &'a Client, _what: &'a str, _id: &'a str) -> Fut<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The object as the API shows it (for `KindSpec::computed` fields).
+    fn read<'a>(&'a self, c: &'a Client, id: &'a str, what: &'a str) -> Fut<'a, Value> {
+        Box::pin(async move { c.call::<Value>(self.get(id, what)).await })
+    }
+
+    /// Sets permissions for `Permissions::Custom` kinds.
+    fn apply_permissions<'a>(
+        &'a self,
+        _c: &'a Client,
+        _id: &'a str,
+        _acl: &'a [Value],
+        _previous: &'a [Value],
+    ) -> Fut<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// An update's inputs.
+#[derive(Clone, Copy)]
+pub struct Update<'a> {
+    pub what: &'a str,
+    pub id: &'a str,
+    pub settings: &'a Value,
+    /// The settings last sent (null for adopted ids).
+    pub previous: &'a Value,
+}
+
+impl Update<'_> {
+    /// Whether `field` was set before and is different now.
+    pub fn renamed(&self, field: &str) -> bool {
+        self.previous.get(field).is_some() && self.previous.get(field) != self.settings.get(field)
+    }
+}
+
+/// The kind named `name`, if brickci deploys it.
+pub fn spec(name: &str) -> Option<&'static KindSpec> {
+    REGISTRY.iter().copied().find(|s| s.name == name)
+}
+
+/// The names of the kinds brickci deploys, in deploy order.
+pub fn names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|s| s.name).collect()
+}
+
+/// A kind's place in the deploy order (unknown kinds last).
+pub fn rank(kind: &str) -> usize {
+    REGISTRY
+        .iter()
+        .position(|s| s.name == kind)
+        .unwrap_or(usize::MAX)
+}
+
+fn known(kind: &str) -> &'static KindSpec {
+    spec(kind).unwrap_or_else(|| unreachable!("kinds are checked when the bundle loads"))
+}
+
+/// Options that change how objects are created.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CreateOptions {
+    /// Leave clusters running after they are created (they start on create).
+    pub keep_clusters_running: bool,
+}
+
+pub(crate) fn req(method: Method, path: impl Into<String>, object: &str) -> ApiRequest {
+    ApiRequest::new(method, path, object.to_string())
+}
+
+/// The text of an id field (ids may be numbers).
+pub(crate) fn str_field(v: &Value, k: &str) -> Result<String, ClientError> {
+    match &v[k] {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        _ => Err(ClientError::Decode {
+            method: "POST".into(),
+            path: String::new(),
+            object: format!("create response without {k}"),
+            message: v.to_string(),
+        }),
+    }
+}
+
+/// Settings as the API takes them: `permissions` is applied separately.
+pub fn api_settings(settings: &Value) -> Value {
+    let mut s = settings.clone();
+    if let Some(o) = s.as_object_mut() {
+        o.remove("permissions");
+        // Computed by the loader for references (volumes), not an API field.
+        o.remove("volume_path");
+    }
+    s
+}
+
+/// POSTs `body` to `path` and reads the id from the answer's `id_field`.
+pub(crate) async fn create_at(
+    c: &Client,
+    path: &str,
+    what: &str,
+    body: Value,
+    id_field: &str,
+) -> Result<(Value, Result<String, ClientError>), ClientError> {
+    let r: Value = c.call(req(Method::POST, path, what).json(body)).await?;
+    let id = str_field(&r, id_field);
+    Ok((r, id))
+}
+
+/// What follows a create once its id is recorded (a new cluster is stopped unless asked).
+pub async fn after_create(
+    client: &Client,
+    kind: &str,
+    key: &str,
+    id: &str,
+    opts: CreateOptions,
+) -> Result<(), ClientError> {
+    let what = format!("{kind}.{key} ({id})");
+    known(kind).api.after_create(client, &what, id, opts).await
+}
+
+/// What follows an update (see `KindApi::after_update`).
+pub async fn after_update(
+    client: &Client,
+    kind: &str,
+    key: &str,
+    id: &str,
+) -> Result<(), ClientError> {
+    let what = format!("{kind}.{key} ({id})");
+    known(kind).api.after_update(client, &what, id).await
+}
+
+/// Creates the object; its id.
+pub async fn create(
+    client: &Client,
+    kind: &str,
+    key: &str,
+    settings: &Value,
+) -> Result<String, ClientError> {
+    let what = format!("{kind}.{key}");
+    known(kind).api.create(client, &what, key, settings).await
+}
+
+/// Brings the object in line with `settings`; its id afterwards (renames change UC ids).
+pub async fn update(
+    client: &Client,
+    kind: &str,
+    key: &str,
+    id: &str,
+    settings: &Value,
+    previous: &Value,
+) -> Result<String, ClientError> {
+    let what = format!("{kind}.{key} ({id})");
+    let u = Update {
+        what: &what,
+        id,
+        settings,
+        previous,
+    };
+    known(kind).api.update(client, u).await
+}
+
+pub async fn delete(client: &Client, kind: &str, key: &str, id: &str) -> Result<(), ClientError> {
+    let what = format!("{kind}.{key} ({id})");
+    let r = known(kind).api.delete(id, &what).idempotent(true);
+    match client.call::<Value>(r).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether the object with this id still exists (someone may have deleted it by hand).
+pub async fn exists(client: &Client, kind: &str, key: &str, id: &str) -> Result<bool, ClientError> {
+    let what = format!("{kind}.{key} ({id})");
+    known(kind).api.exists(client, id, &what).await
+}
+
+/// The ids of every object of `kind` that bears the name `settings` give it (several for
+/// kinds whose names are not unique). Taken before a create and again when its answer was
+/// lost, so only an object that appeared in between is taken for ours.
+pub async fn named(
+    client: &Client,
+    kind: &str,
+    settings: &Value,
+) -> Result<Vec<String>, ClientError> {
+    match spec(kind) {
+        Some(s) => s.api.named(client, settings).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Permission levels of the top-level `permissions` section, per kind.
+pub fn level_for(kind: &str, level: &str) -> Option<&'static str> {
+    if level == "CAN_MANAGE" {
+        return Some("CAN_MANAGE");
+    }
+    spec(kind)?
+        .top_levels
+        .iter()
+        .find(|(top, _)| *top == level)
+        .map(|(_, own)| *own)
+}
+
+/// The access list for an object: its own `permissions` plus the bundle's top-level ones for
+/// principals it does not name, each principal once at its highest level (as the CLI).
+pub fn access_list(kind: &str, settings: &Value, top: &[Value]) -> Vec<Value> {
+    crate::bundle::merged_permissions(kind, settings.get("permissions"), top)
+}
+
+/// The principal an access-list entry names: (field, name).
+pub(crate) fn principal(p: &Value) -> Option<(String, String)> {
+    ["user_name", "group_name", "service_principal_name"]
+        .iter()
+        .find_map(|k| p[*k].as_str().map(|v| (k.to_string(), v.to_string())))
+}
+
+/// Sets the object's permissions to `acl`; what `previous` granted and `acl` no longer does
+/// is revoked.
+pub async fn apply_permissions(
+    client: &Client,
+    kind: &str,
+    id: &str,
+    acl: &[Value],
+    previous: &[Value],
+) -> Result<(), ClientError> {
+    if acl.is_empty() && previous.is_empty() {
+        return Ok(());
+    }
+    let s = known(kind);
+    let object_type = match s.permissions {
+        Permissions::None => return Ok(()),
+        Permissions::Custom => return s.api.apply_permissions(client, id, acl, previous).await,
+        Permissions::Object(t) => t,
+    };
+    let list: Vec<Value> = acl
+        .iter()
+        .filter_map(|p| {
+            let (k, who) = principal(p)?;
+            Some(json!({ k: who, "permission_level": p["level"] }))
+        })
+        .collect();
+    let r = req(
+        Method::PUT,
+        format!("/api/2.0/permissions/{object_type}/{id}"),
+        &format!("permissions of {kind} {id}"),
+    )
+    .json(json!({ "access_control_list": list }));
+    client.call::<Value>(r).await.map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_names_each_kind_once_and_every_kind_is_of_the_bundle_format() {
+        let names = names();
+        for (i, n) in names.iter().enumerate() {
+            assert!(!names[i + 1..].contains(n), "{n} twice");
+            assert!(
+                crate::bundle::known_fields::RESOURCE_KINDS.contains(n),
+                "{n} is not a kind of the bundle format"
+            );
+        }
+        assert_eq!(rank("secret_scopes"), 0);
+        assert!(rank("schemas") < rank("volumes"));
+        assert_eq!(rank("nope"), usize::MAX);
+    }
+
+    #[test]
+    fn top_level_levels_map_per_kind() {
+        assert_eq!(level_for("jobs", "CAN_RUN"), Some("CAN_MANAGE_RUN"));
+        assert_eq!(level_for("clusters", "CAN_VIEW"), Some("CAN_ATTACH_TO"));
+        assert_eq!(level_for("schemas", "CAN_VIEW"), None);
+        assert_eq!(level_for("dashboards", "CAN_MANAGE"), Some("CAN_MANAGE"));
+    }
+}
