@@ -267,17 +267,11 @@ fn not_deployed(
 ) {
     let tags = &presets.tags;
     match kind {
-        "instance_pools" => {
-            prefix(settings, "instance_pool_name", prefix_text);
-            tag_map(settings, "custom_tags", tags, loc);
-        }
         "model_serving_endpoints" => prefix(settings, "name", uc),
         "models" => {
             prefix(settings, "name", prefix_text);
             tag_list(settings, tags, loc);
         }
-        "dashboards" | "alerts" => prefix(settings, "display_name", prefix_text),
-        "sql_warehouses" => prefix(settings, "name", prefix_text),
         _ => {}
     }
 }

@@ -1,0 +1,247 @@
+//! `resources.apps`: Databricks Apps. The name is the id, so a new name replaces the app.
+//! Create starts its compute (unless `lifecycle.started: false`), waits until it is
+//! ACTIVE, then deploys `source_code_path` (the bundle's folder as synced) and waits for
+//! the deployment: a failed deployment fails the deploy with the service's reason. An
+//! update is an app update (`update_mask`) and a new deployment of the source.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::{Deployer, Fut, KindApi, KindSpec, Permissions, Update, api_settings, req};
+use crate::bundle::presets::PresetCtx;
+use crate::bundle::yaml::Node;
+use crate::databricks::{ApiRequest, Client, ClientError};
+
+pub static SPEC: KindSpec = KindSpec {
+    name: "apps",
+    terraform: Some("databricks_app"),
+    required: &["name"],
+    fixed: &["name"],
+    fixed_reason: "an app's name is its id",
+    replace: true,
+    computed: &[
+        "url",
+        "service_principal_client_id",
+        "service_principal_id",
+        "service_principal_name",
+    ],
+    listing: None,
+    levels: &["CAN_USE", "CAN_MANAGE"],
+    top_levels: &[("CAN_VIEW", "CAN_USE"), ("CAN_RUN", "CAN_USE")],
+    permissions: Permissions::Object("apps"),
+    deployer: Deployer::Manager,
+    presets,
+    api: &Apps,
+};
+
+/// The app's own fields (create and update take these); the rest is deployment input.
+const APP_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "resources",
+    "user_api_scopes",
+    "budget_policy_id",
+    "usage_policy_id",
+    "compute_size",
+    "git_repository",
+];
+
+/// How long a deploy waits for compute or a deployment before giving up.
+const WAIT_LIMIT: Duration = Duration::from_secs(20 * 60);
+
+struct Apps;
+
+fn app_body(settings: &Value) -> Value {
+    let s = api_settings(settings);
+    let mut b = json!({});
+    for k in APP_FIELDS {
+        if let Some(v) = s.get(*k) {
+            b[*k] = v.clone();
+        }
+    }
+    b
+}
+
+/// Whether the bundle wants the app running (it does unless `lifecycle.started: false`).
+fn started(settings: &Value) -> bool {
+    settings["lifecycle"]["started"].as_bool() != Some(false)
+}
+
+fn app_path(name: &str) -> String {
+    let escaped: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    format!("/api/2.0/apps/{escaped}")
+}
+
+/// An asynchronous operation that ended badly, as an API error naming the object.
+fn failed(what: &str, path: &str, code: &str, message: String) -> ClientError {
+    ClientError::Api(crate::databricks::ApiError {
+        call: crate::databricks::CallContext {
+            method: "GET".into(),
+            path: path.into(),
+            object: what.into(),
+        },
+        status: 400,
+        error_code: Some(code.into()),
+        message,
+        request_id: None,
+        retry_after: None,
+    })
+}
+
+/// Polls `path` until `state_at` (a JSON pointer) reads one of `done`; an entry of
+/// `failures` ends the wait with the object's message.
+async fn wait_for(
+    c: &Client,
+    what: &str,
+    path: &str,
+    state_at: &str,
+    done: &[&str],
+    failures: &[&str],
+) -> Result<Value, ClientError> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(200);
+    loop {
+        let v: Value = c.call(req(Method::GET, path, what)).await?;
+        let state = v.pointer(state_at).and_then(Value::as_str).unwrap_or("");
+        if done.contains(&state) {
+            return Ok(v);
+        }
+        if failures.contains(&state) {
+            let message_at = format!(
+                "{}/message",
+                state_at.rsplit_once('/').map_or("", |(p, _)| p)
+            );
+            let message = v.pointer(&message_at).and_then(Value::as_str).unwrap_or("");
+            return Err(failed(what, path, state, format!("{state}: {message}")));
+        }
+        if started.elapsed() > WAIT_LIMIT {
+            return Err(failed(
+                what,
+                path,
+                "TIMEOUT",
+                format!("still {state} after {} minutes", WAIT_LIMIT.as_secs() / 60),
+            ));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Waits for compute, then deploys the source and waits for the deployment to succeed.
+async fn deploy_source(
+    c: &Client,
+    what: &str,
+    name: &str,
+    settings: &Value,
+) -> Result<(), ClientError> {
+    if !started(settings) {
+        return Ok(());
+    }
+    let path = app_path(name);
+    wait_for(
+        c,
+        what,
+        &path,
+        "/compute_status/state",
+        &["ACTIVE"],
+        &["ERROR"],
+    )
+    .await?;
+    let mut body = json!({ "mode": "SNAPSHOT" });
+    match (settings.get("source_code_path"), settings.get("git_source")) {
+        (Some(p), _) if p.is_string() => body["source_code_path"] = p.clone(),
+        (_, Some(g)) if g.is_object() => body["git_source"] = g.clone(),
+        _ => return Ok(()),
+    }
+    let d: Value = c
+        .call(req(Method::POST, format!("{path}/deployments"), what).json(body))
+        .await?;
+    let id = d["deployment_id"].as_str().unwrap_or_default();
+    wait_for(
+        c,
+        what,
+        &format!("{path}/deployments/{id}"),
+        "/status/state",
+        &["SUCCEEDED"],
+        &["FAILED", "CANCELLED"],
+    )
+    .await
+    .map(drop)
+}
+
+impl KindApi for Apps {
+    fn create<'a>(
+        &'a self,
+        c: &'a Client,
+        what: &'a str,
+        _key: &'a str,
+        settings: &'a Value,
+    ) -> Fut<'a, String> {
+        Box::pin(async move {
+            let mut r = req(Method::POST, "/api/2.0/apps", what).json(app_body(settings));
+            if !started(settings) {
+                r = r.query("no_compute", "true");
+            }
+            let created: Value = c.call(r).await?;
+            let name = created["name"]
+                .as_str()
+                .or(settings["name"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            deploy_source(c, what, &name, settings).await?;
+            Ok(name)
+        })
+    }
+
+    fn update<'a>(&'a self, c: &'a Client, u: Update<'a>) -> Fut<'a, String> {
+        Box::pin(async move {
+            let body = app_body(u.settings);
+            let mask: Vec<&str> = APP_FIELDS
+                .iter()
+                .copied()
+                .filter(|f| *f != "name")
+                .collect();
+            let r = req(Method::POST, format!("{}/update", app_path(u.id)), u.what)
+                .json(json!({ "app": body, "update_mask": mask.join(",") }))
+                .idempotent(true);
+            c.call::<Value>(r).await?;
+            let path = app_path(u.id);
+            let app: Value = c.call(req(Method::GET, &path, u.what)).await?;
+            let compute = app["compute_status"]["state"].as_str().unwrap_or("");
+            if started(u.settings) && matches!(compute, "STOPPED" | "STOPPING") {
+                let start = req(Method::POST, format!("{path}/start"), u.what).idempotent(true);
+                c.call::<Value>(start).await?;
+            } else if !started(u.settings) && matches!(compute, "ACTIVE" | "STARTING") {
+                let stop = req(Method::POST, format!("{path}/stop"), u.what).idempotent(true);
+                c.call::<Value>(stop).await?;
+            }
+            deploy_source(c, u.what, u.id, u.settings).await?;
+            Ok(u.id.to_string())
+        })
+    }
+
+    fn delete(&self, id: &str, what: &str) -> ApiRequest {
+        req(Method::DELETE, app_path(id), what)
+    }
+
+    fn get(&self, id: &str, what: &str) -> ApiRequest {
+        req(Method::GET, app_path(id), what)
+    }
+
+    fn named<'a>(&'a self, c: &'a Client, settings: &'a Value) -> Fut<'a, Vec<String>> {
+        Box::pin(async move {
+            let id = settings["name"].as_str().unwrap_or_default().to_string();
+            Ok(self
+                .exists(c, &id, "")
+                .await?
+                .then_some(id)
+                .into_iter()
+                .collect())
+        })
+    }
+}
+
+/// None: the CLI applies no presets to apps.
+fn presets(_settings: &mut Node, _ctx: &mut PresetCtx) {}
