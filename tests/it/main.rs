@@ -25,6 +25,7 @@ mod flaky_tests;
 mod gate;
 mod github_report;
 mod hostile_files;
+mod new_kinds;
 mod plan_comment;
 mod python_resources;
 mod python_sdk;
