@@ -3,6 +3,7 @@
 //! `brickci run -t T KEY` uses to find a deployed job.
 
 mod api_rules;
+mod app_source;
 mod artifacts;
 mod cli_warnings;
 mod error;

@@ -123,6 +123,9 @@ pub fn translate(
     if kind == "dashboards" {
         inline_dashboard(settings, &prefix, root, &roots, diags);
     }
+    if kind == "apps" {
+        super::app_source::record(settings);
+    }
     folders_and_globs(kind, settings, &prefix, root, ws, diags);
     // Every task field also applies to the task a `for_each_task` runs.
     let inner: Vec<(&str, String, RefKind)> = FIELDS

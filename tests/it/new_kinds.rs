@@ -391,14 +391,12 @@ fn keep_clusters_running_leaves_a_new_warehouse_running() {
 }
 
 #[test]
-fn a_failing_app_deployment_fails_the_deploy_with_the_service_reason() {
+fn app_code_changes_redeploy_and_a_failing_deployment_fails_the_deploy_with_its_reason() {
     let emu = TestEmulator::fast();
     let dir = bundle();
-    std::fs::write(
-        dir.path().join("app/app.py"),
-        "# brickci-emulator: fail \"ModuleNotFoundError: No module named 'streamlit'\"\n",
-    )
-    .unwrap();
+    let failing = "# brickci-emulator: fail \"ModuleNotFoundError: No module named 'streamlit'\"\n";
+    // A new app whose first deployment fails is not left behind.
+    std::fs::write(dir.path().join("app/app.py"), failing).unwrap();
     let out = deploy(&emu, dir.path(), &[]);
     assert_ne!(code(&out), 0, "{}", text(&out));
     assert!(text(&out).contains("ModuleNotFoundError"), "{}", text(&out));
@@ -407,6 +405,36 @@ fn a_failing_app_deployment_fails_the_deploy_with_the_service_reason() {
         "names the resource: {}",
         text(&out)
     );
+    assert_eq!(emu.calls("DELETE", "/api/2.0/apps/sales-web").len(), 1);
+
+    std::fs::write(dir.path().join("app/app.py"), "print('v1')\n").unwrap();
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let good =
+        emu.get_json("/api/2.0/apps/sales-web")["active_deployment"]["deployment_id"].clone();
+
+    // Only the code changes: the app is deployed again.
+    std::fs::write(dir.path().join("app/app.py"), failing).unwrap();
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_ne!(code(&out), 0, "{}", text(&out));
+    assert!(
+        text(&out).contains("changed: source_digest"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("ModuleNotFoundError"), "{}", text(&out));
+    let app = emu.get_json("/api/2.0/apps/sales-web");
+    assert_eq!(
+        app["active_deployment"]["deployment_id"], good,
+        "the running one stays"
+    );
+
+    std::fs::write(dir.path().join("app/app.py"), "print('v2')\n").unwrap();
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let app = emu.get_json("/api/2.0/apps/sales-web");
+    assert_ne!(app["active_deployment"]["deployment_id"], good);
+    assert_eq!(app["app_status"]["state"], "RUNNING");
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! `resources.apps`: Databricks Apps. The name is the id, so a new name replaces the app.
 //! Create starts its compute (unless `lifecycle.started: false`), waits until it is
 //! ACTIVE, then deploys `source_code_path` (the bundle's folder as synced) and waits for
-//! the deployment: a failed deployment fails the deploy with the service's reason. An
-//! update is an app update (`update_mask`) and a new deployment of the source.
+//! the deployment: a failed deployment fails the deploy with the service's reason (and a
+//! new app whose first deployment failed is deleted again, so the next deploy starts
+//! over). An update is an app update (`update_mask`) and a new deployment of the source.
 
 use std::time::Duration;
 
@@ -114,7 +115,7 @@ async fn wait_for(
                 state_at.rsplit_once('/').map_or("", |(p, _)| p)
             );
             let message = v.pointer(&message_at).and_then(Value::as_str).unwrap_or("");
-            return Err(failed(what, path, state, format!("{state}: {message}")));
+            return Err(failed(what, path, state, message.to_string()));
         }
         if started.elapsed() > WAIT_LIMIT {
             return Err(failed(
@@ -190,7 +191,14 @@ impl KindApi for Apps {
                 .or(settings["name"].as_str())
                 .unwrap_or_default()
                 .to_string();
-            deploy_source(c, what, &name, settings).await?;
+            // A create whose first deployment fails leaves nothing behind: the app is not
+            // recorded yet, so the next deploy creates it again.
+            if let Err(e) = deploy_source(c, what, &name, settings).await {
+                let _ = c
+                    .call::<Value>(req(Method::DELETE, app_path(&name), what).idempotent(true))
+                    .await;
+                return Err(e);
+            }
             Ok(name)
         })
     }
