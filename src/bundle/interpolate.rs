@@ -74,10 +74,13 @@ fn valid_indexes(mut s: &str) -> bool {
     true
 }
 
-/// True for `resources.<kind>.<key>.id` references filled in at deploy time.
+/// True for `resources.<kind>.<key>.id` references (and other fields the API computes, per
+/// kind) filled in at deploy time.
 pub fn is_deferred(reference: &str) -> bool {
     let parts: Vec<&str> = reference.split('.').collect();
-    parts.len() >= 4 && parts[0] == "resources" && parts[3] == "id"
+    parts.len() >= 4
+        && parts[0] == "resources"
+        && crate::deploy::kinds::is_computed(parts[1], parts[3])
 }
 
 /// The first names of the references the CLI resolves; any other (`${HOME}`) is left as text.

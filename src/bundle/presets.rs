@@ -249,7 +249,7 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
                     };
                     (spec.presets)(settings, &mut ctx);
                 }
-                None => not_deployed(&kind, settings, &presets, &prefix_text, &uc, &loc),
+                None => not_deployed(&kind, settings, &presets, &prefix_text, &loc),
             }
         }
     }
@@ -257,17 +257,9 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
 
 /// Presets of the bundle format's kinds brickci does not deploy yet, so `validate` prints
 /// them as the CLI does. A kind given a module takes its rule there.
-fn not_deployed(
-    kind: &str,
-    settings: &mut Node,
-    presets: &Presets,
-    prefix_text: &str,
-    uc: &str,
-    loc: &Loc,
-) {
+fn not_deployed(kind: &str, settings: &mut Node, presets: &Presets, prefix_text: &str, loc: &Loc) {
     let tags = &presets.tags;
     match kind {
-        "model_serving_endpoints" => prefix(settings, "name", uc),
         "models" => {
             prefix(settings, "name", prefix_text);
             tag_list(settings, tags, loc);

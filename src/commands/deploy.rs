@@ -14,7 +14,7 @@ use crate::deploy::apply::{ApplyOptions, Failure, apply};
 use crate::deploy::artifacts::{self, LibraryFile};
 use crate::deploy::kinds::CreateOptions;
 use crate::deploy::lock::{self, LockError};
-use crate::deploy::plan::{self, Generated, Inputs, Op, Plan, PlanError};
+use crate::deploy::plan::{self, Generated, Inputs, Plan, PlanError};
 use crate::deploy::sync::{self, LocalFile};
 use crate::deploy::{render, state};
 use crate::error::Error;
@@ -445,8 +445,11 @@ fn approve(platform: &Platform, plan: &Plan, args: &DeployArgs) -> Result<(), Er
     let listed: Vec<String> = plan
         .actions
         .iter()
-        .filter(|a| a.action == Op::Delete)
-        .map(|a| format!("{} {}", a.kind, a.name))
+        .filter(|a| a.destroys())
+        .map(|a| {
+            let replaced = if a.replaces() { " (replaced)" } else { "" };
+            format!("{} {}{replaced}", a.kind, a.name)
+        })
         .collect();
     if yes_at_terminal(
         platform,
@@ -488,7 +491,7 @@ fn outputs(platform: &Platform, bundle: &Bundle, st: &state::DeployState) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deploy::plan::{Action, Work};
+    use crate::deploy::plan::{Action, Op, Work};
 
     fn plan(creates: usize) -> Plan {
         Plan {

@@ -52,6 +52,10 @@ pub enum ClientError {
         object: String,
         message: String,
     },
+    /// An operation the API accepted and carries out in the background (a serving
+    /// endpoint's config update) failed, or did not finish in the time allowed.
+    #[error("{object}: {message}")]
+    Unsettled { object: String, message: String },
 }
 
 impl ClientError {

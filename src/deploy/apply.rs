@@ -312,7 +312,9 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
     };
     let filled = {
         let state = s.state.lock().expect("not poisoned");
-        fill(settings, &|k, n| state.resource(k, n).map(|e| e.id.clone()))
+        fill(settings, &|k, n, f| {
+            state.resource(k, n).and_then(|e| e.value(f))
+        })
     };
     let hash = resource_hash(&filled, acl);
     let (previous, previous_acl) = s
@@ -350,6 +352,7 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
         hash: String::new(),
         settings: filled.clone(),
         acl: previous_acl.clone(),
+        computed: Default::default(),
     };
     s.state
         .lock()
@@ -368,11 +371,19 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
         s.fail(format!("permissions of {}.{}", a.kind, a.name), e);
         return false;
     }
+    let computed = match kinds::computed(&s.client, &a.kind, &a.name, &id).await {
+        Ok(c) => c,
+        Err(e) => {
+            s.fail(format!("{}.{}", a.kind, a.name), e);
+            return false;
+        }
+    };
     let entry = ResourceEntry {
         id,
         hash,
         settings: filled,
         acl: acl.clone(),
+        computed,
     };
     s.state
         .lock()

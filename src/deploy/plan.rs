@@ -77,6 +77,21 @@ pub struct Action {
     pub work: Work,
 }
 
+impl Action {
+    /// A create that first deletes the object it replaces (a setting the API cannot update
+    /// changed): the old id is its target.
+    pub fn replaces(&self) -> bool {
+        self.action == Op::Create
+            && self.target.is_some()
+            && matches!(self.work, Work::Resource { .. })
+    }
+
+    /// Whether applying it deletes an object.
+    pub fn destroys(&self) -> bool {
+        self.action == Op::Delete || self.replaces()
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub bundle: String,
@@ -107,8 +122,9 @@ impl Plan {
         writes(self) == writes(other)
     }
 
+    /// Objects the plan deletes, replacements included (they need the same approval).
     pub fn deletes(&self) -> usize {
-        self.count(Op::Delete)
+        self.actions.iter().filter(|a| a.destroys()).count()
     }
 
     pub fn summary(&self) -> Value {
@@ -276,7 +292,7 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
             .resource(kind, key)
             .expect("ordered from the bundle");
         let acl = kinds::access_list(kind, &r.settings, &inp.bundle.permissions);
-        let id_of = |k: &str, n: &str| {
+        let id_of = |k: &str, n: &str, field: &str| {
             if fresh.contains(&(k.to_string(), n.to_string())) {
                 return None;
             }
@@ -288,7 +304,7 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
                         .copied()
                         .unwrap_or(false)
                 })
-                .map(|e| e.id.clone())
+                .and_then(|e| e.value(field))
         };
         let filled = fill(&r.settings, &id_of);
         let hash = resource_hash(&filled, &acl);
@@ -327,7 +343,8 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
                 {
                     let change = format!(
                         "{field} changes from {} to {}, {why}",
-                        e.settings[field], filled[field]
+                        at(&e.settings, field),
+                        at(&filled, field)
                     );
                     if !replace {
                         return Err(PlanError::Config(format!(
@@ -397,8 +414,16 @@ fn fixed_field_changed(
     spec.fixed
         .iter()
         .copied()
-        .find(|f| before.get(*f) != now.get(*f))
+        .find(|f| at(before, f) != at(now, f))
         .map(|f| (f, spec.fixed_reason, spec.replace))
+}
+
+/// The value at a dotted settings path (`config.auto_capture_config.catalog_name`); null
+/// when unset.
+fn at<'v>(settings: &'v Value, path: &str) -> &'v Value {
+    path.split('.')
+        .try_fold(settings, |v, part| v.get(part))
+        .unwrap_or(&Value::Null)
 }
 
 fn upload_action(

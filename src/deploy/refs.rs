@@ -30,9 +30,10 @@ fn visit(v: &Value, f: &mut dyn FnMut(&str)) {
     }
 }
 
-/// `settings` with references replaced by ids from `id_of`; unknown ids become `pending`.
-/// A job id standing alone becomes a number, as the Jobs API wants it.
-pub fn fill(settings: &Value, id_of: &dyn Fn(&str, &str) -> Option<String>) -> Value {
+/// `settings` with references replaced by what `id_of(kind, key, field)` says (ids and
+/// computed fields); unknown ones become `pending`. A job id standing alone becomes a
+/// number, as the Jobs API wants it.
+pub fn fill(settings: &Value, id_of: &dyn Fn(&str, &str, &str) -> Option<String>) -> Value {
     match settings {
         Value::String(s) if s.contains("${") => {
             let refs = references(s);
@@ -42,8 +43,8 @@ pub fn fill(settings: &Value, id_of: &dyn Fn(&str, &str) -> Option<String>) -> V
                 && is_deferred(r)
             {
                 let p: Vec<&str> = r.split('.').collect();
-                return match id_of(p[1], p[2]) {
-                    Some(id) if p[1] == "jobs" => {
+                return match id_of(p[1], p[2], p[3]) {
+                    Some(id) if p[1] == "jobs" && p[3] == "id" => {
                         id.parse::<i64>().map_or(Value::String(id), Value::from)
                     }
                     Some(id) => Value::String(id),
@@ -57,7 +58,7 @@ pub fn fill(settings: &Value, id_of: &dyn Fn(&str, &str) -> Option<String>) -> V
                 last = range.end;
                 if is_deferred(r) {
                     let p: Vec<&str> = r.split('.').collect();
-                    out.push_str(&id_of(p[1], p[2]).unwrap_or_else(|| "(pending)".into()));
+                    out.push_str(&id_of(p[1], p[2], p[3]).unwrap_or_else(|| "(pending)".into()));
                 } else {
                     out.push_str(&s[range]);
                 }
@@ -150,7 +151,7 @@ mod tests {
                 ("schemas".into(), "s".into())
             ]
         );
-        let filled = fill(&s, &|k, _| {
+        let filled = fill(&s, &|k, _, _| {
             (k != "schemas").then(|| {
                 if k == "jobs" {
                     "12".to_string()

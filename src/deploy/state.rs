@@ -50,6 +50,23 @@ pub struct ResourceEntry {
     /// The permissions last set, so that one dropped from the bundle is revoked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acl: Vec<Value>,
+    /// Fields the API computed (`KindSpec::computed`), for references to them.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub computed: serde_json::Map<String, Value>,
+}
+
+impl ResourceEntry {
+    /// What `${resources.<kind>.<key>.<field>}` is for this object, if known: its id or a
+    /// computed field (as text).
+    pub fn value(&self, field: &str) -> Option<String> {
+        if field == "id" {
+            return Some(self.id.clone());
+        }
+        match self.computed.get(field)? {
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    }
 }
 
 impl DeployState {
@@ -144,6 +161,7 @@ fn adopt_terraform(state: &mut DeployState, doc: &Value) {
                     hash: String::new(),
                     settings: Value::Null,
                     acl: Vec::new(),
+                    computed: Default::default(),
                 },
             );
         }
@@ -164,6 +182,7 @@ fn adopt_direct(state: &mut DeployState, doc: &Value) {
                     hash: String::new(),
                     settings: Value::Null,
                     acl: Vec::new(),
+                    computed: Default::default(),
                 },
             );
         }

@@ -340,6 +340,7 @@ pub async fn permissions(
         "pipelines" => s.objects.pipelines.contains_key(&id),
         "clusters" => s.objects.clusters.contains_key(&id),
         "experiments" => s.objects.experiments.contains_key(&id),
+        "serving-endpoints" => super::handlers_serving::has_id(&s, &id),
         other => match super::kind_objects::permission_target_exists(&s, other, &id) {
             Some(e) => e,
             None => return invalid_parameter(format!("Unsupported object type {kind}")),

@@ -24,6 +24,8 @@ mod handlers_misc;
 mod handlers_mlflow;
 mod handlers_model_versions;
 mod handlers_pools;
+mod handlers_quality_monitors;
+mod handlers_serving;
 mod handlers_storage;
 mod handlers_uc;
 mod handlers_vector_search;

@@ -40,6 +40,10 @@ pub struct Objects {
     pub permissions: BTreeMap<String, Value>,
     /// Alerts, dashboards, apps, grants and pending state changes (issue 15's kinds).
     pub kinds: super::kind_objects::KindObjects,
+    /// Quality monitors by table full name, with when (emulated ms) they become active.
+    pub quality_monitors: BTreeMap<String, (Value, u64)>,
+    /// Serving endpoints by name.
+    pub serving_endpoints: BTreeMap<String, super::handlers_serving::Endpoint>,
 }
 
 #[derive(Default)]

@@ -17,8 +17,9 @@ use super::rate_limits::{RateLimit, admit};
 use super::{
     RequestRecord, Shared, handlers_auth as auth, handlers_compute as compute,
     handlers_jobs as jobs, handlers_jobs_crud as jobs_crud, handlers_misc as misc,
-    handlers_mlflow as mlflow, handlers_model_versions as versions, handlers_storage as storage,
-    handlers_uc as uc, handlers_workspace as ws, lock,
+    handlers_mlflow as mlflow, handlers_model_versions as versions,
+    handlers_quality_monitors as monitors, handlers_serving as serving,
+    handlers_storage as storage, handlers_uc as uc, handlers_workspace as ws, lock,
 };
 
 /// Requests with bodies larger than this are refused (workspace import tops out at 10 MB
@@ -78,6 +79,19 @@ pub fn router(state: Shared) -> Router {
         .route(
             "/api/2.1/unity-catalog/{kind}/{name}/{sub}/{key}",
             any(versions::model_sub),
+        )
+        .route(
+            "/api/2.1/unity-catalog/tables/{table}/monitor",
+            any(monitors::monitor),
+        )
+        .route(
+            "/api/2.0/serving-endpoints",
+            post(serving::create).get(serving::list),
+        )
+        .route("/api/2.0/serving-endpoints/{name}", any(serving::endpoint))
+        .route(
+            "/api/2.0/serving-endpoints/{name}/{sub}",
+            any(serving::part),
         )
         .route("/api/2.0/mlflow/runs/{op}", any(mlflow::runs))
         .route(

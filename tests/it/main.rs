@@ -29,6 +29,7 @@ mod new_kinds;
 mod plan_comment;
 mod python_resources;
 mod python_sdk;
+mod quality_monitors;
 mod real_shaped_bundles;
 mod report_golden;
 mod report_hostile;

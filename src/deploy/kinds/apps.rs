@@ -10,7 +10,9 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{Deployer, Fut, KindApi, KindSpec, Permissions, Update, api_settings, req};
+use super::{
+    Deployer, Fut, KindApi, KindSpec, Permissions, Progress, Update, api_settings, req, wait_for,
+};
 use crate::bundle::presets::PresetCtx;
 use crate::bundle::yaml::Node;
 use crate::databricks::{ApiRequest, Client, ClientError};
@@ -23,10 +25,13 @@ pub static SPEC: KindSpec = KindSpec {
     fixed_reason: "an app's name is its id",
     replace: true,
     computed: &[
-        "url",
-        "service_principal_client_id",
-        "service_principal_id",
-        "service_principal_name",
+        ("url", "/url"),
+        (
+            "service_principal_client_id",
+            "/service_principal_client_id",
+        ),
+        ("service_principal_id", "/service_principal_id"),
+        ("service_principal_name", "/service_principal_name"),
     ],
     listing: None,
     levels: &["CAN_USE", "CAN_MANAGE"],
@@ -75,58 +80,27 @@ fn app_path(name: &str) -> String {
     format!("/api/2.0/apps/{escaped}")
 }
 
-/// An asynchronous operation that ended badly, as an API error naming the object.
-fn failed(what: &str, path: &str, code: &str, message: String) -> ClientError {
-    ClientError::Api(crate::databricks::ApiError {
-        call: crate::databricks::CallContext {
-            method: "GET".into(),
-            path: path.into(),
-            object: what.into(),
-        },
-        status: 400,
-        error_code: Some(code.into()),
-        message,
-        request_id: None,
-        retry_after: None,
-    })
-}
-
-/// Polls `path` until `state_at` (a JSON pointer) reads one of `done`; an entry of
-/// `failures` ends the wait with the object's message.
-async fn wait_for(
-    c: &Client,
-    what: &str,
-    path: &str,
-    state_at: &str,
-    done: &[&str],
-    failures: &[&str],
-) -> Result<Value, ClientError> {
-    let started = std::time::Instant::now();
-    let mut pause = Duration::from_millis(200);
-    loop {
-        let v: Value = c.call(req(Method::GET, path, what)).await?;
+/// How a poll of `state_at` (a JSON pointer) reads: done at one of `done`, failed (with
+/// the object's message) at one of `failures`.
+fn judge<'a>(
+    state_at: &'a str,
+    done: &'a [&'a str],
+    failures: &'a [&'a str],
+) -> impl Fn(&Value) -> Progress + 'a {
+    move |v: &Value| {
         let state = v.pointer(state_at).and_then(Value::as_str).unwrap_or("");
+        let parent = state_at.rsplit_once('/').map_or("", |(p, _)| p);
+        let message = v
+            .pointer(&format!("{parent}/message"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if done.contains(&state) {
-            return Ok(v);
+            Progress::Done
+        } else if failures.contains(&state) {
+            Progress::Failed(format!("{state}: {message}"))
+        } else {
+            Progress::Pending(format!("{state} {message}"))
         }
-        if failures.contains(&state) {
-            let message_at = format!(
-                "{}/message",
-                state_at.rsplit_once('/').map_or("", |(p, _)| p)
-            );
-            let message = v.pointer(&message_at).and_then(Value::as_str).unwrap_or("");
-            return Err(failed(what, path, state, message.to_string()));
-        }
-        if started.elapsed() > WAIT_LIMIT {
-            return Err(failed(
-                what,
-                path,
-                "TIMEOUT",
-                format!("still {state} after {} minutes", WAIT_LIMIT.as_secs() / 60),
-            ));
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(5));
     }
 }
 
@@ -141,15 +115,9 @@ async fn deploy_source(
         return Ok(());
     }
     let path = app_path(name);
-    wait_for(
-        c,
-        what,
-        &path,
-        "/compute_status/state",
-        &["ACTIVE"],
-        &["ERROR"],
-    )
-    .await?;
+    let get = || req(Method::GET, &path, what);
+    let compute = judge("/compute_status/state", &["ACTIVE"], &["ERROR"]);
+    wait_for(c, what, WAIT_LIMIT, get, compute).await?;
     let mut body = json!({ "mode": "SNAPSHOT" });
     match (settings.get("source_code_path"), settings.get("git_source")) {
         (Some(p), _) if p.is_string() => body["source_code_path"] = p.clone(),
@@ -160,16 +128,10 @@ async fn deploy_source(
         .call(req(Method::POST, format!("{path}/deployments"), what).json(body))
         .await?;
     let id = d["deployment_id"].as_str().unwrap_or_default();
-    wait_for(
-        c,
-        what,
-        &format!("{path}/deployments/{id}"),
-        "/status/state",
-        &["SUCCEEDED"],
-        &["FAILED", "CANCELLED"],
-    )
-    .await
-    .map(drop)
+    let at = format!("{path}/deployments/{id}");
+    let get = || req(Method::GET, &at, what);
+    let deployed = judge("/status/state", &["SUCCEEDED"], &["FAILED", "CANCELLED"]);
+    wait_for(c, what, WAIT_LIMIT, get, deployed).await.map(drop)
 }
 
 impl KindApi for Apps {

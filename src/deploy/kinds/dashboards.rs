@@ -18,7 +18,7 @@ pub static SPEC: KindSpec = KindSpec {
     fixed: &["parent_path"],
     fixed_reason: "which the Lakeview API cannot change on an existing dashboard",
     replace: true,
-    computed: &["path", "etag"],
+    computed: &[("path", "/path")],
     listing: None,
     levels: &["CAN_READ", "CAN_RUN", "CAN_EDIT", "CAN_MANAGE"],
     top_levels: &[("CAN_VIEW", "CAN_READ"), ("CAN_RUN", "CAN_RUN")],

@@ -14,7 +14,9 @@ mod dashboards;
 mod experiments;
 mod instance_pools;
 mod jobs;
+mod model_serving_endpoints;
 mod pipelines;
+mod quality_monitors;
 mod registered_models;
 mod schemas;
 mod secret_scopes;
@@ -43,11 +45,13 @@ pub static REGISTRY: &[&KindSpec] = &[
     &sql_warehouses::SPEC,
     &experiments::SPEC,
     &registered_models::SPEC,
+    &model_serving_endpoints::SPEC,
     &pipelines::SPEC,
     &jobs::SPEC,
     &alerts::SPEC,
     &dashboards::SPEC,
     &apps::SPEC,
+    &quality_monitors::SPEC,
 ];
 
 pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, ClientError>> + Send + 'a>>;
@@ -67,8 +71,9 @@ pub struct KindSpec {
     /// deletes the object and creates it anew, the plan saying why.
     pub replace: bool,
     /// Fields the API computes that `${resources.<kind>.<key>.<field>}` may name besides
-    /// `id`: read with `KindApi::read` after a create or update and kept in the state.
-    pub computed: &'static [&'static str],
+    /// `id`, each with where it is in `KindApi::read`'s answer (a JSON pointer): read after
+    /// a create or update and kept in the state.
+    pub computed: &'static [(&'static str, &'static str)],
     /// Where the API lists it by id, to check many recorded objects with one list.
     pub listing: Option<Listing>,
     /// Permission levels its own `permissions` take (empty: not checked).
@@ -270,6 +275,53 @@ pub fn api_settings(settings: &Value) -> Value {
     s
 }
 
+/// What a poll of an asynchronous operation found.
+pub(crate) enum Progress {
+    Done,
+    /// Still going; what it is doing (said if the wait runs out).
+    Pending(String),
+    Failed(String),
+}
+
+/// Reads the object with `get` until `judge` says it is done or failed, at most `limit`
+/// (wall time). Polls soon, then less often.
+pub(crate) async fn wait_for(
+    c: &Client,
+    what: &str,
+    limit: std::time::Duration,
+    get: impl Fn() -> ApiRequest,
+    judge: impl Fn(&Value) -> Progress,
+) -> Result<Value, ClientError> {
+    let started = std::time::Instant::now();
+    let mut delay = std::time::Duration::from_millis(100);
+    loop {
+        let v: Value = c.call(get()).await?;
+        let last = match judge(&v) {
+            Progress::Done => return Ok(v),
+            Progress::Failed(message) => {
+                return Err(ClientError::Unsettled {
+                    object: what.to_string(),
+                    message,
+                });
+            }
+            Progress::Pending(state) => state,
+        };
+        if started.elapsed() + delay > limit {
+            return Err(ClientError::Unsettled {
+                object: what.to_string(),
+                message: format!("still not done after {} s: {last}", limit.as_secs()),
+            });
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(std::time::Duration::from_secs(10));
+    }
+}
+
+/// The URL path segment for a name (escaped).
+pub(crate) fn segment(name: &str) -> String {
+    url::form_urlencoded::byte_serialize(name.as_bytes()).collect()
+}
+
 /// POSTs `body` to `path` and reads the id from the answer's `id_field`.
 pub(crate) async fn create_at(
     c: &Client,
@@ -376,6 +428,35 @@ pub fn level_for(kind: &str, level: &str) -> Option<&'static str> {
         .iter()
         .find(|(top, _)| *top == level)
         .map(|(_, own)| *own)
+}
+
+/// The computed fields (`KindSpec::computed`) of the object with this id, as the API shows
+/// them now; empty for kinds without any.
+pub async fn computed(
+    client: &Client,
+    kind: &str,
+    key: &str,
+    id: &str,
+) -> Result<serde_json::Map<String, Value>, ClientError> {
+    let s = known(kind);
+    let mut out = serde_json::Map::new();
+    if s.computed.is_empty() {
+        return Ok(out);
+    }
+    let what = format!("{kind}.{key} ({id})");
+    let v = s.api.read(client, id, &what).await?;
+    for (field, pointer) in s.computed {
+        if let Some(x) = v.pointer(pointer).filter(|x| !x.is_null()) {
+            out.insert(field.to_string(), x.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `${resources.<kind>.<key>.<field>}` names something the API computes (an id or a
+/// `KindSpec::computed` field), known only once deployed.
+pub fn is_computed(kind: &str, field: &str) -> bool {
+    field == "id" || spec(kind).is_some_and(|s| s.computed.iter().any(|(f, _)| *f == field))
 }
 
 /// The access list for an object: its own `permissions` plus the bundle's top-level ones for

@@ -20,7 +20,7 @@ pub static SPEC: KindSpec = KindSpec {
     fixed: &[],
     fixed_reason: "",
     replace: false,
-    computed: &["jdbc_url", "odbc_params"],
+    computed: &[("jdbc_url", "/jdbc_url"), ("odbc_params", "/odbc_params")],
     listing: Some(super::Listing {
         path: "/api/2.0/sql/warehouses",
         array: "warehouses",
