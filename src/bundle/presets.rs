@@ -259,12 +259,9 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
 /// them as the CLI does. A kind given a module takes its rule there.
 fn not_deployed(kind: &str, settings: &mut Node, presets: &Presets, prefix_text: &str, loc: &Loc) {
     let tags = &presets.tags;
-    match kind {
-        "models" => {
-            prefix(settings, "name", prefix_text);
-            tag_list(settings, tags, loc);
-        }
-        _ => {}
+    if kind == "models" {
+        prefix(settings, "name", prefix_text);
+        tag_list(settings, tags, loc);
     }
 }
 
