@@ -455,3 +455,39 @@ fn a_dashboard_file_that_is_missing_or_not_json_is_refused_before_any_write() {
     assert!(text(&out).contains("nowhere.lvdash.json"), "{}", text(&out));
     assert!(writes_since(&emu, 0).is_empty());
 }
+
+#[test]
+fn references_to_computed_fields_of_an_app_and_a_warehouse_are_filled_in() {
+    let emu = TestEmulator::fast();
+    let dir = bundle();
+    let job = "  jobs:\n    smoke:\n      name: smoke\n      tasks:\n        - task_key: t\n          notebook_task:\n            notebook_path: /Shared/nb\n            base_parameters:\n              app_url: ${resources.apps.web.url}\n              jdbc: ${resources.sql_warehouses.wh.jdbc_url}\n              sp: ${resources.apps.web.service_principal_client_id}\n";
+    let yml = dir.path().join("databricks.yml");
+    let s = std::fs::read_to_string(&yml).unwrap();
+    std::fs::write(&yml, format!("{s}{job}")).unwrap();
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let app = emu.get_json("/api/2.0/apps/sales-web");
+    let wh = the_one(
+        &emu,
+        "/api/2.0/sql/warehouses",
+        "warehouses",
+        "name",
+        "[dev ci_bot] bi",
+    );
+    let jobs = emu.get_json("/api/2.2/jobs/list");
+    let job_id = jobs["jobs"][0]["job_id"].as_i64().unwrap();
+    let job = emu.get_json(&format!("/api/2.2/jobs/get?job_id={job_id}"));
+    let params = &job["settings"]["tasks"][0]["notebook_task"]["base_parameters"];
+    assert_eq!(params["app_url"], app["url"]);
+    assert_eq!(params["jdbc"], wh["jdbc_url"]);
+    assert_eq!(params["sp"], app["service_principal_client_id"]);
+    let before = emu.requests().len();
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(
+        writes_since(&emu, before),
+        Vec::<String>::new(),
+        "{}",
+        text(&out)
+    );
+}
