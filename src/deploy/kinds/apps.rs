@@ -215,3 +215,36 @@ impl KindApi for Apps {
 
 /// None: the CLI applies no presets to apps.
 fn presets(_settings: &mut Node, _ctx: &mut PresetCtx) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_app_body_leaves_out_what_belongs_to_a_deployment() {
+        let settings = json!({
+            "name": "web", "description": "d", "source_code_path": "/Workspace/x/app",
+            "source_digest": "abc", "lifecycle": {"started": true}, "config": {"command": ["x"]},
+            "permissions": [{"level": "CAN_USE", "group_name": "users"}],
+        });
+        assert_eq!(
+            app_body(&settings),
+            json!({"name": "web", "description": "d"})
+        );
+        assert!(started(&settings));
+        assert!(started(&json!({})));
+        assert!(!started(&json!({"lifecycle": {"started": false}})));
+    }
+
+    #[test]
+    fn a_poll_is_done_pending_or_failed_with_the_objects_message() {
+        let j = judge("/status/state", &["SUCCEEDED"], &["FAILED"]);
+        let at = |s: &str| json!({"status": {"state": s, "message": "m"}});
+        assert!(matches!(j(&at("SUCCEEDED")), Progress::Done));
+        assert!(matches!(j(&at("IN_PROGRESS")), Progress::Pending(_)));
+        match j(&at("FAILED")) {
+            Progress::Failed(m) => assert_eq!(m, "FAILED: m"),
+            _ => panic!("not failed"),
+        }
+    }
+}

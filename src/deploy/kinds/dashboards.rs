@@ -155,3 +155,21 @@ fn presets(settings: &mut Node, ctx: &mut PresetCtx) {
     );
     p::prefix(settings, "display_name", ctx.prefix);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_holds_the_dashboard_fields_only() {
+        let settings = json!({
+            "display_name": "d", "parent_path": "/p", "serialized_dashboard": "{}",
+            "warehouse_id": "w", "file_path": "./d.lvdash.json", "embed_credentials": true,
+            "dataset_catalog": "c", "permissions": [],
+        });
+        assert_eq!(
+            body(&settings),
+            json!({"display_name": "d", "parent_path": "/p", "serialized_dashboard": "{}", "warehouse_id": "w"})
+        );
+    }
+}

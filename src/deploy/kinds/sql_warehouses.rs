@@ -174,3 +174,20 @@ fn presets(settings: &mut Node, ctx: &mut PresetCtx) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle_and_permissions_stay_out_of_the_body() {
+        let settings = serde_json::json!({
+            "name": "w", "cluster_size": "Small", "lifecycle": {"started": true},
+            "permissions": [{"level": "CAN_USE", "group_name": "g"}],
+        });
+        assert_eq!(
+            body(&settings),
+            serde_json::json!({"name": "w", "cluster_size": "Small"})
+        );
+    }
+}
