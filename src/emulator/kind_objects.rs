@@ -12,8 +12,9 @@ use super::state::State;
 #[derive(Default)]
 pub struct KindObjects {
     pub schedule: Schedule,
-    /// SQL alerts (v2) by id.
+    /// SQL alerts (v2) by id, and legacy SQL alerts (`/api/2.0/sql/alerts`) by id.
     pub alerts: BTreeMap<String, Value>,
+    pub sql_alerts: BTreeMap<String, Value>,
     /// Lakeview dashboards by id, and the published revision of each published one.
     pub dashboards: BTreeMap<String, Value>,
     pub published: BTreeMap<String, Value>,

@@ -26,6 +26,7 @@ mod handlers_model_versions;
 mod handlers_pools;
 mod handlers_quality_monitors;
 mod handlers_serving;
+mod handlers_sql_alerts;
 mod handlers_storage;
 mod handlers_uc;
 mod handlers_vector_search;

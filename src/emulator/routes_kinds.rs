@@ -12,7 +12,8 @@ use axum::routing::{get, post};
 use super::{
     Shared, handlers_alerts as alerts, handlers_apps as apps, handlers_catalogs as catalogs,
     handlers_dashboards as dash, handlers_grants as grants, handlers_misc as misc,
-    handlers_pools as pools, handlers_vector_search as vs, handlers_warehouses as wh,
+    handlers_pools as pools, handlers_sql_alerts as sql_alerts, handlers_vector_search as vs,
+    handlers_warehouses as wh,
 };
 
 pub fn routes() -> Router<Shared> {
@@ -51,6 +52,16 @@ pub fn routes() -> Router<Shared> {
         .route(
             "/api/2.0/alerts/{id}",
             get(alerts::get).patch(alerts::update).delete(alerts::trash),
+        )
+        .route(
+            "/api/2.0/sql/alerts",
+            post(sql_alerts::create).get(sql_alerts::list),
+        )
+        .route(
+            "/api/2.0/sql/alerts/{id}",
+            get(sql_alerts::get)
+                .patch(sql_alerts::update)
+                .delete(sql_alerts::trash),
         )
         .route(
             "/api/2.0/lakeview/dashboards",

@@ -105,6 +105,23 @@ def alerts(w: WorkspaceClient, warehouse_id: str) -> None:
     expect(NotFound, w.alerts_v2.get_alert, a.id)
 
 
+def legacy_alerts(w: WorkspaceClient) -> None:
+    condition = sql.AlertCondition(
+        op=sql.AlertOperator.GREATER_THAN,
+        operand=sql.AlertConditionOperand(column=sql.AlertOperandColumn(name="n")),
+        threshold=sql.AlertConditionThreshold(value=sql.AlertOperandValue(double_value=1)),
+    )
+    a = w.alerts.create(alert=sql.CreateAlertRequestAlert(display_name="legacy", query_id="q-1", condition=condition))
+    assert a.state == sql.AlertState.UNKNOWN and a.lifecycle_state == sql.LifecycleState.ACTIVE, a
+    u = w.alerts.update(a.id, "display_name", alert=sql.UpdateAlertRequestAlert(display_name="legacy-2"))
+    assert u.display_name == "legacy-2"
+    assert [x.display_name for x in w.alerts.list(page_size=1)] == ["legacy-2"]
+    w.alerts.delete(a.id)
+    assert w.alerts.get(a.id).lifecycle_state == sql.LifecycleState.TRASHED
+    assert list(w.alerts.list()) == []
+    expect(NotFound, w.alerts.get, "00000000-0000-0000-0000-000000000000")
+
+
 def lakeview(w: WorkspaceClient, warehouse_id: str) -> None:
     body = json.dumps({"pages": [{"name": "p1", "displayName": "Overview"}]})
     d = w.lakeview.create(dashboards.Dashboard(
@@ -180,6 +197,7 @@ def main() -> None:
     warehouse_id = warehouses(w)
     pools(w)
     alerts(w, warehouse_id)
+    legacy_alerts(w)
     lakeview(w, warehouse_id)
     databricks_apps(w)
     vector_search(w)
