@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, OperationFailed, ResourceAlreadyExists, ResourceConflict
-from databricks.sdk.service import apps, catalog, compute, dashboards, sql, vectorsearch, workspace
+from databricks.sdk.service import apps, catalog, compute, dashboards, database, sql, vectorsearch, workspace
 
 WAIT = timedelta(seconds=60)
 ME = "ci-bot@example.com"
@@ -191,6 +191,18 @@ def vector_search(w: WorkspaceClient) -> None:
     expect(NotFound, w.vector_search_endpoints.get_endpoint, "ci-vs")
 
 
+def lakebase(w: WorkspaceClient) -> None:
+    db = w.database.create_database_instance_and_wait(database.DatabaseInstance(name="ci-lake", capacity="CU_1"), timeout=WAIT)
+    assert db.state == database.DatabaseInstanceState.AVAILABLE and db.effective_capacity == "CU_1", db
+    expect(ResourceAlreadyExists, w.database.create_database_instance, database.DatabaseInstance(name="ci-lake"))
+    u = w.database.update_database_instance("ci-lake", database.DatabaseInstance(name="ci-lake", capacity="CU_2"), "capacity")
+    assert u.effective_capacity == "CU_2", u
+    w.database.wait_get_database_instance_database_available("ci-lake", timeout=WAIT)
+    assert [x.name for x in w.database.list_database_instances(page_size=1)] == ["ci-lake"]
+    w.database.delete_database_instance("ci-lake", purge=True)
+    expect(NotFound, w.database.get_database_instance, "ci-lake")
+
+
 def main() -> None:
     w = WorkspaceClient()
     catalogs(w)
@@ -201,6 +213,7 @@ def main() -> None:
     lakeview(w, warehouse_id)
     databricks_apps(w)
     vector_search(w)
+    lakebase(w)
     w.warehouses.delete(warehouse_id)
     expect(NotFound, w.warehouses.get, warehouse_id)
     print("sdk kinds-surface checks passed")
