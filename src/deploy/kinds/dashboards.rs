@@ -14,7 +14,8 @@ use crate::databricks::{ApiRequest, Client, ClientError};
 pub static SPEC: KindSpec = KindSpec {
     name: "dashboards",
     terraform: Some("databricks_dashboard"),
-    required: &["display_name", "warehouse_id"],
+    // `display_name` and `warehouse_id` too, checked by `presets` as the CLI's validate.
+    required: &[],
     fixed: &["parent_path"],
     fixed_reason: "which the Lakeview API cannot change on an existing dashboard",
     replace: true,
@@ -139,15 +140,43 @@ impl KindApi for Dashboards {
     }
 }
 
-/// In the bundle's resource folder and without embedded credentials unless it says;
-/// prefixed (as the CLI).
+/// Checked as the CLI's validate does (a name and a warehouse, no etag); in the bundle's
+/// resource folder (under `/Workspace`) and without embedded credentials unless it says;
+/// prefixed.
 fn presets(settings: &mut Node, ctx: &mut PresetCtx) {
     let loc = ctx.loc.clone();
+    let at = format!("resources.dashboards.{}", ctx.key);
+    for field in ["display_name", "warehouse_id"] {
+        if settings.get(field).is_none_or(|v| v.as_str() == Some("")) {
+            ctx.diags
+                .push(&loc, &at, format!("dashboard {field} is required"));
+        }
+    }
+    if settings.get("etag").is_some() {
+        ctx.diags.push(
+            &loc,
+            &at,
+            format!(
+                "dashboard {:?} has an etag set. Etags must not be set in bundle configuration",
+                ctx.key
+            ),
+        );
+    }
     p::default(
         settings,
         "parent_path",
         p::text("${workspace.resource_path}", &loc),
     );
+    if let Some(Kind::Str(path)) = settings.get_mut("parent_path").map(|n| &mut n.kind)
+        && !path.contains("${")
+        && !path.starts_with("/Workspace")
+    {
+        *path = match path.as_str() {
+            "" => "/Workspace".to_string(),
+            p if p.starts_with('/') => format!("/Workspace{p}"),
+            p => format!("/Workspace/{p}"),
+        };
+    }
     p::default(
         settings,
         "embed_credentials",
@@ -155,7 +184,6 @@ fn presets(settings: &mut Node, ctx: &mut PresetCtx) {
     );
     p::prefix(settings, "display_name", ctx.prefix);
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

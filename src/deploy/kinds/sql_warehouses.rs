@@ -16,7 +16,8 @@ use crate::databricks::{ApiRequest, Client};
 pub static SPEC: KindSpec = KindSpec {
     name: "sql_warehouses",
     terraform: Some("databricks_sql_endpoint"),
-    required: &["name", "cluster_size"],
+    // `name` too, checked by `presets` as the CLI's validate.
+    required: &["cluster_size"],
     fixed: &[],
     fixed_reason: "",
     replace: false,
@@ -143,9 +144,18 @@ impl KindApi for Warehouses {
     }
 }
 
-/// Prefixed and tagged (`tags.custom_tags`, a `[{key, value}]` list), as the CLI.
+/// Named (checked), prefixed and tagged (`tags.custom_tags`, a `[{key, value}]` list), as
+/// the CLI.
 fn presets(settings: &mut Node, ctx: &mut PresetCtx) {
     let loc = ctx.loc.clone();
+    // As the CLI's validate: a blank name is no name.
+    if settings
+        .get("name")
+        .is_none_or(|n| n.as_str().is_some_and(|s| s.trim().is_empty()))
+    {
+        let at = format!("resources.sql_warehouses.{}", ctx.key);
+        ctx.diags.push(&loc, at, "sql_warehouse name is required");
+    }
     p::prefix(settings, "name", ctx.prefix);
     if ctx.tags().is_empty() {
         return;
