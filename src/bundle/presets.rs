@@ -63,12 +63,34 @@ pub struct PresetCtx<'a> {
     /// The target's `cluster_id`, if any.
     pub cluster_id: Option<&'a Node>,
     pub diags: &'a mut Diagnostics,
+    /// Where `resources.<kind>` is, and whether this is its first resource.
+    pub kind_loc: &'a Loc,
+    pub first_of_kind: bool,
+    /// The deploying user, and the `run_as` identity when it is someone else.
+    pub me: &'a str,
+    pub run_as_other: Option<&'a str>,
 }
 
 impl PresetCtx<'_> {
     /// The tags presets add (sorted).
     pub fn tags(&self) -> &[(String, String)] {
         &self.presets.tags
+    }
+
+    /// For kinds whose API cannot act as another identity: the CLI's error when `run_as`
+    /// names someone other than the deploying user, once per kind.
+    pub fn refuse_other_run_as(&mut self, kind: &str) {
+        let (Some(who), true) = (self.run_as_other, self.first_of_kind) else {
+            return;
+        };
+        self.diags.push(
+            self.kind_loc,
+            format!("resources.{kind}"),
+            format!(
+                "{kind} do not support a setting a run_as user that is different from the owner (current identity: {}, run as identity: {who}); see https://docs.databricks.com/dev-tools/bundles/run-as.html",
+                self.me
+            ),
+        );
     }
 }
 
@@ -221,12 +243,23 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
     let Some(Kind::Map(kinds)) = tree.get_mut("resources").map(|r| &mut r.kind) else {
         return;
     };
+    // `run_as` naming someone other than the deploying user (some kinds cannot do that).
+    let run_as_other: Option<String> = run_as
+        .as_ref()
+        .and_then(|r| {
+            ["service_principal_name", "user_name"]
+                .iter()
+                .find_map(|f| r.get(f).and_then(Node::as_str).filter(|s| !s.is_empty()))
+                .map(str::to_string)
+        })
+        // A reference is resolved later; only a literal identity is judged here.
+        .filter(|who| *who != identity.user_name && !who.contains("${"));
     for (kind_key, items) in kinds.iter_mut() {
         let kind = kind_key.name.clone();
         let Kind::Map(entries) = &mut items.kind else {
             continue;
         };
-        for (k, settings) in entries.iter_mut() {
+        for (i, (k, settings)) in entries.iter_mut().enumerate() {
             if settings.is_null() {
                 settings.kind = Kind::Map(Vec::new());
             }
@@ -246,6 +279,10 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
                         run_as: run_as.as_ref(),
                         cluster_id: selected.cluster_id.as_ref(),
                         diags,
+                        kind_loc: &kind_key.loc,
+                        first_of_kind: i == 0,
+                        me: &identity.user_name,
+                        run_as_other: run_as_other.as_deref(),
                     };
                     (spec.presets)(settings, &mut ctx);
                 }

@@ -1,8 +1,8 @@
 //! Lakehouse quality monitors (`/api/2.1/unity-catalog/tables/{table}/monitor`): create,
 //! get, update (PUT), delete. A monitor is PENDING for a few emulated seconds, then ACTIVE,
 //! or FAILED when its `assets_dir` contains `emulator-fail` (the directive tests use to
-//! see a failure reported). The table counts as existing when its schema does (the
-//! emulator holds no tables); the output schema must exist.
+//! see a failure reported). The emulator holds no tables: a table (and an output schema)
+//! counts as existing when its catalog does.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -45,13 +45,10 @@ fn no_monitor(table: &str) -> Response {
     )
 }
 
-/// The schema a `catalog.schema[.table]` name lives in, if it exists.
+/// Whether a `catalog.schema[.table]` name has its parts and its catalog exists.
 fn schema_exists(s: &State, full_name: &str, parts: usize) -> bool {
     let p: Vec<&str> = full_name.split('.').collect();
-    p.len() == parts && p.iter().all(|x| !x.is_empty()) && {
-        let schema = format!("{}.{}", p[0], p[1]);
-        s.objects.schemas.contains_key(&schema)
-    }
+    p.len() == parts && p.iter().all(|x| !x.is_empty()) && s.objects.catalogs.contains_key(p[0])
 }
 
 /// Fields every request checks: the output schema and the profile type.

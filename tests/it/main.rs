@@ -43,6 +43,7 @@ mod run_notebook;
 mod runner_injection;
 mod sdk_kinds;
 mod secrets_aws;
+mod serving_endpoints;
 mod shared_folders;
 mod signals;
 mod test_command;

@@ -78,8 +78,8 @@ pub struct KindSpec {
     pub listing: Option<Listing>,
     /// Permission levels its own `permissions` take (empty: not checked).
     pub levels: &'static [&'static str],
-    /// What the top-level `permissions` levels CAN_VIEW and CAN_RUN mean for it (CAN_MANAGE
-    /// is CAN_MANAGE everywhere).
+    /// What the top-level `permissions` levels (CAN_VIEW, CAN_RUN, CAN_MANAGE) mean for it;
+    /// CAN_MANAGE is CAN_MANAGE unless said otherwise here.
     pub top_levels: &'static [(&'static str, &'static str)],
     /// How its permissions are set.
     pub permissions: Permissions,
@@ -420,14 +420,12 @@ pub async fn named(
 
 /// Permission levels of the top-level `permissions` section, per kind.
 pub fn level_for(kind: &str, level: &str) -> Option<&'static str> {
-    if level == "CAN_MANAGE" {
-        return Some("CAN_MANAGE");
+    let own = spec(kind).and_then(|s| s.top_levels.iter().find(|(top, _)| *top == level));
+    match own {
+        Some((_, own)) => Some(own),
+        None if level == "CAN_MANAGE" => Some("CAN_MANAGE"),
+        None => None,
     }
-    spec(kind)?
-        .top_levels
-        .iter()
-        .find(|(top, _)| *top == level)
-        .map(|(_, own)| *own)
 }
 
 /// The computed fields (`KindSpec::computed`) of the object with this id, as the API shows
@@ -531,5 +529,9 @@ mod tests {
         assert_eq!(level_for("clusters", "CAN_VIEW"), Some("CAN_ATTACH_TO"));
         assert_eq!(level_for("schemas", "CAN_VIEW"), None);
         assert_eq!(level_for("dashboards", "CAN_MANAGE"), Some("CAN_MANAGE"));
+        // Scope ACLs have their own names, as the CLI maps them.
+        assert_eq!(level_for("secret_scopes", "CAN_MANAGE"), Some("MANAGE"));
+        assert_eq!(level_for("secret_scopes", "CAN_VIEW"), Some("READ"));
+        assert_eq!(level_for("secret_scopes", "CAN_RUN"), None);
     }
 }

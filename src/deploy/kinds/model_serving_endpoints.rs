@@ -17,7 +17,7 @@ use super::{
     api_settings, principal, req, segment, wait_for,
 };
 use crate::bundle::presets::{self as p, PresetCtx};
-use crate::bundle::yaml::Node;
+use crate::bundle::yaml::{Kind, Node};
 use crate::databricks::{ApiRequest, Client, ClientError};
 
 pub static SPEC: KindSpec = KindSpec {
@@ -282,9 +282,74 @@ impl KindApi for ServingEndpoints {
 }
 
 /// The name prefix as Unity Catalog names take it (`dev_jane_`); no tags (the CLI adds
-/// none to endpoints).
+/// none to endpoints). The deprecated `served_models` become `served_entities`, with the
+/// CLI's warning; both at once is an error.
 fn presets(settings: &mut Node, ctx: &mut PresetCtx) {
+    ctx.refuse_other_run_as("model_serving_endpoints");
     p::prefix(settings, "name", ctx.uc_prefix);
+    let path = format!("resources.model_serving_endpoints.{}", ctx.key);
+    let at = settings.loc.clone();
+    let Some(config) = settings.get_mut("config") else {
+        return;
+    };
+    let non_empty = |n: Option<&Node>| n.and_then(Node::items).is_some_and(|i| !i.is_empty());
+    let models = config.get("served_models");
+    if !non_empty(models) {
+        return;
+    }
+    if non_empty(config.get("served_entities")) {
+        ctx.diags.push(
+            &at,
+            &path,
+            "Cannot use both served_models and served_entities: a model serving endpoint cannot specify both at the same time",
+        );
+        return;
+    }
+    let models = config.remove("served_models").expect("checked");
+    ctx.diags.warn(
+        &models.loc,
+        format!("{path}.config.served_models"),
+        "Using served_models is deprecated: please use served_entities instead",
+    );
+    let entities: Vec<Node> = models
+        .items()
+        .unwrap_or_default()
+        .iter()
+        .map(served_entity)
+        .collect();
+    let loc = models.loc.clone();
+    config.insert(
+        p::key("served_entities", &loc),
+        Node::new(Kind::Seq(entities), loc.clone()),
+    );
+}
+
+/// A served model as the served entity it stands for (the API's field names, in the order
+/// the CLI prints them).
+fn served_entity(model: &Node) -> Node {
+    const ORDER: &[(&str, &str)] = &[
+        ("model_name", "entity_name"),
+        ("model_version", "entity_version"),
+        ("environment_vars", "environment_vars"),
+        ("instance_profile_arn", "instance_profile_arn"),
+        ("max_provisioned_concurrency", "max_provisioned_concurrency"),
+        ("max_provisioned_throughput", "max_provisioned_throughput"),
+        ("min_provisioned_concurrency", "min_provisioned_concurrency"),
+        ("min_provisioned_throughput", "min_provisioned_throughput"),
+        ("name", "name"),
+        ("provisioned_model_units", "provisioned_model_units"),
+        ("scale_to_zero_enabled", "scale_to_zero_enabled"),
+        ("workload_size", "workload_size"),
+        ("workload_type", "workload_type"),
+    ];
+    let fields = ORDER
+        .iter()
+        .filter_map(|(from, to)| {
+            let v = model.get(from)?;
+            Some((p::key(to, &v.loc), v.clone()))
+        })
+        .collect();
+    Node::new(Kind::Map(fields), model.loc.clone())
 }
 
 #[cfg(test)]

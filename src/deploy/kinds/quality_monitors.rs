@@ -167,6 +167,7 @@ fn progress(v: &Value) -> Progress {
 /// With triggers paused (development mode), a monitor's schedule is dropped unless it says
 /// UNPAUSED itself: monitors cannot be paused (the CLI's apply_presets).
 fn presets(settings: &mut Node, ctx: &mut PresetCtx) {
+    ctx.refuse_other_run_as("quality_monitors");
     if ctx.presets.trigger_pause_status.as_deref() != Some("PAUSED") {
         return;
     }

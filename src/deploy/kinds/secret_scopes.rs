@@ -27,7 +27,7 @@ pub static SPEC: KindSpec = KindSpec {
         always: true,
     }),
     levels: &["READ", "WRITE", "MANAGE"],
-    top_levels: &[],
+    top_levels: &[("CAN_MANAGE", "MANAGE"), ("CAN_VIEW", "READ")],
     permissions: Permissions::Custom,
     deployer: Deployer::Nobody,
     presets,
