@@ -370,7 +370,8 @@ pub struct DeployArgs {
     /// Wait this many seconds for another deploy to release the lock.
     #[arg(long, env = "BRICKCI_LOCK_TIMEOUT", default_value_t = 0)]
     pub lock_timeout: u64,
-    /// Leave clusters running after creating them (by default they are stopped).
+    /// Leave clusters and SQL warehouses running after creating them (by default they are
+    /// stopped).
     #[arg(long, env = "BRICKCI_KEEP_CLUSTERS_RUNNING")]
     pub keep_clusters_running: bool,
     /// Refuse to deploy while a job of this deployment has an active run.

@@ -3,6 +3,7 @@
 //! `brickci run -t T KEY` uses to find a deployed job.
 
 mod api_rules;
+mod app_source;
 mod artifacts;
 mod cli_warnings;
 mod error;
@@ -32,6 +33,7 @@ mod sync_root;
 mod target;
 #[cfg(test)]
 mod traversal_props;
+mod uc_dependencies;
 mod unsupported;
 mod validate_json;
 mod variables;

@@ -87,7 +87,7 @@ const FIELDS: &[(&str, &str, RefKind)] = &[
 ];
 
 /// Folders (checked to exist, not uploaded on their own: the sync carries their files).
-const DIR_FIELDS: &[(&str, &str)] = &[("pipelines", "root_path")];
+const DIR_FIELDS: &[(&str, &str)] = &[("pipelines", "root_path"), ("apps", "source_code_path")];
 
 /// Globs: the pattern stays, its folder part becomes the workspace folder; nothing checked.
 const GLOB_FIELDS: &[(&str, &str)] = &[("pipelines", "libraries.*.glob.include")];
@@ -126,6 +126,12 @@ pub fn translate(
     let roots = Roots::new(root);
     if kind == "pipelines" {
         expand_pipeline_globs(settings, root);
+    }
+    if kind == "dashboards" {
+        inline_dashboard(settings, &prefix, root, &roots, diags);
+    }
+    if kind == "apps" {
+        super::app_source::record(settings);
     }
     folders_and_globs(kind, settings, &prefix, root, ws, diags);
     // Every task field also applies to the task a `for_each_task` runs.
@@ -406,6 +412,60 @@ fn folders_and_globs(
             node.kind = Kind::Str(remote);
         });
     }
+}
+
+/// A dashboard's `file_path` (a `.lvdash.json` in the bundle) is read into
+/// `serialized_dashboard`, so a change to the file is a change to the dashboard.
+fn inline_dashboard(
+    settings: &mut Node,
+    prefix: &str,
+    root: &Path,
+    roots: &Roots,
+    diags: &mut Diagnostics,
+) {
+    let path = format!("{prefix}.file_path");
+    let Some(node) = settings.get("file_path") else {
+        return;
+    };
+    let Some(p) = node.as_str().filter(|p| is_local(p)) else {
+        return;
+    };
+    let loc = node.loc.clone();
+    if settings.get("serialized_dashboard").is_some() {
+        diags.push(
+            &loc,
+            &path,
+            "set file_path or serialized_dashboard, not both",
+        );
+        return;
+    }
+    let Some(rel) = inside(loc.dir(), p) else {
+        diags.push(&loc, &path, format!("{p} is outside the bundle's folder"));
+        return;
+    };
+    let full = root.join(&rel);
+    let text = match roots.read_limited(&full, IMPORT_LIMIT) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            diags.push(&loc, &path, e.to_string());
+            return;
+        }
+    };
+    if !serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.is_object()) {
+        diags.push(
+            &loc,
+            &path,
+            format!("{p} is not a dashboard: its content is not a JSON object"),
+        );
+        return;
+    }
+    settings.insert(
+        super::yaml::Key {
+            name: "serialized_dashboard".into(),
+            loc: loc.clone(),
+        },
+        Node::new(Kind::Str(text), loc),
+    );
 }
 
 /// Like [`inside`], but the bundle root itself is `Some("")`.

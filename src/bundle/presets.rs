@@ -296,18 +296,9 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
 /// them as the CLI does. A kind given a module takes its rule there.
 fn not_deployed(kind: &str, settings: &mut Node, presets: &Presets, prefix_text: &str, loc: &Loc) {
     let tags = &presets.tags;
-    match kind {
-        "instance_pools" => {
-            prefix(settings, "instance_pool_name", prefix_text);
-            tag_map(settings, "custom_tags", tags, loc);
-        }
-        "models" => {
-            prefix(settings, "name", prefix_text);
-            tag_list(settings, tags, loc);
-        }
-        "dashboards" | "alerts" => prefix(settings, "display_name", prefix_text),
-        "sql_warehouses" => prefix(settings, "name", prefix_text),
-        _ => {}
+    if kind == "models" {
+        prefix(settings, "name", prefix_text);
+        tag_list(settings, tags, loc);
     }
 }
 

@@ -293,7 +293,13 @@ fn unset_task_keys(settings: &mut Node) {
 /// A required field that is missing: the Databricks CLI's validate only warns, its API
 /// refuses; so a refusal at deploy ([`Diagnostics::deploy_error`]). One that is there but
 /// empty is an error.
-fn check_required(spec: &KindSpec, key: &Key, settings: &Node, path: &str, diags: &mut Diagnostics) {
+fn check_required(
+    spec: &KindSpec,
+    key: &Key,
+    settings: &Node,
+    path: &str,
+    diags: &mut Diagnostics,
+) {
     let kind = spec.name;
     for field in spec.required {
         match settings.get(field) {

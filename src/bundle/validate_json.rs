@@ -84,6 +84,12 @@ pub fn render(bundle: &Bundle) -> Value {
             {
                 o.remove("name");
             }
+            // brickci's digest of an app's code (to notice a change) is not configuration.
+            if r.kind == "apps"
+                && let Some(o) = settings.as_object_mut()
+            {
+                o.remove(super::app_source::FIELD);
+            }
             if let (Some(p), Some(o)) = (
                 super::permissions::effective(
                     &r.kind,

@@ -1,6 +1,6 @@
 //! Clusters (create, edit, get, list, terminate, permanent delete, start) and the name
-//! directories a bundle's `lookup:` reads: instance pools, cluster policies, SQL warehouses,
-//! service principals.
+//! directories a bundle's `lookup:` reads: cluster policies, service principals (instance
+//! pools and SQL warehouses have their own handlers).
 
 use std::collections::HashMap;
 
@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::errors::{invalid_parameter, json_body, not_found, or_respond};
+use super::errors::{invalid_parameter, json_body, or_respond};
 use super::handlers_jobs::bearer;
 use super::{Shared, lock};
 
@@ -154,16 +154,6 @@ pub async fn change(
     Json(json!({})).into_response()
 }
 
-pub async fn pools_list(AxState(state): AxState<Shared>) -> Response {
-    let pools = lock(&state).objects.instance_pools.clone();
-    Json(if pools.is_empty() {
-        json!({})
-    } else {
-        json!({ "instance_pools": pools })
-    })
-    .into_response()
-}
-
 pub async fn policies_list(AxState(state): AxState<Shared>) -> Response {
     let p = lock(&state).objects.cluster_policies.clone();
     Json(if p.is_empty() {
@@ -172,41 +162,6 @@ pub async fn policies_list(AxState(state): AxState<Shared>) -> Response {
         json!({ "policies": p })
     })
     .into_response()
-}
-
-pub async fn warehouses_list(
-    AxState(state): AxState<Shared>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let w = lock(&state).objects.warehouses.clone();
-    let size: usize = q
-        .get("page_size")
-        .and_then(|p| p.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(1000);
-    let offset: usize = q
-        .get("page_token")
-        .and_then(|t| t.strip_prefix("wh:"))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    let page: Vec<Value> = w.iter().skip(offset).take(size).cloned().collect();
-    let mut resp = json!({ "warehouses": page });
-    if offset + size < w.len() {
-        resp["next_page_token"] = json!(format!("wh:{}", offset + size));
-    }
-    Json(resp).into_response()
-}
-
-pub async fn warehouse_get(AxState(state): AxState<Shared>, Path(id): Path<String>) -> Response {
-    match lock(&state)
-        .objects
-        .warehouses
-        .iter()
-        .find(|w| w["id"] == id.as_str())
-    {
-        Some(w) => Json(w.clone()).into_response(),
-        None => not_found(format!("Unable to find SQL warehouse {id}")),
-    }
 }
 
 /// SCIM list with the one filter form clients use: `displayName eq "name"`.

@@ -242,7 +242,10 @@ pub async fn permissions(
         "clusters" => s.objects.clusters.contains_key(&id),
         "experiments" => s.objects.experiments.contains_key(&id),
         "serving-endpoints" => super::handlers_serving::has_id(&s, &id),
-        _ => return invalid_parameter(format!("Unsupported object type {kind}")),
+        other => match super::kind_objects::permission_target_exists(&s, other, &id) {
+            Some(e) => e,
+            None => return invalid_parameter(format!("Unsupported object type {kind}")),
+        },
     };
     if !exists {
         return not_found(format!("{kind} {id} does not exist."));

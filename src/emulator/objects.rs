@@ -41,6 +41,8 @@ pub struct Objects {
     /// SCIM Me answers without `displayName` (`--objects` `{"current_user": {"displayName":
     /// null}}`): some workspace users have none.
     pub me_without_display_name: bool,
+    /// Alerts, dashboards, apps, grants and pending state changes (issue 15's kinds).
+    pub kinds: super::kind_objects::KindObjects,
     /// Quality monitors by table full name, with when (emulated ms) they become active.
     pub quality_monitors: BTreeMap<String, (Value, u64)>,
     /// Serving endpoints by name.

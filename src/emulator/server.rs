@@ -57,13 +57,10 @@ pub fn router(state: Shared) -> Router {
         .route("/api/{version}/clusters/get", get(compute::get))
         .route("/api/{version}/clusters/list", get(compute::list))
         .route("/api/{version}/clusters/{action}", post(compute::change))
-        .route("/api/2.0/instance-pools/list", get(compute::pools_list))
         .route(
             "/api/2.0/policies/clusters/list",
             get(compute::policies_list),
         )
-        .route("/api/2.0/sql/warehouses", get(compute::warehouses_list))
-        .route("/api/2.0/sql/warehouses/{id}", get(compute::warehouse_get))
         .route(
             "/api/2.0/preview/scim/v2/ServicePrincipals",
             get(compute::service_principals),
@@ -136,6 +133,7 @@ pub fn router(state: Shared) -> Router {
             get(auth::oauth_metadata),
         )
         .route("/oidc/v1/token", post(auth::token))
+        .merge(super::routes_kinds::routes())
         .fallback(no_api)
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         // `gate` enforces BODY_LIMIT; handlers that take the body whole (file uploads) must

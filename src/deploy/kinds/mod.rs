@@ -6,8 +6,13 @@
 //! Adding a kind: a module here with a `pub static SPEC: KindSpec` and its `KindApi`, and a
 //! line in `REGISTRY` (whose order is the deploy order).
 
+mod alerts;
+mod apps;
+mod catalogs;
 mod clusters;
+mod dashboards;
 mod experiments;
+mod instance_pools;
 mod jobs;
 mod model_serving_endpoints;
 mod pipelines;
@@ -15,6 +20,7 @@ mod quality_monitors;
 mod registered_models;
 mod schemas;
 mod secret_scopes;
+mod sql_warehouses;
 mod uc;
 mod volumes;
 
@@ -31,14 +37,20 @@ use crate::databricks::{ApiRequest, Client, ClientError};
 /// Kinds in deploy order (a later kind may refer to an earlier one's id).
 pub static REGISTRY: &[&KindSpec] = &[
     &secret_scopes::SPEC,
+    &catalogs::SPEC,
     &schemas::SPEC,
     &volumes::SPEC,
+    &instance_pools::SPEC,
     &clusters::SPEC,
+    &sql_warehouses::SPEC,
     &experiments::SPEC,
     &registered_models::SPEC,
     &model_serving_endpoints::SPEC,
     &pipelines::SPEC,
     &jobs::SPEC,
+    &alerts::SPEC,
+    &dashboards::SPEC,
+    &apps::SPEC,
     &quality_monitors::SPEC,
 ];
 
