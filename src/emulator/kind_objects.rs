@@ -39,7 +39,7 @@ pub fn permission_target_exists(s: &State, kind: &str, id: &str) -> Option<bool>
         "apps" => o.kinds.apps.contains_key(id),
         "alertsv2" => o.kinds.alerts.contains_key(id),
         "vector-search-endpoints" => o.kinds.vs_endpoints.values().any(|e| e["id"] == id),
-        _ => return None,
+        _ => return super::more_objects::permission_target_exists(s, kind, id),
     })
 }
 

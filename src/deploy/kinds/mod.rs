@@ -15,6 +15,7 @@ mod experiments;
 mod instance_pools;
 mod jobs;
 mod model_serving_endpoints;
+mod models;
 mod pipelines;
 mod quality_monitors;
 mod registered_models;
@@ -44,6 +45,7 @@ pub static REGISTRY: &[&KindSpec] = &[
     &clusters::SPEC,
     &sql_warehouses::SPEC,
     &experiments::SPEC,
+    &models::SPEC,
     &registered_models::SPEC,
     &model_serving_endpoints::SPEC,
     &pipelines::SPEC,

@@ -1,0 +1,27 @@
+//! State of the kinds added after the first round of issue 15 (legacy MLflow models, UC
+//! external locations, database instances): kept apart from `KindObjects` so each set of
+//! kinds grows in its own file.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::state::State;
+
+#[derive(Default)]
+pub struct MoreObjects {
+    /// Legacy workspace Model Registry models by name.
+    pub mlflow_models: BTreeMap<String, Value>,
+    /// Unity Catalog external locations by name.
+    pub external_locations: BTreeMap<String, Value>,
+}
+
+/// Whether the object a permissions call names exists, for these kinds' object types;
+/// None for a type this module does not know.
+pub fn permission_target_exists(s: &State, kind: &str, id: &str) -> Option<bool> {
+    let o = &s.objects.more;
+    Some(match kind {
+        "registered-models" => o.mlflow_models.values().any(|m| m["id"] == id),
+        _ => return None,
+    })
+}

@@ -1,0 +1,192 @@
+//! Issue 15's later kinds deployed to the emulator, one block per kind: a bundle with it
+//! deploys (with the development-mode presets), a change updates it in place, a second
+//! deploy writes nothing, and prune deletes it.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::common::{TestEmulator, as_refs, brickci, code, run_env, text};
+
+const HEAD: &str = r#"bundle:
+  name: more
+targets:
+  dev:
+    mode: development
+    default: true
+"#;
+
+fn bundle(resources: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("databricks.yml"),
+        format!("{HEAD}{resources}"),
+    )
+    .unwrap();
+    dir
+}
+
+fn edit(dir: &Path, from: &str, to: &str) {
+    let f = dir.join("databricks.yml");
+    let s = std::fs::read_to_string(&f).unwrap();
+    assert!(s.contains(from), "{from} not in the bundle");
+    std::fs::write(f, s.replace(from, to)).unwrap();
+}
+
+fn deploy(emu: &TestEmulator, dir: &Path, extra: &[&str]) -> std::process::Output {
+    let env = run_env(emu);
+    let mut args = vec!["deploy"];
+    args.extend_from_slice(extra);
+    brickci(&args, &as_refs(&env), dir)
+}
+
+/// Writes since request `since`, as `METHOD path`, without the deployment's bookkeeping.
+fn writes_since(emu: &TestEmulator, since: usize) -> Vec<String> {
+    emu.requests()
+        .into_iter()
+        .skip(since)
+        .filter(|r| !matches!(r.method.as_str(), "GET" | "HEAD"))
+        .filter(|r| !r.path.starts_with("/api/2.0/workspace") && !r.path.starts_with("/oidc/"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+/// Deploys once more and checks nothing but bookkeeping was written.
+fn redeploy_is_quiet(emu: &TestEmulator, dir: &Path) {
+    let before = emu.requests().len();
+    let out = deploy(emu, dir, &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        text(&out).contains("0 to create, 0 to update, 0 to delete"),
+        "{}",
+        text(&out)
+    );
+    let writes = writes_since(emu, before);
+    assert!(writes.is_empty(), "a no-op redeploy wrote: {writes:?}");
+}
+
+/// Empties the bundle's resources and deploys with prune.
+fn prune(emu: &TestEmulator, dir: &Path, deleted: usize) {
+    std::fs::write(
+        dir.join("databricks.yml"),
+        format!("{HEAD}resources: {{}}\n"),
+    )
+    .unwrap();
+    let out = deploy(emu, dir, &["--prune", "--auto-approve"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("{deleted} to delete")),
+        "{}",
+        text(&out)
+    );
+}
+
+const MODELS: &str = r#"resources:
+  models:
+    churn:
+      name: churn
+      description: first
+      tags:
+        - key: team
+          value: ml
+      permissions:
+        - level: CAN_READ
+          group_name: analysts
+  jobs:
+    score:
+      name: score
+      tasks:
+        - task_key: t
+          notebook_task:
+            notebook_path: /Shared/score
+            base_parameters:
+              model_id: ${resources.models.churn.model_id}
+"#;
+
+fn model(emu: &TestEmulator, name: &str) -> Value {
+    let q = url_escape(name);
+    emu.get_json(&format!(
+        "/api/2.0/mlflow/databricks/registered-models/get?name={q}"
+    ))["registered_model_databricks"]
+        .clone()
+}
+
+fn url_escape(s: &str) -> String {
+    s.replace('[', "%5B")
+        .replace(']', "%5D")
+        .replace(' ', "%20")
+}
+
+#[test]
+fn legacy_models_deploy_update_rename_redeploy_quietly_and_prune() {
+    models_flow(&TestEmulator::fast());
+}
+
+/// Deploy, redeploy, change (rename, description, tag), redeploy, prune.
+pub fn models_flow(emu: &TestEmulator) {
+    let emu = emu;
+    let dir = bundle(MODELS);
+    let out = deploy(emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let m = model(emu, "[dev ci_bot] churn");
+    assert_eq!(m["description"], "first");
+    let tags = m["tags"].as_array().unwrap();
+    assert!(tags.contains(&json!({"key": "team", "value": "ml"})), "{m}");
+    assert!(tags.iter().any(|t| t["key"] == "dev"), "preset tag: {m}");
+    let id = m["id"].as_str().unwrap().to_string();
+    let acl = emu.get_json(&format!("/api/2.0/permissions/registered-models/{id}"));
+    let groups: Vec<&Value> = acl["access_control_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["group_name"])
+        .collect();
+    assert!(groups.contains(&&json!("analysts")), "{acl}");
+    let job = &emu.get_json("/api/2.2/jobs/list")["jobs"][0];
+    let job = emu.get_json(&format!("/api/2.2/jobs/get?job_id={}", job["job_id"]));
+    assert_eq!(
+        job["settings"]["tasks"][0]["notebook_task"]["base_parameters"]["model_id"],
+        id.as_str(),
+        "the computed model_id resolved"
+    );
+    redeploy_is_quiet(emu, dir.path());
+
+    edit(dir.path(), "description: first", "description: second");
+    edit(dir.path(), "value: ml", "value: ds");
+    edit(dir.path(), "name: churn", "name: churn2");
+    let before = emu.requests().len();
+    let out = deploy(emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let writes = writes_since(emu, before);
+    for w in [
+        "POST /api/2.0/mlflow/registered-models/rename",
+        "PATCH /api/2.0/mlflow/registered-models/update",
+        "POST /api/2.0/mlflow/registered-models/set-tag",
+    ] {
+        assert!(writes.iter().any(|x| x == w), "no {w} in {writes:?}");
+    }
+    assert!(
+        !writes.iter().any(|w| w.ends_with("/create")),
+        "in place: {writes:?}"
+    );
+    let m = model(emu, "[dev ci_bot] churn2");
+    assert_eq!(m["id"], id.as_str(), "renamed in place");
+    assert_eq!(m["description"], "second");
+    assert!(
+        m["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"key": "team", "value": "ds"}))
+    );
+    redeploy_is_quiet(emu, dir.path());
+
+    prune(emu, dir.path(), 2);
+    let gone = emu.calls("DELETE", "/api/2.0/mlflow/registered-models/delete");
+    assert_eq!(gone.len(), 1);
+    assert_eq!(gone[0].status, 200);
+    assert!(
+        emu.get_json("/api/2.0/mlflow/registered-models/list")
+            .get("registered_models")
+            .is_none()
+    );
+}
