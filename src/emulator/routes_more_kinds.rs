@@ -2,9 +2,9 @@
 //! the API router by `server::router`, behind the same gate (log, faults, auth).
 
 use axum::Router;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 
-use super::{Shared, handlers_mlflow_models as models};
+use super::{Shared, handlers_external_locations as locations, handlers_mlflow_models as models};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
@@ -12,5 +12,15 @@ pub fn routes() -> Router<Shared> {
         .route(
             "/api/2.0/mlflow/databricks/registered-models/get",
             get(models::get_databricks),
+        )
+        .route(
+            "/api/2.1/unity-catalog/external-locations",
+            post(locations::create).get(locations::list),
+        )
+        .route(
+            "/api/2.1/unity-catalog/external-locations/{name}",
+            get(locations::get)
+                .patch(locations::update)
+                .delete(locations::delete),
         )
 }

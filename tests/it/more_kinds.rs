@@ -190,3 +190,107 @@ pub fn models_flow(emu: &TestEmulator) {
             .is_none()
     );
 }
+
+const LOCATIONS: &str = r#"resources:
+  external_locations:
+    raw:
+      name: raw_landing
+      url: s3://acme-raw/landing
+      credential_name: acme_cred
+      comment: landing zone
+      grants:
+        - principal: data-eng
+          privileges: [READ_FILES]
+"#;
+
+const LOCATION: &str = "/api/2.1/unity-catalog/external-locations";
+
+#[test]
+fn external_locations_deploy_with_grants_update_rename_replace_and_prune() {
+    locations_flow(&TestEmulator::fast());
+}
+
+/// Deploy, redeploy, change (url, comment, grants, name), a new credential (replaced), prune.
+pub fn locations_flow(emu: &TestEmulator) {
+    let dir = bundle(LOCATIONS);
+    let out = deploy(emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let l = emu.get_json(&format!("{LOCATION}/raw_landing"));
+    assert_eq!(
+        (l["url"].as_str(), l["comment"].as_str()),
+        (Some("s3://acme-raw/landing"), Some("landing zone")),
+        "not prefixed in development mode: {l}"
+    );
+    let g = emu.get_json("/api/2.1/unity-catalog/permissions/external_location/raw_landing");
+    assert_eq!(g["privilege_assignments"][0]["principal"], "data-eng");
+    redeploy_is_quiet(emu, dir.path());
+
+    edit(dir.path(), "comment: landing zone", "comment: moved");
+    edit(
+        dir.path(),
+        "s3://acme-raw/landing",
+        "s3://acme-raw/landing2",
+    );
+    edit(dir.path(), "[READ_FILES]", "[READ_FILES, WRITE_FILES]");
+    edit(dir.path(), "name: raw_landing", "name: raw_zone");
+    let before = emu.requests().len();
+    let out = deploy(emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let writes = writes_since(emu, before);
+    assert_eq!(
+        writes,
+        [
+            format!("PATCH {LOCATION}/raw_landing"),
+            "PATCH /api/2.1/unity-catalog/permissions/external_location/raw_zone".to_string(),
+        ],
+        "in place"
+    );
+    let l = emu.get_json(&format!("{LOCATION}/raw_zone"));
+    assert_eq!(
+        (l["url"].as_str(), l["comment"].as_str()),
+        (Some("s3://acme-raw/landing2"), Some("moved"))
+    );
+    let g = emu.get_json("/api/2.1/unity-catalog/permissions/external_location/raw_zone");
+    assert_eq!(
+        g["privilege_assignments"][0]["privileges"],
+        json!(["READ_FILES", "WRITE_FILES"])
+    );
+    redeploy_is_quiet(emu, dir.path());
+
+    edit(
+        dir.path(),
+        "credential_name: acme_cred",
+        "credential_name: new_cred",
+    );
+    let env = run_env(emu);
+    let plan = brickci(&["plan"], &as_refs(&env), dir.path());
+    assert!(
+        text(&plan).contains("credential_name changes from \"acme_cred\" to \"new_cred\""),
+        "{}",
+        text(&plan)
+    );
+    let out = deploy(emu, dir.path(), &["--auto-approve"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(
+        emu.calls("DELETE", &format!("{LOCATION}/raw_zone")).len(),
+        1
+    );
+    let l = emu.get_json(&format!("{LOCATION}/raw_zone"));
+    assert_eq!(l["credential_name"], "new_cred", "replaced: {l}");
+    let g = emu.get_json("/api/2.1/unity-catalog/permissions/external_location/raw_zone");
+    assert_eq!(
+        g["privilege_assignments"][0]["principal"], "data-eng",
+        "grants again on the new location"
+    );
+
+    prune(emu, dir.path(), 1);
+    assert_eq!(
+        emu.calls("DELETE", &format!("{LOCATION}/raw_zone")).len(),
+        2
+    );
+    assert!(
+        emu.get_json(LOCATION)["external_locations"]
+            .as_array()
+            .is_none_or(|a| a.is_empty())
+    );
+}

@@ -12,6 +12,7 @@ mod catalogs;
 mod clusters;
 mod dashboards;
 mod experiments;
+mod external_locations;
 mod instance_pools;
 mod jobs;
 mod model_serving_endpoints;
@@ -39,6 +40,7 @@ use crate::databricks::{ApiRequest, Client, ClientError};
 pub static REGISTRY: &[&KindSpec] = &[
     &secret_scopes::SPEC,
     &catalogs::SPEC,
+    &external_locations::SPEC,
     &schemas::SPEC,
     &volumes::SPEC,
     &instance_pools::SPEC,
