@@ -14,6 +14,8 @@ pub struct MoreObjects {
     pub mlflow_models: BTreeMap<String, Value>,
     /// Unity Catalog external locations by name.
     pub external_locations: BTreeMap<String, Value>,
+    /// Database instances by name (fields starting with `_` are the emulator's own).
+    pub database_instances: BTreeMap<String, Value>,
 }
 
 /// Whether the object a permissions call names exists, for these kinds' object types;
@@ -22,6 +24,7 @@ pub fn permission_target_exists(s: &State, kind: &str, id: &str) -> Option<bool>
     let o = &s.objects.more;
     Some(match kind {
         "registered-models" => o.mlflow_models.values().any(|m| m["id"] == id),
+        "database-instances" => o.database_instances.contains_key(id),
         _ => return None,
     })
 }

@@ -1,10 +1,13 @@
-//! Routes of issue 15's later kinds (legacy MLflow models, external locations). Merged into
-//! the API router by `server::router`, behind the same gate (log, faults, auth).
+//! Routes of issue 15's later kinds (legacy MLflow models, external locations, database
+//! instances). Merged into the API router by `server::router`, behind the same gate (log, faults, auth).
 
 use axum::Router;
 use axum::routing::{any, get, post};
 
-use super::{Shared, handlers_external_locations as locations, handlers_mlflow_models as models};
+use super::{
+    Shared, handlers_database_instances as db, handlers_external_locations as locations,
+    handlers_mlflow_models as models,
+};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
@@ -22,5 +25,13 @@ pub fn routes() -> Router<Shared> {
             get(locations::get)
                 .patch(locations::update)
                 .delete(locations::delete),
+        )
+        .route(
+            "/api/2.0/database/instances",
+            post(db::create).get(db::list),
+        )
+        .route(
+            "/api/2.0/database/instances/{name}",
+            get(db::get).patch(db::update).delete(db::delete),
         )
 }

@@ -294,3 +294,93 @@ pub fn locations_flow(emu: &TestEmulator) {
             .is_none_or(|a| a.is_empty())
     );
 }
+
+const DATABASES: &str = r#"resources:
+  database_instances:
+    orders:
+      name: orders-db
+      capacity: CU_1
+      permissions:
+        - level: CAN_USE
+          group_name: apps
+  jobs:
+    sync:
+      name: sync
+      tasks:
+        - task_key: t
+          notebook_task:
+            notebook_path: /Shared/sync
+            base_parameters:
+              host: ${resources.database_instances.orders.read_write_dns}
+"#;
+
+const INSTANCE: &str = "/api/2.0/database/instances";
+
+#[test]
+fn database_instances_wait_until_available_update_in_place_replace_and_prune() {
+    databases_flow(&TestEmulator::fast());
+}
+
+/// Deploy (waits for AVAILABLE), redeploy, a new capacity (updated and waited for), a new
+/// Postgres version (replaced), prune.
+pub fn databases_flow(emu: &TestEmulator) {
+    let dir = bundle(DATABASES);
+    let out = deploy(emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let db = emu.get_json(&format!("{INSTANCE}/orders-db"));
+    assert_eq!(db["state"], "AVAILABLE", "the deploy waited: {db}");
+    let acl = emu.get_json("/api/2.0/permissions/database-instances/orders-db");
+    assert!(acl.to_string().contains("\"apps\""), "{acl}");
+    let job = &emu.get_json("/api/2.2/jobs/list")["jobs"][0];
+    let job = emu.get_json(&format!("/api/2.2/jobs/get?job_id={}", job["job_id"]));
+    assert_eq!(
+        job["settings"]["tasks"][0]["notebook_task"]["base_parameters"]["host"],
+        db["read_write_dns"],
+        "the computed read_write_dns resolved"
+    );
+    redeploy_is_quiet(emu, dir.path());
+
+    edit(dir.path(), "capacity: CU_1", "capacity: CU_2");
+    let before = emu.requests().len();
+    let out = deploy(emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let writes = writes_since(emu, before);
+    assert!(
+        writes.contains(&format!("PATCH {INSTANCE}/orders-db")),
+        "{writes:?}"
+    );
+    let db = emu.get_json(&format!("{INSTANCE}/orders-db"));
+    assert_eq!(
+        (db["state"].as_str(), db["capacity"].as_str()),
+        (Some("AVAILABLE"), Some("CU_2")),
+        "the deploy waited for the update"
+    );
+    let patch = emu.calls("PATCH", "/orders-db");
+    assert_eq!(patch[0].query, "update_mask=*");
+    redeploy_is_quiet(emu, dir.path());
+
+    edit(
+        dir.path(),
+        "capacity: CU_2",
+        "capacity: CU_2\n      pg_version: PG_VERSION_15",
+    );
+    let env = run_env(emu);
+    let plan = brickci(&["plan"], &as_refs(&env), dir.path());
+    assert!(
+        text(&plan).contains("replaces orders-db"),
+        "{}",
+        text(&plan)
+    );
+    let out = deploy(emu, dir.path(), &["--auto-approve"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let db = emu.get_json(&format!("{INSTANCE}/orders-db"));
+    assert_eq!(db["pg_version"], "PG_VERSION_15", "replaced: {db}");
+
+    prune(emu, dir.path(), 2);
+    let gone = emu.calls("DELETE", &format!("{INSTANCE}/orders-db"));
+    assert_eq!(gone.len(), 2, "one replacement, one prune");
+    assert!(
+        gone.iter()
+            .all(|r| r.query == "purge=true" && r.status == 200)
+    );
+}

@@ -18,6 +18,9 @@ const SHAPES: &[&str] = &[
     "/api/2.1/unity-catalog/external-locations",
     "/api/2.1/unity-catalog/external-locations/*",
     "/api/2.1/unity-catalog/permissions/external_location/*",
+    "/api/2.0/database/instances",
+    "/api/2.0/database/instances/*",
+    "/api/2.0/permissions/database-instances/*",
 ];
 
 fn shape(path: &str) -> Option<&'static str> {
@@ -79,6 +82,7 @@ fn brickci_makes_only_calls_the_official_sdk_makes_for_the_later_kinds() {
     let emu = TestEmulator::fast();
     crate::more_kinds::models_flow(&emu);
     crate::more_kinds::locations_flow(&emu);
+    crate::more_kinds::databases_flow(&emu);
     let ours = surface(&emu.requests());
     assert!(
         ours.keys().any(|k| k.contains("registered-models/create")),

@@ -1,13 +1,15 @@
 """Drives the emulator's endpoints for issue 15's later kinds with the official Databricks
 SDK for Python, making every call brickci's deploy makes for them (tests/it/more_kinds.rs
 checks that brickci's calls are among these, with no field the SDK did not send): legacy
-MLflow models, external locations. Exits non-zero with the failing check when the emulator answers something
+MLflow models, external locations, database instances (with the SDK's waiter). Exits non-zero with the failing check when the emulator answers something
 the SDK does not accept or maps to the wrong error class.
 """
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceAlreadyExists, ResourceConflict
-from databricks.sdk.service import catalog, ml
+from datetime import timedelta
+
+from databricks.sdk.service import catalog, database, iam, ml
 
 
 def expect(error, fn, *args, **kwargs):
@@ -76,10 +78,36 @@ def external_locations(w: WorkspaceClient) -> None:
     expect(NotFound, e.delete, "raw_zone", force=True)
 
 
+def database_instances(w: WorkspaceClient) -> None:
+    d = w.database
+    made = d.create_database_instance_and_wait(
+        database.DatabaseInstance(name="orders-db", capacity="CU_1", pg_version="PG_VERSION_16"),
+        timeout=timedelta(seconds=60),
+    )
+    assert made.state == database.DatabaseInstanceState.AVAILABLE and made.read_write_dns, made
+    expect(ResourceAlreadyExists, d.create_database_instance, database.DatabaseInstance(name="orders-db", capacity="CU_1"))
+    expect(InvalidParameterValue, d.create_database_instance, database.DatabaseInstance(name="Orders", capacity="CU_1"))
+    updated = d.update_database_instance(
+        "orders-db", database.DatabaseInstance(name="orders-db", capacity="CU_2", pg_version="PG_VERSION_16"), "*"
+    )
+    assert updated.capacity == "CU_2" and updated.state == database.DatabaseInstanceState.UPDATING, updated
+    ready = d.wait_get_database_instance_database_available("orders-db", timeout=timedelta(seconds=60))
+    assert ready.effective_capacity == "CU_2", ready
+    w.permissions.set("database-instances", "orders-db", access_control_list=[
+        iam.AccessControlRequest(group_name="apps", permission_level=iam.PermissionLevel.CAN_USE),
+    ])
+    assert w.permissions.get("database-instances", "orders-db").access_control_list[0].group_name == "apps"
+    assert [i.name for i in d.list_database_instances(page_size=1)] == ["orders-db"]
+    d.delete_database_instance("orders-db", purge=True)
+    expect(NotFound, d.get_database_instance, "orders-db")
+    expect(NotFound, d.delete_database_instance, "orders-db", purge=True)
+
+
 def main() -> None:
     w = WorkspaceClient()
     models(w)
     external_locations(w)
+    database_instances(w)
     print("sdk more-kinds checks passed")
 
 

@@ -11,6 +11,7 @@ mod apps;
 mod catalogs;
 mod clusters;
 mod dashboards;
+mod database_instances;
 mod experiments;
 mod external_locations;
 mod instance_pools;
@@ -46,6 +47,7 @@ pub static REGISTRY: &[&KindSpec] = &[
     &instance_pools::SPEC,
     &clusters::SPEC,
     &sql_warehouses::SPEC,
+    &database_instances::SPEC,
     &experiments::SPEC,
     &models::SPEC,
     &registered_models::SPEC,
