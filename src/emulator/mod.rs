@@ -17,6 +17,7 @@ mod handlers_auth;
 mod handlers_catalogs;
 mod handlers_compute;
 mod handlers_dashboards;
+mod handlers_database_catalogs;
 mod handlers_database_instances;
 mod handlers_external_locations;
 mod handlers_grants;

@@ -16,6 +16,8 @@ pub struct MoreObjects {
     pub external_locations: BTreeMap<String, Value>,
     /// Database instances by name (fields starting with `_` are the emulator's own).
     pub database_instances: BTreeMap<String, Value>,
+    /// Database catalogs by name.
+    pub database_catalogs: BTreeMap<String, Value>,
 }
 
 /// Whether the object a permissions call names exists, for these kinds' object types;

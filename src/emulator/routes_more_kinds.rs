@@ -5,8 +5,8 @@ use axum::Router;
 use axum::routing::{any, get, post};
 
 use super::{
-    Shared, handlers_database_instances as db, handlers_external_locations as locations,
-    handlers_mlflow_models as models,
+    Shared, handlers_database_catalogs as dbcat, handlers_database_instances as db,
+    handlers_external_locations as locations, handlers_mlflow_models as models,
 };
 
 pub fn routes() -> Router<Shared> {
@@ -33,5 +33,10 @@ pub fn routes() -> Router<Shared> {
         .route(
             "/api/2.0/database/instances/{name}",
             get(db::get).patch(db::update).delete(db::delete),
+        )
+        .route("/api/2.0/database/catalogs", post(dbcat::create))
+        .route(
+            "/api/2.0/database/catalogs/{name}",
+            get(dbcat::get).patch(dbcat::update).delete(dbcat::delete),
         )
 }

@@ -384,3 +384,77 @@ pub fn databases_flow(emu: &TestEmulator) {
             .all(|r| r.query == "purge=true" && r.status == 200)
     );
 }
+
+const DATABASE_CATALOGS: &str = r#"resources:
+  database_instances:
+    main:
+      name: main-db
+      capacity: CU_1
+  database_catalogs:
+    orders:
+      name: orders_cat
+      database_instance_name: ${resources.database_instances.main.name}
+      database_name: orders
+      create_database_if_not_exists: true
+"#;
+
+#[test]
+fn database_catalogs_follow_their_instance_are_replaced_on_change_and_pruned() {
+    database_catalogs_flow(&TestEmulator::fast());
+}
+
+/// Deploy (instance first), redeploy, a new database name (replaced), prune.
+pub fn database_catalogs_flow(emu: &TestEmulator) {
+    let dir = bundle(DATABASE_CATALOGS);
+    let out = deploy(emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let cat = emu.get_json("/api/2.0/database/catalogs/orders_cat");
+    assert_eq!(
+        (
+            cat["database_instance_name"].as_str(),
+            cat["database_name"].as_str()
+        ),
+        (Some("main-db"), Some("orders")),
+        "{cat}"
+    );
+    redeploy_is_quiet(emu, dir.path());
+
+    edit(
+        dir.path(),
+        "database_name: orders",
+        "database_name: orders_v2",
+    );
+    let env = run_env(emu);
+    let plan = brickci(&["plan"], &as_refs(&env), dir.path());
+    assert!(
+        text(&plan).contains("replaces orders_cat: database_name changes"),
+        "{}",
+        text(&plan)
+    );
+    let out = deploy(emu, dir.path(), &["--auto-approve"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(
+        emu.get_json("/api/2.0/database/catalogs/orders_cat")["database_name"],
+        "orders_v2"
+    );
+    assert!(
+        emu.calls("PATCH", "/api/2.0/database/catalogs/orders_cat")
+            .is_empty(),
+        "no update"
+    );
+
+    prune(emu, dir.path(), 2);
+    let gone = emu.calls("DELETE", "/api/2.0/database/catalogs/orders_cat");
+    assert_eq!(gone.len(), 2, "one replacement, one prune");
+    let order: Vec<String> = emu
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE" && r.path.starts_with("/api/2.0/database/"))
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(
+        order.last().map(String::as_str),
+        Some("/api/2.0/database/instances/main-db"),
+        "the instance goes after its catalog: {order:?}"
+    );
+}

@@ -1,7 +1,8 @@
 """Drives the emulator's endpoints for issue 15's later kinds with the official Databricks
 SDK for Python, making every call brickci's deploy makes for them (tests/it/more_kinds.rs
 checks that brickci's calls are among these, with no field the SDK did not send): legacy
-MLflow models, external locations, database instances (with the SDK's waiter). Exits non-zero with the failing check when the emulator answers something
+MLflow models, external locations, database instances (with the SDK's waiter),
+database catalogs. Exits non-zero with the failing check when the emulator answers something
 the SDK does not accept or maps to the wrong error class.
 """
 
@@ -98,6 +99,15 @@ def database_instances(w: WorkspaceClient) -> None:
     ])
     assert w.permissions.get("database-instances", "orders-db").access_control_list[0].group_name == "apps"
     assert [i.name for i in d.list_database_instances(page_size=1)] == ["orders-db"]
+    cat = d.create_database_catalog(database.DatabaseCatalog(
+        name="orders_cat", database_instance_name="orders-db", database_name="orders", create_database_if_not_exists=True,
+    ))
+    assert cat.uid and d.get_database_catalog("orders_cat").database_name == "orders", cat
+    expect(ResourceAlreadyExists, d.create_database_catalog, database.DatabaseCatalog(
+        name="orders_cat", database_instance_name="orders-db", database_name="orders",
+    ))
+    d.delete_database_catalog("orders_cat")
+    expect(NotFound, d.get_database_catalog, "orders_cat")
     d.delete_database_instance("orders-db", purge=True)
     expect(NotFound, d.get_database_instance, "orders-db")
     expect(NotFound, d.delete_database_instance, "orders-db", purge=True)

@@ -16,7 +16,7 @@ use crate::databricks::{ApiRequest, Client};
 
 pub static SPEC: KindSpec = KindSpec {
     name: "external_locations",
-    terraform: Some("databricks_external_location"),
+    terraform: None,
     required: &["name", "url", "credential_name"],
     fixed: &["credential_name", "encryption_details", "file_event_queue"],
     fixed_reason: "which the Databricks CLI does not change on an existing external location",

@@ -11,6 +11,7 @@ mod apps;
 mod catalogs;
 mod clusters;
 mod dashboards;
+mod database_catalogs;
 mod database_instances;
 mod experiments;
 mod external_locations;
@@ -48,6 +49,7 @@ pub static REGISTRY: &[&KindSpec] = &[
     &clusters::SPEC,
     &sql_warehouses::SPEC,
     &database_instances::SPEC,
+    &database_catalogs::SPEC,
     &experiments::SPEC,
     &models::SPEC,
     &registered_models::SPEC,
