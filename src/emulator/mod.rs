@@ -31,6 +31,7 @@ mod handlers_pools;
 mod handlers_quality_monitors;
 mod handlers_serving;
 mod handlers_storage;
+mod handlers_synced_tables;
 mod handlers_uc;
 mod handlers_vector_search;
 mod handlers_warehouses;

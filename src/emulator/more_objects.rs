@@ -1,5 +1,5 @@
 //! State of the kinds added after the first round of issue 15 (legacy MLflow models, UC
-//! external locations, database instances): kept apart from `KindObjects` so each set of
+//! external locations, database instances, catalogs and synced tables): kept apart from `KindObjects` so each set of
 //! kinds grows in its own file.
 
 use std::collections::BTreeMap;
@@ -18,6 +18,8 @@ pub struct MoreObjects {
     pub database_instances: BTreeMap<String, Value>,
     /// Database catalogs by name.
     pub database_catalogs: BTreeMap<String, Value>,
+    /// Synced database tables by full name.
+    pub synced_tables: BTreeMap<String, Value>,
 }
 
 /// Whether the object a permissions call names exists, for these kinds' object types;

@@ -1,5 +1,6 @@
 //! Routes of issue 15's later kinds (legacy MLflow models, external locations, database
-//! instances). Merged into the API router by `server::router`, behind the same gate (log, faults, auth).
+//! instances, catalogs and synced tables). Merged into the API router by `server::router`,
+//! behind the same gate (log, faults, auth).
 
 use axum::Router;
 use axum::routing::{any, get, post};
@@ -7,6 +8,7 @@ use axum::routing::{any, get, post};
 use super::{
     Shared, handlers_database_catalogs as dbcat, handlers_database_instances as db,
     handlers_external_locations as locations, handlers_mlflow_models as models,
+    handlers_synced_tables as synced,
 };
 
 pub fn routes() -> Router<Shared> {
@@ -38,5 +40,12 @@ pub fn routes() -> Router<Shared> {
         .route(
             "/api/2.0/database/catalogs/{name}",
             get(dbcat::get).patch(dbcat::update).delete(dbcat::delete),
+        )
+        .route("/api/2.0/database/synced_tables", post(synced::create))
+        .route(
+            "/api/2.0/database/synced_tables/{name}",
+            get(synced::get)
+                .patch(synced::update)
+                .delete(synced::delete),
         )
 }

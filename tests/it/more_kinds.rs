@@ -458,3 +458,65 @@ pub fn database_catalogs_flow(emu: &TestEmulator) {
         "the instance goes after its catalog: {order:?}"
     );
 }
+
+const SYNCED: &str = r#"resources:
+  database_instances:
+    main:
+      name: sync-db
+      capacity: CU_1
+  synced_database_tables:
+    orders:
+      name: main.sales.orders_synced
+      database_instance_name: ${resources.database_instances.main.name}
+      logical_database_name: databricks_postgres
+      spec:
+        source_table_full_name: main.sales.orders
+        primary_key_columns: [id]
+        scheduling_policy: SNAPSHOT
+        new_pipeline_spec:
+          storage_catalog: main
+          storage_schema: sales
+"#;
+
+const SYNCED_AT: &str = "/api/2.0/database/synced_tables/main.sales.orders_synced";
+
+#[test]
+fn synced_database_tables_deploy_are_replaced_on_a_spec_change_and_pruned() {
+    synced_flow(&TestEmulator::fast());
+}
+
+/// Deploy, redeploy, a new scheduling policy (replaced, not patched), prune.
+pub fn synced_flow(emu: &TestEmulator) {
+    let dir = bundle(SYNCED);
+    let out = deploy(emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let t = emu.get_json(SYNCED_AT);
+    assert_eq!(t["effective_database_instance_name"], "sync-db", "{t}");
+    assert!(t["data_synchronization_status"]["pipeline_id"].is_string());
+    redeploy_is_quiet(emu, dir.path());
+
+    edit(
+        dir.path(),
+        "scheduling_policy: SNAPSHOT",
+        "scheduling_policy: TRIGGERED",
+    );
+    let env = run_env(emu);
+    let plan = brickci(&["plan"], &as_refs(&env), dir.path());
+    assert!(
+        text(&plan).contains("replaces main.sales.orders_synced"),
+        "{}",
+        text(&plan)
+    );
+    let out = deploy(emu, dir.path(), &["--auto-approve"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(
+        emu.get_json(SYNCED_AT)["spec"]["scheduling_policy"],
+        "TRIGGERED"
+    );
+    assert!(emu.calls("PATCH", SYNCED_AT).is_empty(), "no update");
+
+    prune(emu, dir.path(), 2);
+    let gone = emu.calls("DELETE", SYNCED_AT);
+    assert_eq!(gone.len(), 2, "one replacement, one prune");
+    assert!(gone.iter().all(|r| r.status == 200 && r.query.is_empty()));
+}

@@ -23,6 +23,8 @@ const SHAPES: &[&str] = &[
     "/api/2.0/permissions/database-instances/*",
     "/api/2.0/database/catalogs",
     "/api/2.0/database/catalogs/*",
+    "/api/2.0/database/synced_tables",
+    "/api/2.0/database/synced_tables/*",
 ];
 
 fn shape(path: &str) -> Option<&'static str> {
@@ -86,6 +88,7 @@ fn brickci_makes_only_calls_the_official_sdk_makes_for_the_later_kinds() {
     crate::more_kinds::locations_flow(&emu);
     crate::more_kinds::databases_flow(&emu);
     crate::more_kinds::database_catalogs_flow(&emu);
+    crate::more_kinds::synced_flow(&emu);
     let ours = surface(&emu.requests());
     assert!(
         ours.keys().any(|k| k.contains("registered-models/create")),

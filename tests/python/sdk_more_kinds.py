@@ -2,7 +2,7 @@
 SDK for Python, making every call brickci's deploy makes for them (tests/it/more_kinds.rs
 checks that brickci's calls are among these, with no field the SDK did not send): legacy
 MLflow models, external locations, database instances (with the SDK's waiter),
-database catalogs. Exits non-zero with the failing check when the emulator answers something
+database catalogs, synced database tables. Exits non-zero with the failing check when the emulator answers something
 the SDK does not accept or maps to the wrong error class.
 """
 
@@ -106,6 +106,18 @@ def database_instances(w: WorkspaceClient) -> None:
     expect(ResourceAlreadyExists, d.create_database_catalog, database.DatabaseCatalog(
         name="orders_cat", database_instance_name="orders-db", database_name="orders",
     ))
+    synced = d.create_synced_database_table(database.SyncedDatabaseTable(
+        name="main.sales.orders_synced", database_instance_name="orders-db", logical_database_name="databricks_postgres",
+        spec=database.SyncedTableSpec(
+            source_table_full_name="main.sales.orders", primary_key_columns=["id"],
+            scheduling_policy=database.SyncedTableSchedulingPolicy.SNAPSHOT,
+            new_pipeline_spec=database.NewPipelineSpec(storage_catalog="main", storage_schema="sales"),
+        ),
+    ))
+    assert synced.data_synchronization_status.pipeline_id, synced
+    assert d.get_synced_database_table("main.sales.orders_synced").effective_database_instance_name == "orders-db"
+    d.delete_synced_database_table("main.sales.orders_synced")
+    expect(NotFound, d.get_synced_database_table, "main.sales.orders_synced")
     d.delete_database_catalog("orders_cat")
     expect(NotFound, d.get_database_catalog, "orders_cat")
     d.delete_database_instance("orders-db", purge=True)

@@ -25,6 +25,7 @@ mod registered_models;
 mod schemas;
 mod secret_scopes;
 mod sql_warehouses;
+mod synced_database_tables;
 mod uc;
 mod volumes;
 
@@ -50,6 +51,7 @@ pub static REGISTRY: &[&KindSpec] = &[
     &sql_warehouses::SPEC,
     &database_instances::SPEC,
     &database_catalogs::SPEC,
+    &synced_database_tables::SPEC,
     &experiments::SPEC,
     &models::SPEC,
     &registered_models::SPEC,
