@@ -124,7 +124,6 @@ fn legacy_models_deploy_update_rename_redeploy_quietly_and_prune() {
 
 /// Deploy, redeploy, change (rename, description, tag), redeploy, prune.
 pub fn models_flow(emu: &TestEmulator) {
-    let emu = emu;
     let dir = bundle(MODELS);
     let out = deploy(emu, dir.path(), &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
