@@ -33,6 +33,7 @@ mod handlers_serving;
 mod handlers_storage;
 mod handlers_synced_tables;
 mod handlers_uc;
+mod handlers_uc_secrets;
 mod handlers_vector_search;
 mod handlers_warehouses;
 mod handlers_workspace;

@@ -20,6 +20,8 @@ pub struct MoreObjects {
     pub database_catalogs: BTreeMap<String, Value>,
     /// Synced database tables by full name.
     pub synced_tables: BTreeMap<String, Value>,
+    /// Unity Catalog secrets by full name.
+    pub uc_secrets: BTreeMap<String, Value>,
 }
 
 /// Whether the object a permissions call names exists, for these kinds' object types;

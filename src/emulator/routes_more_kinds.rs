@@ -1,5 +1,5 @@
 //! Routes of issue 15's later kinds (legacy MLflow models, external locations, database
-//! instances, catalogs and synced tables). Merged into the API router by `server::router`,
+//! instances, catalogs and synced tables, UC secrets). Merged into the API router by `server::router`,
 //! behind the same gate (log, faults, auth).
 
 use axum::Router;
@@ -8,7 +8,7 @@ use axum::routing::{any, get, post};
 use super::{
     Shared, handlers_database_catalogs as dbcat, handlers_database_instances as db,
     handlers_external_locations as locations, handlers_mlflow_models as models,
-    handlers_synced_tables as synced,
+    handlers_synced_tables as synced, handlers_uc_secrets as secrets,
 };
 
 pub fn routes() -> Router<Shared> {
@@ -47,5 +47,12 @@ pub fn routes() -> Router<Shared> {
             get(synced::get)
                 .patch(synced::update)
                 .delete(synced::delete),
+        )
+        .route("/api/2.1/unity-catalog/secrets", post(secrets::create))
+        .route(
+            "/api/2.1/unity-catalog/secrets/{full_name}",
+            get(secrets::get)
+                .patch(secrets::update)
+                .delete(secrets::delete),
         )
 }

@@ -519,3 +519,65 @@ pub fn synced_flow(emu: &TestEmulator) {
     assert_eq!(gone.len(), 2, "one replacement, one prune");
     assert!(gone.iter().all(|r| r.status == 200 && r.query.is_empty()));
 }
+
+const SECRETS: &str = r#"resources:
+  schemas:
+    app:
+      catalog_name: main
+      name: app
+  secrets:
+    key:
+      name: api_key
+      catalog_name: main
+      schema_name: ${resources.schemas.app.name}
+      value: ${var.api_key}
+      comment: for the app
+variables:
+  api_key:
+    default: first-value-7f3a
+"#;
+
+const SECRET_AT: &str = "/api/2.1/unity-catalog/secrets/main.dev_ci_bot_app.api_key";
+
+#[test]
+fn uc_secrets_deploy_update_in_place_without_showing_the_value_and_prune() {
+    secrets_flow(&TestEmulator::fast());
+}
+
+/// Deploy, redeploy, a new value and comment (updated in place), prune; the value never
+/// appears in brickci's output.
+pub fn secrets_flow(emu: &TestEmulator) {
+    let dir = bundle(SECRETS);
+    let out = deploy(emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        !emu.requests()
+            .iter()
+            .any(|r| r.query.contains("include_value")),
+        "brickci never reads a secret's value back"
+    );
+    let s = emu.get_json(&format!("{SECRET_AT}?include_value=true"));
+    assert_eq!(s["value"], "first-value-7f3a", "{s}");
+    assert!(!text(&out).contains("first-value-7f3a"));
+    redeploy_is_quiet(emu, dir.path());
+
+    edit(dir.path(), "first-value-7f3a", "second-value-9c1d");
+    edit(dir.path(), "comment: for the app", "comment: rotated");
+    let before = emu.requests().len();
+    let out = deploy(emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(!text(&out).contains("second-value-9c1d"), "{}", text(&out));
+    let writes = writes_since(emu, before);
+    assert_eq!(writes, [format!("PATCH {SECRET_AT}")], "in place");
+    let s = emu.get_json(&format!("{SECRET_AT}?include_value=true"));
+    assert_eq!(
+        (s["value"].as_str(), s["comment"].as_str()),
+        (Some("second-value-9c1d"), Some("rotated"))
+    );
+    redeploy_is_quiet(emu, dir.path());
+
+    prune(emu, dir.path(), 2);
+    let gone = emu.calls("DELETE", SECRET_AT);
+    assert_eq!(gone.len(), 1);
+    assert_eq!(gone[0].status, 200);
+}

@@ -2,7 +2,7 @@
 SDK for Python, making every call brickci's deploy makes for them (tests/it/more_kinds.rs
 checks that brickci's calls are among these, with no field the SDK did not send): legacy
 MLflow models, external locations, database instances (with the SDK's waiter),
-database catalogs, synced database tables. Exits non-zero with the failing check when the emulator answers something
+database catalogs, synced database tables, Unity Catalog secrets. Exits non-zero with the failing check when the emulator answers something
 the SDK does not accept or maps to the wrong error class.
 """
 
@@ -10,6 +10,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceAlreadyExists, ResourceConflict
 from datetime import timedelta
 
+from databricks.sdk.common.types.fieldmask import FieldMask
 from databricks.sdk.service import catalog, database, iam, ml
 
 
@@ -125,11 +126,31 @@ def database_instances(w: WorkspaceClient) -> None:
     expect(NotFound, d.delete_database_instance, "orders-db", purge=True)
 
 
+def uc_secrets(w: WorkspaceClient) -> None:
+    u = w.secrets_uc
+    w.schemas.create(name="dev_ci_bot_app", catalog_name="main")
+    made = u.create_secret(catalog.Secret(
+        name="api_key", catalog_name="main", schema_name="dev_ci_bot_app", value="first-value-7f3a", comment="for the app",
+    ))
+    assert made.full_name == "main.dev_ci_bot_app.api_key" and made.value is None, made
+    expect(ResourceAlreadyExists, u.create_secret, catalog.Secret(
+        name="api_key", catalog_name="main", schema_name="dev_ci_bot_app", value="x",
+    ))
+    updated = u.update_secret("main.dev_ci_bot_app.api_key", catalog.Secret(
+        name="api_key", catalog_name="main", schema_name="dev_ci_bot_app", value="second", comment="rotated",
+    ), FieldMask(field_mask=["*"]))
+    assert updated.comment == "rotated", updated
+    assert u.get_secret("main.dev_ci_bot_app.api_key").comment == "rotated"
+    u.delete_secret("main.dev_ci_bot_app.api_key")
+    expect(NotFound, u.get_secret, "main.dev_ci_bot_app.api_key")
+
+
 def main() -> None:
     w = WorkspaceClient()
     models(w)
     external_locations(w)
     database_instances(w)
+    uc_secrets(w)
     print("sdk more-kinds checks passed")
 
 

@@ -24,6 +24,7 @@ mod quality_monitors;
 mod registered_models;
 mod schemas;
 mod secret_scopes;
+mod secrets;
 mod sql_warehouses;
 mod synced_database_tables;
 mod uc;
@@ -46,6 +47,7 @@ pub static REGISTRY: &[&KindSpec] = &[
     &external_locations::SPEC,
     &schemas::SPEC,
     &volumes::SPEC,
+    &secrets::SPEC,
     &instance_pools::SPEC,
     &clusters::SPEC,
     &sql_warehouses::SPEC,
