@@ -294,12 +294,14 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
 
 /// Presets of the bundle format's kinds brickci does not deploy yet, so `validate` prints
 /// them as the CLI does. A kind given a module takes its rule there.
-fn not_deployed(kind: &str, settings: &mut Node, presets: &Presets, prefix_text: &str, loc: &Loc) {
-    let tags = &presets.tags;
-    if kind == "models" {
-        prefix(settings, "name", prefix_text);
-        tag_list(settings, tags, loc);
-    }
+fn not_deployed(
+    _kind: &str,
+    _settings: &mut Node,
+    _presets: &Presets,
+    _prefix_text: &str,
+    _loc: &Loc,
+) {
+    // Every kind with presets has its module now; kept for the next format kind.
 }
 
 pub(crate) fn prefix(settings: &mut Node, field: &str, prefix: &str) {

@@ -110,6 +110,13 @@ pub async fn load_whole(
     let prepared = prepare(&opts, me).map_err(|d| warned.fail(d))?;
     let answers = crate::deploy::lookup::answer(client, &prepared.lookups).await?;
     let mut bundle = prepared.finish(&answers).map_err(|d| warned.fail(d))?;
+    // A Unity Catalog secret's value (often from a CI secret through a variable) is masked
+    // like any secret brickci reads: no log, report or printed configuration shows it.
+    for r in bundle.resources.iter().filter(|r| r.kind == "secrets") {
+        if let Some(value) = r.settings.get("value").and_then(|v| v.as_str()) {
+            platform.mask(value);
+        }
+    }
     // Local libraries on a cluster named by id: its runtime version is the API's.
     let by_id = std::mem::take(&mut bundle.wheel_clusters);
     if !by_id.is_empty() {

@@ -18,7 +18,10 @@ const PRIVILEGES: &[&str] = &[
     "ALL_PRIVILEGES",
     "APPLY_TAG",
     "BROWSE",
+    "CREATE_EXTERNAL_TABLE",
+    "CREATE_EXTERNAL_VOLUME",
     "CREATE_FUNCTION",
+    "CREATE_MANAGED_STORAGE",
     "CREATE_MATERIALIZED_VIEW",
     "CREATE_MODEL",
     "CREATE_SCHEMA",
@@ -28,11 +31,13 @@ const PRIVILEGES: &[&str] = &[
     "EXTERNAL_USE_SCHEMA",
     "MANAGE",
     "MODIFY",
+    "READ_FILES",
     "READ_VOLUME",
     "REFRESH",
     "SELECT",
     "USE_CATALOG",
     "USE_SCHEMA",
+    "WRITE_FILES",
     "WRITE_VOLUME",
 ];
 
@@ -44,6 +49,7 @@ fn securable_exists(s: &State, kind: &str, name: &str) -> Result<bool, Response>
         "schema" => o.schemas.contains_key(name),
         "volume" => o.volumes.contains_key(name),
         "function" | "registered_model" => o.models.contains_key(name),
+        "external_location" => o.more.external_locations.contains_key(name),
         other => {
             return Err(invalid_parameter(format!(
                 "Unsupported securable type {other}"

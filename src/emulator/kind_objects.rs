@@ -23,8 +23,6 @@ pub struct KindObjects {
     pub deployments: BTreeMap<String, Vec<Value>>,
     /// Each app's latest app update (`POST /apps/{name}/update`).
     pub app_updates: BTreeMap<String, Value>,
-    /// Lakebase database instances by name.
-    pub database_instances: BTreeMap<String, Value>,
     /// Vector search endpoints by name.
     pub vs_endpoints: BTreeMap<String, Value>,
     /// Unity Catalog grants by `<securable type>/<full name>`: principal -> privileges.
@@ -41,9 +39,8 @@ pub fn permission_target_exists(s: &State, kind: &str, id: &str) -> Option<bool>
         "dashboards" => o.kinds.dashboards.contains_key(id),
         "apps" => o.kinds.apps.contains_key(id),
         "alertsv2" => o.kinds.alerts.contains_key(id),
-        "database-instances" => o.kinds.database_instances.contains_key(id),
         "vector-search-endpoints" => o.kinds.vs_endpoints.values().any(|e| e["id"] == id),
-        _ => return None,
+        _ => return super::more_objects::permission_target_exists(s, kind, id),
     })
 }
 

@@ -43,6 +43,8 @@ pub struct Objects {
     pub me_without_display_name: bool,
     /// Alerts, dashboards, apps, grants and pending state changes (issue 15's kinds).
     pub kinds: super::kind_objects::KindObjects,
+    /// Legacy MLflow models, external locations (issue 15's later kinds).
+    pub more: super::more_objects::MoreObjects,
     /// Quality monitors by table full name, with when (emulated ms) they become active.
     pub quality_monitors: BTreeMap<String, (Value, u64)>,
     /// Serving endpoints by name.

@@ -11,9 +11,9 @@ use axum::routing::{get, post};
 
 use super::{
     Shared, handlers_alerts as alerts, handlers_apps as apps, handlers_catalogs as catalogs,
-    handlers_dashboards as dash, handlers_database as database, handlers_grants as grants,
-    handlers_misc as misc, handlers_pools as pools, handlers_sql_alerts as sql_alerts,
-    handlers_vector_search as vs, handlers_warehouses as wh,
+    handlers_dashboards as dash, handlers_grants as grants, handlers_misc as misc,
+    handlers_pools as pools, handlers_sql_alerts as sql_alerts, handlers_vector_search as vs,
+    handlers_warehouses as wh,
 };
 
 pub fn routes() -> Router<Shared> {
@@ -95,16 +95,6 @@ pub fn routes() -> Router<Shared> {
             get(apps::get_update).post(apps::action_update),
         )
         .route("/api/2.0/apps/{name}/{action}", post(apps::action))
-        .route(
-            "/api/2.0/database/instances",
-            post(database::create).get(database::list),
-        )
-        .route(
-            "/api/2.0/database/instances/{name}",
-            get(database::get)
-                .patch(database::update)
-                .delete(database::delete),
-        )
         .route(
             "/api/2.0/vector-search/endpoints",
             post(vs::create).get(vs::list),

@@ -134,6 +134,7 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/oidc/v1/token", post(auth::token))
         .merge(super::routes_kinds::routes())
+        .merge(super::routes_more_kinds::routes())
         .fallback(no_api)
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         // `gate` enforces BODY_LIMIT; handlers that take the body whole (file uploads) must

@@ -26,6 +26,8 @@ mod flaky_tests;
 mod gate;
 mod github_report;
 mod hostile_files;
+mod more_kinds;
+mod more_kinds_sdk;
 mod multi_target;
 mod new_kinds;
 mod plan_comment;

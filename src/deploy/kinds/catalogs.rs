@@ -111,6 +111,18 @@ async fn apply_grants(
     before: &Value,
     after: &Value,
 ) -> Result<(), ClientError> {
+    apply_grants_on(c, what, "catalog", name, before, after).await
+}
+
+/// Applies the difference between two `grants` lists to the securable `kind/name`.
+pub(crate) async fn apply_grants_on(
+    c: &Client,
+    what: &str,
+    securable: &str,
+    name: &str,
+    before: &Value,
+    after: &Value,
+) -> Result<(), ClientError> {
     let changes = grant_changes(before, after);
     if changes.is_empty() {
         return Ok(());
@@ -118,7 +130,7 @@ async fn apply_grants(
     let escaped: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
     let r = req(
         Method::PATCH,
-        format!("/api/2.1/unity-catalog/permissions/catalog/{escaped}"),
+        format!("/api/2.1/unity-catalog/permissions/{securable}/{escaped}"),
         what,
     )
     .json(json!({ "changes": changes }))

@@ -11,16 +11,22 @@ mod apps;
 mod catalogs;
 mod clusters;
 mod dashboards;
+mod database_catalogs;
+mod database_instances;
 mod experiments;
+mod external_locations;
 mod instance_pools;
 mod jobs;
 mod model_serving_endpoints;
+mod models;
 mod pipelines;
 mod quality_monitors;
 mod registered_models;
 mod schemas;
 mod secret_scopes;
+mod secrets;
 mod sql_warehouses;
+mod synced_database_tables;
 mod uc;
 mod volumes;
 
@@ -38,12 +44,18 @@ use crate::databricks::{ApiRequest, Client, ClientError};
 pub static REGISTRY: &[&KindSpec] = &[
     &secret_scopes::SPEC,
     &catalogs::SPEC,
+    &external_locations::SPEC,
     &schemas::SPEC,
     &volumes::SPEC,
+    &secrets::SPEC,
     &instance_pools::SPEC,
     &clusters::SPEC,
     &sql_warehouses::SPEC,
+    &database_instances::SPEC,
+    &database_catalogs::SPEC,
+    &synced_database_tables::SPEC,
     &experiments::SPEC,
+    &models::SPEC,
     &registered_models::SPEC,
     &model_serving_endpoints::SPEC,
     &pipelines::SPEC,
