@@ -18,7 +18,7 @@ use super::errors::{api_error, invalid_parameter, json_body, not_found, or_respo
 use super::handlers_jobs::bearer;
 use super::kind_objects::text;
 use super::lifecycle::{Pending, timestamp};
-use super::pagination::page;
+use super::pagination::sized;
 use super::state::State;
 use super::{Shared, lock, notebook_script, workspace_tree};
 
@@ -508,17 +508,8 @@ pub async fn get_deployment(
 }
 
 fn paged(q: HashMap<String, String>, prefix: &'static str, key: &str, all: Vec<Value>) -> Response {
-    let mut q = q;
-    if let Some(size) = q.remove("page_size") {
-        q.insert("limit".into(), size);
-    }
-    let p = or_respond!(page(&q, 100, 1000, prefix));
-    let mut resp = p.respond(key, all);
-    if let Some(m) = resp.as_object_mut() {
-        m.remove("has_more");
-        m.remove("prev_page_token");
-    }
-    Json(resp).into_response()
+    let p = or_respond!(sized(&q, 100, 1000, prefix));
+    Json(p.respond_by_token(key, all)).into_response()
 }
 
 pub async fn list_deployments(

@@ -16,7 +16,7 @@ use super::errors::{api_error, invalid_parameter, json_body, not_found, or_respo
 use super::handlers_jobs::bearer;
 use super::kind_objects::text;
 use super::lifecycle::timestamp;
-use super::pagination::page;
+use super::pagination::sized;
 use super::state::State;
 use super::{Shared, lock};
 
@@ -168,11 +168,7 @@ pub async fn list(
     AxState(state): AxState<Shared>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let mut q = q;
-    if let Some(size) = q.remove("page_size") {
-        q.insert("limit".into(), size);
-    }
-    let p = or_respond!(page(&q, 100, 1000, "dash"));
+    let p = or_respond!(sized(&q, 100, 1000, "dash"));
     let trashed = q.get("show_trashed").is_some_and(|t| t == "true");
     let basic = q.get("view").is_some_and(|v| v == "DASHBOARD_VIEW_BASIC");
     let all: Vec<Value> = lock(&state)
@@ -189,12 +185,7 @@ pub async fn list(
             d
         })
         .collect();
-    let mut resp = p.respond("dashboards", all);
-    if let Some(m) = resp.as_object_mut() {
-        m.remove("has_more");
-        m.remove("prev_page_token");
-    }
-    Json(resp).into_response()
+    Json(p.respond_by_token("dashboards", all)).into_response()
 }
 
 pub async fn publish(

@@ -14,7 +14,7 @@ use super::errors::{invalid_parameter, json_body, not_found, or_respond};
 use super::handlers_jobs::bearer;
 use super::kind_objects::text;
 use super::lifecycle::timestamp;
-use super::pagination::page;
+use super::pagination::sized;
 use super::{Shared, lock};
 
 const WRITABLE: &[&str] = &[
@@ -152,11 +152,7 @@ pub async fn list(
     AxState(state): AxState<Shared>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let mut q = q;
-    if let Some(size) = q.remove("page_size") {
-        q.insert("limit".into(), size);
-    }
-    let p = or_respond!(page(&q, 20, 100, "sqlalerts"));
+    let p = or_respond!(sized(&q, 20, 100, "sqlalerts"));
     let all: Vec<Value> = lock(&state)
         .objects
         .kinds
@@ -165,12 +161,7 @@ pub async fn list(
         .filter(|a| a["lifecycle_state"] == "ACTIVE")
         .cloned()
         .collect();
-    let mut resp = p.respond("results", all);
-    if let Some(m) = resp.as_object_mut() {
-        m.remove("has_more");
-        m.remove("prev_page_token");
-    }
-    Json(resp).into_response()
+    Json(p.respond_by_token("results", all)).into_response()
 }
 
 #[cfg(test)]

@@ -191,12 +191,7 @@ pub async fn list(
     let mut s = lock(&state);
     let names: Vec<String> = s.objects.kinds.vs_endpoints.keys().cloned().collect();
     let all: Vec<Value> = names.iter().filter_map(|n| settled(&mut s, n)).collect();
-    let mut resp = p.respond("endpoints", all);
-    if let Some(m) = resp.as_object_mut() {
-        m.remove("has_more");
-        m.remove("prev_page_token");
-    }
-    Json(resp).into_response()
+    Json(p.respond_by_token("endpoints", all)).into_response()
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use super::errors::{api_error, invalid_parameter, json_body, not_found, or_respo
 use super::handlers_jobs::bearer;
 use super::kind_objects::text;
 use super::lifecycle::Pending;
-use super::pagination::page;
+use super::pagination::sized;
 use super::state::State;
 use super::{Shared, lock};
 
@@ -240,11 +240,7 @@ pub async fn list(
     AxState(state): AxState<Shared>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let mut q = q;
-    if let Some(size) = q.remove("page_size") {
-        q.insert("limit".into(), size);
-    }
-    let p = or_respond!(page(&q, 1000, 1000, "wh"));
+    let p = or_respond!(sized(&q, 1000, 1000, "wh"));
     let mut s = lock(&state);
     let ids: Vec<String> = s
         .objects
@@ -256,12 +252,7 @@ pub async fn list(
         .iter()
         .filter_map(|id| settled(&mut s, id).map(|i| s.objects.warehouses[i].clone()))
         .collect();
-    let mut resp = p.respond("warehouses", all);
-    if let Some(m) = resp.as_object_mut() {
-        m.remove("has_more");
-        m.remove("prev_page_token");
-    }
-    Json(resp).into_response()
+    Json(p.respond_by_token("warehouses", all)).into_response()
 }
 
 #[cfg(test)]

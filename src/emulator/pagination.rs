@@ -45,7 +45,31 @@ pub fn page(
     })
 }
 
+/// `page_size` (the newer APIs' name for `limit`) and `page_token`, as [`page`] reads them.
+pub fn sized(
+    q: &HashMap<String, String>,
+    default: usize,
+    max: usize,
+    prefix: &'static str,
+) -> Result<Page, Response> {
+    let mut q = q.clone();
+    if let Some(size) = q.remove("page_size") {
+        q.insert("limit".into(), size);
+    }
+    page(&q, default, max, prefix)
+}
+
 impl Page {
+    /// As [`Page::respond`], for the APIs whose answers carry only `next_page_token`.
+    pub fn respond_by_token(&self, key: &str, items: Vec<Value>) -> Value {
+        let mut resp = self.respond(key, items);
+        if let Some(m) = resp.as_object_mut() {
+            m.remove("has_more");
+            m.remove("prev_page_token");
+        }
+        resp
+    }
+
     /// The response for `items` (all matches, in order), `key` naming the array.
     pub fn respond(&self, key: &str, items: Vec<Value>) -> Value {
         let total = items.len();
