@@ -37,6 +37,7 @@ pub fn load(root: &str, included: &str) {
         vars: &[],
         env: &env,
         host: Some("https://adb-1.2.azuredatabricks.net"),
+        pr: None,
     };
     let me = Identity {
         user_name: "ci-bot@example.com".into(),
