@@ -508,3 +508,67 @@ fn a_number_or_boolean_given_as_text_is_sent_as_the_field_takes_it() {
     // Text fields stay text.
     assert_eq!(j["tags"]["low"], "1");
 }
+
+#[test]
+fn validate_json_prints_resource_references_as_written_and_the_deploy_resolves_them() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: r}\nvariables:\n  a:\n    default: ${resources.schemas.bar.name}\nresources:\n  schemas:\n    bar:\n      catalog_name: main\n      name: bar\n    foo:\n      catalog_name: main\n      name: foo\n      comment: from ${var.a}\n  volumes:\n    v:\n      catalog_name: main\n      schema_name: bar\n      name: v\n",
+    )]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    // What is deployed is resolved...
+    let foo = &b.resource("schemas", "foo").unwrap().settings;
+    assert_eq!(foo["comment"], "from bar");
+    assert_eq!(
+        b.resource("volumes", "v").unwrap().settings["schema_name"],
+        "bar"
+    );
+    // ...what validate prints keeps the references, as the CLI's does.
+    let doc = super::validate_json(&b);
+    assert_eq!(
+        doc["resources"]["schemas"]["foo"]["comment"],
+        "from ${resources.schemas.bar.name}"
+    );
+    assert_eq!(
+        doc["variables"]["a"]["value"],
+        "${resources.schemas.bar.name}"
+    );
+    // A literal name of the bundle's own schema is a reference (the CLI's UC dependencies);
+    // the path derived from it is printed resolved.
+    let v = &doc["resources"]["volumes"]["v"];
+    assert_eq!(v["schema_name"], "${resources.schemas.bar.name}");
+    assert_eq!(v["volume_path"], "/Volumes/main/bar/v");
+}
+
+#[test]
+fn names_brickci_takes_from_the_key_are_printed_as_the_cli_holds_them() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: n}\nresources:\n  jobs:\n    nightly: {}\n  clusters:\n    shared: {spark_version: '15.4.x-scala2.12'}\n  pipelines:\n    etl: {}\ntargets:\n  prod: {}\n  dev:\n    mode: development\n",
+    )]);
+    let b = load(dir.path(), Some("prod"), &[]).unwrap();
+    // The deploy names them after their keys (to find a lost create by name again)...
+    assert_eq!(
+        b.resource("jobs", "nightly").unwrap().settings["name"],
+        "nightly"
+    );
+    assert_eq!(
+        b.resource("clusters", "shared").unwrap().settings["cluster_name"],
+        "shared"
+    );
+    // ...validate prints the CLI's view: a job is "Untitled", the others have no name.
+    let doc = super::validate_json(&b);
+    assert_eq!(doc["resources"]["jobs"]["nightly"]["name"], "Untitled");
+    assert!(
+        doc["resources"]["clusters"]["shared"]
+            .get("cluster_name")
+            .is_none()
+    );
+    assert!(doc["resources"]["pipelines"]["etl"].get("name").is_none());
+    // In development mode the CLI prefixes the empty name.
+    let dev = super::validate_json(&load(dir.path(), Some("dev"), &[]).unwrap());
+    let name = dev["resources"]["jobs"]["nightly"]["name"]
+        .as_str()
+        .unwrap();
+    assert!(name.starts_with("[dev ") && name.ends_with("] "), "{name}");
+}

@@ -13,6 +13,8 @@ pub struct Resolver<'a> {
     tree: &'a Node,
     memo: HashMap<String, Node>,
     stack: Vec<String>,
+    /// Leave every `${resources.*}` reference as written (the CLI's `validate` view).
+    keep_resources: bool,
     pub diags: Diagnostics,
 }
 
@@ -128,8 +130,15 @@ impl<'a> Resolver<'a> {
             tree,
             memo: HashMap::new(),
             stack: Vec::new(),
+            keep_resources: false,
             diags: Diagnostics::default(),
         }
+    }
+
+    /// Resolves everything but `${resources.*}` references, which stay as written.
+    pub fn keeping_resource_references(mut self) -> Self {
+        self.keep_resources = true;
+        self
     }
 
     /// Records an error; a variable's value is named as the variable the user wrote.
@@ -266,7 +275,8 @@ impl<'a> Resolver<'a> {
             }
             // `.id` is filled in at deploy; another field the configuration does not set
             // (`.url`, ...) is known only to the workspace and stays as written.
-            if is_deferred(reference) || find(self.tree, reference).is_none() {
+            if self.keep_resources || is_deferred(reference) || find(self.tree, reference).is_none()
+            {
                 return None;
             }
         }

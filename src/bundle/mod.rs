@@ -39,6 +39,7 @@ mod validate_json;
 mod variables;
 mod wheel_compute;
 mod workspace_prefix;
+mod written_references;
 pub mod yaml;
 
 pub use error::{ConfigError, Diagnostics, Severity};

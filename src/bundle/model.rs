@@ -152,6 +152,9 @@ pub struct Bundle {
     pub referenced: Vec<paths::Referenced>,
     /// The resolved configuration, for `validate -o json`.
     pub tree: Node,
+    /// The same before references were resolved (`validate -o json` prints `${resources.*}`
+    /// references as written, as the CLI does).
+    pub written: Node,
     /// Where the root file's `include` list was (`--include-locations`).
     pub include_places: Vec<Loc>,
     /// Tasks with local libraries on a cluster named by id: its runtime is checked with the
@@ -546,6 +549,7 @@ impl Prepared {
         diags.extend(std::mem::take(&mut resolver.diags));
         super::merge::merge_jobs_by_resolved_key(&mut tree, &mut diags);
         super::settings_checks::check_resolved(&tree, &mut diags);
+        super::settings_checks::embedded_dashboards(&tree, &self.identity.user_name, &mut diags);
         super::merge::merge_pipeline_clusters(&mut tree, &mut diags);
         let name = match find(&tree, "bundle.name").map(|n| (n.as_str(), n)) {
             Some((Some(n), _)) if !n.is_empty() => n.to_string(),
@@ -623,6 +627,7 @@ impl Prepared {
             permissions,
             referenced,
             tree,
+            written: self.tree,
             include_places: self.include_places,
             wheel_clusters,
             warnings: diags,

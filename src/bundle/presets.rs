@@ -313,7 +313,7 @@ pub(crate) fn prefix(settings: &mut Node, field: &str, prefix: &str) {
     }
 }
 
-/// Where an unnamed pipeline's name comes from: brickci names it after its key for the
+/// Where an unnamed job, pipeline or cluster takes its name from: brickci names it after its key for the
 /// deploy; the Databricks CLI does not, so `validate -o json` leaves it out.
 pub const NAMED_AFTER_KEY: &str = "(named after its key)";
 

@@ -158,3 +158,75 @@ fn reserved_deployment_fields(tree: &Node, diags: &mut Diagnostics) {
         }
     }
 }
+
+/// A dashboard that embeds its publisher's credentials shows data as the deploying user, so
+/// a `run_as` naming anyone else is refused (the CLI's rule; checked once `embed_credentials`
+/// is resolved, as it is often a variable).
+pub fn embedded_dashboards(tree: &Node, me: &str, diags: &mut Diagnostics) {
+    let Some(run_as) = tree.get("run_as").filter(|n| !n.is_null()) else {
+        return;
+    };
+    let Some(who) = ["service_principal_name", "user_name"]
+        .iter()
+        .find_map(|f| {
+            run_as
+                .get(f)
+                .and_then(Node::as_str)
+                .filter(|s| !s.is_empty())
+        })
+        .filter(|who| *who != me)
+    else {
+        return;
+    };
+    let dashboards = tree
+        .get("resources")
+        .and_then(|r| r.get("dashboards"))
+        .and_then(Node::entries)
+        .unwrap_or_default();
+    for (key, dashboard) in dashboards {
+        if let Some(embed) = dashboard
+            .get("embed_credentials")
+            // `--var embed=true` gives the text "true", which the CLI reads as the bool.
+            .filter(|e| matches!(&e.kind, Kind::Bool(true)) || e.as_str() == Some("true"))
+        {
+            diags.push(
+                &embed.loc,
+                format!("resources.dashboards.{}.embed_credentials", key.name),
+                format!(
+                    "dashboards with embed_credentials set to true do not support a run_as identity other than the deploying one (current identity: {me}, run as identity: {who}); see https://docs.databricks.com/dev-tools/bundles/run-as.html"
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod embedded_dashboard_tests {
+    use super::*;
+    use std::path::Path;
+
+    fn errors(yaml: &str) -> Vec<String> {
+        let doc = super::super::yaml::parse(Path::new("databricks.yml"), yaml).unwrap();
+        let mut diags = Diagnostics::default();
+        embedded_dashboards(&doc, "me@example.com", &mut diags);
+        diags.errors().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn embedded_credentials_refuse_another_run_as_identity_only() {
+        let bundle = |embed: &str, who: &str| {
+            format!(
+                "run_as:\n  service_principal_name: {who}\nresources:\n  dashboards:\n    d:\n      display_name: x\n      embed_credentials: {embed}\n"
+            )
+        };
+        let refused = errors(&bundle("true", "sp-name"));
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(
+            refused[0].starts_with("databricks.yml:7:26: resources.dashboards.d.embed_credentials: dashboards with embed_credentials set to true do not support")
+                && refused[0].contains("run as identity: sp-name"),
+            "{refused:?}"
+        );
+        assert!(errors(&bundle("false", "sp-name")).is_empty());
+        assert!(errors(&bundle("true", "me@example.com")).is_empty());
+    }
+}

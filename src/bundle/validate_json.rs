@@ -8,8 +8,10 @@ use serde_json::{Map, Value, json};
 
 use super::interpolate::find;
 use super::model::Bundle;
+use super::written_references::WrittenReferences;
 
 pub fn render(bundle: &Bundle) -> Value {
+    let mut written = WrittenReferences::new(&bundle.written);
     let mut doc = Map::new();
     let mut b = find(&bundle.tree, "bundle")
         .map(|n| n.to_json())
@@ -65,6 +67,11 @@ pub fn render(bundle: &Bundle) -> Value {
             }
             let value = find(&bundle.tree, &format!("variables.{name}.value")).map(|n| n.to_json());
             o.insert("value".into(), value.unwrap_or(Value::Null));
+            for field in ["default", "value"] {
+                if let Some(v) = o.get_mut(field) {
+                    written.restore(&format!("variables.{name}.{field}"), v);
+                }
+            }
             vars.insert(name.clone(), Value::Object(o));
         }
         doc.insert("variables".into(), Value::Object(vars));
@@ -75,14 +82,19 @@ pub fn render(bundle: &Bundle) -> Value {
             let kind = res.entry(r.kind.clone()).or_insert_with(|| json!({}));
             let mut settings = r.settings.clone();
             // A name only brickci gives (for the deploy) is not the CLI's configuration.
-            let given = find(
-                &bundle.tree,
-                &format!("resources.{}.{}.name", r.kind, r.key),
-            );
-            if given.is_some_and(|n| n.loc.file.as_os_str() == super::presets::NAMED_AFTER_KEY)
-                && let Some(o) = settings.as_object_mut()
-            {
-                o.remove("name");
+            if let (Some(node), Some(o)) = (
+                find(&bundle.tree, &format!("resources.{}.{}", r.kind, r.key)),
+                settings.as_object_mut(),
+            ) {
+                for (field, value) in node.entries().into_iter().flatten() {
+                    if value.loc.file.as_os_str() == super::presets::NAMED_AFTER_KEY {
+                        let field = field.name.as_str();
+                        match cli_name(&r.kind, &r.key, o.get(field)) {
+                            Some(name) => o.insert(field.to_string(), name),
+                            None => o.remove(field),
+                        };
+                    }
+                }
             }
             // brickci's digest of an app's code (to notice a change) is not configuration.
             if r.kind == "apps"
@@ -101,6 +113,7 @@ pub fn render(bundle: &Bundle) -> Value {
             ) {
                 o.insert("permissions".into(), p);
             }
+            written.restore(&format!("resources.{}.{}", r.kind, r.key), &mut settings);
             kind[&r.key] = settings;
         }
         doc.insert("resources".into(), Value::Object(res));
@@ -122,4 +135,19 @@ pub fn render(bundle: &Bundle) -> Value {
     }
     // Keys in sorted order at every level, as the Databricks CLI prints them.
     crate::deploy::refs::canonical(&Value::Object(doc))
+}
+
+/// What the Databricks CLI holds for a name brickci took from the key: the development
+/// prefix alone (the CLI prefixes the empty name), else "Untitled" for a job (its default),
+/// else nothing.
+fn cli_name(kind: &str, key: &str, given: Option<&Value>) -> Option<Value> {
+    let prefix = given
+        .and_then(Value::as_str)
+        .and_then(|n| n.strip_suffix(key))
+        .unwrap_or_default();
+    match (prefix, kind) {
+        ("", "jobs") => Some(json!("Untitled")),
+        ("", _) => None,
+        (p, _) => Some(json!(p)),
+    }
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::{
     Deployer, Fut, KindApi, KindSpec, Permissions, Progress, Update, api_settings, req, wait_for,
 };
-use crate::bundle::presets::PresetCtx;
+use crate::bundle::presets::{self as p, PresetCtx};
 use crate::bundle::yaml::Node;
 use crate::databricks::{ApiRequest, Client, ClientError};
 
@@ -214,7 +214,10 @@ impl KindApi for Apps {
 }
 
 /// None: the CLI applies no presets to apps.
-fn presets(_settings: &mut Node, _ctx: &mut PresetCtx) {}
+/// The CLI gives an app an empty description when it has none.
+fn presets(settings: &mut Node, ctx: &mut PresetCtx) {
+    p::default(settings, "description", p::text("", ctx.loc));
+}
 
 #[cfg(test)]
 mod tests {

@@ -8,8 +8,8 @@ use super::{
     CreateOptions, Deployer, Fut, KindApi, KindSpec, Permissions, Update, api_settings, create_at,
     req,
 };
-use crate::bundle::presets::{self as p, PresetCtx};
-use crate::bundle::yaml::{Kind, Node};
+use crate::bundle::presets::{self as p, NAMED_AFTER_KEY, PresetCtx};
+use crate::bundle::yaml::{Kind, Loc, Node};
 use crate::databricks::{ApiRequest, Client, ClientError};
 
 pub static SPEC: KindSpec = KindSpec {
@@ -105,7 +105,11 @@ impl KindApi for Clusters {
 /// Named after its key, auto-terminating after an hour, prefixed and tagged.
 fn presets(settings: &mut Node, ctx: &mut PresetCtx) {
     let loc = ctx.loc.clone();
-    p::default(settings, "cluster_name", p::text(ctx.key, &loc));
+    p::default(
+        settings,
+        "cluster_name",
+        p::text(ctx.key, &Loc::synthetic(NAMED_AFTER_KEY)),
+    );
     p::default(
         settings,
         "autotermination_minutes",

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use super::{
     Deployer, Fut, KindApi, KindSpec, Listing, Permissions, Update, api_settings, create_at, req,
 };
-use crate::bundle::presets::{self as p, PresetCtx};
-use crate::bundle::yaml::{Kind, Node};
+use crate::bundle::presets::{self as p, NAMED_AFTER_KEY, PresetCtx};
+use crate::bundle::yaml::{Kind, Loc, Node};
 use crate::databricks::{ApiRequest, Client};
 
 pub static SPEC: KindSpec = KindSpec {
@@ -89,7 +89,11 @@ impl KindApi for Jobs {
 /// UI lock, paused triggers, prefix and tags, `run_as`, and a target's `cluster_id`.
 fn presets(settings: &mut Node, ctx: &mut PresetCtx) {
     let loc = ctx.loc.clone();
-    p::default(settings, "name", p::text(ctx.key, &loc));
+    p::default(
+        settings,
+        "name",
+        p::text(ctx.key, &Loc::synthetic(NAMED_AFTER_KEY)),
+    );
     let runs = ctx.presets.jobs_max_concurrent_runs.unwrap_or(1);
     p::default(
         settings,
@@ -138,7 +142,7 @@ fn presets(settings: &mut Node, ctx: &mut PresetCtx) {
 /// `existing_cluster_id`, `job_cluster_key`, `environment_key`); a `for_each_task` is
 /// judged by its inner task, as the CLI's OverrideCompute. Tasks without compute (SQL,
 /// `run_job_task`, ...) are left alone.
-fn override_compute(task: &mut Node, cluster: &Node, loc: &crate::bundle::yaml::Loc) {
+fn override_compute(task: &mut Node, cluster: &Node, loc: &Loc) {
     let task = match task.get_mut("for_each_task") {
         Some(each) if each.get("task").is_some() => each.get_mut("task").expect("checked"),
         _ => task,
