@@ -537,6 +537,8 @@ impl Prepared {
             super::python::run(py, &mut self.tree, &self.bundle_dir, &mut diags);
             diags.check()?;
         }
+        // Before presets, which then apply to the file's definition as to a YAML one.
+        super::alert_files::inline(&mut self.tree, &self.root, &mut diags);
         // Before presets: a reference follows the name development mode gives its target.
         super::uc_dependencies::capture(&mut self.tree);
         super::presets::apply(&mut self.tree, &self.selected, &self.identity, &mut diags);

@@ -5,6 +5,7 @@
 mod common;
 mod support;
 
+mod alert_files;
 mod auth_azure;
 mod auth_federation;
 mod auth_m2m;
