@@ -32,6 +32,7 @@ mod more_kinds_sdk;
 mod multi_target;
 mod new_kinds;
 mod plan_comment;
+mod plan_every_kind;
 mod plan_replace;
 mod pr_env;
 mod python_resources;

@@ -7,7 +7,8 @@ use brickci::testing::{
     ResultFormat, SourceLocation, TestCase, TestStatus, TestSuite, to_junit_xml,
 };
 
-fn golden(name: &str, actual: &str) {
+/// Compares `actual` with `tests/golden/<name>` (BRICKCI_BLESS=1 rewrites it).
+pub fn golden(name: &str, actual: &str) {
     let path = crate::common::repo().join("tests/golden").join(name);
     if std::env::var("BRICKCI_BLESS").is_ok() {
         std::fs::write(&path, actual).unwrap();
