@@ -49,8 +49,9 @@ const AS_LINES: &[(&str, &str)] = &[
     ("custom_description_lines", "custom_description"),
 ];
 
-/// Reads every alert's `file_path` into its settings. `root` is the bundle's root.
-pub fn inline(tree: &mut Node, root: &Path, diags: &mut Diagnostics) {
+/// Reads every alert's `file_path` into its settings. `root` is the sync root (places are
+/// relative to it); `bundle_dir` the bundle's folder relative to it (`""` when the same).
+pub fn inline(tree: &mut Node, root: &Path, bundle_dir: &str, diags: &mut Diagnostics) {
     // Each alert with a file: its key and the file's path, `${...}` resolved.
     let wanted: Vec<(String, Node)> = {
         let Some(alerts) = tree
@@ -81,7 +82,7 @@ pub fn inline(tree: &mut Node, root: &Path, diags: &mut Diagnostics) {
             .and_then(|a| a.get_mut(&key))
             .expect("listed above");
         if let Some(definition) = read(&file_path, &prefix, root, &roots, settings, diags) {
-            apply(settings, definition);
+            apply(settings, definition, bundle_dir);
         }
     }
 }
@@ -227,16 +228,20 @@ fn fields(
 }
 
 /// Replaces the alert's settings with the YAML's placement and the file's definition;
-/// `file_path` becomes bundle-relative, as `validate -o json` shows it.
-fn apply(settings: &mut Node, definition: Definition) {
+/// `file_path` becomes relative to the bundle's folder, as `validate -o json` shows it.
+fn apply(settings: &mut Node, definition: Definition, bundle_dir: &str) {
     let Definition { rel, fields } = definition;
     let here = Loc {
         file: Arc::new(PathBuf::from(&rel)),
         line: 1,
         column: 1,
     };
+    let shown = match bundle_dir {
+        "" => Some(rel.as_str()),
+        dir => rel.strip_prefix(dir).and_then(|r| r.strip_prefix('/')),
+    };
     if let Some(node) = settings.get_mut("file_path") {
-        node.kind = Kind::Str(rel.clone());
+        node.kind = Kind::Str(shown.unwrap_or(&rel).to_string());
     }
     for (name, value) in fields {
         settings.insert(
@@ -363,6 +368,20 @@ mod tests {
             );
             assert!(e.contains(expected), "{e}");
         }
+    }
+
+    #[test]
+    fn under_a_wider_sync_root_the_path_shown_is_the_bundles() {
+        let yml = "bundle: {name: b}\nsync:\n  paths: [., ../common]\nresources:\n  alerts:\n    rows:\n      display_name: rows\n      warehouse_id: w1\n      file_path: ./rows.dbalert.json\n";
+        let dir = bundle(&[
+            ("common/x.py", "x = 1\n"),
+            ("proj/databricks.yml", yml),
+            ("proj/rows.dbalert.json", FILE),
+        ]);
+        let b = load(&dir.path().join("proj"), None, &[]).unwrap();
+        let s = &b.resource("alerts", "rows").unwrap().settings;
+        assert_eq!(s["file_path"], "rows.dbalert.json");
+        assert_eq!(s["custom_summary"], "rows");
     }
 
     #[test]
