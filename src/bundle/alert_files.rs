@@ -321,6 +321,23 @@ mod tests {
     }
 
     #[test]
+    fn development_mode_prefixes_the_name_and_pauses_the_files_schedule() {
+        let dev = "targets:\n  dev:\n    mode: development\n    default: true\n";
+        let dir = bundle(&[
+            ("databricks.yml", &yaml(dev)),
+            ("resources/alerts.yml", ALERT_YML),
+            ("resources/rows.dbalert.json", FILE),
+        ]);
+        let b = load(dir.path(), None, &[]).unwrap();
+        let s = &b.resource("alerts", "rows").unwrap().settings;
+        assert!(
+            s["display_name"].as_str().unwrap().starts_with("[dev "),
+            "{s}"
+        );
+        assert_eq!(s["schedule"]["pause_status"], "PAUSED", "{s}");
+    }
+
+    #[test]
     fn a_definition_field_in_the_yaml_is_an_error_naming_its_place() {
         let alert = format!("{ALERT_YML}      query_text: select 3\n");
         let dir = bundle(&[
