@@ -2,6 +2,7 @@
 //! and validation into one resolved [`Bundle`]; `location` and `state` are the light path
 //! `brickci run -t T KEY` uses to find a deployed job.
 
+mod alert_files;
 mod api_rules;
 mod app_source;
 mod artifacts;

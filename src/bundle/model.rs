@@ -540,6 +540,13 @@ impl Prepared {
             super::python::run(py, &mut self.tree, &self.bundle_dir, &mut diags);
             diags.check()?;
         }
+        // The bundle's folder relative to the sync root (`""`: the same).
+        let bundle_dir = match super::sync_root::relative(&self.root, &self.bundle_dir) {
+            d if d == "." => String::new(),
+            d => d,
+        };
+        // Before presets, which then apply to the file's definition as to a YAML one.
+        super::alert_files::inline(&mut self.tree, &self.root, &bundle_dir, &mut diags);
         // Before presets: a reference follows the name development mode gives its target.
         super::uc_dependencies::capture(&mut self.tree);
         super::presets::apply(&mut self.tree, &self.selected, &self.identity, &mut diags);
@@ -572,10 +579,6 @@ impl Prepared {
         // before a write.
         let (resources, referenced) =
             resources::collect(&mut tree, &self.root, &paths_under, &mut diags);
-        let bundle_dir = match super::sync_root::relative(&self.root, &self.bundle_dir) {
-            d if d == "." => String::new(),
-            d => d,
-        };
         let artifacts = super::artifacts::collect(&tree, &self.root, &bundle_dir, &mut diags);
         paths::missing_libraries(&referenced, &artifacts, &mut diags);
         let (sync_include, sync_exclude) = resources::sync(&tree, &mut diags);

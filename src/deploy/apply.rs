@@ -141,7 +141,8 @@ pub async fn apply(
         .actions
         .iter()
         .filter(|a| {
-            matches!(a.work, Work::Resource { .. }) && matches!(a.action, Op::Create | Op::Update)
+            matches!(a.work, Work::Resource { .. })
+                && matches!(a.action, Op::Create | Op::Update | Op::Replace)
         })
         .collect();
     let rank = kinds::rank;
@@ -333,7 +334,7 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
         }
         // A replacement (a setting the API cannot update changed): the old one goes first,
         // as the new one takes its name.
-        (Op::Create, Some(old)) => match kinds::delete(&s.client, &a.kind, &a.name, old).await {
+        (Op::Replace, Some(old)) => match kinds::delete(&s.client, &a.kind, &a.name, old).await {
             Ok(()) => create(s, a, &filled).await,
             Err(e) => Err(Failure::from(e)),
         },

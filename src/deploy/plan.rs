@@ -1,6 +1,7 @@
 //! A plan is data: for every object the bundle has or brickci's state records, create,
-//! update, delete, unchanged or orphaned (recorded, gone from the bundle, kept without
-//! `--prune`), with the reason. Computed from the bundle, the state and a check that each
+//! update, replace (a setting an update cannot change changed: deleted, then created),
+//! delete, unchanged or orphaned (recorded, gone from the bundle, kept without `--prune`),
+//! with the reason. Computed from the bundle, the state and a check that each
 //! recorded object still exists; nothing is written.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,6 +24,9 @@ use crate::databricks::{Client, ClientError};
 pub enum Op {
     Create,
     Update,
+    /// Deleted, then created anew: a setting an update cannot change changed. The
+    /// Databricks CLI's plan calls it `recreate`.
+    Replace,
     Delete,
     Unchanged,
     Orphaned,
@@ -33,6 +37,7 @@ impl Op {
         match self {
             Op::Create => "create",
             Op::Update => "update",
+            Op::Replace => "replace",
             Op::Delete => "delete",
             Op::Unchanged => "unchanged",
             Op::Orphaned => "orphaned",
@@ -40,7 +45,7 @@ impl Op {
     }
 
     pub fn writes(self) -> bool {
-        matches!(self, Op::Create | Op::Update | Op::Delete)
+        matches!(self, Op::Create | Op::Update | Op::Replace | Op::Delete)
     }
 }
 
@@ -78,12 +83,10 @@ pub struct Action {
 }
 
 impl Action {
-    /// A create that first deletes the object it replaces (a setting the API cannot update
-    /// changed): the old id is its target.
+    /// Deletes the object (its target) and creates it anew: a setting the API cannot
+    /// update changed.
     pub fn replaces(&self) -> bool {
-        self.action == Op::Create
-            && self.target.is_some()
-            && matches!(self.work, Work::Resource { .. })
+        self.action == Op::Replace
     }
 
     /// Whether applying it deletes an object.
@@ -105,7 +108,7 @@ impl Plan {
         self.actions.iter().filter(|a| a.action == op).count()
     }
 
-    /// How many objects the plan writes (creates, updates, deletes).
+    /// How many objects the plan writes (creates, updates, replacements, deletes).
     pub fn changes(&self) -> usize {
         self.actions.iter().filter(|a| a.action.writes()).count()
     }
@@ -131,6 +134,7 @@ impl Plan {
         json!({
             "create": self.count(Op::Create),
             "update": self.count(Op::Update),
+            "replace": self.count(Op::Replace),
             "delete": self.count(Op::Delete),
             "unchanged": self.count(Op::Unchanged),
             "orphaned": self.count(Op::Orphaned),
@@ -351,14 +355,15 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
                             "resources.{kind}.{key}.{change}: give the resource a new key to create it anew (--prune deletes the old one), or keep the old value"
                         )));
                     }
-                    // A create with the old id as target: apply deletes that one first.
-                    (Op::Create, format!("replaces {}: {change}", e.id))
+                    // The old id is its target: apply deletes that one, then creates.
+                    (Op::Replace, format!("replaces {}: {change}", e.id))
                 } else {
                     update_reason(&e.settings, &filled)
                 }
             }
         };
-        if op == Op::Create {
+        // A new id: whatever refers to it is sent again.
+        if matches!(op, Op::Create | Op::Replace) {
             fresh.insert((kind.clone(), key.clone()));
         }
         actions.push(Action {

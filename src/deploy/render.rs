@@ -48,11 +48,17 @@ pub fn text(plan: &Plan, verbose: bool) -> String {
     out
 }
 
+/// `1 to create, 2 to update, 0 to delete, 5 unchanged`; replacements (a delete and a create
+/// of one object) are counted on their own, when there are any.
 pub fn summary_line(plan: &Plan) -> String {
     format!(
-        "{} to create, {} to update, {} to delete, {} unchanged{}",
+        "{} to create, {} to update, {}{} to delete, {} unchanged{}",
         plan.count(Op::Create),
         plan.count(Op::Update),
+        match plan.count(Op::Replace) {
+            0 => String::new(),
+            n => format!("{n} to replace, "),
+        },
         plan.count(Op::Delete),
         plan.count(Op::Unchanged),
         match plan.count(Op::Orphaned) {
@@ -87,6 +93,7 @@ pub fn markdown(plan: &Plan) -> String {
     let icon = |op: Op| match op {
         Op::Create => "➕ create",
         Op::Update => "✏️ update",
+        Op::Replace => "♻️ replace",
         Op::Delete => "🗑️ delete",
         Op::Unchanged => "unchanged",
         Op::Orphaned => "⚠️ orphaned",
@@ -134,4 +141,85 @@ pub fn markdown(plan: &Plan) -> String {
         out.push_str("\n</details>\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deploy::plan::{Action, Work};
+
+    fn action(op: Op, name: &str, target: Option<&str>, reason: &str) -> Action {
+        Action {
+            action: op,
+            kind: "instance_pools".into(),
+            name: name.into(),
+            target: target.map(str::to_string),
+            reason: reason.into(),
+            work: Work::Resource {
+                settings: serde_json::Value::Null,
+                acl: Vec::new(),
+            },
+        }
+    }
+
+    fn plan() -> Plan {
+        Plan {
+            bundle: "shop".into(),
+            target: "dev".into(),
+            root_path: "/Workspace/x".into(),
+            actions: vec![
+                action(Op::Create, "fresh", None, "new"),
+                action(
+                    Op::Replace,
+                    "etl",
+                    Some("0101-pool"),
+                    "replaces 0101-pool: node_type_id changes from \"i3.xlarge\" to \"m5.large\", which a pool cannot change in place",
+                ),
+                action(Op::Unchanged, "same", Some("0202-pool"), "same settings"),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_replacement_is_its_own_row_and_count_in_every_format() {
+        let p = plan();
+        assert!(p.actions[1].replaces() && p.actions[1].destroys());
+        assert!(!p.actions[0].replaces());
+        assert_eq!(
+            p.deletes(),
+            1,
+            "a replacement needs approval as a delete does"
+        );
+        assert_eq!(p.changes(), 2);
+        assert_eq!(
+            summary_line(&p),
+            "1 to create, 0 to update, 1 to replace, 0 to delete, 1 unchanged"
+        );
+        let t = text(&p, false);
+        assert!(
+            t.contains("replace  instance_pools  etl    replaces 0101-pool: node_type_id changes"),
+            "{t}"
+        );
+        let j: serde_json::Value = serde_json::from_str(&json(&p)).unwrap();
+        assert_eq!(j["summary"]["replace"], 1);
+        assert_eq!(j["summary"]["create"], 1);
+        assert_eq!(j["actions"][1]["action"], "replace");
+        assert_eq!(j["actions"][1]["target"], "0101-pool");
+        let md = markdown(&p);
+        assert!(
+            md.contains("| ♻️ replace | instance\\_pools | `etl` | replaces 0101-pool: node\\_type\\_id changes"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn without_replacements_the_summary_is_as_before() {
+        let mut p = plan();
+        p.actions.remove(1);
+        assert_eq!(
+            summary_line(&p),
+            "1 to create, 0 to update, 0 to delete, 1 unchanged"
+        );
+        assert_eq!(p.deletes(), 0);
+    }
 }

@@ -170,11 +170,20 @@ fn render_shaped(report: &Report, shape: &Shape, note: Option<&str>) -> String {
         let _ = writeln!(md, "{}\n", facts.join(" · "));
     }
     if let Some(p) = &report.plan {
-        let _ = writeln!(
-            md,
-            "### Deploy plan\n\n| create | update | delete | unchanged |\n|---:|---:|---:|---:|\n| {} | {} | {} | {} |\n",
-            p.creates, p.updates, p.deletes, p.unchanged
-        );
+        // Replacements get a column when there are any.
+        if p.replaces > 0 {
+            let _ = writeln!(
+                md,
+                "### Deploy plan\n\n| create | update | replace | delete | unchanged |\n|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} |\n",
+                p.creates, p.updates, p.replaces, p.deletes, p.unchanged
+            );
+        } else {
+            let _ = writeln!(
+                md,
+                "### Deploy plan\n\n| create | update | delete | unchanged |\n|---:|---:|---:|---:|\n| {} | {} | {} | {} |\n",
+                p.creates, p.updates, p.deletes, p.unchanged
+            );
+        }
         // The table was rendered by brickci (deploy::render), from escaped names.
         if let Some(table) = p.markdown.as_ref().filter(|_| shape.plan_table) {
             let _ = writeln!(

@@ -24,6 +24,9 @@ pub enum ReportStatus {
 pub struct PlanSummary {
     pub creates: usize,
     pub updates: usize,
+    /// Objects deleted and created anew (the plan's `replace`); 0 in reports from before.
+    #[serde(default)]
+    pub replaces: usize,
     pub deletes: usize,
     pub unchanged: usize,
     /// A rendered table of the changes, when the deploy gave one.

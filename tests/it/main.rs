@@ -5,6 +5,7 @@
 mod common;
 mod support;
 
+mod alert_files;
 mod auth_azure;
 mod auth_federation;
 mod auth_m2m;
@@ -31,6 +32,8 @@ mod more_kinds_sdk;
 mod multi_target;
 mod new_kinds;
 mod plan_comment;
+mod plan_every_kind;
+mod plan_replace;
 mod pr_env;
 mod python_resources;
 mod python_sdk;

@@ -7,7 +7,8 @@ use brickci::testing::{
     ResultFormat, SourceLocation, TestCase, TestStatus, TestSuite, to_junit_xml,
 };
 
-fn golden(name: &str, actual: &str) {
+/// Compares `actual` with `tests/golden/<name>` (BRICKCI_BLESS=1 rewrites it).
+pub fn golden(name: &str, actual: &str) {
     let path = crate::common::repo().join("tests/golden").join(name);
     if std::env::var("BRICKCI_BLESS").is_ok() {
         std::fs::write(&path, actual).unwrap();
@@ -62,6 +63,7 @@ pub fn sample() -> Report {
         plan: Some(PlanSummary {
             creates: 2,
             updates: 1,
+            replaces: 0,
             deletes: 0,
             unchanged: 40,
             markdown: None,
@@ -105,6 +107,21 @@ pub fn sample() -> Report {
 #[test]
 fn markdown_report() {
     golden("report.md", &markdown::render(&sample()));
+}
+
+#[test]
+fn replacements_get_their_own_column_when_there_are_any() {
+    let mut r = sample();
+    r.plan.as_mut().unwrap().replaces = 1;
+    let md = markdown::render(&r);
+    assert!(
+        md.contains("| create | update | replace | delete | unchanged |\n|---:|---:|---:|---:|---:|\n| 2 | 1 | 1 | 0 | 40 |"),
+        "{md}"
+    );
+    let old: PlanSummary =
+        serde_json::from_str(r#"{"creates": 1, "updates": 0, "deletes": 0, "unchanged": 2}"#)
+            .unwrap();
+    assert_eq!(old.replaces, 0, "a report saved before replacements reads");
 }
 
 #[test]

@@ -127,7 +127,7 @@ fn an_endpoint_is_created_ready_updated_in_place_replaced_and_pruned() {
         .find(|a| a["kind"] == "model_serving_endpoints")
         .unwrap()
         .clone();
-    assert_eq!(action["action"], "create");
+    assert_eq!(action["action"], "replace");
     assert_eq!(action["target"], "churn", "the endpoint it replaces");
     assert!(
         action["reason"]

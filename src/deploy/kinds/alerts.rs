@@ -1,5 +1,7 @@
 //! `resources.alerts`: SQL alerts (the v2 API). An update replaces every field
-//! (`update_mask=*`); delete purges (a trashed alert is read back as DELETED).
+//! (`update_mask=*`); delete purges (a trashed alert is read back as DELETED). An alert
+//! with `file_path` was read from its `.dbalert.json` when the bundle loaded
+//! (`bundle::alert_files`); the path itself is not sent.
 
 use reqwest::Method;
 use serde_json::Value;
@@ -38,8 +40,7 @@ impl KindApi for Alerts {
         settings: &'a Value,
     ) -> Fut<'a, String> {
         Box::pin(async move {
-            let (_, id) =
-                create_at(c, "/api/2.0/alerts", what, api_settings(settings), "id").await?;
+            let (_, id) = create_at(c, "/api/2.0/alerts", what, body(settings), "id").await?;
             id
         })
     }
@@ -48,7 +49,7 @@ impl KindApi for Alerts {
         Box::pin(async move {
             let r = req(Method::PATCH, format!("/api/2.0/alerts/{}", u.id), u.what)
                 .query("update_mask", "*")
-                .json(api_settings(u.settings))
+                .json(body(u.settings))
                 .idempotent(true);
             c.call::<Value>(r).await?;
             Ok(u.id.to_string())
@@ -67,6 +68,15 @@ impl KindApi for Alerts {
     fn alive(&self, read: &Value) -> bool {
         read["lifecycle_state"] != "DELETED"
     }
+}
+
+/// What the API takes: the settings without `file_path` (the bundle's, not the alert's).
+fn body(settings: &Value) -> Value {
+    let mut s = api_settings(settings);
+    if let Some(o) = s.as_object_mut() {
+        o.remove("file_path");
+    }
+    s
 }
 
 /// In the bundle's resource folder unless it says; prefixed; `presets.trigger_pause_status`
