@@ -537,3 +537,30 @@ fn job_run_settings_the_cli_refuses_are_refused_before_any_request() {
     }
     assert!(writes_since(&emu, 0).is_empty());
 }
+
+#[test]
+fn validate_json_shows_the_run_request_and_the_space_as_the_cli_does() {
+    let emu = TestEmulator::fast();
+    let dir = bundle(
+        "shape",
+        "resources:\n  jobs:\n    j: {name: j, tasks: [{task_key: t, notebook_task: {notebook_path: /Shared/x}}]}\n  job_runs:\n    r:\n      job_id: ${resources.jobs.j.id}\n      job_parameters: {env: dev}\n  genie_spaces:\n    g:\n      title: G\n      warehouse_id: w\n      serialized_space: {version: 1}\n",
+    );
+    let out = run(&emu, dir.path(), &["validate", "-o", "json"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["resources"]["job_runs"]["r"],
+        json!({"job_id": "${resources.jobs.j.id}", "job_parameters": {"env": "dev"}}),
+        "the job's id is known only at deploy"
+    );
+    let g = &doc["resources"]["genie_spaces"]["g"];
+    assert_eq!(
+        g["serialized_space"], "{\"version\":1}",
+        "inline YAML as JSON text"
+    );
+    assert_eq!(g["title"], "[dev ci_bot] G");
+    assert_eq!(
+        g["parent_path"],
+        "/Workspace/Users/ci-bot@example.com/.bundle/shape/dev/resources"
+    );
+}
