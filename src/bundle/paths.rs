@@ -128,7 +128,11 @@ pub fn translate(
         expand_pipeline_globs(settings, root);
     }
     if kind == "dashboards" {
-        inline_dashboard(settings, &prefix, root, &roots, diags);
+        inline_file(settings, DASHBOARD, &prefix, root, &roots, diags);
+    }
+    if kind == "genie_spaces" {
+        space_as_text(settings, &prefix, diags);
+        inline_file(settings, GENIE_SPACE, &prefix, root, &roots, diags);
     }
     if kind == "apps" {
         super::app_source::record(settings);
@@ -414,10 +418,28 @@ fn folders_and_globs(
     }
 }
 
-/// A dashboard's `file_path` (a `.lvdash.json` in the bundle) is read into
-/// `serialized_dashboard`, so a change to the file is a change to the dashboard.
-fn inline_dashboard(
+/// A kind whose content is a JSON document held as text in one field, which `file_path`
+/// may give instead: the field, and what the document is (for errors).
+struct Inlined {
+    field: &'static str,
+    noun: &'static str,
+}
+
+const DASHBOARD: Inlined = Inlined {
+    field: "serialized_dashboard",
+    noun: "a dashboard",
+};
+
+const GENIE_SPACE: Inlined = Inlined {
+    field: "serialized_space",
+    noun: "a Genie space",
+};
+
+/// A dashboard's (`.lvdash.json`) or Genie space's (`.geniespace.json`) `file_path` is read
+/// into its content field, so a change to the file is a change to the object.
+fn inline_file(
     settings: &mut Node,
+    kind: Inlined,
     prefix: &str,
     root: &Path,
     roots: &Roots,
@@ -431,11 +453,11 @@ fn inline_dashboard(
         return;
     };
     let loc = node.loc.clone();
-    if settings.get("serialized_dashboard").is_some() {
+    if settings.get(kind.field).is_some() {
         diags.push(
             &loc,
             &path,
-            "set file_path or serialized_dashboard, not both",
+            format!("set file_path or {}, not both", kind.field),
         );
         return;
     }
@@ -455,17 +477,34 @@ fn inline_dashboard(
         diags.push(
             &loc,
             &path,
-            format!("{p} is not a dashboard: its content is not a JSON object"),
+            format!("{p} is not {}: its content is not a JSON object", kind.noun),
         );
         return;
     }
     settings.insert(
         super::yaml::Key {
-            name: "serialized_dashboard".into(),
+            name: kind.field.into(),
             loc: loc.clone(),
         },
         Node::new(Kind::Str(text), loc),
     );
+}
+
+/// A Genie space's `serialized_space` written as YAML (a map or a list) is sent as its JSON
+/// text, as the API takes it; a number or boolean is refused.
+fn space_as_text(settings: &mut Node, prefix: &str, diags: &mut Diagnostics) {
+    let Some(node) = settings.get_mut("serialized_space") else {
+        return;
+    };
+    match &node.kind {
+        Kind::Null | Kind::Str(_) => {}
+        Kind::Map(_) | Kind::Seq(_) => node.kind = Kind::Str(node.to_json().to_string()),
+        _ => diags.push(
+            &node.loc,
+            format!("{prefix}.serialized_space"),
+            "must be a string, a map or a list (the space's JSON)",
+        ),
+    }
 }
 
 /// Like [`inside`], but the bundle root itself is `Some("")`.

@@ -524,14 +524,14 @@ pub(super) fn yes_at_terminal(platform: &Platform, question: &str) -> bool {
 
 /// A plan that deletes needs a yes: `--auto-approve`, or an answer at the terminal.
 fn approve(platform: &Platform, plan: &Plan, args: &DeployArgs) -> Result<(), Error> {
-    let deletes = plan.deletes();
+    let deletes = plan.actions.iter().filter(|a| a.needs_approval()).count();
     if deletes == 0 || args.auto_approve {
         return Ok(());
     }
     let listed: Vec<String> = plan
         .actions
         .iter()
-        .filter(|a| a.destroys())
+        .filter(|a| a.needs_approval())
         .map(|a| {
             let replaced = if a.replaces() { " (replaced)" } else { "" };
             format!("{} {}{replaced}", a.kind, a.name)

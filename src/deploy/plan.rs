@@ -93,6 +93,14 @@ impl Action {
     pub fn destroys(&self) -> bool {
         self.action == Op::Delete || self.replaces()
     }
+
+    /// Whether applying it needs a yes: every delete, and every replacement but those that
+    /// only start something again (a job run).
+    pub fn needs_approval(&self) -> bool {
+        self.action == Op::Delete
+            || (self.replaces()
+                && kinds::spec(&self.kind).is_none_or(|s| s.api.replace_needs_approval()))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -322,11 +330,22 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
             .filter(|d| fresh.contains(d))
             .map(|(k, n)| format!("resources.{k}.{n}"))
             .collect();
+        let outdated = match recorded {
+            Some(e) if is_alive => kinds::outdated(client, kind, key, &e.id, &filled)
+                .await
+                .map_err(PlanError::Api)?,
+            _ => None,
+        };
         let (op, reason) = match recorded {
             None => (Op::Create, "new".to_string()),
             Some(e) if !is_alive => (
                 Op::Create,
                 format!("recorded id {} no longer exists; created again", e.id),
+            ),
+            // A create with the old id as target: apply deletes that one first.
+            Some(e) if outdated.is_some() => (
+                Op::Create,
+                format!("replaces {}: {}", e.id, outdated.unwrap_or_default()),
             ),
             Some(e) if e.hash.is_empty() => (
                 Op::Update,

@@ -1,4 +1,5 @@
-//! Jobs API runs: submit (idempotent), get (tasks paginated), get-output, cancel, list.
+//! Jobs API runs: submit (idempotent), get (tasks paginated), get-output, cancel, delete,
+//! list.
 
 use std::collections::HashMap;
 
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::callback_process::{self, Process};
-use super::errors::{invalid_parameter, json_body, or_respond};
+use super::errors::{api_error, invalid_parameter, json_body, or_respond};
 use super::notebook_script::{self, Script};
 use super::pagination;
 use super::runs::{RunRecord, TaskRecord, task_output};
@@ -306,6 +307,29 @@ pub async fn cancel(AxState(state): AxState<Shared>, body: Bytes) -> Response {
     if run.cancelled_ms.is_none() && !run.is_terminal(now) {
         run.cancelled_ms = Some(now);
     }
+    Json(json!({})).into_response()
+}
+
+/// Deletes a run that has ended; one still going is refused (cancel it first).
+pub async fn delete(AxState(state): AxState<Shared>, body: Bytes) -> Response {
+    let body = or_respond!(json_body(&body));
+    let Some(id) = body["run_id"].as_i64() else {
+        return invalid_parameter("Missing required field: run_id");
+    };
+    callback_process::start_due(&state);
+    let mut s = lock(&state);
+    let now = s.clock.now_ms();
+    let Some(run) = s.runs.get(&id) else {
+        return no_run(id);
+    };
+    if !run.is_terminal(now) {
+        return api_error(
+            400,
+            "INVALID_STATE",
+            format!("Run {id} is active and cannot be deleted; cancel it first."),
+        );
+    }
+    s.runs.remove(&id);
     Json(json!({})).into_response()
 }
 

@@ -20,6 +20,7 @@ mod handlers_dashboards;
 mod handlers_database_catalogs;
 mod handlers_database_instances;
 mod handlers_external_locations;
+mod handlers_genie;
 mod handlers_grants;
 mod handlers_jobs;
 mod handlers_jobs_crud;

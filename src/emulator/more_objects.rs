@@ -22,6 +22,8 @@ pub struct MoreObjects {
     pub synced_tables: BTreeMap<String, Value>,
     /// Unity Catalog secrets by full name.
     pub uc_secrets: BTreeMap<String, Value>,
+    /// Genie spaces by id, trashed ones too (see `handlers_genie`).
+    pub genie_spaces: BTreeMap<String, Value>,
 }
 
 /// Whether the object a permissions call names exists, for these kinds' object types;
@@ -31,6 +33,7 @@ pub fn permission_target_exists(s: &State, kind: &str, id: &str) -> Option<bool>
     Some(match kind {
         "registered-models" => o.mlflow_models.values().any(|m| m["id"] == id),
         "database-instances" => o.database_instances.contains_key(id),
+        "genie" => super::handlers_genie::exists(s, id),
         _ => return None,
     })
 }

@@ -51,6 +51,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/{version}/jobs/runs/get", get(jobs::get))
         .route("/api/{version}/jobs/runs/get-output", get(jobs::get_output))
         .route("/api/{version}/jobs/runs/cancel", post(jobs::cancel))
+        .route("/api/{version}/jobs/runs/delete", post(jobs::delete))
         .route("/api/{version}/jobs/runs/list", get(jobs::list))
         .route("/api/{version}/clusters/create", post(compute::create))
         .route("/api/{version}/clusters/edit", post(compute::edit))
@@ -135,6 +136,7 @@ pub fn router(state: Shared) -> Router {
         .route("/oidc/v1/token", post(auth::token))
         .merge(super::routes_kinds::routes())
         .merge(super::routes_more_kinds::routes())
+        .merge(super::handlers_genie::routes())
         .fallback(no_api)
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         // `gate` enforces BODY_LIMIT; handlers that take the body whole (file uploads) must

@@ -25,6 +25,8 @@ mod examples;
 mod fault_suite;
 mod flaky_tests;
 mod gate;
+mod genie_and_job_runs;
+mod genie_and_job_runs_sdk;
 mod github_report;
 mod hostile_files;
 mod more_kinds;

@@ -15,7 +15,9 @@ mod database_catalogs;
 mod database_instances;
 mod experiments;
 mod external_locations;
+mod genie_spaces;
 mod instance_pools;
+mod job_runs;
 mod jobs;
 mod model_serving_endpoints;
 mod models;
@@ -62,8 +64,11 @@ pub static REGISTRY: &[&KindSpec] = &[
     &jobs::SPEC,
     &alerts::SPEC,
     &dashboards::SPEC,
+    &genie_spaces::SPEC,
     &apps::SPEC,
     &quality_monitors::SPEC,
+    // Last: a run starts once everything else it may use is deployed.
+    &job_runs::SPEC,
 ];
 
 pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, ClientError>> + Send + 'a>>;
@@ -198,6 +203,29 @@ pub trait KindApi: Sync {
     /// The object as the API shows it (for `KindSpec::computed` fields).
     fn read<'a>(&'a self, c: &'a Client, id: &'a str, what: &'a str) -> Fut<'a, Value> {
         Box::pin(async move { c.call::<Value>(self.get(id, what)).await })
+    }
+
+    /// What must happen before the delete request (a job run still going is cancelled).
+    fn before_delete<'a>(&'a self, _c: &'a Client, _id: &'a str, _what: &'a str) -> Fut<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Why a recorded object that still exists must be made anew although its settings did
+    /// not change (a job run that failed), asked when planning; None keeps it.
+    fn outdated<'a>(
+        &'a self,
+        _c: &'a Client,
+        _id: &'a str,
+        _what: &'a str,
+        _settings: &'a Value,
+    ) -> Fut<'a, Option<String>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Whether replacing one needs the yes a delete needs (not for a job run: replacing it
+    /// runs the job again).
+    fn replace_needs_approval(&self) -> bool {
+        true
     }
 
     /// Sets permissions for `Permissions::Custom` kinds.
@@ -402,7 +430,9 @@ pub async fn update(
 
 pub async fn delete(client: &Client, kind: &str, key: &str, id: &str) -> Result<(), ClientError> {
     let what = format!("{kind}.{key} ({id})");
-    let r = known(kind).api.delete(id, &what).idempotent(true);
+    let api = known(kind).api;
+    api.before_delete(client, id, &what).await?;
+    let r = api.delete(id, &what).idempotent(true);
     match client.call::<Value>(r).await {
         Ok(_) => Ok(()),
         Err(e) if e.is_not_found() => Ok(()),
@@ -428,6 +458,19 @@ pub async fn named(
         Some(s) => s.api.named(client, settings).await,
         None => Ok(Vec::new()),
     }
+}
+
+/// Why the recorded object must be made anew although its settings did not change (see
+/// `KindApi::outdated`).
+pub async fn outdated(
+    client: &Client,
+    kind: &str,
+    key: &str,
+    id: &str,
+    settings: &Value,
+) -> Result<Option<String>, ClientError> {
+    let what = format!("{kind}.{key} ({id})");
+    known(kind).api.outdated(client, id, &what, settings).await
 }
 
 /// Permission levels of the top-level `permissions` section, per kind.
