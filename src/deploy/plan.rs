@@ -342,9 +342,9 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
                 Op::Create,
                 format!("recorded id {} no longer exists; created again", e.id),
             ),
-            // A create with the old id as target: apply deletes that one first.
+            // The old id is its target: apply deletes that one, then creates.
             Some(e) if outdated.is_some() => (
-                Op::Create,
+                Op::Replace,
                 format!("replaces {}: {}", e.id, outdated.unwrap_or_default()),
             ),
             Some(e) if e.hash.is_empty() => (

@@ -86,12 +86,20 @@ const OBJECTS: &[(&str, &str)] = &[
         "    board:\n      display_name: every-board\n      file_path: ./every.lvdash.json\n      warehouse_id: ${resources.sql_warehouses.wh.id}\n",
     ),
     (
+        "genie_spaces",
+        "    space:\n      title: every-space\n      warehouse_id: ${resources.sql_warehouses.wh.id}\n      file_path: ./every.geniespace.json\n",
+    ),
+    (
         "apps",
         "    app:\n      name: every-app\n      source_code_path: ./app\n",
     ),
     (
         "quality_monitors",
         "    mon:\n      table_name: main.quality.orders\n      output_schema_name: main.quality\n      assets_dir: /Shared/monitors/every\n      snapshot: {}\n",
+    ),
+    (
+        "job_runs",
+        "    run:\n      job_id: ${resources.jobs.job.id}\n",
     ),
 ];
 
@@ -125,6 +133,11 @@ fn bundle() -> tempfile::TempDir {
     std::fs::write(
         p.join("every.lvdash.json"),
         r#"{"pages":[{"name":"p1","displayName":"Overview"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("every.geniespace.json"),
+        r#"{"version": 2, "data_sources": {"tables": [{"identifier": "main.sales.orders"}]}}"#,
     )
     .unwrap();
     std::fs::create_dir(p.join("app")).unwrap();
