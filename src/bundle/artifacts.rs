@@ -64,6 +64,8 @@ pub fn collect(
                         let source = item.get("source");
                         match source.and_then(Node::as_str).and_then(|s| super::paths::inside(item.loc.dir(), s)) {
                             Some(rel) => sources.push((rel, source.expect("matched above"), i)),
+                            // The CLI's validate warns of a missing source; nothing can be uploaded.
+                            None if source.is_none() => diags.deploy_error(&item.loc, format!("{fpath}[{i}].source"), "is required"),
                             None => diags.push(&item.loc, format!("{fpath}[{i}].source"), "must be a path inside the bundle's folder"),
                         }
                     }

@@ -572,3 +572,22 @@ fn names_brickci_takes_from_the_key_are_printed_as_the_cli_holds_them() {
         .unwrap();
     assert!(name.starts_with("[dev ") && name.ends_with("] "), "{name}");
 }
+
+#[test]
+fn an_empty_required_name_and_an_artifact_file_without_source_pass_validate_and_stop_a_deploy() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: r}\nartifacts:\n  a:\n    files:\n      - {}\nresources:\n  models:\n    m:\n      name: \"\"\n",
+    )]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let refused = b.warnings.clone().for_deploy().unwrap_err().to_string();
+    assert!(
+        refused
+            .contains("databricks.yml:9:13: resources.models.m.name: must be a non-empty string"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains("databricks.yml:5:9: artifacts.a.files[0].source: is required"),
+        "{refused}"
+    );
+}

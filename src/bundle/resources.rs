@@ -292,7 +292,7 @@ fn unset_task_keys(settings: &mut Node) {
 
 /// A required field that is missing: the Databricks CLI's validate only warns, its API
 /// refuses; so a refusal at deploy ([`Diagnostics::deploy_error`]). One that is there but
-/// empty is an error.
+/// empty passes the CLI's validate silently and is refused by the API: a refusal at deploy too.
 fn check_required(
     spec: &KindSpec,
     key: &Key,
@@ -304,7 +304,7 @@ fn check_required(
     for field in spec.required {
         match settings.get(field) {
             Some(v) if v.as_str().is_some_and(|s| !s.is_empty()) => {}
-            Some(v) => diags.push(
+            Some(v) => diags.deploy_error(
                 &v.loc,
                 format!("{path}.{field}"),
                 "must be a non-empty string",
