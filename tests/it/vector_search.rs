@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use crate::common::{TestEmulator, as_refs, brickci, code, run_env, text};
+use crate::common::{TOKEN, TestEmulator, as_refs, brickci, code, run_env, text};
 use crate::more_kinds::{bundle, deploy, edit, prune, redeploy_is_quiet, writes_since};
 
 const ENDPOINTS: &str = "/api/2.0/vector-search/endpoints";
@@ -56,6 +56,23 @@ fn endpoint(emu: &TestEmulator) -> Value {
 
 fn index(emu: &TestEmulator, name: &str) -> Value {
     emu.get_json(&format!("{INDEXES}/{name}"))
+}
+
+/// A DELETE made outside brickci (someone removing the object in the UI).
+fn delete_by_hand(emu: &TestEmulator, path: &str) {
+    let url = format!("{}{path}", emu.url());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        brickci::http::client(&Default::default())
+            .unwrap()
+            .delete(url)
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert!(status.is_success(), "DELETE {path}: {status}");
 }
 
 #[test]
@@ -230,4 +247,54 @@ fn an_index_on_an_endpoint_that_does_not_exist_fails_with_the_services_error() {
         "{}",
         text(&out)
     );
+}
+
+#[test]
+fn an_endpoint_deleted_by_hand_is_created_again_and_its_index_rebound() {
+    let emu = TestEmulator::fast();
+    let dir = bundle(
+        r#"resources:
+  vector_search_endpoints:
+    vs:
+      name: docs-vs
+      endpoint_type: STANDARD
+  vector_search_indexes:
+    direct:
+      name: main.ml.docs_direct
+      endpoint_name: ${resources.vector_search_endpoints.vs.name}
+      primary_key: id
+      index_type: DIRECT_ACCESS
+      direct_access_index_spec:
+        schema_json: '{"id":"integer","vec":"array<float>"}'
+        embedding_vector_columns:
+          - name: vec
+            embedding_dimension: 8
+"#,
+    );
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let old = endpoint(&emu)["id"].as_str().unwrap().to_string();
+    delete_by_hand(&emu, &format!("{ENDPOINTS}/docs-vs"));
+    // The index outlives its endpoint, bound to the old one.
+    assert_eq!(
+        index(&emu, "main.ml.docs_direct")["endpoint_id"],
+        old.as_str()
+    );
+
+    let env = run_env(&emu);
+    let plan = brickci(&["plan"], &as_refs(&env), dir.path());
+    assert!(text(&plan).contains("no longer exists"), "{}", text(&plan));
+    assert!(
+        text(&plan).contains("refers to resources.vector_search_endpoints.vs"),
+        "{}",
+        text(&plan)
+    );
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let new = endpoint(&emu)["id"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    let i = index(&emu, "main.ml.docs_direct");
+    assert_eq!(i["endpoint_id"], new.as_str(), "rebound: {i}");
+    assert_eq!(i["status"]["ready"], true, "{i}");
+    redeploy_is_quiet(&emu, dir.path());
 }
