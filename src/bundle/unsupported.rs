@@ -40,10 +40,10 @@ mod tests {
 
     #[test]
     fn kinds_brickci_does_not_deploy_are_named() {
-        let e = errors("resources:\n  vector_search_indexes: {a: {}}\n  jobs: {}\n");
+        let e = errors("resources:\n  postgres_synced_tables: {a: {}}\n  jobs: {}\n");
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(e[0].starts_with(
-            "databricks.yml:2:3: resources.vector_search_indexes: brickci does not deploy vector_search_indexes"
+            "databricks.yml:2:3: resources.postgres_synced_tables: brickci does not deploy postgres_synced_tables"
         ));
     }
 }

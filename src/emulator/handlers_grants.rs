@@ -50,6 +50,8 @@ fn securable_exists(s: &State, kind: &str, name: &str) -> Result<bool, Response>
         "volume" => o.volumes.contains_key(name),
         "function" | "registered_model" => o.models.contains_key(name),
         "external_location" => o.more.external_locations.contains_key(name),
+        // Tables this emulator holds: vector search indexes are UC tables.
+        "table" => o.kinds.vs_indexes.contains_key(name),
         other => {
             return Err(invalid_parameter(format!(
                 "Unsupported securable type {other}"

@@ -1,6 +1,7 @@
 //! Vector search endpoints: create (PROVISIONING, ONLINE after `PROVISION_MS` on the
 //! emulator clock), get, list (paginated), patch (`target_qps`), budget policy and custom
-//! tags, start/stop (STARTING→ONLINE, OFFLINE), delete.
+//! tags, start/stop (STARTING→ONLINE, OFFLINE), delete (its indexes stay, orphaned, as the
+//! Databricks CLI's tests expect of the service). Indexes are in `handlers_vector_search_indexes`.
 
 use std::collections::HashMap;
 
@@ -32,8 +33,10 @@ fn key(name: &str) -> String {
 
 fn settled(s: &mut State, name: &str) -> Option<Value> {
     let now = s.clock.now_ms();
+    let indexes = super::handlers_vector_search_indexes::count_on(s, name);
     let e = s.objects.kinds.vs_endpoints.get_mut(name)?;
     s.objects.kinds.schedule.settle(&key(name), e, now);
+    e["num_indexes"] = json!(indexes);
     Some(e.clone())
 }
 

@@ -25,6 +25,11 @@ pub struct KindObjects {
     pub app_updates: BTreeMap<String, Value>,
     /// Vector search endpoints by name.
     pub vs_endpoints: BTreeMap<String, Value>,
+    /// Vector search indexes by full name, when each becomes ready, and the names of deleted
+    /// ones with when the name may be used again (emulated ms).
+    pub vs_indexes: BTreeMap<String, Value>,
+    pub vs_index_ready_at: BTreeMap<String, u64>,
+    pub vs_index_released_at: BTreeMap<String, u64>,
     /// Unity Catalog grants by `<securable type>/<full name>`: principal -> privileges.
     pub grants: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }

@@ -38,6 +38,7 @@ mod handlers_synced_tables;
 mod handlers_uc;
 mod handlers_uc_secrets;
 mod handlers_vector_search;
+mod handlers_vector_search_indexes;
 mod handlers_warehouses;
 mod handlers_workspace;
 mod kind_objects;

@@ -1,5 +1,5 @@
 //! Routes of the kinds added with issue 15: catalogs with their own fields, UC grants, SQL
-//! warehouses, instance pools, alerts, Lakeview dashboards, apps, vector search endpoints. Merged into the API
+//! warehouses, instance pools, alerts, Lakeview dashboards, apps, vector search endpoints and indexes. Merged into the API
 //! router by `server::router`, behind the same gate (log, faults, auth).
 
 use axum::Router;
@@ -13,7 +13,7 @@ use super::{
     Shared, handlers_alerts as alerts, handlers_apps as apps, handlers_catalogs as catalogs,
     handlers_dashboards as dash, handlers_grants as grants, handlers_misc as misc,
     handlers_pools as pools, handlers_sql_alerts as sql_alerts, handlers_vector_search as vs,
-    handlers_warehouses as wh,
+    handlers_vector_search_indexes as vsi, handlers_warehouses as wh,
 };
 
 pub fn routes() -> Router<Shared> {
@@ -106,6 +106,18 @@ pub fn routes() -> Router<Shared> {
         .route(
             "/api/2.0/vector-search/endpoints/{name}/{what}",
             post(vs::sub).patch(vs::sub),
+        )
+        .route(
+            "/api/2.0/vector-search/indexes",
+            post(vsi::create).get(vsi::list),
+        )
+        .route(
+            "/api/2.0/vector-search/indexes/{name}",
+            get(vsi::get).delete(vsi::delete),
+        )
+        .route(
+            "/api/2.0/vector-search/indexes/{name}/sync",
+            post(vsi::sync),
         )
 }
 

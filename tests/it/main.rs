@@ -61,3 +61,5 @@ mod test_command;
 mod trigger_azure_devops;
 mod trigger_codepipeline;
 mod trigger_github;
+mod vector_search;
+mod vector_search_sdk;

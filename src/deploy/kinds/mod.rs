@@ -30,6 +30,8 @@ mod secrets;
 mod sql_warehouses;
 mod synced_database_tables;
 mod uc;
+mod vector_search_endpoints;
+mod vector_search_indexes;
 mod volumes;
 
 use std::future::Future;
@@ -60,7 +62,10 @@ pub static REGISTRY: &[&KindSpec] = &[
     &models::SPEC,
     &registered_models::SPEC,
     &model_serving_endpoints::SPEC,
+    &vector_search_endpoints::SPEC,
     &pipelines::SPEC,
+    // After the endpoints and what may make its source table or serve its embedding model.
+    &vector_search_indexes::SPEC,
     &jobs::SPEC,
     &alerts::SPEC,
     &dashboards::SPEC,
@@ -575,6 +580,9 @@ mod tests {
         }
         assert_eq!(rank("secret_scopes"), 0);
         assert!(rank("schemas") < rank("volumes"));
+        assert!(rank("vector_search_endpoints") < rank("vector_search_indexes"));
+        assert!(rank("model_serving_endpoints") < rank("vector_search_indexes"));
+        assert!(rank("pipelines") < rank("vector_search_indexes"));
         assert_eq!(rank("nope"), usize::MAX);
     }
 
