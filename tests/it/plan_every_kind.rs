@@ -70,6 +70,14 @@ const OBJECTS: &[(&str, &str)] = &[
         "    endpoint:\n      name: every-endpoint\n      config:\n        served_entities:\n          - entity_name: main.ml.churn\n            entity_version: \"1\"\n            workload_size: Small\n            scale_to_zero_enabled: true\n",
     ),
     (
+        "vector_search_endpoints",
+        "    vs:\n      name: every-vs\n      endpoint_type: STANDARD\n",
+    ),
+    (
+        "vector_search_indexes",
+        "    index:\n      name: main.quality.every_index\n      endpoint_name: ${resources.vector_search_endpoints.vs.name}\n      primary_key: id\n      index_type: DIRECT_ACCESS\n      direct_access_index_spec:\n        schema_json: '{\"id\":\"integer\",\"vec\":\"array<float>\"}'\n        embedding_vector_columns:\n          - name: vec\n            embedding_dimension: 8\n",
+    ),
+    (
         "pipelines",
         "    pipe:\n      name: every-pipe\n      libraries:\n        - notebook:\n            path: ./src/ingest.py\n",
     ),
