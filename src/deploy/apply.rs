@@ -351,7 +351,7 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
     let entry = ResourceEntry {
         id: id.clone(),
         hash: String::new(),
-        settings: filled.clone(),
+        settings: kinds::recorded(&a.kind, &filled),
         acl: previous_acl.clone(),
         computed: Default::default(),
     };
@@ -382,7 +382,7 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
     let entry = ResourceEntry {
         id,
         hash,
-        settings: filled,
+        settings: kinds::recorded(&a.kind, &filled),
         acl: acl.clone(),
         computed,
     };

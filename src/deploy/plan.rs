@@ -377,7 +377,7 @@ pub async fn compute(client: &Client, inp: Inputs<'_>) -> Result<Plan, PlanError
                     // The old id is its target: apply deletes that one, then creates.
                     (Op::Replace, format!("replaces {}: {change}", e.id))
                 } else {
-                    update_reason(&e.settings, &filled)
+                    update_reason(&e.settings, &kinds::recorded(kind, &filled))
                 }
             }
         };

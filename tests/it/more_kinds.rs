@@ -537,6 +537,17 @@ variables:
     default: first-value-7f3a
 "#;
 
+/// The deploy state of the `more` bundle's dev target, as stored in the workspace.
+fn state_text(emu: &TestEmulator) -> String {
+    let path = "/Workspace/Users/ci-bot@example.com/.bundle/more/dev/state/brickci-state.json";
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("path", path)
+        .append_pair("direct_download", "true")
+        .finish();
+    emu.get_json(&format!("/api/2.0/workspace/export?{q}"))
+        .to_string()
+}
+
 const SECRET_AT: &str = "/api/2.1/unity-catalog/secrets/main.dev_ci_bot_app.api_key";
 
 #[test]
@@ -573,9 +584,23 @@ pub fn secrets_flow(emu: &TestEmulator) {
         "{}",
         text(&shown)
     );
+    // The deploy state (in the workspace) keeps a digest of the value, not the value.
+    let recorded = state_text(emu);
+    assert!(
+        recorded.contains("\"value\": \"sha256:") || recorded.contains("\"value\":\"sha256:"),
+        "{recorded}"
+    );
+    assert!(!recorded.contains("first-value-7f3a"), "{recorded}");
     redeploy_is_quiet(emu, dir.path());
 
     edit(dir.path(), "first-value-7f3a", "second-value-9c1d");
+    // A new value is still a change the plan names, without showing either value.
+    let plan = brickci(&["plan"], &as_refs(&env), dir.path());
+    assert_eq!(code(&plan), 0, "{}", text(&plan));
+    assert!(text(&plan).contains("changed: value"), "{}", text(&plan));
+    assert!(
+        !text(&plan).contains("second-value-9c1d") && !text(&plan).contains("first-value-7f3a")
+    );
     edit(dir.path(), "comment: for the app", "comment: rotated");
     let before = emu.requests().len();
     let out = deploy(emu, dir.path(), &[]);
@@ -589,6 +614,7 @@ pub fn secrets_flow(emu: &TestEmulator) {
         (Some("second-value-9c1d"), Some("rotated"))
     );
     redeploy_is_quiet(emu, dir.path());
+    assert!(!state_text(emu).contains("second-value-9c1d"));
 
     prune(emu, dir.path(), 2);
     let gone = emu.calls("DELETE", SECRET_AT);

@@ -205,6 +205,12 @@ pub trait KindApi: Sync {
         Box::pin(async { Ok(()) })
     }
 
+    /// Settings whose value is a secret: the state records a digest of it, never the value
+    /// (the state lives in the workspace, readable by whoever may read the bundle's folder).
+    fn secret_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// The object as the API shows it (for `KindSpec::computed` fields).
     fn read<'a>(&'a self, c: &'a Client, id: &'a str, what: &'a str) -> Fut<'a, Value> {
         Box::pin(async move { c.call::<Value>(self.get(id, what)).await })
@@ -265,6 +271,23 @@ impl Update<'_> {
 /// The kind named `name`, if brickci deploys it.
 pub fn spec(name: &str) -> Option<&'static KindSpec> {
     REGISTRY.iter().copied().find(|s| s.name == name)
+}
+
+/// `settings` as the state records them: each secret field (`KindApi::secret_fields`) as a
+/// digest of its value, so a changed value still reads "changed: value" in the plan.
+pub fn recorded(kind: &str, settings: &Value) -> Value {
+    let mut out = settings.clone();
+    let fields = spec(kind).map_or(&[][..], |s| s.api.secret_fields());
+    for field in fields {
+        if let Some(v) = out.get_mut(*field).filter(|v| !v.is_null()) {
+            let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            *v = Value::String(format!(
+                "sha256:{}",
+                crate::deploy::files::sha256(text.as_bytes())
+            ));
+        }
+    }
+    out
 }
 
 /// The names of the kinds brickci deploys, in deploy order.

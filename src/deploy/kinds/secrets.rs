@@ -67,6 +67,10 @@ impl KindApi for Secrets {
         req(Method::GET, path("secrets", id), what)
     }
 
+    fn secret_fields(&self) -> &'static [&'static str] {
+        &["value"]
+    }
+
     fn named<'a>(&'a self, c: &'a Client, settings: &'a Value) -> Fut<'a, Vec<String>> {
         Box::pin(async move {
             let id = full_name(settings);
