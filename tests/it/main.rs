@@ -31,6 +31,7 @@ mod more_kinds_sdk;
 mod multi_target;
 mod new_kinds;
 mod plan_comment;
+mod postgres_kinds;
 mod pr_env;
 mod python_resources;
 mod python_sdk;

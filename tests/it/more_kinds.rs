@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::common::{TestEmulator, as_refs, brickci, code, run_env, text};
 
-const HEAD: &str = r#"bundle:
+pub const HEAD: &str = r#"bundle:
   name: more
 targets:
   dev:
@@ -16,7 +16,7 @@ targets:
     default: true
 "#;
 
-fn bundle(resources: &str) -> tempfile::TempDir {
+pub fn bundle(resources: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("databricks.yml"),
@@ -26,14 +26,14 @@ fn bundle(resources: &str) -> tempfile::TempDir {
     dir
 }
 
-fn edit(dir: &Path, from: &str, to: &str) {
+pub fn edit(dir: &Path, from: &str, to: &str) {
     let f = dir.join("databricks.yml");
     let s = std::fs::read_to_string(&f).unwrap();
     assert!(s.contains(from), "{from} not in the bundle");
     std::fs::write(f, s.replace(from, to)).unwrap();
 }
 
-fn deploy(emu: &TestEmulator, dir: &Path, extra: &[&str]) -> std::process::Output {
+pub fn deploy(emu: &TestEmulator, dir: &Path, extra: &[&str]) -> std::process::Output {
     let env = run_env(emu);
     let mut args = vec!["deploy"];
     args.extend_from_slice(extra);
@@ -41,7 +41,7 @@ fn deploy(emu: &TestEmulator, dir: &Path, extra: &[&str]) -> std::process::Outpu
 }
 
 /// Writes since request `since`, as `METHOD path`, without the deployment's bookkeeping.
-fn writes_since(emu: &TestEmulator, since: usize) -> Vec<String> {
+pub fn writes_since(emu: &TestEmulator, since: usize) -> Vec<String> {
     emu.requests()
         .into_iter()
         .skip(since)
@@ -52,7 +52,7 @@ fn writes_since(emu: &TestEmulator, since: usize) -> Vec<String> {
 }
 
 /// Deploys once more and checks nothing but bookkeeping was written.
-fn redeploy_is_quiet(emu: &TestEmulator, dir: &Path) {
+pub fn redeploy_is_quiet(emu: &TestEmulator, dir: &Path) {
     let before = emu.requests().len();
     let out = deploy(emu, dir, &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
@@ -66,7 +66,7 @@ fn redeploy_is_quiet(emu: &TestEmulator, dir: &Path) {
 }
 
 /// Empties the bundle's resources and deploys with prune.
-fn prune(emu: &TestEmulator, dir: &Path, deleted: usize) {
+pub fn prune(emu: &TestEmulator, dir: &Path, deleted: usize) {
     std::fs::write(
         dir.join("databricks.yml"),
         format!("{HEAD}resources: {{}}\n"),
