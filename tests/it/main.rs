@@ -32,6 +32,7 @@ mod multi_target;
 mod new_kinds;
 mod plan_comment;
 mod postgres_kinds;
+mod postgres_sdk;
 mod pr_env;
 mod python_resources;
 mod python_sdk;

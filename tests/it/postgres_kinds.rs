@@ -149,6 +149,7 @@ pub fn chain_flow(emu: &TestEmulator) {
         "autoscaling_limit_max_cu: 2",
         "autoscaling_limit_max_cu: 3",
     );
+    edit(dir.path(), "no_expiry: true", "ttl: 604800s");
     let before = emu.requests().len();
     let out = deploy(emu, dir.path(), &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
@@ -165,6 +166,10 @@ pub fn chain_flow(emu: &TestEmulator) {
                 Some("spec.display_name".to_string())
             ),
             (
+                "PATCH /api/2.0/postgres/projects/shop/branches/dev".to_string(),
+                Some("spec.no_expiry,spec.ttl".to_string())
+            ),
+            (
                 "PATCH /api/2.0/postgres/projects/shop/branches/dev/endpoints/reader".to_string(),
                 Some("spec.autoscaling_limit_max_cu".to_string())
             ),
@@ -177,6 +182,8 @@ pub fn chain_flow(emu: &TestEmulator) {
     );
     let e = get(emu, "projects/shop/branches/dev/endpoints/reader");
     assert_eq!(e["status"]["autoscaling_limit_max_cu"], 3);
+    let b = get(emu, "projects/shop/branches/dev");
+    assert!(b["status"]["expire_time"].is_string(), "a ttl now: {b}");
     redeploy_is_quiet(emu, dir.path());
 
     // A new branch id is a new branch; its endpoint follows it.
@@ -471,4 +478,41 @@ fn a_failed_operation_fails_the_deploy_with_its_error() {
         "{}",
         text(&out)
     );
+}
+
+#[test]
+fn a_replaced_project_takes_its_branch_along_and_the_branch_is_made_again() {
+    let emu = TestEmulator::fast();
+    let dir = bundle(
+        r#"resources:
+  postgres_projects:
+    p:
+      project_id: pgv
+      pg_version: 16
+  postgres_branches:
+    b:
+      parent: ${resources.postgres_projects.p.id}
+      branch_id: feature
+      no_expiry: true
+"#,
+    );
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let uid = get(&emu, "projects/pgv/branches/feature")["uid"].clone();
+    edit(dir.path(), "pg_version: 16", "pg_version: 17");
+    let shown = plan(&emu, dir.path());
+    assert!(
+        shown.contains("replaces projects/pgv: pg_version changes from 16 to 17"),
+        "{shown}"
+    );
+    let out = deploy(&emu, dir.path(), &["--auto-approve"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(get(&emu, "projects/pgv")["status"]["pg_version"], 17);
+    let b = get(&emu, "projects/pgv/branches/feature");
+    assert_eq!(b["status"]["current_state"], "READY", "made again: {b}");
+    assert_ne!(
+        b["uid"], uid,
+        "a new branch, the old one went with its project"
+    );
+    redeploy_is_quiet(&emu, dir.path());
 }
