@@ -516,3 +516,90 @@ fn a_replaced_project_takes_its_branch_along_and_the_branch_is_made_again() {
     );
     redeploy_is_quiet(&emu, dir.path());
 }
+
+#[test]
+fn a_project_adopted_from_the_databricks_cli_is_updated_without_its_fixed_settings() {
+    use base64::Engine;
+    let emu = TestEmulator::fast();
+    emu.post_json(
+        "/api/2.0/postgres/projects?project_id=legacy",
+        serde_json::json!({"spec": {"display_name": "Old", "pg_version": 16}}),
+    );
+    let state_dir = "/Workspace/Users/ci-bot@example.com/.bundle/more/dev/state";
+    emu.post_json(
+        "/api/2.0/workspace/mkdirs",
+        serde_json::json!({ "path": state_dir }),
+    );
+    let tf = serde_json::json!({"version": 4, "resources": [{"mode": "managed", "type": "databricks_postgres_project", "name": "p", "instances": [{"attributes": {"id": "projects/legacy"}}]}]});
+    emu.post_json(
+        "/api/2.0/workspace/import",
+        serde_json::json!({ "path": format!("{state_dir}/terraform.tfstate"), "format": "RAW",
+            "content": base64::engine::general_purpose::STANDARD.encode(tf.to_string()) }),
+    );
+    let dir = bundle(
+        "resources:\n  postgres_projects:\n    p:\n      project_id: legacy\n      display_name: New\n      pg_version: 16\n",
+    );
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(text(&out).contains("adopted"), "{}", text(&out));
+    assert_eq!(
+        emu.calls("POST", "/api/2.0/postgres/projects").len(),
+        1,
+        "only the test's own create"
+    );
+    let patch = emu.calls("PATCH", "/api/2.0/postgres/projects/legacy");
+    assert_eq!(
+        param(&patch[0], "update_mask").as_deref(),
+        Some("spec.display_name"),
+        "pg_version cannot be updated, so it is not in the mask"
+    );
+    assert_eq!(
+        get(&emu, "projects/legacy")["status"]["display_name"],
+        "New"
+    );
+    redeploy_is_quiet(&emu, dir.path());
+}
+
+#[test]
+fn an_endpoint_still_reconciling_is_deleted_once_it_has() {
+    // Slow enough that the endpoint is still reconciling when the prune reaches it.
+    let emu = TestEmulator::start(brickci::emulator::EmulatorConfig {
+        clock_speed: 2.0,
+        ..Default::default()
+    });
+    let dir = bundle(
+        r#"resources:
+  postgres_projects:
+    p:
+      project_id: rec
+  postgres_endpoints:
+    ro:
+      parent: ${resources.postgres_projects.p.default_branch}
+      endpoint_id: ro
+      endpoint_type: ENDPOINT_TYPE_READ_ONLY
+"#,
+    );
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let ro = format!("{PG}/projects/rec/branches/production/endpoints/ro");
+    let (status, _) = emu.send_json(
+        "PATCH",
+        &format!("{ro}?update_mask=spec.disabled"),
+        serde_json::json!({"spec": {"endpoint_type": "ENDPOINT_TYPE_READ_ONLY", "disabled": false}}),
+    );
+    assert_eq!(status, 200);
+    prune(&emu, dir.path(), 2);
+    let tries: Vec<u16> = emu
+        .calls("DELETE", "/endpoints/ro")
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    // The update keeps it reconciling for 5 s: the first delete is refused, a later one
+    // goes through.
+    assert!(
+        tries.len() >= 2 && tries[..tries.len() - 1].iter().all(|s| *s == 409),
+        "{tries:?}"
+    );
+    assert_eq!(tries.last(), Some(&200), "{tries:?}");
+    assert!(gone(&emu, "projects/rec"));
+}

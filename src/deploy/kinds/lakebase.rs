@@ -31,6 +31,9 @@ const RECONCILED_WITHIN: Duration = Duration::from_secs(2 * 60);
 
 /// One Lakebase kind's shape.
 pub struct Lakebase {
+    /// The bundle's name for the kind (its `KindSpec`, whose `fixed` settings an update
+    /// never names).
+    pub kind: &'static str,
     /// The collection its names have (`branches` in `projects/p/branches/b`).
     pub collection: &'static str,
     /// The setting that holds the id the bundle chooses, sent as the create's query
@@ -254,8 +257,12 @@ impl KindApi for Lakebase {
             } else {
                 spec(self.id_field, u.previous)
             };
+            // Settings an update cannot change are left out: an adopted object's first
+            // update sends every setting, and the API refuses those in a mask.
+            let fixed = super::spec(self.kind).map_or(&[][..], |k| k.fixed);
             let mask: Vec<String> = changed_paths(&before, &now)
                 .into_iter()
+                .filter(|p| !fixed.contains(&p.split('.').next().unwrap_or_default()))
                 .map(|p| format!("spec.{p}"))
                 .collect();
             // Only a create or delete flag changed: nothing to send.
@@ -428,6 +435,7 @@ mod tests {
     #[test]
     fn names_follow_the_parent_and_id() {
         let b = Lakebase {
+            kind: "postgres_branches",
             collection: "branches",
             id_field: "branch_id",
             parented: true,

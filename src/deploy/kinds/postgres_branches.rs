@@ -34,6 +34,7 @@ pub static SPEC: KindSpec = KindSpec {
 };
 
 static API: Lakebase = Lakebase {
+    kind: "postgres_branches",
     collection: "branches",
     id_field: "branch_id",
     parented: true,

@@ -30,6 +30,7 @@ pub static SPEC: KindSpec = KindSpec {
 };
 
 static API: Lakebase = Lakebase {
+    kind: "postgres_catalogs",
     collection: "catalogs",
     id_field: "catalog_id",
     parented: false,

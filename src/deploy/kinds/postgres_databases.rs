@@ -26,6 +26,7 @@ pub static SPEC: KindSpec = KindSpec {
 };
 
 static API: Lakebase = Lakebase {
+    kind: "postgres_databases",
     collection: "databases",
     id_field: "database_id",
     parented: true,

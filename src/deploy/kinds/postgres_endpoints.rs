@@ -30,6 +30,7 @@ pub static SPEC: KindSpec = KindSpec {
 };
 
 static API: Lakebase = Lakebase {
+    kind: "postgres_endpoints",
     collection: "endpoints",
     id_field: "endpoint_id",
     parented: true,

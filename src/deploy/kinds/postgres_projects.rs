@@ -31,6 +31,7 @@ pub static SPEC: KindSpec = KindSpec {
 };
 
 static API: Lakebase = Lakebase {
+    kind: "postgres_projects",
     collection: "projects",
     id_field: "project_id",
     parented: false,

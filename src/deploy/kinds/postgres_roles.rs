@@ -32,6 +32,7 @@ pub static SPEC: KindSpec = KindSpec {
 };
 
 static API: Lakebase = Lakebase {
+    kind: "postgres_roles",
     collection: "roles",
     id_field: "role_id",
     parented: true,

@@ -44,6 +44,7 @@ pub static SPEC: KindSpec = KindSpec {
 };
 
 static API: Lakebase = Lakebase {
+    kind: "postgres_synced_tables",
     collection: "synced_tables",
     id_field: "synced_table_id",
     parented: false,
