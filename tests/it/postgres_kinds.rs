@@ -603,3 +603,55 @@ fn an_endpoint_still_reconciling_is_deleted_once_it_has() {
     assert_eq!(tries.last(), Some(&200), "{tries:?}");
     assert!(gone(&emu, "projects/rec"));
 }
+
+#[test]
+fn a_branch_moved_to_a_new_project_is_replaced_only_once_the_plan_shows_it() {
+    let emu = TestEmulator::fast();
+    let dir = bundle(
+        r#"resources:
+  postgres_projects:
+    a:
+      project_id: first
+  postgres_branches:
+    b:
+      parent: ${resources.postgres_projects.a.id}
+      branch_id: work
+      no_expiry: true
+"#,
+    );
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    edit(
+        dir.path(),
+        "  postgres_branches:",
+        "    c:\n      project_id: second\n  postgres_branches:",
+    );
+    edit(
+        dir.path(),
+        "${resources.postgres_projects.a.id}",
+        "${resources.postgres_projects.c.id}",
+    );
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_ne!(code(&out), 0, "{}", text(&out));
+    assert!(
+        text(&out).contains("its name becomes projects/second/branches/work"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        get(&emu, "projects/first/branches/work")["name"].is_string(),
+        "nothing deleted unasked"
+    );
+    let shown = plan(&emu, dir.path());
+    assert!(
+        shown.contains("replaces projects/first/branches/work: parent changes from \"projects/first\" to \"projects/second\""),
+        "{shown}"
+    );
+    let out = deploy(&emu, dir.path(), &["--auto-approve"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(gone(&emu, "projects/first/branches/work"));
+    assert_eq!(
+        get(&emu, "projects/second/branches/work")["parent"],
+        "projects/second"
+    );
+}

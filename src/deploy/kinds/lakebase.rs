@@ -242,10 +242,20 @@ impl KindApi for Lakebase {
     fn update<'a>(&'a self, c: &'a Client, u: Update<'a>) -> Fut<'a, String> {
         Box::pin(async move {
             // Its parent was replaced in this deploy (and took it along), or it was deleted
-            // by hand since the plan: it is created again under the name it has now.
-            let named = self.name(u.settings);
-            if named.as_deref().is_some_and(|n| n != u.id) || !self.exists(c, u.id, u.what).await? {
-                self.remove(c, u.id, u.what, u.previous).await?;
+            // by hand since the plan: it is created again under the name it has now. But a
+            // name that changes while the object is still there is a replacement the plan
+            // could not show (the parent it refers to was new): never without approval.
+            let moved = self.name(u.settings).filter(|n| n != u.id);
+            let there = self.exists(c, u.id, u.what).await?;
+            if let (Some(to), true) = (&moved, there) {
+                return Err(ClientError::Unsettled {
+                    object: u.what.to_string(),
+                    message: format!(
+                        "its name becomes {to}, as what it refers to was created in this deploy; that replaces it: deploy again, and the plan shows the replacement to approve"
+                    ),
+                });
+            }
+            if moved.is_some() || !there {
                 return self.create_named(c, u.what, u.settings).await;
             }
             if !self.updatable {
