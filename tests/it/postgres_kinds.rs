@@ -530,7 +530,7 @@ fn a_project_adopted_from_the_databricks_cli_is_updated_without_its_fixed_settin
         "/api/2.0/workspace/mkdirs",
         serde_json::json!({ "path": state_dir }),
     );
-    let tf = serde_json::json!({"version": 4, "resources": [{"mode": "managed", "type": "databricks_postgres_project", "name": "p", "instances": [{"attributes": {"id": "projects/legacy"}}]}]});
+    let tf = serde_json::json!({"version": 4, "resources": [{"mode": "managed", "type": "databricks_postgres_project", "name": "p", "instances": [{"attributes": {"id": "8c1e1d0a-uid", "name": "projects/legacy"}}]}]});
     emu.post_json(
         "/api/2.0/workspace/import",
         serde_json::json!({ "path": format!("{state_dir}/terraform.tfstate"), "format": "RAW",
