@@ -201,7 +201,8 @@ fn update(
     or_respond!(check(name, &spec));
     if k.collection == "databases"
         && let Some(role) = spec["role"].as_str()
-        && !s.objects.postgres.objects.contains_key(role)
+        && (!s.objects.postgres.objects.contains_key(role)
+            || super::postgres_objects::parent_of(role) != super::postgres_objects::parent_of(name))
     {
         return missing("role", role);
     }
@@ -495,6 +496,22 @@ mod tests {
         assert_eq!(st, 400, "the type is fixed");
         let (st, _) = call(&emu, "PATCH", &ro, Some(json!({"spec": {}}))).await;
         assert_eq!(st, 400, "a mask is required");
+        for (path, bad) in [
+            ("group", json!({"min": 1, "max": 2})),
+            ("suspend_timeout_duration", json!("10s")),
+            ("autoscaling_limit_max_cu", json!(80)),
+        ] {
+            let mut spec = json!({"endpoint_type": "ENDPOINT_TYPE_READ_ONLY"});
+            spec[path] = bad;
+            let (st, e) = call(
+                &emu,
+                "PATCH",
+                &format!("{ro}?update_mask=spec.{path}"),
+                Some(json!({ "spec": spec })),
+            )
+            .await;
+            assert_eq!(st, 400, "{path}: {e}");
+        }
         let (st, op) = call(
             &emu,
             "PATCH",

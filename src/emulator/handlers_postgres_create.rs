@@ -230,8 +230,9 @@ fn own_rules(
     let parent = super::postgres_objects::parent_of(name);
     match k.collection {
         "databases" => {
+            // The owner is a role of the same branch.
             let role = spec["role"].as_str().unwrap_or_default();
-            if !pg.contains_key(role) {
+            if !pg.contains_key(role) || super::postgres_objects::parent_of(role) != parent {
                 return Err(missing("role", role));
             }
         }

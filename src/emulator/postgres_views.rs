@@ -246,6 +246,7 @@ pub fn check(name: &str, spec: &Value) -> Result<(), Response> {
             {
                 return Err(invalid_parameter(format!("unsupported pg_version {p}")));
             }
+            suspend_timeout(&spec["default_endpoint_settings"]["suspend_timeout_duration"])?;
             cu_limits(&spec["default_endpoint_settings"])
         }
         Some("branches") => {
@@ -280,6 +281,14 @@ pub fn check(name: &str, spec: &Value) -> Result<(), Response> {
                     "no_suspension and suspend_timeout_duration are mutually exclusive",
                 ));
             }
+            let g = &spec["group"];
+            let one_size = g["min"].as_i64().is_some_and(|m| m >= 1) && g["min"] == g["max"];
+            if !g.is_null() && !one_size {
+                return Err(invalid_parameter(format!(
+                    "group.min must be at least 1 and equal to group.max, got {g}"
+                )));
+            }
+            suspend_timeout(&spec["suspend_timeout_duration"])?;
             cu_limits(spec)
         }
         Some("databases") if spec["postgres_database"].as_str().is_none_or(str::is_empty) => Err(
@@ -293,6 +302,16 @@ pub fn check(name: &str, spec: &Value) -> Result<(), Response> {
         }
         _ => Ok(()),
     }
+}
+
+/// A suspend timeout: from a minute to a week.
+fn suspend_timeout(v: &Value) -> Result<(), Response> {
+    if v.is_null() || seconds(v).is_some_and(|s| (60.0..=604_800.0).contains(&s)) {
+        return Ok(());
+    }
+    Err(invalid_parameter(format!(
+        "suspend_timeout_duration {v} must be between 60s and 604800s"
+    )))
 }
 
 /// Compute-unit limits: at least 0.5, at most 64, max not below min and at most 16 above.
