@@ -655,3 +655,40 @@ fn a_branch_moved_to_a_new_project_is_replaced_only_once_the_plan_shows_it() {
         "projects/second"
     );
 }
+
+#[test]
+fn a_role_without_an_id_gets_the_one_the_service_picks() {
+    let emu = TestEmulator::fast();
+    let dir = bundle(
+        r#"resources:
+  postgres_projects:
+    p:
+      project_id: picked
+  postgres_roles:
+    reader:
+      parent: ${resources.postgres_projects.p.default_branch}
+      postgres_role: reader
+"#,
+    );
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let roles = get(&emu, "projects/picked/branches/production/roles");
+    let names: Vec<&str> = roles["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert_eq!(names.len(), 1, "{roles}");
+    assert!(
+        names[0].starts_with("projects/picked/branches/production/roles/role-"),
+        "{names:?}"
+    );
+    redeploy_is_quiet(&emu, dir.path());
+    prune(&emu, dir.path(), 2);
+    assert_eq!(
+        emu.calls("DELETE", names[0]).len(),
+        1,
+        "the picked name was recorded and deleted"
+    );
+}
