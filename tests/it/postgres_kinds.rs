@@ -692,3 +692,39 @@ fn a_role_without_an_id_gets_the_one_the_service_picks() {
         "the picked name was recorded and deleted"
     );
 }
+
+#[test]
+fn validate_json_shows_the_kinds_as_the_cli_does() {
+    let emu = TestEmulator::fast();
+    let dir = bundle(&format!(
+        "permissions:\n  - level: CAN_VIEW\n    group_name: readers\n{CHAIN}"
+    ));
+    let env = run_env(&emu);
+    let out = brickci(&["validate", "-o", "json"], &as_refs(&env), dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &doc["resources"];
+    let p = &r["postgres_projects"]["shop"];
+    assert_eq!(p["project_id"], "shop");
+    let acl = p["permissions"].as_array().unwrap();
+    assert!(
+        acl.contains(&serde_json::json!({"level": "CAN_USE", "group_name": "readers"})),
+        "the top-level CAN_VIEW is CAN_USE on a project: {p}"
+    );
+    assert!(
+        acl.iter()
+            .any(|a| a["level"] == "CAN_MANAGE" && a["user_name"] == "ci-bot@example.com"),
+        "the deployer manages it: {p}"
+    );
+    let b = &r["postgres_branches"]["dev"];
+    assert_eq!(
+        b["parent"], "${resources.postgres_projects.shop.id}",
+        "references stay as written"
+    );
+    assert!(b.get("permissions").is_none(), "branches have none: {b}");
+    assert!(
+        r["postgres_endpoints"]["reader"]
+            .get("permissions")
+            .is_none()
+    );
+}
