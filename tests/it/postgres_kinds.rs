@@ -203,6 +203,13 @@ pub fn chain_flow(emu: &TestEmulator) {
         "a replacement needs --auto-approve: {}",
         text(&out)
     );
+    assert!(
+        text(&out).contains(
+            "postgres_branches dev (replaced) (with its databases, roles and endpoints, and all their data)"
+        ),
+        "the data that goes is named: {}",
+        text(&out)
+    );
     assert!(pg_writes(emu, before).is_empty(), "nothing was written");
     let out = deploy(emu, dir.path(), &["--auto-approve"]);
     assert_eq!(code(&out), 0, "{}", text(&out));

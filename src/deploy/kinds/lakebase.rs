@@ -51,6 +51,16 @@ pub struct Lakebase {
     pub acl_type: Option<&'static str>,
 }
 
+/// What a delete of a `kind` object removes with it, for the question that approves it
+/// (the Databricks CLI warns of the data too).
+pub fn takes_along(kind: &str) -> Option<&'static str> {
+    match kind {
+        "postgres_projects" => Some("its branches, databases and endpoints, and all their data"),
+        "postgres_branches" => Some("its databases, roles and endpoints, and all their data"),
+        _ => None,
+    }
+}
+
 /// Operations this process started and has not waited for yet, by the object's name: a
 /// create records the object's id first, and `after_create` waits.
 static STARTED: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());

@@ -38,6 +38,8 @@ mod synced_database_tables;
 mod uc;
 mod volumes;
 
+pub use lakebase::takes_along;
+
 use std::future::Future;
 use std::pin::Pin;
 
