@@ -534,7 +534,9 @@ fn approve(platform: &Platform, plan: &Plan, args: &DeployArgs) -> Result<(), Er
         .filter(|a| a.needs_approval())
         .map(|a| {
             let replaced = if a.replaces() { " (replaced)" } else { "" };
-            format!("{} {}{replaced}", a.kind, a.name)
+            let along = crate::deploy::kinds::takes_along(&a.kind)
+                .map_or(String::new(), |w| format!(" (with {w})"));
+            format!("{} {}{replaced}{along}", a.kind, a.name)
         })
         .collect();
     if yes_at_terminal(

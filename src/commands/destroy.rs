@@ -265,7 +265,11 @@ fn approve(
             .actions
             .iter()
             .filter(|a| a.action == Op::Delete && !matches!(a.kind.as_str(), "file" | "notebook"))
-            .map(|a| format!("{} {}", a.kind, a.name))
+            .map(|a| {
+                let along = crate::deploy::kinds::takes_along(&a.kind)
+                    .map_or(String::new(), |w| format!(" (with {w})"));
+                format!("{} {}{along}", a.kind, a.name)
+            })
             .collect();
         let question = format!(
             "Destroy deletes {deletes} object(s) ({}) and the root folder. Go ahead?",

@@ -20,6 +20,9 @@ pub struct ApiError {
     pub message: String,
     pub request_id: Option<String>,
     pub retry_after: Option<u64>,
+    /// The error's details say the object is managed by its parent (a Lakebase project's
+    /// root branch, a branch's read-write endpoint): it goes when the parent goes.
+    pub managed_by_parent: bool,
 }
 
 impl ApiError {
@@ -131,8 +134,22 @@ impl ApiError {
             message,
             request_id,
             retry_after,
+            managed_by_parent: managed_by_parent(body),
         }
     }
+}
+
+/// Whether a JSON error body's `details` carry the `declarative_context` that marks an
+/// object its parent manages (declarative tools then leave its deletion to the parent).
+fn managed_by_parent(body: &[u8]) -> bool {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return false;
+    };
+    v["details"].as_array().is_some_and(|details| {
+        details
+            .iter()
+            .any(|d| d["metadata"]["declarative_context"] == "MANAGED_BY_PARENT")
+    })
 }
 
 fn parse_body(status: u16, reason: &str, body: &[u8]) -> (Option<String>, String) {
@@ -278,6 +295,17 @@ mod tests {
             shown.contains("run 7") && shown.contains("HTTP 400"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_detail_marking_the_object_as_its_parents_is_read() {
+        let e = parse(
+            400,
+            r#"{"error_code":"BAD_REQUEST","message":"root branch","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RESOURCE_CONFLICT","metadata":{"declarative_context":"MANAGED_BY_PARENT"}}]}"#,
+        );
+        assert!(e.managed_by_parent);
+        assert!(!parse(400, r#"{"error_code":"BAD_REQUEST","message":"x"}"#).managed_by_parent);
+        assert!(!parse(400, "not json").managed_by_parent);
     }
 
     #[test]

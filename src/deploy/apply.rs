@@ -334,10 +334,12 @@ async fn resource(s: &Shared, a: &Action, opts: CreateOptions) -> bool {
         }
         // A replacement (a setting the API cannot update changed): the old one goes first,
         // as the new one takes its name.
-        (Op::Replace, Some(old)) => match kinds::delete(&s.client, &a.kind, &a.name, old).await {
-            Ok(()) => create(s, a, &filled).await,
-            Err(e) => Err(Failure::from(e)),
-        },
+        (Op::Replace, Some(old)) => {
+            match kinds::delete(&s.client, &a.kind, &a.name, old, &previous).await {
+                Ok(()) => create(s, a, &filled).await,
+                Err(e) => Err(Failure::from(e)),
+            }
+        }
         _ => create(s, a, &filled).await,
     };
     let id = match result {
@@ -425,7 +427,16 @@ async fn remove(s: &Shared, a: &Action) -> bool {
     let result = match a.kind.as_str() {
         "notebook" | "file" => workspace::delete(&s.client, &target, false).await,
         "library" => artifacts::delete(&s.client, &target).await,
-        kind => kinds::delete(&s.client, kind, &a.name, &target).await,
+        kind => {
+            let last = s
+                .state
+                .lock()
+                .expect("not poisoned")
+                .resource(kind, &a.name)
+                .map(|e| e.settings.clone())
+                .unwrap_or_default();
+            kinds::delete(&s.client, kind, &a.name, &target, &last).await
+        }
     };
     match result {
         Ok(()) => {

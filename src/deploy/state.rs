@@ -147,7 +147,14 @@ fn adopt_terraform(state: &mut DeployState, doc: &Value) {
         else {
             continue;
         };
-        let id = &r["instances"][0]["attributes"]["id"];
+        let attributes = &r["instances"][0]["attributes"];
+        // Lakebase objects are known by their resource name (`projects/p/...`), which the
+        // provider keeps in `name` (the CLI maps their `.id` references to it).
+        let id = if kind.starts_with("postgres_") {
+            &attributes["name"]
+        } else {
+            &attributes["id"]
+        };
         let id = id
             .as_str()
             .map(str::to_string)
@@ -258,8 +265,14 @@ mod tests {
                 {"mode": "managed", "type": "databricks_job", "name": "etl", "instances": [{"attributes": {"id": "42"}}]},
                 {"mode": "managed", "type": "databricks_schema", "name": "s", "instances": [{"attributes": {"id": "main.s"}}]},
                 {"mode": "data", "type": "databricks_job", "name": "x", "instances": [{"attributes": {"id": "7"}}]},
-                {"mode": "managed", "type": "databricks_permissions", "name": "p", "instances": [{"attributes": {"id": "9"}}]}
+                {"mode": "managed", "type": "databricks_permissions", "name": "p", "instances": [{"attributes": {"id": "9"}}]},
+                {"mode": "managed", "type": "databricks_postgres_branch", "name": "dev", "instances": [{"attributes": {"id": "br-1", "name": "projects/p/branches/dev"}}]}
             ]}),
+        );
+        assert_eq!(
+            s.resource("postgres_branches", "dev").unwrap().id,
+            "projects/p/branches/dev",
+            "a Lakebase object by its name"
         );
         assert_eq!(s.resource("jobs", "etl").unwrap().id, "42");
         assert_eq!(s.resource("schemas", "s").unwrap().id, "main.s");

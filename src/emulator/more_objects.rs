@@ -34,6 +34,6 @@ pub fn permission_target_exists(s: &State, kind: &str, id: &str) -> Option<bool>
         "registered-models" => o.mlflow_models.values().any(|m| m["id"] == id),
         "database-instances" => o.database_instances.contains_key(id),
         "genie" => super::handlers_genie::exists(s, id),
-        _ => return None,
+        _ => return super::postgres_objects::permission_target_exists(s, kind, id),
     })
 }

@@ -45,6 +45,9 @@ pub struct Objects {
     pub kinds: super::kind_objects::KindObjects,
     /// Legacy MLflow models, external locations (issue 15's later kinds).
     pub more: super::more_objects::MoreObjects,
+    /// Lakebase Postgres projects, branches, endpoints, databases, roles, catalogs, synced
+    /// tables and their operations.
+    pub postgres: super::postgres_objects::PostgresObjects,
     /// Quality monitors by table full name, with when (emulated ms) they become active.
     pub quality_monitors: BTreeMap<String, (Value, u64)>,
     /// Serving endpoints by name.

@@ -8,7 +8,8 @@ use axum::routing::{any, get, post};
 use super::{
     Shared, handlers_database_catalogs as dbcat, handlers_database_instances as db,
     handlers_external_locations as locations, handlers_mlflow_models as models,
-    handlers_synced_tables as synced, handlers_uc_secrets as secrets,
+    handlers_postgres as postgres, handlers_synced_tables as synced,
+    handlers_uc_secrets as secrets,
 };
 
 pub fn routes() -> Router<Shared> {
@@ -55,4 +56,6 @@ pub fn routes() -> Router<Shared> {
                 .patch(secrets::update)
                 .delete(secrets::delete),
         )
+        // Lakebase Postgres: objects are named by paths, so one route takes them all.
+        .route("/api/2.0/postgres/{*path}", any(postgres::dispatch))
 }

@@ -192,7 +192,7 @@ fn every_static_problem_is_reported_at_once_before_any_request() {
     let emu = TestEmulator::fast();
     let env = run_env(&emu);
     let dir = checkout_of(
-        "bundle:\n  name: b\nvariables:\n  needed: {description: no value anywhere}\n  pool:\n    lookup: {instance_pool: no-such-pool}\nresources:\n  postgres_synced_tables:\n    a: {name: a}\n  jobs:\n    j: {tasks: [{task_key: t}, {task_key: t}]}\npython:\n  venv_path: .venv\n  resources: ['resources:load']\nunknown_thing: 1\n",
+        "bundle:\n  name: b\nvariables:\n  needed: {description: no value anywhere}\n  pool:\n    lookup: {instance_pool: no-such-pool}\nresources:\n  jobs:\n    j: {tasks: [{task_key: t}, {task_key: t}]}\npython:\n  venv_path: .venv\n  resources: ['resources:load']\nunknown_thing: 1\n",
     );
     let out = brickci(
         &["deploy", "--bundle-dir", "bundles/app"],
@@ -202,11 +202,10 @@ fn every_static_problem_is_reported_at_once_before_any_request() {
     assert_eq!(code(&out), 2, "{}", text(&out));
     let all = text(&out);
     for expected in [
-        "bundles/app/databricks.yml:15:1: warning: unknown_thing: unknown top-level key, ignored",
+        "bundles/app/databricks.yml:13:1: warning: unknown_thing: unknown top-level key, ignored",
         "\ndatabricks.yml:4:3: variables.needed: no value assigned to required variable needed",
-        "\ndatabricks.yml:8:3: resources.postgres_synced_tables: brickci does not deploy postgres_synced_tables",
-        "\ndatabricks.yml:13:14: python.venv_path: .venv/bin/python3 does not exist",
-        "\ndatabricks.yml:11:43: resources.jobs.j.tasks[1].task_key: \"t\" is used by another task too",
+        "\ndatabricks.yml:11:14: python.venv_path: .venv/bin/python3 does not exist",
+        "\ndatabricks.yml:9:43: resources.jobs.j.tasks[1].task_key: \"t\" is used by another task too",
     ] {
         assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
     }

@@ -36,6 +36,8 @@ mod new_kinds;
 mod plan_comment;
 mod plan_every_kind;
 mod plan_replace;
+mod postgres_kinds;
+mod postgres_sdk;
 mod pr_env;
 mod python_resources;
 mod python_sdk;

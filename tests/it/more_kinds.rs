@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::common::{TestEmulator, as_refs, brickci, code, run_env, text};
 
-const HEAD: &str = r#"bundle:
+pub const HEAD: &str = r#"bundle:
   name: more
 targets:
   dev:

@@ -59,6 +59,31 @@ const OBJECTS: &[(&str, &str)] = &[
         "synced_database_tables",
         "    synced:\n      name: main.sales.orders_synced\n      database_instance_name: ${resources.database_instances.db.name}\n      logical_database_name: databricks_postgres\n      spec:\n        source_table_full_name: main.sales.orders\n        primary_key_columns: [id]\n        scheduling_policy: SNAPSHOT\n        new_pipeline_spec:\n          storage_catalog: main\n          storage_schema: sales\n",
     ),
+    ("postgres_projects", "    pg:\n      project_id: every\n"),
+    (
+        "postgres_branches",
+        "    branch:\n      parent: ${resources.postgres_projects.pg.id}\n      branch_id: dev\n      no_expiry: true\n",
+    ),
+    (
+        "postgres_endpoints",
+        "    ep:\n      parent: ${resources.postgres_branches.branch.id}\n      endpoint_id: reader\n      endpoint_type: ENDPOINT_TYPE_READ_ONLY\n      autoscaling_limit_min_cu: 0.5\n      autoscaling_limit_max_cu: 2\n",
+    ),
+    (
+        "postgres_roles",
+        "    role:\n      parent: ${resources.postgres_projects.pg.default_branch}\n      role_id: owner\n      postgres_role: every_owner\n",
+    ),
+    (
+        "postgres_databases",
+        "    pgdb:\n      parent: ${resources.postgres_projects.pg.default_branch}\n      database_id: sales\n      postgres_database: sales\n      role: ${resources.postgres_roles.role.id}\n",
+    ),
+    (
+        "postgres_catalogs",
+        "    pgcat:\n      catalog_id: every_pg_cat\n      branch: ${resources.postgres_projects.pg.default_branch}\n      postgres_database: sales\n",
+    ),
+    (
+        "postgres_synced_tables",
+        "    pgsync:\n      synced_table_id: every_pg_cat.public.orders\n      source_table_full_name: main.sales.orders\n      primary_key_columns: [id]\n      scheduling_policy: SNAPSHOT\n",
+    ),
     ("experiments", "    exp:\n      name: /Shared/every-exp\n"),
     ("models", "    model:\n      name: every-model\n"),
     (

@@ -226,13 +226,7 @@ impl KindApi for JobRuns {
             if u.previous.is_null() || body(u.previous) == body(u.settings) {
                 return Ok(u.id.to_string());
             }
-            self.before_delete(c, u.id, u.what).await?;
-            let gone = c.call::<Value>(self.delete(u.id, u.what)).await;
-            if let Err(e) = gone
-                && !e.is_not_found()
-            {
-                return Err(e);
-            }
+            self.remove(c, u.id, u.what, &Value::Null).await?;
             start(c, u.what, u.settings).await
         })
     }
@@ -259,36 +253,48 @@ impl KindApi for JobRuns {
         Box::pin(settle(c, what, id))
     }
 
-    /// The service refuses to delete a run that is still going: cancel it and let it stop.
-    fn before_delete<'a>(&'a self, c: &'a Client, id: &'a str, what: &'a str) -> Fut<'a, ()> {
+    /// The service refuses to delete a run that is still going: cancel it, let it stop, delete it.
+    fn remove<'a>(
+        &'a self,
+        c: &'a Client,
+        id: &'a str,
+        what: &'a str,
+        _settings: &'a Value,
+    ) -> Fut<'a, ()> {
         Box::pin(async move {
             let run: Value = match c.call(get_run(id, what)).await {
                 Ok(run) => run,
                 Err(e) if e.is_not_found() => return Ok(()),
                 Err(e) => return Err(e),
             };
-            if terminal(&run) {
-                return Ok(());
+            if !terminal(&run) {
+                let r = req(Method::POST, "/api/2.2/jobs/runs/cancel", what)
+                    .json(json!({ "run_id": run_id(id) }))
+                    .idempotent(true);
+                c.call::<Value>(r).await?;
+                wait_for(
+                    c,
+                    what,
+                    CANCEL_LIMIT,
+                    || get_run(id, what),
+                    |run| {
+                        if terminal(run) {
+                            Progress::Done
+                        } else {
+                            Progress::Pending(format!("cancelling: {}", life(run)))
+                        }
+                    },
+                )
+                .await?;
             }
-            let r = req(Method::POST, "/api/2.2/jobs/runs/cancel", what)
-                .json(json!({ "run_id": run_id(id) }))
-                .idempotent(true);
-            c.call::<Value>(r).await?;
-            wait_for(
-                c,
-                what,
-                CANCEL_LIMIT,
-                || get_run(id, what),
-                |run| {
-                    if terminal(run) {
-                        Progress::Done
-                    } else {
-                        Progress::Pending(format!("cancelling: {}", life(run)))
-                    }
-                },
-            )
-            .await
-            .map(drop)
+            match c
+                .call::<Value>(self.delete(id, what).idempotent(true))
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e) if e.is_not_found() => Ok(()),
+                Err(e) => Err(e),
+            }
         })
     }
 

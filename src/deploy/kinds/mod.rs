@@ -19,9 +19,17 @@ mod genie_spaces;
 mod instance_pools;
 mod job_runs;
 mod jobs;
+mod lakebase;
 mod model_serving_endpoints;
 mod models;
 mod pipelines;
+mod postgres_branches;
+mod postgres_catalogs;
+mod postgres_databases;
+mod postgres_endpoints;
+mod postgres_projects;
+mod postgres_roles;
+mod postgres_synced_tables;
 mod quality_monitors;
 mod registered_models;
 mod schemas;
@@ -33,6 +41,8 @@ mod uc;
 mod vector_search_endpoints;
 mod vector_search_indexes;
 mod volumes;
+
+pub use lakebase::takes_along;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -58,6 +68,13 @@ pub static REGISTRY: &[&KindSpec] = &[
     &database_instances::SPEC,
     &database_catalogs::SPEC,
     &synced_database_tables::SPEC,
+    &postgres_projects::SPEC,
+    &postgres_branches::SPEC,
+    &postgres_endpoints::SPEC,
+    &postgres_roles::SPEC,
+    &postgres_databases::SPEC,
+    &postgres_catalogs::SPEC,
+    &postgres_synced_tables::SPEC,
     &experiments::SPEC,
     &models::SPEC,
     &registered_models::SPEC,
@@ -160,6 +177,25 @@ pub trait KindApi: Sync {
     /// The request that deletes it (a 404 counts as deleted).
     fn delete(&self, id: &str, what: &str) -> ApiRequest;
 
+    /// Deletes it and waits while the API does, given the settings it was last deployed
+    /// with (null when unknown): by default the `delete` request, a 404 counting as deleted.
+    fn remove<'a>(
+        &'a self,
+        c: &'a Client,
+        id: &'a str,
+        what: &'a str,
+        _settings: &'a Value,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let r = self.delete(id, what).idempotent(true);
+            match c.call::<Value>(r).await {
+                Ok(_) => Ok(()),
+                Err(e) if e.is_not_found() => Ok(()),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
     /// The request that reads it by id.
     fn get(&self, id: &str, what: &str) -> ApiRequest;
 
@@ -214,11 +250,6 @@ pub trait KindApi: Sync {
     /// The object as the API shows it (for `KindSpec::computed` fields).
     fn read<'a>(&'a self, c: &'a Client, id: &'a str, what: &'a str) -> Fut<'a, Value> {
         Box::pin(async move { c.call::<Value>(self.get(id, what)).await })
-    }
-
-    /// What must happen before the delete request (a job run still going is cancelled).
-    fn before_delete<'a>(&'a self, _c: &'a Client, _id: &'a str, _what: &'a str) -> Fut<'a, ()> {
-        Box::pin(async { Ok(()) })
     }
 
     /// Why a recorded object that still exists must be made anew although its settings did
@@ -456,16 +487,17 @@ pub async fn update(
     known(kind).api.update(client, u).await
 }
 
-pub async fn delete(client: &Client, kind: &str, key: &str, id: &str) -> Result<(), ClientError> {
+/// Deletes the object; `settings` are those it was last deployed with (a Lakebase project's
+/// `purge_on_delete` is read at delete time).
+pub async fn delete(
+    client: &Client,
+    kind: &str,
+    key: &str,
+    id: &str,
+    settings: &Value,
+) -> Result<(), ClientError> {
     let what = format!("{kind}.{key} ({id})");
-    let api = known(kind).api;
-    api.before_delete(client, id, &what).await?;
-    let r = api.delete(id, &what).idempotent(true);
-    match client.call::<Value>(r).await {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e),
-    }
+    known(kind).api.remove(client, id, &what, settings).await
 }
 
 /// Whether the object with this id still exists (someone may have deleted it by hand).

@@ -90,6 +90,30 @@ impl TestEmulator {
         })
     }
 
+    /// Any call with a JSON body against the emulator's API with the test token: status and
+    /// answer.
+    pub fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.url());
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        self.runtime.block_on(async {
+            let resp = brickci::http::client(&Default::default())
+                .unwrap()
+                .request(method, url)
+                .bearer_auth(TOKEN)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json().await.unwrap_or_default())
+        })
+    }
+
     /// Puts a notebook into the emulated workspace (folders created as needed).
     pub fn put_notebook(&self, path: &str, source: &str) {
         use base64::Engine;
