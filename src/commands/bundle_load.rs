@@ -110,10 +110,11 @@ pub async fn load_whole(
     let prepared = prepare(&opts, me).map_err(|d| warned.fail(d))?;
     let answers = crate::deploy::lookup::answer(client, &prepared.lookups).await?;
     let mut bundle = prepared.finish(&answers).map_err(|d| warned.fail(d))?;
-    // A Unity Catalog secret's value (often from a CI secret through a variable) is masked
-    // like any secret brickci reads: no log, report or printed configuration shows it.
-    for r in bundle.resources.iter().filter(|r| r.kind == "secrets") {
-        if let Some(value) = r.settings.get("value").and_then(|v| v.as_str()) {
+    // A Unity Catalog secret's value and a key given in the clear (`*_plaintext`), often from
+    // a CI secret through a variable, are masked like any secret brickci reads: no log,
+    // report or printed configuration shows them.
+    for r in &bundle.resources {
+        for value in crate::deploy::kinds::secret_values(&r.kind, &r.settings) {
             platform.mask(value);
         }
     }

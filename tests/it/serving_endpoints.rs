@@ -263,3 +263,56 @@ fn served_models_are_validated_as_served_entities_with_a_warning() {
         text(&out)
     );
 }
+
+/// An external model's key given in the clear (`*_plaintext`, here from a CI secret through a
+/// variable) reaches the API and nothing else: not the output, not `validate -o json`, not
+/// the deploy state in the workspace (a digest there still notices a rotated key).
+#[test]
+fn a_plaintext_api_key_reaches_the_api_only() {
+    let emu = TestEmulator::fast();
+    let dir = tempfile::tempdir().unwrap();
+    let key = "sk-live-4f9a2c7e1b";
+    write(
+        dir.path(),
+        "  model_serving_endpoints:\n    chat:\n      name: chat\n      config:\n        served_entities:\n          - name: gpt\n            external_model:\n              name: gpt-4o\n              provider: openai\n              task: llm/v1/chat\n              openai_config:\n                openai_api_key_plaintext: ${var.openai_key}\nvariables:\n  openai_key:\n    description: from a CI secret\n",
+    );
+    let mut env = run_env(&emu);
+    env.push(("BUNDLE_VAR_openai_key".into(), key.into()));
+    let out = brickci(&["deploy"], &as_refs(&env), dir.path());
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(!text(&out).contains(key), "{}", text(&out));
+    let sent = emu.calls("POST", "/api/2.0/serving-endpoints");
+    assert_eq!(
+        sent[0].body["config"]["served_entities"][0]["external_model"]["openai_config"]["openai_api_key_plaintext"],
+        key
+    );
+    let shown = brickci(&["validate", "-o", "json"], &as_refs(&env), dir.path());
+    assert_eq!(code(&shown), 0, "{}", text(&shown));
+    assert!(!text(&shown).contains(key), "{}", text(&shown));
+    let path = "/Workspace/Users/ci-bot@example.com/.bundle/serve/default/state/brickci-state.json";
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("path", path)
+        .append_pair("direct_download", "true")
+        .finish();
+    let recorded = emu
+        .get_json(&format!("/api/2.0/workspace/export?{q}"))
+        .to_string();
+    assert!(!recorded.contains(key), "{recorded}");
+    assert!(
+        recorded.contains("\"openai_api_key_plaintext\":\"sha256:"),
+        "{recorded}"
+    );
+    // A rotated key is a change the plan names.
+    env.retain(|(k, _)| k != "BUNDLE_VAR_openai_key");
+    env.push((
+        "BUNDLE_VAR_openai_key".into(),
+        "sk-live-rotated-9d8e".into(),
+    ));
+    let plan = brickci(&["plan"], &as_refs(&env), dir.path());
+    assert_eq!(code(&plan), 0, "{}", text(&plan));
+    assert!(
+        text(&plan).contains("openai_api_key_plaintext"),
+        "{}",
+        text(&plan)
+    );
+}

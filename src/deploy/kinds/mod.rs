@@ -304,21 +304,78 @@ pub fn spec(name: &str) -> Option<&'static KindSpec> {
     REGISTRY.iter().copied().find(|s| s.name == name)
 }
 
-/// `settings` as the state records them: each secret field (`KindApi::secret_fields`) as a
-/// digest of its value, so a changed value still reads "changed: value" in the plan.
+/// `settings` as the state records them: each secret field (`KindApi::secret_fields`) and
+/// every `*_plaintext` field at any depth (the API's name for a key given in the clear, e.g. a
+/// serving endpoint's `openai_api_key_plaintext`) as a digest of its value, so a changed value
+/// still reads "changed: <field>" in the plan.
 pub fn recorded(kind: &str, settings: &Value) -> Value {
     let mut out = settings.clone();
     let fields = spec(kind).map_or(&[][..], |s| s.api.secret_fields());
     for field in fields {
-        if let Some(v) = out.get_mut(*field).filter(|v| !v.is_null()) {
-            let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-            *v = Value::String(format!(
-                "sha256:{}",
-                crate::deploy::files::sha256(text.as_bytes())
-            ));
+        if let Some(v) = out.get_mut(*field) {
+            digest(v);
         }
     }
+    digest_plaintext(&mut out);
     out
+}
+
+/// The secret values in `settings` (see [`recorded`]), to mask.
+pub fn secret_values<'v>(kind: &str, settings: &'v Value) -> Vec<&'v str> {
+    fn plaintext<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+        match v {
+            Value::Object(o) => {
+                for (k, child) in o {
+                    match child.as_str() {
+                        Some(s) if is_plaintext_secret(k) && !s.is_empty() => out.push(s),
+                        _ => plaintext(child, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| plaintext(i, out)),
+            _ => {}
+        }
+    }
+    let mut out: Vec<&str> = spec(kind)
+        .map_or(&[][..], |s| s.api.secret_fields())
+        .iter()
+        .filter_map(|f| settings.get(*f).and_then(Value::as_str))
+        .filter(|s| !s.is_empty())
+        .collect();
+    plaintext(settings, &mut out);
+    out
+}
+
+/// Whether a setting's name says its value is a secret given in the clear.
+pub fn is_plaintext_secret(field: &str) -> bool {
+    field.ends_with("_plaintext")
+}
+
+fn digest_plaintext(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            for (k, child) in o.iter_mut() {
+                if is_plaintext_secret(k) {
+                    digest(child);
+                } else {
+                    digest_plaintext(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(digest_plaintext),
+        _ => {}
+    }
+}
+
+fn digest(v: &mut Value) {
+    if v.is_null() {
+        return;
+    }
+    let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    *v = Value::String(format!(
+        "sha256:{}",
+        crate::deploy::files::sha256(text.as_bytes())
+    ));
 }
 
 /// The names of the kinds brickci deploys, in deploy order.
