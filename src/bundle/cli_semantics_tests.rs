@@ -591,3 +591,34 @@ fn an_empty_required_name_and_an_artifact_file_without_source_pass_validate_and_
         "{refused}"
     );
 }
+
+#[test]
+fn legacy_run_as_hands_pipelines_to_the_identity_and_refuses_nothing() {
+    let dir = bundle(&[(
+        "databricks.yml",
+        "bundle: {name: l}\nrun_as:\n  service_principal_name: sp-app\nexperimental:\n  use_legacy_run_as: true\nresources:\n  pipelines:\n    p:\n      name: p\n      permissions:\n        - {level: CAN_VIEW, service_principal_name: sp-app}\n        - {level: CAN_VIEW, user_name: viewer@example.com}\n  jobs:\n    j: {name: j}\n  model_serving_endpoints:\n    e: {name: e}\n",
+    )]);
+    let b = load(dir.path(), None, &[]).unwrap();
+    let warned: Vec<String> = b.warnings.warnings().map(ToString::to_string).collect();
+    assert!(
+        warned.iter().any(|w| w.contains(
+            "databricks.yml:5:22: experimental.use_legacy_run_as: legacy run_as is experimental"
+        )),
+        "{warned:?}"
+    );
+    let doc = super::validate_json(&b);
+    let p = &doc["resources"]["pipelines"]["p"];
+    assert!(p.get("run_as").is_none(), "{p}");
+    assert_eq!(
+        p["permissions"],
+        serde_json::json!([
+            {"level": "CAN_VIEW", "user_name": "viewer@example.com"},
+            {"level": "IS_OWNER", "service_principal_name": "sp-app"},
+            {"level": "CAN_MANAGE", "user_name": "jane.doe@example.com"},
+        ])
+    );
+    assert_eq!(
+        doc["resources"]["jobs"]["j"]["run_as"],
+        serde_json::json!({"service_principal_name": "sp-app"})
+    );
+}

@@ -556,7 +556,13 @@ impl Prepared {
         diags.extend(std::mem::take(&mut resolver.diags));
         super::merge::merge_jobs_by_resolved_key(&mut tree, &mut diags);
         super::settings_checks::check_resolved(&tree, &mut diags);
-        super::settings_checks::embedded_dashboards(&tree, &self.identity.user_name, &mut diags);
+        if !super::presets::legacy_run_as(&tree, &mut Diagnostics::default()) {
+            super::settings_checks::embedded_dashboards(
+                &tree,
+                &self.identity.user_name,
+                &mut diags,
+            );
+        }
         super::merge::merge_pipeline_clusters(&mut tree, &mut diags);
         let name = match find(&tree, "bundle.name").map(|n| (n.as_str(), n)) {
             Some((Some(n), _)) if !n.is_empty() => n.to_string(),

@@ -125,7 +125,8 @@ pub fn effective(kind: &str, own: Option<&Value>, top: &[Value], user: &str) -> 
             Some(i) => list[i]["level"] = json!("IS_OWNER"),
             None => list.push(json!({ "level": "IS_OWNER", field: user })),
         }
-    } else if !owner_kind && managing.is_none() {
+    } else if managing.is_none() && !list.iter().any(|p| mine(p) && p["level"] == "IS_OWNER") {
+        // Someone else owns it (legacy run_as): the deployer still manages it.
         list.push(json!({ "level": "CAN_MANAGE", field: user }));
     }
     Some(Value::Array(highest(&list)))

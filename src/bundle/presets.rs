@@ -69,6 +69,9 @@ pub struct PresetCtx<'a> {
     /// The deploying user, and the `run_as` identity when it is someone else.
     pub me: &'a str,
     pub run_as_other: Option<&'a str>,
+    /// `experimental.use_legacy_run_as`: pipelines are owned by the `run_as` identity instead
+    /// of running as it, and no kind is refused for a different `run_as`.
+    pub legacy_run_as: bool,
 }
 
 impl PresetCtx<'_> {
@@ -80,7 +83,8 @@ impl PresetCtx<'_> {
     /// For kinds whose API cannot act as another identity: the CLI's error when `run_as`
     /// names someone other than the deploying user, once per kind.
     pub fn refuse_other_run_as(&mut self, kind: &str) {
-        let (Some(who), true) = (self.run_as_other, self.first_of_kind) else {
+        let (Some(who), true, false) = (self.run_as_other, self.first_of_kind, self.legacy_run_as)
+        else {
             return;
         };
         self.diags.push(
@@ -234,6 +238,7 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
             Kind::Str(s) => s == "true",
             _ => false,
         });
+    let legacy_run_as = run_as.is_some() && legacy_run_as(tree, diags);
     let prefix_text = presets.name_prefix.clone();
     let uc = if prefix_text.is_empty() {
         String::new()
@@ -283,6 +288,7 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
                         first_of_kind: i == 0,
                         me: &identity.user_name,
                         run_as_other: run_as_other.as_deref(),
+                        legacy_run_as,
                     };
                     (spec.presets)(settings, &mut ctx);
                 }
@@ -290,6 +296,25 @@ pub fn apply(tree: &mut Node, selected: &Selected, identity: &Identity, diags: &
             }
         }
     }
+}
+
+/// Whether `experimental.use_legacy_run_as` is on; it is warned about, as the CLI does: the
+/// deploying user must be a workspace admin (and a metastore admin for a pipeline in UC) to
+/// hand a pipeline to another owner.
+pub fn legacy_run_as(tree: &Node, diags: &mut Diagnostics) -> bool {
+    let Some(flag) = tree
+        .get("experimental")
+        .and_then(|e| e.get("use_legacy_run_as"))
+        .filter(|f| matches!(&f.kind, Kind::Bool(true)) || f.as_str() == Some("true"))
+    else {
+        return false;
+    };
+    diags.warn(
+        &flag.loc,
+        "experimental.use_legacy_run_as",
+        "legacy run_as is experimental: pipelines are made owned by the run_as identity (which needs a workspace admin to deploy, and a metastore admin for a pipeline in Unity Catalog) instead of running as it",
+    );
+    true
 }
 
 /// Presets of the bundle format's kinds brickci does not deploy yet, so `validate` prints

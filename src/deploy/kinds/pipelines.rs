@@ -105,7 +105,42 @@ fn presets(settings: &mut Node, ctx: &mut PresetCtx) {
     }
     p::prefix(settings, "name", ctx.prefix);
     p::tag_map(settings, "tags", ctx.tags(), &loc);
-    if let Some(r) = ctx.run_as {
-        p::default(settings, "run_as", r.clone());
+    match (ctx.run_as, ctx.legacy_run_as) {
+        (Some(r), false) => p::default(settings, "run_as", r.clone()),
+        (Some(r), true) if ctx.run_as_other.is_some() => owned_by(settings, r, &loc),
+        _ => {}
     }
+}
+
+/// Legacy `run_as`: the identity owns the pipeline (IS_OWNER), replacing any level it had.
+fn owned_by(settings: &mut Node, run_as: &Node, loc: &Loc) {
+    let Some((field, who)) = ["service_principal_name", "user_name"]
+        .iter()
+        .find_map(|f| {
+            run_as
+                .get(f)
+                .and_then(Node::as_str)
+                .filter(|s| !s.is_empty())
+                .map(|s| (*f, s.to_string()))
+        })
+    else {
+        return;
+    };
+    let mut items: Vec<Node> = settings
+        .get("permissions")
+        .and_then(Node::items)
+        .map(<[Node]>::to_vec)
+        .unwrap_or_default();
+    items.retain(|p| p.get(field).and_then(Node::as_str) != Some(who.as_str()));
+    items.push(p::map(
+        vec![
+            ("level", p::text("IS_OWNER", loc)),
+            (field, p::text(&who, loc)),
+        ],
+        loc,
+    ));
+    settings.insert(
+        p::key("permissions", loc),
+        Node::new(Kind::Seq(items), loc.clone()),
+    );
 }
