@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::common::{TestEmulator, as_refs, brickci, code, run_env, text};
 
@@ -528,4 +528,37 @@ fn a_volume_in_the_bundles_own_schema_follows_its_development_prefix() {
     let again = deploy(&emu, dir.path(), &[]);
     assert_eq!(code(&again), 0, "{}", text(&again));
     assert_eq!(emu.calls("POST", "/api/2.1/unity-catalog/volumes").len(), 1);
+}
+
+#[test]
+fn an_apps_inline_config_rides_on_its_deployment_and_a_change_deploys_it_again() {
+    let emu = TestEmulator::fast();
+    let dir = bundle();
+    edit(
+        dir.path(),
+        "      source_code_path: ./app\n",
+        "      source_code_path: ./app\n      config:\n        command: [streamlit, run, app.py]\n        env:\n          - name: MODE\n            value: prod\n",
+    );
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let sent = emu.calls("POST", "/api/2.0/apps/sales-web/deployments");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].body["command"],
+        json!(["streamlit", "run", "app.py"])
+    );
+    assert_eq!(
+        sent[0].body["env_vars"],
+        json!([{"name": "MODE", "value": "prod"}])
+    );
+
+    edit(dir.path(), "value: prod", "value: staging");
+    let out = deploy(&emu, dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let sent = emu.calls("POST", "/api/2.0/apps/sales-web/deployments");
+    assert_eq!(sent.len(), 2, "a new environment is a new deployment");
+    assert_eq!(
+        sent[1].body["env_vars"],
+        json!([{"name": "MODE", "value": "staging"}])
+    );
 }

@@ -118,12 +118,9 @@ async fn deploy_source(
     let get = || req(Method::GET, &path, what);
     let compute = judge("/compute_status/state", &["ACTIVE"], &["ERROR"]);
     wait_for(c, what, WAIT_LIMIT, get, compute).await?;
-    let mut body = json!({ "mode": "SNAPSHOT" });
-    match (settings.get("source_code_path"), settings.get("git_source")) {
-        (Some(p), _) if p.is_string() => body["source_code_path"] = p.clone(),
-        (_, Some(g)) if g.is_object() => body["git_source"] = g.clone(),
-        _ => return Ok(()),
-    }
+    let Some(body) = deployment(settings) else {
+        return Ok(());
+    };
     let d: Value = c
         .call(req(Method::POST, format!("{path}/deployments"), what).json(body))
         .await?;
@@ -132,6 +129,44 @@ async fn deploy_source(
     let get = || req(Method::GET, &at, what);
     let deployed = judge("/status/state", &["SUCCEEDED"], &["FAILED", "CANCELLED"]);
     wait_for(c, what, WAIT_LIMIT, get, deployed).await.map(drop)
+}
+
+/// The deployment request: the source, and the app's inline `config` (its command and
+/// environment, which the deployment carries, as the CLI sends them); None without a source.
+fn deployment(settings: &Value) -> Option<Value> {
+    let mut body = json!({ "mode": "SNAPSHOT" });
+    match (settings.get("source_code_path"), settings.get("git_source")) {
+        (Some(p), _) if p.is_string() => body["source_code_path"] = p.clone(),
+        (_, Some(g)) if g.is_object() => {
+            let mut g = g.clone();
+            // The deployment takes no repository (only the create does).
+            if let Some(o) = g.as_object_mut() {
+                o.remove("git_repository");
+            }
+            body["git_source"] = g;
+        }
+        _ => return None,
+    }
+    let config = &settings["config"];
+    if config["command"].as_array().is_some_and(|c| !c.is_empty()) {
+        body["command"] = config["command"].clone();
+    }
+    if let Some(env) = config["env"].as_array().filter(|e| !e.is_empty()) {
+        body["env_vars"] = Value::Array(
+            env.iter()
+                .map(|v| {
+                    let mut e = serde_json::Map::new();
+                    for f in ["name", "value", "value_from"] {
+                        if let Some(x) = v.get(f).filter(|x| !x.is_null()) {
+                            e.insert(f.into(), x.clone());
+                        }
+                    }
+                    Value::Object(e)
+                })
+                .collect(),
+        );
+    }
+    Some(body)
 }
 
 impl KindApi for Apps {
@@ -222,6 +257,29 @@ fn presets(settings: &mut Node, ctx: &mut PresetCtx) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_inline_config_rides_on_the_deployment() {
+        let settings = json!({
+            "name": "web", "source_code_path": "/Workspace/x/app",
+            "config": {"command": ["streamlit", "run", "app.py"],
+                       "env": [{"name": "MODE", "value": "prod"}, {"name": "KEY", "value_from": "key"}]},
+        });
+        assert_eq!(
+            deployment(&settings),
+            Some(json!({
+                "mode": "SNAPSHOT", "source_code_path": "/Workspace/x/app",
+                "command": ["streamlit", "run", "app.py"],
+                "env_vars": [{"name": "MODE", "value": "prod"}, {"name": "KEY", "value_from": "key"}],
+            }))
+        );
+        let git = json!({"name": "web", "git_source": {"branch": "main", "git_repository": {"url": "u"}}});
+        assert_eq!(
+            deployment(&git),
+            Some(json!({"mode": "SNAPSHOT", "git_source": {"branch": "main"}}))
+        );
+        assert_eq!(deployment(&json!({"name": "web"})), None);
+    }
 
     #[test]
     fn the_app_body_leaves_out_what_belongs_to_a_deployment() {
