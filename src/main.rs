@@ -312,7 +312,12 @@ fn render(platform: &Platform, error: &Error) -> ExitCode {
 }
 
 fn init_logging(level: &str, platform: &Platform) {
-    let filter = tracing_subscriber::EnvFilter::try_new(format!("brickci={level}"))
+    // A long wait's progress shows at the default level; `error` or `off` silence it too.
+    let progress = match level {
+        "warn" => format!(",{}=info", brickci::deploy::kinds::PROGRESS),
+        _ => String::new(),
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("brickci={level}{progress}"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("brickci=warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -373,6 +373,15 @@ pub fn runs_flow(emu: &TestEmulator) {
     let first = last_run_id(emu);
     let r = run_of(emu, &first);
     assert_eq!(r["state"]["result_state"], "SUCCESS", "{r}");
+    // Where to watch it is said as the deploy starts waiting (at the default log level).
+    let url = r["run_page_url"].as_str().unwrap_or_default();
+    assert!(!url.is_empty(), "{r}");
+    assert!(
+        out.contains(&format!(
+            "job_runs.once ({first}): waiting for run {first}: {url}"
+        )),
+        "{out}"
+    );
     let polls = emu.calls("GET", "/api/2.2/jobs/runs/get");
     assert!(
         polls.iter().any(|p| p.query.contains(&first)),

@@ -126,9 +126,9 @@ async fn settle(c: &Client, what: &str, id: &str) -> Result<(), ClientError> {
         |run| {
             if !told.swap(true, Ordering::Relaxed) {
                 tracing::info!(
-                    run = id,
-                    url = run["run_page_url"].as_str().unwrap_or(""),
-                    "{what}: waiting for the run"
+                    target: super::PROGRESS,
+                    "{what}: waiting for run {id}: {}",
+                    run["run_page_url"].as_str().unwrap_or("")
                 );
             }
             if terminal(run) {

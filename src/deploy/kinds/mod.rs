@@ -439,8 +439,22 @@ pub(crate) enum Progress {
     Failed(String),
 }
 
+/// The log target of what a long deploy says while it waits: shown at the default log
+/// level (see `main::init_logging`), so a step that waits many minutes is not silent.
+pub const PROGRESS: &str = "brickci::progress";
+
+/// After this long, a wait says it is still waiting, and then at most this often.
+const SAY_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+const SAY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Whether a wait that has lasted `waited`, and last said so `since_said` ago (None: never),
+/// says so now.
+fn say_progress(waited: std::time::Duration, since_said: Option<std::time::Duration>) -> bool {
+    waited >= SAY_AFTER && since_said.is_none_or(|s| s >= SAY_EVERY)
+}
+
 /// Reads the object with `get` until `judge` says it is done or failed, at most `limit`
-/// (wall time). Polls soon, then less often.
+/// (wall time). Polls soon, then less often; a long wait says what it is waiting for.
 pub(crate) async fn wait_for(
     c: &Client,
     what: &str,
@@ -449,6 +463,7 @@ pub(crate) async fn wait_for(
     judge: impl Fn(&Value) -> Progress,
 ) -> Result<Value, ClientError> {
     let started = std::time::Instant::now();
+    let mut said: Option<std::time::Instant> = None;
     let mut delay = std::time::Duration::from_millis(100);
     loop {
         let v: Value = c.call(get()).await?;
@@ -462,6 +477,14 @@ pub(crate) async fn wait_for(
             }
             Progress::Pending(state) => state,
         };
+        if say_progress(started.elapsed(), said.map(|s| s.elapsed())) {
+            tracing::info!(
+                target: PROGRESS,
+                "{what}: still waiting after {} s: {last}",
+                started.elapsed().as_secs()
+            );
+            said = Some(std::time::Instant::now());
+        }
         if started.elapsed() + delay > limit {
             return Err(ClientError::Unsettled {
                 object: what.to_string(),
@@ -679,6 +702,15 @@ pub async fn apply_permissions(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_wait_says_so_after_half_a_minute_then_once_a_minute() {
+        let s = std::time::Duration::from_secs;
+        assert!(!say_progress(s(29), None));
+        assert!(say_progress(s(30), None));
+        assert!(!say_progress(s(90), Some(s(59))));
+        assert!(say_progress(s(91), Some(s(60))));
+    }
 
     #[test]
     fn the_registry_names_each_kind_once_and_every_kind_is_of_the_bundle_format() {
