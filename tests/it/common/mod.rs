@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 mod process;
+pub mod sdk_surface;
 pub mod secret_scan;
 pub use process::Brickci;
 
