@@ -334,7 +334,10 @@ pub async fn action(
             return super::errors::no_endpoint(format!("POST /api/2.0/apps/{name}/{action}"));
         }
     }
-    Json(settled_app(&mut s, &name).unwrap_or_default()).into_response()
+    // The app as the action left it (settled before it): the answer to a start or stop
+    // shows the transition it began, however fast the emulated clock runs.
+    let app = s.objects.kinds.apps.get(&name).cloned().unwrap_or_default();
+    Json(app).into_response()
 }
 
 pub async fn action_update(
