@@ -140,21 +140,14 @@ fn adopt_terraform(state: &mut DeployState, doc: &Value) {
             continue;
         }
         // The Terraform resource type the Databricks CLI writes is in each kind's spec.
-        let Some(kind) = super::kinds::REGISTRY
+        let Some(spec) = super::kinds::REGISTRY
             .iter()
             .find(|s| s.terraform.is_some_and(|t| r["type"] == t))
-            .map(|s| s.name)
         else {
             continue;
         };
-        let attributes = &r["instances"][0]["attributes"];
-        // Lakebase objects are known by their resource name (`projects/p/...`), which the
-        // provider keeps in `name` (the CLI maps their `.id` references to it).
-        let id = if kind.starts_with("postgres_") {
-            &attributes["name"]
-        } else {
-            &attributes["id"]
-        };
+        let kind = spec.name;
+        let id = &r["instances"][0]["attributes"][spec.api.terraform_id_attribute()];
         let id = id
             .as_str()
             .map(str::to_string)

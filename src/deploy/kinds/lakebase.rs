@@ -239,6 +239,12 @@ impl Lakebase {
 }
 
 impl KindApi for Lakebase {
+    /// Lakebase objects are known by their resource name (`projects/p/...`), which the
+    /// provider keeps in `name` (the CLI maps their `.id` references to it).
+    fn terraform_id_attribute(&self) -> &'static str {
+        "name"
+    }
+
     fn create<'a>(
         &'a self,
         c: &'a Client,

@@ -241,6 +241,12 @@ pub trait KindApi: Sync {
         Box::pin(async { Ok(()) })
     }
 
+    /// The Terraform attribute holding what brickci takes for the object's id, when adopting
+    /// the Databricks CLI's state.
+    fn terraform_id_attribute(&self) -> &'static str {
+        "id"
+    }
+
     /// Settings whose value is a secret: the state records a digest of it, never the value
     /// (the state lives in the workspace, readable by whoever may read the bundle's folder).
     fn secret_fields(&self) -> &'static [&'static str] {
