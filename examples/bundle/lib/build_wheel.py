@@ -3,6 +3,7 @@ example needs no build tools or network."""
 
 import base64
 import hashlib
+import os
 import pathlib
 import zipfile
 
@@ -25,8 +26,12 @@ def digest(data):
 record = "".join(f"{n},{digest(d)},{len(d)}\n" for n, d in files.items()) + f"{info}/RECORD,,\n"
 files[f"{info}/RECORD"] = record.encode()
 target = dist / f"{NAME}-{VERSION}-py3-none-any.whl"
-with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as whl:
+# Written beside the target and renamed over it: a deploy reading the wheel while another
+# build runs in the same checkout never sees a half-written file.
+partial = target.with_name(f".{target.name}.{os.getpid()}")
+with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as whl:
     for name, data in sorted(files.items()):
         # Fixed timestamps: the same sources build the same bytes, so a redeploy sees no change.
         whl.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data)
+os.replace(partial, target)
 print(target)
