@@ -111,15 +111,8 @@ impl KindApi for DatabaseInstances {
     }
 
     fn named<'a>(&'a self, c: &'a Client, settings: &'a Value) -> Fut<'a, Vec<String>> {
-        Box::pin(async move {
-            let id = settings["name"].as_str().unwrap_or_default().to_string();
-            Ok(self
-                .exists(c, &id, "")
-                .await?
-                .then_some(id)
-                .into_iter()
-                .collect())
-        })
+        let id = settings["name"].as_str().unwrap_or_default().to_string();
+        self.named_as(c, id, "")
     }
 }
 

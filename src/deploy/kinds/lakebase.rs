@@ -410,17 +410,10 @@ impl KindApi for Lakebase {
     }
 
     fn named<'a>(&'a self, c: &'a Client, settings: &'a Value) -> Fut<'a, Vec<String>> {
-        Box::pin(async move {
-            let Some(name) = self.name(settings) else {
-                return Ok(Vec::new());
-            };
-            Ok(self
-                .exists(c, &name, "")
-                .await?
-                .then_some(name)
-                .into_iter()
-                .collect())
-        })
+        match self.name(settings) {
+            Some(name) => self.named_as(c, name, ""),
+            None => Box::pin(async { Ok(Vec::new()) }),
+        }
     }
 }
 

@@ -225,6 +225,18 @@ pub trait KindApi: Sync {
         Box::pin(async { Ok(Vec::new()) })
     }
 
+    /// `named` for a kind whose id is its name: `[id]` when that object exists.
+    fn named_as<'a>(&'a self, c: &'a Client, id: String, what: &'a str) -> Fut<'a, Vec<String>> {
+        Box::pin(async move {
+            Ok(self
+                .exists(c, &id, what)
+                .await?
+                .then_some(id)
+                .into_iter()
+                .collect())
+        })
+    }
+
     /// What follows a create once its id is recorded.
     fn after_create<'a>(
         &'a self,

@@ -145,15 +145,8 @@ impl KindApi for Models {
     }
 
     fn named<'a>(&'a self, c: &'a Client, settings: &'a Value) -> Fut<'a, Vec<String>> {
-        Box::pin(async move {
-            let name = settings["name"].as_str().unwrap_or_default().to_string();
-            Ok(self
-                .exists(c, &name, "model")
-                .await?
-                .then_some(name)
-                .into_iter()
-                .collect())
-        })
+        let name = settings["name"].as_str().unwrap_or_default().to_string();
+        self.named_as(c, name, "model")
     }
 
     /// On the model's own id (read by name), as the permissions API takes it.

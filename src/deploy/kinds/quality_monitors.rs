@@ -123,15 +123,8 @@ impl KindApi for QualityMonitors {
 
     /// A table has at most one monitor: the one there is, if any.
     fn named<'a>(&'a self, c: &'a Client, settings: &'a Value) -> Fut<'a, Vec<String>> {
-        Box::pin(async move {
-            let table = table_of(settings);
-            Ok(self
-                .exists(c, &table, "quality monitor")
-                .await?
-                .then_some(table)
-                .into_iter()
-                .collect())
-        })
+        let table = table_of(settings);
+        self.named_as(c, table, "quality monitor")
     }
 
     /// A new monitor is PENDING until its metric tables and dashboard exist.

@@ -72,15 +72,8 @@ impl KindApi for Secrets {
     }
 
     fn named<'a>(&'a self, c: &'a Client, settings: &'a Value) -> Fut<'a, Vec<String>> {
-        Box::pin(async move {
-            let id = full_name(settings);
-            Ok(self
-                .exists(c, &id, "")
-                .await?
-                .then_some(id)
-                .into_iter()
-                .collect())
-        })
+        let id = full_name(settings);
+        self.named_as(c, id, "")
     }
 }
 

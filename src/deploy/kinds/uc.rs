@@ -82,14 +82,7 @@ impl KindApi for Securable {
     }
 
     fn named<'a>(&'a self, c: &'a Client, settings: &'a Value) -> Fut<'a, Vec<String>> {
-        Box::pin(async move {
-            let id = full_name(settings);
-            Ok(self
-                .exists(c, &id, "")
-                .await?
-                .then_some(id)
-                .into_iter()
-                .collect())
-        })
+        let id = full_name(settings);
+        self.named_as(c, id, "")
     }
 }

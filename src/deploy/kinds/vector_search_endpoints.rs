@@ -137,15 +137,8 @@ impl KindApi for VectorSearchEndpoints {
 
     /// Names are unique: the endpoint of that name, if there is one.
     fn named<'a>(&'a self, c: &'a Client, settings: &'a Value) -> Fut<'a, Vec<String>> {
-        Box::pin(async move {
-            let name = settings["name"].as_str().unwrap_or_default().to_string();
-            Ok(self
-                .exists(c, &name, "vector search endpoint")
-                .await?
-                .then_some(name)
-                .into_iter()
-                .collect())
-        })
+        let name = settings["name"].as_str().unwrap_or_default().to_string();
+        self.named_as(c, name, "vector search endpoint")
     }
 
     fn after_create<'a>(

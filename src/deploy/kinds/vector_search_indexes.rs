@@ -188,15 +188,8 @@ impl KindApi for VectorSearchIndexes {
     }
 
     fn named<'a>(&'a self, c: &'a Client, settings: &'a Value) -> Fut<'a, Vec<String>> {
-        Box::pin(async move {
-            let name = settings["name"].as_str().unwrap_or_default().to_string();
-            Ok(self
-                .exists(c, &name, "vector search index")
-                .await?
-                .then_some(name)
-                .into_iter()
-                .collect())
-        })
+        let name = settings["name"].as_str().unwrap_or_default().to_string();
+        self.named_as(c, name, "vector search index")
     }
 
     fn after_create<'a>(
