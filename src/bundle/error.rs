@@ -17,7 +17,7 @@ pub enum Severity {
     DeployError,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     pub loc: Loc,
     /// Dotted key path (`resources.jobs.train.tasks[0].notebook_task.notebook_path`).
@@ -80,12 +80,16 @@ impl Diagnostics {
         key: impl Into<String>,
         message: impl Into<String>,
     ) {
-        self.0.push(ConfigError {
+        let error = ConfigError {
             loc: loc.clone(),
             key: key.into(),
             message: message.into(),
             severity,
-        });
+        };
+        // A value reached twice (by a reference, and where it is written) is checked twice.
+        if !self.0.contains(&error) {
+            self.0.push(error);
+        }
     }
 
     pub fn errors(&self) -> impl Iterator<Item = &ConfigError> {

@@ -5,6 +5,7 @@
 //! so it stays in place for the deploy to fill in.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use super::error::Diagnostics;
 use super::yaml::{Kind, Loc, Node};
@@ -15,8 +16,16 @@ pub struct Resolver<'a> {
     stack: Vec<String>,
     /// Leave every `${resources.*}` reference as written (the CLI's `validate` view).
     keep_resources: bool,
+    /// What the values handed out so far weigh (see [`weight`]), against [`BUDGET`].
+    spent: usize,
+    over_budget: bool,
     pub diags: Diagnostics,
 }
+
+/// How much text (and structure) all references of a bundle may expand to. A few values
+/// that each repeat the one before twice grow exponentially (`a: ${var.b}${var.b}`,
+/// `b: ${var.c}${var.c}`, ...); real bundles expand to kilobytes.
+const BUDGET: usize = 64 << 20;
 
 /// The `${...}` references in `s`, as (byte range, inner text). Only text the CLI takes for
 /// a reference counts (libs/dyn/dynvar/ref.go: dot-separated names that start with a letter,
@@ -131,6 +140,8 @@ impl<'a> Resolver<'a> {
             memo: HashMap::new(),
             stack: Vec::new(),
             keep_resources: false,
+            spent: 0,
+            over_budget: false,
             diags: Diagnostics::default(),
         }
     }
@@ -186,44 +197,56 @@ impl<'a> Resolver<'a> {
     /// Resolves `s`; a reference that gives another one (`${var.foo_${var.tail}}`, which
     /// the CLI resolves though it calls it unsupported) is resolved in turn, a few rounds.
     fn resolve_str(&mut self, s: &str, loc: &Loc, path: &str) -> Node {
-        let mut input = s.to_string();
-        let mut node = self.resolve_once(s, loc, path);
+        let (mut node, mut spliced) = self.resolve_once(s, &[], loc, path);
         if !nested(s) {
             return node;
         }
+        let mut input = s.to_string();
         for _ in 0..MAX_ROUNDS {
-            // Only a string that changed may hold a new reference; one left in place was
-            // reported (or deferred) already.
+            // Only a reference that a splice made (part value, part the text around it) is
+            // new; one inside a value was resolved, reported or deferred with that value.
             let next = match &node.kind {
-                Kind::Str(next) if *next != input && !references(next).is_empty() => next.clone(),
+                Kind::Str(next) if *next != input && !live(next, &spliced).is_empty() => {
+                    next.clone()
+                }
                 _ => break,
             };
-            node = self.resolve_once(&next, loc, path);
+            (node, spliced) = self.resolve_once(&next, &spliced, loc, path);
             input = next;
         }
         node
     }
 
-    fn resolve_once(&mut self, s: &str, loc: &Loc, path: &str) -> Node {
-        let refs = references(s);
+    /// One round over `s`, skipping references inside `spliced` (ranges of `s` that came
+    /// from values or were left in place); gives those ranges of the result.
+    fn resolve_once(
+        &mut self,
+        s: &str,
+        spliced: &[Range<usize>],
+        loc: &Loc,
+        path: &str,
+    ) -> (Node, Vec<Range<usize>>) {
+        let refs = live(s, spliced);
         if let [(range, inner)] = refs.as_slice()
             && range.start == 0
             && range.end == s.len()
         {
-            return match self.lookup(inner, loc, path) {
+            let node = match self.lookup(inner, loc, path) {
                 Some(n) => Node::new(n.kind, loc.clone()),
                 None => Node::new(Kind::Str(s.to_string()), loc.clone()),
             };
+            return (node, Vec::new());
         }
-        let mut out = String::new();
+        let mut out = Spliced::default();
         let mut last = 0;
         for (range, inner) in refs {
-            out.push_str(&s[last..range.start]);
+            out.copy(s, last..range.start, spliced);
             last = range.end;
             match self.lookup(inner, loc, path) {
-                None => out.push_str(&s[range]),
+                // Reported or deferred: inert in later rounds, like a value.
+                None => out.value(&s[range]),
                 Some(n) => match n.scalar_text() {
-                    Some(t) => out.push_str(&t),
+                    Some(t) => out.value(&t),
                     None => {
                         self.report(
                             loc,
@@ -237,14 +260,35 @@ impl<'a> Resolver<'a> {
                 },
             }
         }
-        out.push_str(&s[last..]);
-        Node::new(Kind::Str(out), loc.clone())
+        out.copy(s, last..s.len(), spliced);
+        (Node::new(Kind::Str(out.text), loc.clone()), out.spliced)
+    }
+
+    /// Counts `node` against the budget; false (reported once) when the budget is spent.
+    fn afford(&mut self, node: &Node, reference: &str, loc: &Loc, path: &str) -> bool {
+        self.spent = self.spent.saturating_add(weight(node));
+        if self.spent <= BUDGET {
+            return true;
+        }
+        if !self.over_budget {
+            self.over_budget = true;
+            self.report(
+                loc,
+                path,
+                format!(
+                    "${{{reference}}}: the bundle's references expand to more than {} MiB; \
+                     values that repeat other values grow exponentially",
+                    BUDGET >> 20
+                ),
+            );
+        }
+        false
     }
 
     /// The resolved value of a reference; None leaves it in place (deferred or reported).
     fn lookup(&mut self, reference: &str, loc: &Loc, path: &str) -> Option<Node> {
         let root = reference.split(['.', '[']).next().unwrap_or_default();
-        if !ROOTS.contains(&root) {
+        if !ROOTS.contains(&root) || self.over_budget {
             return None;
         }
         let target = match reference.strip_prefix("var.") {
@@ -281,7 +325,8 @@ impl<'a> Resolver<'a> {
             }
         }
         if let Some(done) = self.memo.get(&target) {
-            return Some(done.clone());
+            let done = done.clone();
+            return self.afford(&done, reference, loc, path).then_some(done);
         }
         if self.stack.contains(&target) {
             let start = self.stack.iter().position(|s| *s == target).unwrap_or(0);
@@ -336,7 +381,58 @@ impl<'a> Resolver<'a> {
         let resolved = self.resolve(node, &target);
         self.stack.pop();
         self.memo.insert(target, resolved.clone());
-        Some(resolved)
+        self.afford(&resolved, reference, loc, path)
+            .then_some(resolved)
+    }
+}
+
+/// The references of `s` that are not wholly inside one of the `spliced` ranges.
+fn live<'s>(s: &'s str, spliced: &[Range<usize>]) -> Vec<(Range<usize>, &'s str)> {
+    references(s)
+        .into_iter()
+        .filter(|(r, _)| !spliced.iter().any(|v| v.start <= r.start && r.end <= v.end))
+        .collect()
+}
+
+/// A string being built from text and values, with the ranges that came from values (or
+/// are references left in place).
+#[derive(Default)]
+struct Spliced {
+    text: String,
+    spliced: Vec<Range<usize>>,
+}
+
+impl Spliced {
+    /// Appends `s[range]`, carrying over the parts of it that came from values.
+    fn copy(&mut self, s: &str, range: Range<usize>, from_values: &[Range<usize>]) {
+        let shift = self.text.len() as isize - range.start as isize;
+        for v in from_values {
+            let (start, end) = (v.start.max(range.start), v.end.min(range.end));
+            if start < end {
+                self.spliced
+                    .push(start.saturating_add_signed(shift)..end.saturating_add_signed(shift));
+            }
+        }
+        self.text.push_str(&s[range]);
+    }
+
+    fn value(&mut self, t: &str) {
+        let start = self.text.len();
+        self.text.push_str(t);
+        self.spliced.push(start..self.text.len());
+    }
+}
+
+/// Roughly what a value costs to hand out: its text, and a little for each node.
+fn weight(node: &Node) -> usize {
+    let own = 32;
+    match &node.kind {
+        Kind::Str(s) => own + s.len(),
+        Kind::Seq(items) => items.iter().fold(own, |w, n| w.saturating_add(weight(n))),
+        Kind::Map(entries) => entries
+            .iter()
+            .fold(own, |w, (k, n)| w.saturating_add(k.name.len() + weight(n))),
+        _ => own,
     }
 }
 
@@ -480,5 +576,43 @@ mod tests {
             errs.contains("t.yml:7:4: w: ${bundle.nothing} cannot be resolved"),
             "{errs}"
         );
+    }
+
+    #[test]
+    fn values_that_repeat_values_stop_at_the_budget() {
+        // 2^40 copies of "x" as text, and as lists: refused once, not built.
+        let mut yaml = String::from("variables:\n  v0: {value: x}\n  l0: {value: [x]}\n");
+        for i in 1..=40 {
+            let p = i - 1;
+            yaml += &format!("  v{i}: {{value: '${{var.v{p}}}${{var.v{p}}}'}}\n");
+            yaml += &format!("  l{i}: {{value: ['${{var.l{p}}}', '${{var.l{p}}}']}}\n");
+        }
+        yaml += "out: {s: '${var.v40}', l: '${var.l40}'}\n";
+        let (_, errs) = resolve(&yaml);
+        assert_eq!(
+            errs.matches("expand to more than 64 MiB").count(),
+            1,
+            "{errs}"
+        );
+    }
+
+    #[test]
+    fn a_reference_inside_a_spliced_value_is_not_resolved_again() {
+        // b's value holds a loop left in place; the nested round over `x` must not splice
+        // b into itself round after round (it grew exponentially, with the error repeated).
+        let (j, errs) = resolve(
+            "variables:\n  a: {value: \"${var.b}'${var.a}\"}\n  b: {value: \"$${var.a} ${${var.q} ${var.t}\"}\n  t: {value: u}\n  tail: {value: tail}\n  foo_tail: {value: 7}\nout:\n  x: ${var.b}\n  nested: 'n-${var.foo_${var.tail}}'\n",
+        );
+        // The loop (twice: through b, and a by itself) and the unknown name, each once.
+        assert_eq!(errs.lines().count(), 3, "{errs}");
+        assert!(errs.contains("var.a -> var.a"), "{errs}");
+        assert_eq!(
+            errs.matches("variable q is not declared").count(),
+            1,
+            "{errs}"
+        );
+        assert_eq!(j["out"]["nested"], "n-7");
+        let x = j["out"]["x"].as_str().unwrap();
+        assert_eq!(x, "$${var.b}'${var.a} ${${var.q} u", "{x}");
     }
 }
