@@ -68,7 +68,7 @@ def main():
     wanted = ["runId", "runUrl", "resultState", "notebookOutput", "jobIds", "changes",
               "reportPath", "testsFailed", "testsPassed", "triggeredRunId", "triggeredRunUrl",
               "triggeredConclusion", "gatePassed", "candidateRunId", "candidateModelVersion",
-              "candidateMetrics"]
+              "candidateMetrics", "targetResults"]
     missing = [o for o in wanted if o not in outputs]
     if missing:
         fail(f"outputVariables lacks {missing}")

@@ -17,6 +17,9 @@ use crate::platform::{Platform, SharedBuffer};
 use crate::report::targets::{TargetOutcome, TargetStatus, TargetsReport};
 use crate::signal::Interrupt;
 
+/// The step output that holds every target's outputs.
+pub const TARGET_RESULTS: &str = "target-results";
+
 /// What every target's connection starts from.
 pub struct Connection<'a> {
     pub platform: &'a Platform,
@@ -89,6 +92,10 @@ where
         }
         "markdown" => platform.print(&report.markdown()),
         _ => platform.print(&report.text()),
+    }
+    // Each target's outputs would overwrite the others' under one name: one JSON output.
+    if let Err(e) = platform.set_output(TARGET_RESULTS, &report.results_output()) {
+        platform.warn(&format!("cannot set the {TARGET_RESULTS} output: {e}"));
     }
     if let Err(e) = platform.summary(&report.markdown()) {
         platform.warn(&format!("cannot write the step summary: {e}"));

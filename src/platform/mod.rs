@@ -99,6 +99,7 @@ pub const OUTPUT_NAMES: &[&str] = &[
     "candidate-run-id",
     "candidate-model-version",
     "candidate-metrics",
+    "target-results",
 ];
 
 pub struct Platform {

@@ -149,6 +149,27 @@ impl TargetsReport {
         })
     }
 
+    /// The `target-results` step output: per target, its status, exit code and the outputs
+    /// it set (`{"prod-eu": {"status": "succeeded", "exit_code": 0, "job-ids": "..."}}`),
+    /// so a later step reads one target's value (`fromJSON(...)['prod-eu']['job-ids']`).
+    pub fn results_output(&self) -> String {
+        let per_target: serde_json::Map<String, serde_json::Value> = self
+            .targets
+            .iter()
+            .map(|t| {
+                let mut v = serde_json::json!({
+                    "status": t.status,
+                    "exit_code": t.exit.code(),
+                });
+                for (name, value) in &t.outputs {
+                    v[name] = serde_json::json!(value);
+                }
+                (t.target.clone(), v)
+            })
+            .collect();
+        serde_json::Value::Object(per_target).to_string()
+    }
+
     pub fn markdown(&self) -> String {
         let mut out = format!(
             "### brickci {}: {} target(s)\n\n{}\n\n| Target | Result | Plan or run |\n|---|---|---|\n",

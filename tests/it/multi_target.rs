@@ -93,12 +93,15 @@ fn json_report(out: &std::process::Output) -> Value {
 fn a_fan_out_deploys_each_target_to_its_own_workspace_with_its_own_token() {
     let (eu, us) = (workspace(EU_TOKEN), workspace(US_TOKEN));
     let dir = bundle(&[("prod-eu", &eu.url()), ("prod-us", &us.url())]);
+    let scratch = tempfile::tempdir().unwrap();
+    let outputs = scratch.path().join("outputs.json");
     let out = step(
         dir.path(),
         &["deploy", "-t", "prod-eu", "-t", "prod-us", "-o", "json"],
         &[
             ("BRICKCI_PROD_EU_DATABRICKS_TOKEN", EU_TOKEN),
             ("BRICKCI_PROD_US_DATABRICKS_TOKEN", US_TOKEN),
+            ("BRICKCI_OUTPUT_FILE", outputs.to_str().unwrap()),
         ],
     );
     assert_eq!(code(&out), 0, "{}", text(&out));
@@ -118,6 +121,23 @@ fn a_fan_out_deploys_each_target_to_its_own_workspace_with_its_own_token() {
         assert_eq!(t["plan"]["target"], name);
         assert!(t["plan"]["summary"]["create"].as_u64().unwrap() >= 1);
     }
+    // Each target's step outputs, under its name in one output (one name would be
+    // overwritten by the other target's value).
+    let file: Value = serde_json::from_slice(&std::fs::read(&outputs).unwrap()).unwrap();
+    let results: Value =
+        serde_json::from_str(file["target-results"].as_str().expect("target-results")).unwrap();
+    for (name, emu) in [("prod-eu", &eu), ("prod-us", &us)] {
+        let job = emu.get_json("/api/2.2/jobs/list")["jobs"][0]["job_id"].to_string();
+        assert_eq!(results[name]["status"], "succeeded", "{results:#}");
+        assert_eq!(results[name]["exit_code"], 0, "{results:#}");
+        let ids: Value = serde_json::from_str(results[name]["job-ids"].as_str().unwrap()).unwrap();
+        assert_eq!(ids["nightly"].as_str(), Some(job.as_str()), "{results:#}");
+        assert_eq!(results[name]["target"], name, "{results:#}");
+    }
+    assert_eq!(
+        file["job-ids"], "",
+        "no one target's value under the plain name"
+    );
     // Each target's log is one block, apart from the other's.
     let log = String::from_utf8_lossy(&out.stderr);
     let eu_at = log.find("── target prod-eu").expect("prod-eu's block");
