@@ -351,8 +351,9 @@ pub struct PlanArgs {
 pub struct PlanCommandArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
-    /// Post or edit the plan's sticky PR comment, one per bundle and target (GitHub:
-    /// GITHUB_TOKEN with pull-requests: write; Azure DevOps: SYSTEM_ACCESSTOKEN).
+    /// Post or edit the plan's sticky PR comment, one per bundle and target; several targets
+    /// share one, a section each (GitHub: GITHUB_TOKEN with pull-requests: write; Azure
+    /// DevOps: SYSTEM_ACCESSTOKEN).
     #[arg(long, env = "BRICKCI_PR_COMMENT", default_value = "auto", value_parser = ["auto", "true", "false"])]
     pub pr_comment: String,
 }

@@ -191,7 +191,10 @@ fn plan_marker(bundle: &str, target: &str, pr: Option<u64>) -> String {
 const COMMENT_LIMIT: usize = 60_000;
 
 fn plan_comment_body(marker: &str, plan: &Plan) -> String {
-    let mut markdown = render::markdown(plan);
+    comment_body(marker, render::markdown(plan))
+}
+
+fn comment_body(marker: &str, mut markdown: String) -> String {
     if markdown.len() > COMMENT_LIMIT {
         let mut cut = COMMENT_LIMIT;
         while !markdown.is_char_boundary(cut) {
@@ -219,11 +222,45 @@ async fn pr_comment(
     }
     let marker = plan_marker(&plan.bundle, &plan.target, pr);
     let body = plan_comment_body(&marker, plan);
+    sticky_comment(platform, flag, &marker, &body).await
+}
+
+/// Several targets' plans as one sticky PR comment, a section per target; found again by
+/// the bundle and the targets' names (`plan -t a -t b` and `--targets 'prod-*'` alike).
+pub(super) async fn targets_comment(
+    platform: &Platform,
+    report: &crate::report::targets::TargetsReport,
+    bundle: &crate::cli::BundleArgs,
+    pr: Option<u64>,
+    flag: &str,
+) -> Result<(), Error> {
+    if flag == "false" {
+        return Ok(());
+    }
+    // The bundle's name as the plans give it; the folder when no target got as far.
+    let name = report
+        .targets
+        .iter()
+        .find_map(|t| t.plan.as_ref()?.json["bundle"].as_str().map(str::to_string))
+        .unwrap_or_else(|| bundle.bundle_dir.display().to_string());
+    let mut targets: Vec<&str> = report.targets.iter().map(|t| t.target.as_str()).collect();
+    targets.sort_unstable();
+    let marker = plan_marker(&name, &targets.join("+"), pr);
+    let body = comment_body(&marker, report.markdown());
+    sticky_comment(platform, flag, &marker, &body).await
+}
+
+async fn sticky_comment(
+    platform: &Platform,
+    flag: &str,
+    marker: &str,
+    body: &str,
+) -> Result<(), Error> {
     match platform.kind() {
         Kind::AzureDevOps => {
-            crate::publish::azure_devops::sticky_comment(platform, flag, &marker, &body).await
+            crate::publish::azure_devops::sticky_comment(platform, flag, marker, body).await
         }
-        _ => crate::publish::github::sticky_comment(platform, flag, &marker, &body).await,
+        _ => crate::publish::github::sticky_comment(platform, flag, marker, body).await,
     }
 }
 

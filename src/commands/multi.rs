@@ -17,19 +17,25 @@ fn for_target<T: Clone>(args: &T, target: &str, plan: impl Fn(&mut T) -> &mut Pl
     one
 }
 
+/// `plan -t a -t b`: every target's plan, and on a pull request one sticky comment with a
+/// section per target (not a comment per target).
 pub async fn plan(conn: &Connection<'_>, args: &PlanCommandArgs) -> Result<ExitCode, Error> {
     let p = &args.plan;
-    drive(
+    let (code, report) = drive(
         conn,
         "plan",
         &p.bundle,
         &p.fanout,
         |platform, client, target, _| {
-            let one = for_target(args, &target, |a| &mut a.plan);
+            let mut one = for_target(args, &target, |a| &mut a.plan);
+            one.pr_comment = "false".into();
             async move { super::deploy::plan(&platform, &client, &one).await }
         },
     )
-    .await
+    .await?;
+    let pr = crate::pr_env::resolve(p.bundle.pr, conn.platform)?;
+    super::deploy::targets_comment(conn.platform, &report, &p.bundle, pr, &args.pr_comment).await?;
+    Ok(code)
 }
 
 pub async fn deploy(conn: &Connection<'_>, args: &DeployArgs) -> Result<ExitCode, Error> {
@@ -50,6 +56,7 @@ pub async fn deploy(conn: &Connection<'_>, args: &DeployArgs) -> Result<ExitCode
         },
     )
     .await
+    .map(|(code, _)| code)
 }
 
 /// `run -t a -t b KEY`: the same job of the bundle in every target, each waited for.
@@ -80,6 +87,7 @@ pub async fn run(conn: &Connection<'_>, args: &RunArgs) -> Result<ExitCode, Erro
         },
     )
     .await
+    .map(|(code, _)| code)
 }
 
 /// `test -t a -t b ...`: the same tests in every target's workspace. Each target's results
@@ -117,6 +125,7 @@ pub async fn test(conn: &Connection<'_>, args: &TestArgs) -> Result<ExitCode, Er
         },
     )
     .await
+    .map(|(code, _)| code)
 }
 
 /// `out/junit.xml` for target `prod-eu`: `out/junit.prod-eu.xml`.

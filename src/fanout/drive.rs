@@ -28,15 +28,16 @@ pub struct Connection<'a> {
     pub interrupt: Interrupt,
 }
 
-/// Runs `work` for every target `bundle` and `fanout` select and reports them together.
-/// `work` gets the target's own platform (its output is buffered), client and name.
+/// Runs `work` for every target `bundle` and `fanout` select and reports them together;
+/// gives the exit code and the report. `work` gets the target's own platform (its output is
+/// buffered), client and name.
 pub async fn drive<W, Fut>(
     conn: &Connection<'_>,
     command: &str,
     bundle: &BundleArgs,
     fanout: &super::FanoutArgs,
     work: W,
-) -> Result<ExitCode, Error>
+) -> Result<(ExitCode, TargetsReport), Error>
 where
     W: Fn(Platform, Client, String, Interrupt) -> Fut,
     Fut: Future<Output = Result<ExitCode, Error>>,
@@ -101,10 +102,11 @@ where
         platform.warn(&format!("cannot write the step summary: {e}"));
     }
     // Targets a signal kept from starting are skipped, not successes.
-    Ok(match conn.interrupt.received() {
+    let code = match conn.interrupt.received() {
         Some(signal) if report.exit_code() == ExitCode::Ok => signal.exit_code(),
         _ => report.exit_code(),
-    })
+    };
+    Ok((code, report))
 }
 
 fn status_word(o: &TargetOutcome) -> String {

@@ -277,3 +277,46 @@ fn azure_devops_plan_thread_opened_once_then_edited_beside_the_report() {
         d.log[3]
     );
 }
+
+#[test]
+fn several_targets_share_one_plan_comment_with_a_section_each() {
+    let emu = TestEmulator::fast();
+    let gh = github();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("databricks.yml"),
+        "bundle:\n  name: fleet\nresources:\n  jobs:\n    nightly:\n      name: nightly-${bundle.target}\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\ntargets:\n  dev: {}\n  stage: {}\n",
+    )
+    .unwrap();
+    crate::common::write_notebook(dir.path(), "nb.py", "print('hi')\n");
+    const TARGETS_MARKER: &str = "<!-- brickci-plan:fleet:dev+stage -->";
+    // Twice, the targets given in either order: one comment, created and then edited.
+    for order in [["dev", "stage"], ["stage", "dev"]] {
+        let args = ["-t", order[0], "-t", order[1]];
+        let out = gh_plan(&emu, &gh, dir.path(), Some(GH_TOKEN), &args);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        assert_no_secrets(&out, &[GH_TOKEN]);
+        let d = gh.data.lock().unwrap();
+        assert_eq!(
+            d.comments.len(),
+            1,
+            "one comment, not one per target: {:?}",
+            d.comments
+        );
+        let body = &d.comments[0].1;
+        assert!(body.starts_with(TARGETS_MARKER), "{body}");
+        assert!(body.contains("plan: 2 target(s), 2 succeeded"), "{body}");
+        for t in ["dev", "stage"] {
+            assert!(body.contains(&format!("#### `{t}`")), "{body}");
+            assert!(
+                body.contains(&format!("Deploy plan: `fleet` → `{t}`")),
+                "{body}"
+            );
+        }
+        assert_eq!(body.matches(JOB_ROW).count(), 2, "{body}");
+    }
+    let d = gh.data.lock().unwrap();
+    let posts = d.requests.iter().filter(|r| r.method == "POST").count();
+    let edits = d.requests.iter().filter(|r| r.method == "PATCH").count();
+    assert_eq!((posts, edits), (1, 1), "{:?}", d.requests);
+}
