@@ -79,7 +79,9 @@ pub fn synced(
         .git_exclude(true)
         .git_global(false)
         .require_git(false)
-        .filter_entry(|e| e.file_name() != ".git" && e.file_name() != ".databricks")
+        .filter_entry(|e| {
+            e.file_name() != ".git" && e.file_name() != ".databricks" && !own_output(e.path())
+        })
         .build();
     let roots = Roots::new(root);
     let mut seen = std::collections::BTreeSet::new();
@@ -153,6 +155,15 @@ fn relative(root: &Path, p: &Path) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("/"))
 }
 
+/// brickci's own outputs files, which CodeBuild and Databricks job runs write into the
+/// checkout (often the bundle root): step metadata, rewritten by every command, never part
+/// of the bundle.
+fn own_output(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| {
+        n == crate::platform::OUTPUTS_FILE || n == crate::platform::OUTPUTS_ENV_FILE
+    })
+}
+
 /// Every file under `root` except `.git`, without ignore rules.
 fn walkdir(root: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
@@ -166,6 +177,7 @@ fn walkdir(root: &Path) -> Vec<std::path::PathBuf> {
             match e.file_type() {
                 Ok(t) if t.is_dir() && e.file_name() != ".git" => stack.push(p),
                 Ok(t) if t.is_dir() => {}
+                Ok(_) if own_output(&p) => {}
                 // Files, symlinks and special files: `take` decides.
                 Ok(_) => out.push(p),
                 Err(_) => {}

@@ -16,7 +16,7 @@ impl CodeBuild {
             "CODEBUILD_SRC_DIR"
         };
         let path = output_file(env, Some(env.get("CODEBUILD_SRC_DIR").unwrap_or(".")))
-            .unwrap_or_else(|| "brickci-outputs.json".into());
+            .unwrap_or_else(|| super::OUTPUTS_FILE.into());
         (var, path)
     }
 }

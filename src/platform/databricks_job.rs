@@ -11,7 +11,7 @@ use super::{Annotation, Env, Kind, PlatformError, outputs};
 pub struct DatabricksJob;
 
 fn file(env: &Env) -> std::path::PathBuf {
-    output_file(env, Some(".")).unwrap_or_else(|| "brickci-outputs.json".into())
+    output_file(env, Some(".")).unwrap_or_else(|| super::OUTPUTS_FILE.into())
 }
 
 impl Runner for DatabricksJob {

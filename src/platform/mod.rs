@@ -73,6 +73,11 @@ pub const SUMMARY_LIMIT: usize = 1024 * 1024;
 /// An output value is at most 1 MB (GitHub's limit); longer ones are cut with a note.
 pub const OUTPUT_LIMIT: usize = 1024 * 1024;
 
+/// The outputs file's default name (CodeBuild, Databricks jobs) and the sourceable one
+/// written beside it (same stem, `.env`).
+pub const OUTPUTS_FILE: &str = "brickci-outputs.json";
+pub const OUTPUTS_ENV_FILE: &str = "brickci-outputs.env";
+
 /// Every output a command can set (kebab-case; Azure DevOps gets them camelCased). A
 /// command starts from all of them empty where outputs are a file, so none is stale.
 pub const OUTPUT_NAMES: &[&str] = &[

@@ -102,7 +102,7 @@ pub fn plain_annotation(a: &Annotation, message: &str) -> Lines {
 pub fn output_file(env: &Env, default_dir: Option<&str>) -> Option<std::path::PathBuf> {
     match (env.get("BRICKCI_OUTPUT_FILE"), default_dir) {
         (Some(p), _) => Some(p.into()),
-        (None, Some(dir)) => Some(std::path::Path::new(dir).join("brickci-outputs.json")),
+        (None, Some(dir)) => Some(std::path::Path::new(dir).join(super::OUTPUTS_FILE)),
         (None, None) => None,
     }
 }

@@ -657,3 +657,57 @@ fn gc_leaves_an_environment_whose_lock_is_held_and_says_so() {
     assert_eq!(names(&emu), ["[pr-1] shop nightly"]);
     assert!(exists(&emu, &format!("{ROOT}/pr-1/state/brickci-pr.json")));
 }
+
+#[test]
+fn codebuild_takes_the_pull_request_from_its_webhook_and_keeps_its_outputs_files_home() {
+    let emu = TestEmulator::fast();
+    let dir = bundle();
+    // A CodeBuild build started by a pull request webhook, checked out at the bundle root,
+    // where the outputs files are written (an earlier command's values in them).
+    let env: Vec<(String, String)> = [
+        ("CODEBUILD_BUILD_ID", "shop-ci:8d3a"),
+        ("CODEBUILD_SRC_DIR", dir.path().to_str().unwrap()),
+        ("CODEBUILD_WEBHOOK_TRIGGER", "pr/8"),
+        ("CODEBUILD_SOURCE_VERSION", "pr/8"),
+        ("CODEBUILD_WEBHOOK_HEAD_REF", "refs/heads/feature-8"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    std::fs::write(
+        dir.path().join("brickci-outputs.json"),
+        r#"{"run-id": "77"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("brickci-outputs.env"),
+        "BRICKCI_RUN_ID=77\n",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let out = step(&emu, dir.path(), &["deploy", "--pr"], &env);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+    }
+    assert_eq!(names(&emu), ["[pr-8] shop nightly"]);
+    let outputs: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("brickci-outputs.json")).unwrap())
+            .unwrap();
+    assert_eq!(outputs["root-path"], format!("{ROOT}/pr-8"), "{outputs:#}");
+    assert!(exists(&emu, &format!("{ROOT}/pr-8/files/src/main")));
+    // brickci's own outputs files are not part of the bundle's files.
+    for name in ["brickci-outputs.json", "brickci-outputs.env"] {
+        assert!(
+            !exists(&emu, &format!("{ROOT}/pr-8/files/{name}")),
+            "{name} uploaded"
+        );
+    }
+    let out = step(
+        &emu,
+        dir.path(),
+        &["destroy", "--pr", "--auto-approve"],
+        &env,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(names(&emu).is_empty());
+    assert!(!exists(&emu, &format!("{ROOT}/pr-8")));
+}
