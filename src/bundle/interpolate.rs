@@ -19,8 +19,16 @@ pub struct Resolver<'a> {
     /// What the values handed out so far weigh (see [`weight`]), against [`BUDGET`].
     spent: usize,
     over_budget: bool,
+    /// How deep `resolve` is: values within values, and references followed.
+    depth: usize,
+    too_deep: bool,
     pub diags: Diagnostics,
 }
+
+/// How deep values may nest, counting every reference followed: a chain of a few thousand
+/// variables each naming the next would otherwise overflow the stack. The CLI resolves
+/// references in a bounded number of rounds, far fewer levels than this.
+const MAX_DEPTH: usize = 256;
 
 /// How much text (and structure) all references of a bundle may expand to. A few values
 /// that each repeat the one before twice grow exponentially (`a: ${var.b}${var.b}`,
@@ -142,6 +150,8 @@ impl<'a> Resolver<'a> {
             keep_resources: false,
             spent: 0,
             over_budget: false,
+            depth: 0,
+            too_deep: false,
             diags: Diagnostics::default(),
         }
     }
@@ -159,6 +169,26 @@ impl<'a> Resolver<'a> {
 
     /// A copy of `node` (found at `path`) with every reference resolved.
     pub fn resolve(&mut self, node: &Node, path: &str) -> Node {
+        if self.depth >= MAX_DEPTH {
+            if !self.too_deep {
+                self.too_deep = true;
+                self.report(
+                    &node.loc,
+                    path,
+                    format!(
+                        "values and the references between them nest more than {MAX_DEPTH} levels deep"
+                    ),
+                );
+            }
+            return node.clone();
+        }
+        self.depth += 1;
+        let resolved = self.resolve_within(node, path);
+        self.depth -= 1;
+        resolved
+    }
+
+    fn resolve_within(&mut self, node: &Node, path: &str) -> Node {
         match &node.kind {
             Kind::Str(s) if s.contains("${") => self.resolve_str(s, &node.loc, path),
             Kind::Seq(items) => {
@@ -614,5 +644,20 @@ mod tests {
         assert_eq!(j["out"]["nested"], "n-7");
         let x = j["out"]["x"].as_str().unwrap();
         assert_eq!(x, "$${var.b}'${var.a} ${${var.q} u", "{x}");
+    }
+
+    #[test]
+    fn a_chain_of_thousands_of_references_is_an_error_not_a_stack_overflow() {
+        let mut yaml = String::from("variables:\n");
+        for i in 0..5000 {
+            yaml += &format!("  v{i}: {{value: '${{var.v{}}}'}}\n", i + 1);
+        }
+        yaml += "  v5000: {value: end}\n";
+        let (_, errs) = resolve(&yaml);
+        assert_eq!(
+            errs.matches("nest more than 256 levels deep").count(),
+            1,
+            "{errs}"
+        );
     }
 }
