@@ -17,7 +17,7 @@ pub enum Severity {
     DeployError,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ConfigError {
     pub loc: Loc,
     /// Dotted key path (`resources.jobs.train.tasks[0].notebook_task.notebook_path`).
@@ -80,16 +80,12 @@ impl Diagnostics {
         key: impl Into<String>,
         message: impl Into<String>,
     ) {
-        let error = ConfigError {
+        self.0.push(ConfigError {
             loc: loc.clone(),
             key: key.into(),
             message: message.into(),
             severity,
-        };
-        // A value reached twice (by a reference, and where it is written) is checked twice.
-        if !self.0.contains(&error) {
-            self.0.push(error);
-        }
+        });
     }
 
     pub fn errors(&self) -> impl Iterator<Item = &ConfigError> {

@@ -4,7 +4,7 @@
 //! a loop is an error. `${resources.<kind>.<key>.id}` is known only once that object exists,
 //! so it stays in place for the deploy to fill in.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use super::error::Diagnostics;
@@ -22,6 +22,9 @@ pub struct Resolver<'a> {
     /// How deep `resolve` is: values within values, and references followed.
     depth: usize,
     too_deep: bool,
+    /// What was reported, as `place key message`: a value reached twice (by a reference,
+    /// and where it is written) is checked twice, and reported once.
+    reported: HashSet<String>,
     pub diags: Diagnostics,
 }
 
@@ -152,6 +155,7 @@ impl<'a> Resolver<'a> {
             over_budget: false,
             depth: 0,
             too_deep: false,
+            reported: HashSet::new(),
             diags: Diagnostics::default(),
         }
     }
@@ -164,7 +168,14 @@ impl<'a> Resolver<'a> {
 
     /// Records an error; a variable's value is named as the variable the user wrote.
     fn report(&mut self, loc: &Loc, path: &str, message: String) {
-        self.diags.push(loc, short_path(path), message);
+        if self.first_time(loc, path, &message) {
+            self.diags.push(loc, short_path(path), message);
+        }
+    }
+
+    fn first_time(&mut self, loc: &Loc, path: &str, message: &str) -> bool {
+        self.reported
+            .insert(format!("{loc} {} {message}", short_path(path)))
     }
 
     /// A copy of `node` (found at `path`) with every reference resolved.
@@ -372,9 +383,10 @@ impl<'a> Resolver<'a> {
                 find(self.tree, s).is_some_and(|n| matches!(n.kind, Kind::Map(_) | Kind::Seq(_)))
             });
             if through_complex {
-                let path = short_path(path);
-                self.diags
-                    .warn(loc, path, format!("{message} (left unresolved)"));
+                let message = format!("{message} (left unresolved)");
+                if self.first_time(loc, path, &message) {
+                    self.diags.warn(loc, short_path(path), message);
+                }
             } else {
                 self.report(loc, path, message);
             }
