@@ -341,7 +341,7 @@ fn parse_with(
                     line,
                     column,
                 },
-                message: clean_message(&e.to_string()),
+                message: plain_budget(clean_message(&e.to_string())),
             }
         })?;
     Ok(raw.into_node(&file))
@@ -356,6 +356,32 @@ fn clean_message(s: &str) -> String {
         _ => first,
     };
     body.split(", set ").next().unwrap_or(body).to_string()
+}
+
+/// The parser's limits, which hostile files reach (an alias of aliases, nesting hundreds
+/// deep), said in words: `budget breached: Nodes { nodes: 250001 }` names no cause.
+fn plain_budget(message: String) -> String {
+    let Some(breach) = message.strip_prefix("budget breached: ") else {
+        return message;
+    };
+    let variant = breach.split([' ', '{']).next().unwrap_or_default();
+    let why = match variant {
+        "Nodes" => {
+            "holds more than 250,000 values, counting each use of an alias (aliases of aliases multiply)"
+        }
+        "Depth" => "nests more than 64 levels deep",
+        "Aliases" => "uses aliases (`*name`) more than 50,000 times",
+        "Anchors" => "defines more than 50,000 anchors (`&name`)",
+        "AliasAnchorRatio" => {
+            "uses each anchor far more often than a configuration does (aliases of aliases multiply)"
+        }
+        "Events" => "is more than a million YAML items long",
+        "Documents" => "holds more than 1,024 YAML documents",
+        "MergeKeys" => "holds more than 10,000 merge keys (`<<`)",
+        "ScalarBytes" | "InputBytes" | "CommentBytes" => "is larger than a bundle file may be",
+        _ => return message,
+    };
+    format!("the file {why}; brickci stops reading it there ({breach})")
 }
 
 /// The shape serde-saphyr gives us, before the file name is attached.
@@ -559,5 +585,36 @@ mod tests {
         }
         assert_eq!(j["g"], true);
         assert_eq!(j["h"], false);
+    }
+
+    #[test]
+    fn the_parsers_limits_are_said_in_words() {
+        let mut bomb = String::from("x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..8 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            bomb += &format!("x{i}: &a{i} [{refs}]\n");
+        }
+        let e = parse(Path::new("b.yml"), &bomb).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("the file holds more than 250,000 values"),
+            "{}",
+            e.message
+        );
+        // On a stack as big as the main thread's, where brickci parses (a debug build's
+        // parser needs more than a test thread's 2 MiB for 64 levels).
+        let deep = format!("x: {}1{}\n", "{a: ".repeat(100), "}".repeat(100));
+        let e = std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(move || parse(Path::new("d.yml"), &deep).unwrap_err())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(
+            e.message
+                .starts_with("the file nests more than 64 levels deep"),
+            "{}",
+            e.message
+        );
     }
 }
