@@ -18,7 +18,6 @@ pub struct Resolver<'a> {
     keep_resources: bool,
     /// What the values handed out so far weigh (see [`weight`]), against [`BUDGET`].
     spent: usize,
-    over_budget: bool,
     /// How deep `resolve` is: values within values, and references followed.
     depth: usize,
     too_deep: bool,
@@ -152,7 +151,6 @@ impl<'a> Resolver<'a> {
             stack: Vec::new(),
             keep_resources: false,
             spent: 0,
-            over_budget: false,
             depth: 0,
             too_deep: false,
             reported: HashSet::new(),
@@ -307,12 +305,13 @@ impl<'a> Resolver<'a> {
 
     /// Counts `node` against the budget; false (reported once) when the budget is spent.
     fn afford(&mut self, node: &Node, reference: &str, loc: &Loc, path: &str) -> bool {
-        self.spent = self.spent.saturating_add(weight(node));
+        let before = self.spent;
+        self.spent = before.saturating_add(weight(node));
         if self.spent <= BUDGET {
             return true;
         }
-        if !self.over_budget {
-            self.over_budget = true;
+        // Reported where the budget ran out; later lookups stop at once.
+        if before <= BUDGET {
             self.report(
                 loc,
                 path,
@@ -329,7 +328,7 @@ impl<'a> Resolver<'a> {
     /// The resolved value of a reference; None leaves it in place (deferred or reported).
     fn lookup(&mut self, reference: &str, loc: &Loc, path: &str) -> Option<Node> {
         let root = reference.split(['.', '[']).next().unwrap_or_default();
-        if !ROOTS.contains(&root) || self.over_budget {
+        if !ROOTS.contains(&root) || self.spent > BUDGET {
             return None;
         }
         let target = match reference.strip_prefix("var.") {
@@ -447,12 +446,12 @@ struct Spliced {
 impl Spliced {
     /// Appends `s[range]`, carrying over the parts of it that came from values.
     fn copy(&mut self, s: &str, range: Range<usize>, from_values: &[Range<usize>]) {
-        let shift = self.text.len() as isize - range.start as isize;
+        let at = self.text.len();
         for v in from_values {
             let (start, end) = (v.start.max(range.start), v.end.min(range.end));
             if start < end {
                 self.spliced
-                    .push(start.saturating_add_signed(shift)..end.saturating_add_signed(shift));
+                    .push(at + (start - range.start)..at + (end - range.start));
             }
         }
         self.text.push_str(&s[range]);
