@@ -8,6 +8,8 @@ pub struct Clock {
     started: Instant,
     epoch_ms: u64,
     speed: f64,
+    /// Emulated milliseconds added by `advance` (handler tests step time instead of sleeping).
+    advanced_ms: u64,
 }
 
 impl Clock {
@@ -24,12 +26,20 @@ impl Clock {
             } else {
                 1.0
             },
+            advanced_ms: 0,
         }
     }
 
     /// Emulated epoch milliseconds.
     pub fn now_ms(&self) -> u64 {
-        self.epoch_ms + (self.started.elapsed().as_secs_f64() * 1000.0 * self.speed) as u64
+        self.epoch_ms
+            + self.advanced_ms
+            + (self.started.elapsed().as_secs_f64() * 1000.0 * self.speed) as u64
+    }
+
+    /// Moves emulated time on by `ms`, whatever the speed.
+    pub fn advance(&mut self, ms: u64) {
+        self.advanced_ms += ms;
     }
 
     /// Real milliseconds since start (for the request log).

@@ -553,7 +553,7 @@ pub async fn list(
 mod tests {
     use serde_json::json;
 
-    use super::super::kind_objects::test_client::{call, emulator};
+    use super::super::kind_objects::test_client::{FROZEN, call, emulator};
 
     const A: &str = "/api/2.0/apps";
 
@@ -572,7 +572,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_app_starts_deploys_and_a_failing_deployment_keeps_the_running_one() {
-        let emu = emulator(1_000_000.0).await;
+        let emu = emulator(FROZEN).await;
         let (st, a) = call(
             &emu,
             "POST",
@@ -597,7 +597,7 @@ mod tests {
         )
         .await;
         put_file(&emu, "/Users/ci/app/app.py", "print('hi')\n").await;
-        std::thread::sleep(std::time::Duration::from_millis(40));
+        emu.advance_clock(super::COMPUTE_MS.max(super::DEPLOY_MS));
         let (_, a) = call(&emu, "GET", &format!("{A}/my-app"), None).await;
         assert_eq!(a["compute_status"]["state"], "ACTIVE");
         let (st, d) = call(
@@ -610,7 +610,7 @@ mod tests {
         assert_eq!(st, 200, "{d}");
         assert_eq!(d["status"]["state"], "IN_PROGRESS");
         let good = d["deployment_id"].as_str().unwrap().to_string();
-        std::thread::sleep(std::time::Duration::from_millis(40));
+        emu.advance_clock(super::COMPUTE_MS.max(super::DEPLOY_MS));
         let (_, d) = call(&emu, "GET", &format!("{A}/my-app/deployments/{good}"), None).await;
         assert_eq!(d["status"]["state"], "SUCCEEDED");
         let (_, a) = call(&emu, "GET", &format!("{A}/my-app"), None).await;
@@ -636,7 +636,7 @@ mod tests {
         )
         .await;
         let bad = d["deployment_id"].as_str().unwrap().to_string();
-        std::thread::sleep(std::time::Duration::from_millis(40));
+        emu.advance_clock(super::COMPUTE_MS.max(super::DEPLOY_MS));
         let (_, d) = call(&emu, "GET", &format!("{A}/my-app/deployments/{bad}"), None).await;
         assert_eq!(d["status"]["state"], "FAILED");
         assert!(
@@ -664,7 +664,7 @@ mod tests {
             Some(json!({"source_code_path": "/Workspace/nowhere"})),
         )
         .await;
-        std::thread::sleep(std::time::Duration::from_millis(40));
+        emu.advance_clock(super::COMPUTE_MS.max(super::DEPLOY_MS));
         let (_, d) = call(
             &emu,
             "GET",
@@ -686,7 +686,7 @@ mod tests {
 
     #[tokio::test]
     async fn stop_start_update_and_delete() {
-        let emu = emulator(1_000_000.0).await;
+        let emu = emulator(FROZEN).await;
         call(
             &emu,
             "POST",
@@ -709,7 +709,7 @@ mod tests {
         );
         let (_, a) = call(&emu, "POST", &format!("{A}/ab/start"), None).await;
         assert_eq!(a["compute_status"]["state"], "STARTING");
-        std::thread::sleep(std::time::Duration::from_millis(40));
+        emu.advance_clock(super::COMPUTE_MS.max(super::DEPLOY_MS));
         let (_, a) = call(&emu, "POST", &format!("{A}/ab/stop"), None).await;
         assert_eq!(a["compute_status"]["state"], "STOPPING");
         let (st, a) = call(

@@ -257,14 +257,13 @@ pub async fn list(
 mod tests {
     use serde_json::json;
 
-    use super::super::kind_objects::test_client::{call, emulator};
+    use super::super::kind_objects::test_client::{FROZEN, call, emulator};
 
     const D: &str = "/api/2.0/database/instances";
 
     #[tokio::test]
     async fn an_instance_starts_updates_and_is_deleted() {
-        // 1000 emulated ms per real ms: STARTING lasts 60 real ms.
-        let emu = emulator(1000.0).await;
+        let emu = emulator(FROZEN).await;
         let (st, c) = call(
             &emu,
             "POST",
@@ -294,7 +293,7 @@ mod tests {
         )
         .await;
         assert_eq!(st, 400);
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        emu.advance_clock(super::START_MS.max(super::UPDATE_MS));
         let (_, g) = call(&emu, "GET", &format!("{D}/orders-db"), None).await;
         assert_eq!(g["state"], "AVAILABLE", "{g}");
         assert_eq!(g["effective_capacity"], "CU_2");

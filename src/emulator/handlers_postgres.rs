@@ -293,17 +293,19 @@ pub fn has_parent(s: &State, name: &str) -> bool {
 mod tests {
     use serde_json::json;
 
-    use super::super::kind_objects::test_client::{call, emulator};
+    use super::super::EmulatorHandle;
+    use super::super::kind_objects::test_client::{FROZEN, call, emulator};
 
     const P: &str = "/api/2.0/postgres";
 
-    async fn settle() {
-        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    /// Lets every pending operation, reconciliation and sync finish: none takes a minute.
+    fn settle(emu: &EmulatorHandle) {
+        emu.advance_clock(60_000);
     }
 
     #[tokio::test]
     async fn an_operation_is_pending_until_its_time_then_holds_the_object() {
-        let emu = emulator(1.0).await;
+        let emu = emulator(FROZEN).await;
         let (st, op) = call(
             &emu,
             "POST",
@@ -319,7 +321,7 @@ mod tests {
         assert_eq!(again["done"], false);
         assert!(again.get("response").is_none());
 
-        let fast = emulator(1000.0).await;
+        let fast = emulator(FROZEN).await;
         let (_, op) = call(
             &fast,
             "POST",
@@ -327,7 +329,7 @@ mod tests {
             Some(json!({"spec": {"display_name": "Shop"}})),
         )
         .await;
-        settle().await;
+        settle(&fast);
         let (_, done) = call(
             &fast,
             "GET",
@@ -346,7 +348,7 @@ mod tests {
 
     #[tokio::test]
     async fn parents_must_exist_ids_are_unique_and_the_defaults_go_with_their_parent() {
-        let emu = emulator(1000.0).await;
+        let emu = emulator(FROZEN).await;
         let (st, e) = call(
             &emu,
             "POST",
@@ -393,7 +395,7 @@ mod tests {
         )
         .await;
         assert_eq!(st, 409);
-        settle().await;
+        settle(&emu);
         let (st, b) = call(
             &emu,
             "GET",
@@ -463,7 +465,7 @@ mod tests {
 
     #[tokio::test]
     async fn updates_take_only_updatable_spec_paths_and_endpoints_reconcile() {
-        let emu = emulator(1000.0).await;
+        let emu = emulator(FROZEN).await;
         call(
             &emu,
             "POST",
@@ -527,7 +529,7 @@ mod tests {
             "not in the mask"
         );
         assert!(now["status"]["pending_state"].is_string(), "{now}");
-        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+        settle(&emu);
         let (_, now) = call(&emu, "GET", &ro, None).await;
         assert!(now["status"].get("pending_state").is_none(), "{now}");
         let (st, _) = call(&emu, "DELETE", &ro, None).await;
@@ -536,7 +538,7 @@ mod tests {
 
     #[tokio::test]
     async fn lists_page_and_show_soft_deleted_branches_on_request() {
-        let emu = emulator(1000.0).await;
+        let emu = emulator(FROZEN).await;
         call(
             &emu,
             "POST",
@@ -602,7 +604,7 @@ mod tests {
 
     #[tokio::test]
     async fn databases_need_their_role_and_catalogs_their_database() {
-        let emu = emulator(1000.0).await;
+        let emu = emulator(FROZEN).await;
         call(
             &emu,
             "POST",
@@ -680,7 +682,7 @@ mod tests {
         )
         .await;
         assert_eq!(st, 200, "{t}");
-        settle().await;
+        settle(&emu);
         let (_, t) = call(
             &emu,
             "GET",

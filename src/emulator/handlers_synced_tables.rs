@@ -167,13 +167,13 @@ pub async fn update(Path(_name): Path<String>) -> Response {
 mod tests {
     use serde_json::json;
 
-    use super::super::kind_objects::test_client::{call, emulator};
+    use super::super::kind_objects::test_client::{FROZEN, call, emulator};
 
     const T: &str = "/api/2.0/database/synced_tables";
 
     #[tokio::test]
     async fn a_synced_table_provisions_then_is_online_and_cannot_be_updated() {
-        let emu = emulator(1000.0).await;
+        let emu = emulator(FROZEN).await;
         let spec = json!({"source_table_full_name": "main.sales.orders", "primary_key_columns": ["id"], "scheduling_policy": "SNAPSHOT"});
         let body = json!({"name": "main.sales.orders_synced", "database_instance_name": "db1", "spec": spec});
         let (st, _) = call(&emu, "POST", T, Some(body.clone())).await;
@@ -202,7 +202,7 @@ mod tests {
         )
         .await;
         assert_eq!(st, 400);
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        emu.advance_clock(super::PROVISION_MS);
         let (_, g) = call(&emu, "GET", &format!("{T}/main.sales.orders_synced"), None).await;
         assert_eq!(g["unity_catalog_provisioning_state"], "ACTIVE", "{g}");
         let (st, _) = call(

@@ -201,13 +201,13 @@ pub async fn list(
 mod tests {
     use serde_json::json;
 
-    use super::super::kind_objects::test_client::{call, emulator};
+    use super::super::kind_objects::test_client::{FROZEN, call, emulator};
 
     const V: &str = "/api/2.0/vector-search/endpoints";
 
     #[tokio::test]
     async fn an_endpoint_provisions_then_is_online_and_can_stop_and_start() {
-        let emu = emulator(1_000_000.0).await;
+        let emu = emulator(FROZEN).await;
         let (st, e) = call(
             &emu,
             "POST",
@@ -236,7 +236,7 @@ mod tests {
         )
         .await;
         assert_eq!(st, 400);
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        emu.advance_clock(super::PROVISION_MS);
         let (_, e) = call(&emu, "GET", &format!("{V}/vs"), None).await;
         assert_eq!(e["endpoint_status"]["state"], "ONLINE");
         let (_, e) = call(&emu, "POST", &format!("{V}/vs/stop"), None).await;

@@ -285,7 +285,7 @@ pub fn count_on(s: &State, endpoint: &str) -> usize {
 mod tests {
     use serde_json::json;
 
-    use super::super::kind_objects::test_client::{call, emulator};
+    use super::super::kind_objects::test_client::{FROZEN, call, emulator};
 
     const E: &str = "/api/2.0/vector-search/endpoints";
     const I: &str = "/api/2.0/vector-search/indexes";
@@ -302,8 +302,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_index_needs_its_endpoint_becomes_ready_pages_and_its_name_is_freed_late() {
-        // 1000x: READY_MS (30 s) is 30 ms, RELEASE_MS (10 s) 10 ms.
-        let emu = emulator(1_000.0).await;
+        let emu = emulator(FROZEN).await;
         let (st, e) = call(&emu, "POST", I, Some(direct("main.ml.docs"))).await;
         assert_eq!(
             (st, e["error_code"].as_str()),
@@ -335,7 +334,7 @@ mod tests {
             (st, x["error_code"].as_str()),
             (409, Some("RESOURCE_ALREADY_EXISTS"))
         );
-        std::thread::sleep(std::time::Duration::from_millis(60));
+        emu.advance_clock(super::super::handlers_vector_search::PROVISION_MS.max(super::READY_MS));
         let (_, i) = call(&emu, "GET", &format!("{I}/main.ml.docs"), None).await;
         assert_eq!(i["status"]["ready"], true, "{i}");
         let (_, e) = call(&emu, "GET", &format!("{E}/vs"), None).await;
@@ -377,7 +376,7 @@ mod tests {
             x["message"].as_str().unwrap().contains("pending deletion"),
             "{x}"
         );
-        std::thread::sleep(std::time::Duration::from_millis(30));
+        emu.advance_clock(super::RELEASE_MS);
         assert_eq!(
             call(&emu, "POST", I, Some(direct("main.ml.docs"))).await.0,
             200

@@ -259,7 +259,7 @@ pub async fn list(
 mod tests {
     use serde_json::json;
 
-    use super::super::kind_objects::test_client::{call, emulator};
+    use super::super::kind_objects::test_client::{FROZEN, call, emulator};
 
     const WH: &str = "/api/2.0/sql/warehouses";
 
@@ -317,7 +317,7 @@ mod tests {
 
     #[tokio::test]
     async fn states_settle_on_the_clock_and_bad_definitions_are_refused() {
-        let emu = emulator(1_000_000.0).await;
+        let emu = emulator(FROZEN).await;
         let (_, c) = call(
             &emu,
             "POST",
@@ -326,7 +326,7 @@ mod tests {
         )
         .await;
         let id = c["id"].as_str().unwrap().to_string();
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        emu.advance_clock(super::START_MS);
         let (_, w) = call(&emu, "GET", &format!("{WH}/{id}"), None).await;
         assert_eq!(w["state"], "RUNNING");
         assert_eq!(w["health"]["status"], "HEALTHY");

@@ -64,6 +64,9 @@ pub mod test_client {
 
     pub const TOKEN: &str = "dapi-emulator-token";
 
+    /// A clock this slow does not move during a test: time passes by `advance_clock` only.
+    pub const FROZEN: f64 = 1e-9;
+
     pub async fn emulator(clock_speed: f64) -> EmulatorHandle {
         start(EmulatorConfig {
             clock_speed,

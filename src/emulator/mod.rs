@@ -177,6 +177,12 @@ impl EmulatorHandle {
         lock(&self.state).add_rate_limit(rule);
     }
 
+    /// Moves the emulated clock on by `ms`: with a near-frozen clock a test sees each
+    /// asynchronous state for as long as it likes, however loaded the machine is.
+    pub fn advance_clock(&self, ms: u64) {
+        lock(&self.state).clock.advance(ms);
+    }
+
     pub fn clear_rate_limits(&self) {
         lock(&self.state).limiters.clear();
     }
