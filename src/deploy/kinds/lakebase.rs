@@ -392,20 +392,8 @@ impl KindApi for Lakebase {
                 return Ok(());
             };
             let short = id.rsplit('/').next().unwrap_or(id);
-            let list: Vec<Value> = acl
-                .iter()
-                .filter_map(|p| {
-                    let (k, who) = super::principal(p)?;
-                    Some(json!({ k: who, "permission_level": p["level"] }))
-                })
-                .collect();
-            let r = req(
-                Method::PUT,
-                format!("/api/2.0/permissions/{object_type}/{short}"),
-                &format!("permissions of {id}"),
-            )
-            .json(json!({ "access_control_list": list }));
-            c.call::<Value>(r).await.map(drop)
+            super::put_permissions(c, object_type, short, acl, &format!("permissions of {id}"))
+                .await
         })
     }
 

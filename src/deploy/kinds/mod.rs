@@ -701,6 +701,52 @@ pub async fn apply_permissions(
         Permissions::Custom => return s.api.apply_permissions(client, id, acl, previous).await,
         Permissions::Object(t) => t,
     };
+    put_permissions(
+        client,
+        object_type,
+        id,
+        acl,
+        &format!("permissions of {kind} {id}"),
+    )
+    .await
+}
+
+/// Sets the permissions of an object the Permissions API knows by an id the bundle does not
+/// hold (a serving endpoint's internal id, a registered model's): `get` reads the object and
+/// the id is at `pointer` in what it returns.
+pub(crate) async fn put_permissions_by_read_id(
+    client: &Client,
+    get: ApiRequest,
+    pointer: &str,
+    object_type: &str,
+    acl: &[Value],
+) -> Result<(), ClientError> {
+    let what = get.object.clone();
+    let path = get.path.clone();
+    let v: Value = client.call(get).await?;
+    let Some(id) = v.pointer(pointer).and_then(Value::as_str) else {
+        return Err(ClientError::Decode {
+            method: "GET".into(),
+            path,
+            object: what,
+            message: format!(
+                "the answer has no {}",
+                pointer.replace('/', ".").trim_start_matches('.')
+            ),
+        });
+    };
+    put_permissions(client, object_type, id, acl, &what).await
+}
+
+/// Replaces the access list of `/permissions/{object_type}/{object_id}` with `acl` (the
+/// bundle's `level` and principal fields, as the Permissions API names them).
+pub(crate) async fn put_permissions(
+    client: &Client,
+    object_type: &str,
+    object_id: &str,
+    acl: &[Value],
+    what: &str,
+) -> Result<(), ClientError> {
     let list: Vec<Value> = acl
         .iter()
         .filter_map(|p| {
@@ -710,8 +756,8 @@ pub async fn apply_permissions(
         .collect();
     let r = req(
         Method::PUT,
-        format!("/api/2.0/permissions/{object_type}/{id}"),
-        &format!("permissions of {kind} {id}"),
+        format!("/api/2.0/permissions/{object_type}/{object_id}"),
+        what,
     )
     .json(json!({ "access_control_list": list }));
     client.call::<Value>(r).await.map(drop)

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::{
     CreateOptions, Deployer, Fut, KindApi, KindSpec, Listing, Permissions, Progress, Update,
-    api_settings, principal, req, segment, wait_for,
+    api_settings, put_permissions_by_read_id, req, segment, wait_for,
 };
 use crate::bundle::presets::{self as p, PresetCtx};
 use crate::bundle::yaml::{Kind, Node};
@@ -247,29 +247,8 @@ impl KindApi for ServingEndpoints {
     ) -> Fut<'a, ()> {
         Box::pin(async move {
             let what = format!("permissions of serving endpoint {id}");
-            let v: Value = c.call(self.get(id, &what)).await?;
-            let Some(internal) = v["id"].as_str() else {
-                return Err(ClientError::Decode {
-                    method: "GET".into(),
-                    path: path(id),
-                    object: what,
-                    message: "the endpoint has no id".into(),
-                });
-            };
-            let list: Vec<Value> = acl
-                .iter()
-                .filter_map(|p| {
-                    let (k, who) = principal(p)?;
-                    Some(json!({ k: who, "permission_level": p["level"] }))
-                })
-                .collect();
-            let r = req(
-                Method::PUT,
-                format!("/api/2.0/permissions/serving-endpoints/{internal}"),
-                &what,
-            )
-            .json(json!({ "access_control_list": list }));
-            c.call::<Value>(r).await.map(drop)
+            put_permissions_by_read_id(c, self.get(id, &what), "/id", "serving-endpoints", acl)
+                .await
         })
     }
 }

@@ -7,7 +7,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{
-    Deployer, Fut, KindApi, KindSpec, Permissions, Update, api_settings, create_at, principal, req,
+    Deployer, Fut, KindApi, KindSpec, Permissions, Update, api_settings, create_at,
+    put_permissions_by_read_id, req,
 };
 use crate::bundle::presets::{self as p, PresetCtx};
 use crate::bundle::yaml::Node;
@@ -159,25 +160,15 @@ impl KindApi for Models {
     ) -> Fut<'a, ()> {
         Box::pin(async move {
             let what = format!("permissions of models {id}");
-            let v: Value = c.call(self.get(id, &what)).await?;
-            let model_id = v["registered_model_databricks"]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let list: Vec<Value> = acl
-                .iter()
-                .filter_map(|p| {
-                    let (k, who) = principal(p)?;
-                    Some(json!({ k: who, "permission_level": p["level"] }))
-                })
-                .collect();
-            let r = req(
-                Method::PUT,
-                format!("/api/2.0/permissions/registered-models/{model_id}"),
-                &what,
+            let get = self.get(id, &what);
+            put_permissions_by_read_id(
+                c,
+                get,
+                "/registered_model_databricks/id",
+                "registered-models",
+                acl,
             )
-            .json(json!({ "access_control_list": list }));
-            c.call::<Value>(r).await.map(drop)
+            .await
         })
     }
 }

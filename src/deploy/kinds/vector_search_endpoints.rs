@@ -13,11 +13,11 @@ use serde_json::{Value, json};
 
 use super::{
     CreateOptions, Deployer, Fut, KindApi, KindSpec, Listing, Permissions, Progress, Update,
-    api_settings, principal, req, segment, wait_for,
+    api_settings, put_permissions_by_read_id, req, segment, wait_for,
 };
 use crate::bundle::presets::PresetCtx;
 use crate::bundle::yaml::Node;
-use crate::databricks::{ApiRequest, Client, ClientError};
+use crate::databricks::{ApiRequest, Client};
 
 pub static SPEC: KindSpec = KindSpec {
     name: "vector_search_endpoints",
@@ -165,29 +165,14 @@ impl KindApi for VectorSearchEndpoints {
     ) -> Fut<'a, ()> {
         Box::pin(async move {
             let what = format!("permissions of vector search endpoint {id}");
-            let v: Value = c.call(self.get(id, &what)).await?;
-            let Some(uuid) = v["id"].as_str() else {
-                return Err(ClientError::Decode {
-                    method: "GET".into(),
-                    path: path(id),
-                    object: what,
-                    message: "the endpoint has no id".into(),
-                });
-            };
-            let list: Vec<Value> = acl
-                .iter()
-                .filter_map(|p| {
-                    let (k, who) = principal(p)?;
-                    Some(json!({ k: who, "permission_level": p["level"] }))
-                })
-                .collect();
-            let r = req(
-                Method::PUT,
-                format!("/api/2.0/permissions/vector-search-endpoints/{uuid}"),
-                &what,
+            put_permissions_by_read_id(
+                c,
+                self.get(id, &what),
+                "/id",
+                "vector-search-endpoints",
+                acl,
             )
-            .json(json!({ "access_control_list": list }));
-            c.call::<Value>(r).await.map(drop)
+            .await
         })
     }
 }
