@@ -99,7 +99,11 @@ async fn prepare(platform: &Platform, client: &Client, args: &PlanArgs) -> Resul
             .map_err(Error::Build)?;
     }
     let libraries = artifacts::libraries(&mut bundle).map_err(Error::bad_input)?;
-    let files = sync::files(&bundle).map_err(Error::bad_input)?;
+    let files = sync::without_outputs(
+        sync::files(&bundle).map_err(Error::bad_input)?,
+        &bundle.root,
+        &platform.named_outputs_files(),
+    );
     let generated = callback::attach(platform, &mut bundle, &callbacks)?;
     Ok(Prepared {
         bundle,

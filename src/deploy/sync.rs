@@ -164,6 +164,28 @@ fn own_output(path: &Path) -> bool {
     })
 }
 
+/// `files` without the outputs files brickci writes under a name of the user's
+/// (`$BRICKCI_OUTPUT_FILE`, which may point into the bundle): uploading them would make every
+/// deploy write, since every command rewrites them. Compared as real paths.
+pub fn without_outputs(
+    mut files: Vec<LocalFile>,
+    root: &Path,
+    outputs: &[std::path::PathBuf],
+) -> Vec<LocalFile> {
+    let outputs: Vec<std::path::PathBuf> = outputs
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    if !outputs.is_empty() {
+        files.retain(|f| {
+            root.join(&f.local)
+                .canonicalize()
+                .map_or(true, |p| !outputs.contains(&p))
+        });
+    }
+    files
+}
+
 /// Every file under `root` except `.git`, without ignore rules.
 fn walkdir(root: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();

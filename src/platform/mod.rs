@@ -168,6 +168,18 @@ impl Platform {
         &self.env
     }
 
+    /// The outputs files `$BRICKCI_OUTPUT_FILE` names (the JSON and the `.env` CodeBuild
+    /// writes beside it): wherever they are, they are step metadata, never bundle files.
+    pub fn named_outputs_files(&self) -> Vec<std::path::PathBuf> {
+        self.env
+            .get("BRICKCI_OUTPUT_FILE")
+            .map(|p| {
+                let json = std::path::PathBuf::from(p);
+                vec![json.with_extension("env"), json]
+            })
+            .unwrap_or_default()
+    }
+
     pub fn context(&self) -> CiContext {
         self.runner.context(&self.env)
     }

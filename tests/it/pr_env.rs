@@ -711,3 +711,33 @@ fn codebuild_takes_the_pull_request_from_its_webhook_and_keeps_its_outputs_files
     assert!(names(&emu).is_empty());
     assert!(!exists(&emu, &format!("{ROOT}/pr-8")));
 }
+
+#[test]
+fn outputs_files_named_inside_the_bundle_are_not_uploaded() {
+    let emu = TestEmulator::fast();
+    let dir = bundle();
+    std::fs::create_dir(dir.path().join("ci")).unwrap();
+    let named = dir.path().join("ci/step.json");
+    let env: Vec<(String, String)> = vec![
+        ("CODEBUILD_BUILD_ID".into(), "shop-ci:9e4b".into()),
+        (
+            "CODEBUILD_SRC_DIR".into(),
+            dir.path().to_str().unwrap().into(),
+        ),
+        ("BRICKCI_OUTPUT_FILE".into(), named.to_str().unwrap().into()),
+    ];
+    // The first deploy writes ci/step.json and ci/step.env; the second finds them in the
+    // bundle's folder and must leave them out, as it does the default names.
+    for _ in 0..2 {
+        let out = step(&emu, dir.path(), &["deploy"], &env);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+    }
+    assert!(named.exists() && dir.path().join("ci/step.env").exists());
+    assert!(exists(&emu, &format!("{ROOT}/files/src/main")));
+    for name in ["step.json", "step.env"] {
+        assert!(
+            !exists(&emu, &format!("{ROOT}/files/ci/{name}")),
+            "{name} uploaded"
+        );
+    }
+}
