@@ -556,6 +556,12 @@ mod tests {
     use super::super::kind_objects::test_client::{FROZEN, call, emulator};
 
     const A: &str = "/api/2.0/apps";
+    /// Long enough for compute to start or stop and a deployment to end.
+    const SETTLE_MS: u64 = if super::COMPUTE_MS > super::DEPLOY_MS {
+        super::COMPUTE_MS
+    } else {
+        super::DEPLOY_MS
+    };
 
     async fn put_file(emu: &crate::emulator::EmulatorHandle, path: &str, text: &str) {
         use base64::Engine;
@@ -597,7 +603,7 @@ mod tests {
         )
         .await;
         put_file(&emu, "/Users/ci/app/app.py", "print('hi')\n").await;
-        emu.advance_clock(super::COMPUTE_MS.max(super::DEPLOY_MS));
+        emu.advance_clock(SETTLE_MS);
         let (_, a) = call(&emu, "GET", &format!("{A}/my-app"), None).await;
         assert_eq!(a["compute_status"]["state"], "ACTIVE");
         let (st, d) = call(
@@ -610,7 +616,7 @@ mod tests {
         assert_eq!(st, 200, "{d}");
         assert_eq!(d["status"]["state"], "IN_PROGRESS");
         let good = d["deployment_id"].as_str().unwrap().to_string();
-        emu.advance_clock(super::COMPUTE_MS.max(super::DEPLOY_MS));
+        emu.advance_clock(SETTLE_MS);
         let (_, d) = call(&emu, "GET", &format!("{A}/my-app/deployments/{good}"), None).await;
         assert_eq!(d["status"]["state"], "SUCCEEDED");
         let (_, a) = call(&emu, "GET", &format!("{A}/my-app"), None).await;
@@ -636,7 +642,7 @@ mod tests {
         )
         .await;
         let bad = d["deployment_id"].as_str().unwrap().to_string();
-        emu.advance_clock(super::COMPUTE_MS.max(super::DEPLOY_MS));
+        emu.advance_clock(SETTLE_MS);
         let (_, d) = call(&emu, "GET", &format!("{A}/my-app/deployments/{bad}"), None).await;
         assert_eq!(d["status"]["state"], "FAILED");
         assert!(
@@ -664,7 +670,7 @@ mod tests {
             Some(json!({"source_code_path": "/Workspace/nowhere"})),
         )
         .await;
-        emu.advance_clock(super::COMPUTE_MS.max(super::DEPLOY_MS));
+        emu.advance_clock(SETTLE_MS);
         let (_, d) = call(
             &emu,
             "GET",
@@ -709,7 +715,7 @@ mod tests {
         );
         let (_, a) = call(&emu, "POST", &format!("{A}/ab/start"), None).await;
         assert_eq!(a["compute_status"]["state"], "STARTING");
-        emu.advance_clock(super::COMPUTE_MS.max(super::DEPLOY_MS));
+        emu.advance_clock(SETTLE_MS);
         let (_, a) = call(&emu, "POST", &format!("{A}/ab/stop"), None).await;
         assert_eq!(a["compute_status"]["state"], "STOPPING");
         let (st, a) = call(

@@ -321,17 +321,17 @@ mod tests {
         assert_eq!(again["done"], false);
         assert!(again.get("response").is_none());
 
-        let fast = emulator(FROZEN).await;
+        let other = emulator(FROZEN).await;
         let (_, op) = call(
-            &fast,
+            &other,
             "POST",
             &format!("{P}/projects?project_id=shop"),
             Some(json!({"spec": {"display_name": "Shop"}})),
         )
         .await;
-        settle(&fast);
+        settle(&other);
         let (_, done) = call(
-            &fast,
+            &other,
             "GET",
             &format!("{P}/{}", op["name"].as_str().unwrap()),
             None,
