@@ -175,7 +175,7 @@ impl Platform {
             .get("BRICKCI_OUTPUT_FILE")
             .map(|p| {
                 let json = std::path::PathBuf::from(p);
-                vec![json.with_extension("env"), json]
+                vec![outputs::env_file_beside(&json), json]
             })
             .unwrap_or_default()
     }

@@ -93,7 +93,7 @@ pub fn reset_json_outputs(
     if env_file {
         write_env_file(path).map_err(|e| PlatformError::Destination {
             variable: var.to_string(),
-            path: path.with_extension("env").display().to_string(),
+            path: env_file_beside(path).display().to_string(),
             reason: e.to_string(),
         })?;
     }
@@ -108,9 +108,14 @@ fn destination(var: &str, path: &Path, e: std::io::Error) -> PlatformError {
     }
 }
 
+/// The sourceable file written beside the JSON outputs file: same stem, `.env`.
+pub fn env_file_beside(json_path: &Path) -> std::path::PathBuf {
+    json_path.with_extension("env")
+}
+
 /// `export NAME='value'` lines, for `source` in a buildspec; names use `_` for `-`.
 pub fn write_env_file(json_path: &Path) -> Result<(), PlatformError> {
-    let env_path = json_path.with_extension("env");
+    let env_path = env_file_beside(json_path);
     let text = std::fs::read_to_string(json_path).unwrap_or_default();
     let map: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&text).unwrap_or_default();
